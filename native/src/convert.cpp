@@ -1,0 +1,205 @@
+// JS <-> engine struct translation; see convert.h.
+#include "convert.h"
+
+namespace orch {
+namespace {
+
+[[noreturn]] void invalid(const std::string & message) { throw EngineError(ErrorCode::InvalidParams, message); }
+
+double number_or(const Napi::Object & o, const char * key, double fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) invalid(std::string(key) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool bool_or(const Napi::Object & o, const char * key, bool fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsBoolean()) invalid(std::string(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string string_or(const Napi::Object & o, const char * key, const std::string & fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsString()) invalid(std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+ggml_type kv_type(const std::string & name) {
+  if (name == "f16") return GGML_TYPE_F16;
+  if (name == "f32") return GGML_TYPE_F32;
+  if (name == "q8_0") return GGML_TYPE_Q8_0;
+  invalid("kvType must be one of f16, f32, q8_0");
+}
+
+SamplingParams to_sampling(const Napi::Value & value) {
+  SamplingParams s;
+  if (value.IsUndefined() || value.IsNull()) return s;
+  if (!value.IsObject()) invalid("sampling must be an object");
+  const auto o = value.As<Napi::Object>();
+  s.temperature = static_cast<float>(number_or(o, "temperature", s.temperature));
+  s.top_k = static_cast<int32_t>(number_or(o, "topK", s.top_k));
+  s.top_p = static_cast<float>(number_or(o, "topP", s.top_p));
+  s.min_p = static_cast<float>(number_or(o, "minP", s.min_p));
+  s.repeat_penalty = static_cast<float>(number_or(o, "repeatPenalty", s.repeat_penalty));
+  s.repeat_last_n = static_cast<int32_t>(number_or(o, "repeatLastN", s.repeat_last_n));
+  const Napi::Value seed = o.Get("seed");
+  if (!seed.IsUndefined() && !seed.IsNull()) {
+    s.seed = static_cast<uint32_t>(number_or(o, "seed", 0));
+    s.has_seed = true;
+  }
+  return s;
+}
+
+}  // namespace
+
+LoadParams to_load_params(const Napi::Object & o) {
+  LoadParams p;
+  p.model_path = string_or(o, "modelPath", "");
+  if (p.model_path.empty()) invalid("modelPath is required");
+  p.ctx_per_seq = static_cast<uint32_t>(number_or(o, "contextSize", 0));
+  p.n_seq = static_cast<uint32_t>(number_or(o, "slots", p.n_seq));
+  p.n_batch = static_cast<uint32_t>(number_or(o, "batchSize", p.n_batch));
+  p.n_ubatch = static_cast<uint32_t>(number_or(o, "ubatchSize", p.n_ubatch));
+  p.n_threads = static_cast<int32_t>(number_or(o, "threads", 0));
+  p.n_threads_batch = static_cast<int32_t>(number_or(o, "threadsBatch", p.n_threads));
+  p.n_gpu_layers = static_cast<int32_t>(number_or(o, "gpuLayers", 0));
+  p.main_gpu = static_cast<int32_t>(number_or(o, "mainGpu", 0));
+  p.type_kv = kv_type(string_or(o, "kvType", "f16"));
+  p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
+  const Napi::Value split = o.Get("tensorSplit");
+  if (split.IsArray()) {
+    const auto arr = split.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) p.tensor_split.push_back(arr.Get(i).ToNumber().FloatValue());
+  }
+  return p;
+}
+
+std::vector<llama_token> to_tokens(const Napi::Value & value) {
+  if (!value.IsArray()) invalid("tokens must be an array of token ids");
+  const auto arr = value.As<Napi::Array>();
+  std::vector<llama_token> tokens(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const Napi::Value t = arr.Get(i);
+    if (!t.IsNumber()) invalid("token ids must be integers");
+    tokens[i] = t.As<Napi::Number>().Int32Value();
+  }
+  return tokens;
+}
+
+SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
+  SubmitParams p;
+  const Napi::Value prompt = o.Get("prompt");
+  if (prompt.IsString()) {
+    const std::string text = prompt.As<Napi::String>().Utf8Value();
+    if (!text.empty()) p.prompt = core.tokenize(text, true, true);
+  } else {
+    p.prompt = to_tokens(prompt);
+  }
+  p.max_tokens = static_cast<int32_t>(number_or(o, "maxTokens", 0));
+  p.sampling = to_sampling(o.Get("sampling"));
+  const Napi::Value stop = o.Get("stop");
+  if (stop.IsArray()) {
+    const auto arr = stop.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) p.stop.push_back(arr.Get(i).ToString().Utf8Value());
+  }
+  p.grammar = string_or(o, "grammar", "");
+  p.strict = bool_or(o, "strict", false);
+  p.session_key = string_or(o, "sessionKey", "");
+  p.ignore_eos = bool_or(o, "ignoreEos", false);
+  return p;
+}
+
+ChatMessages to_chat_messages(const Napi::Array & messages) {
+  ChatMessages out;
+  for (uint32_t i = 0; i < messages.Length(); ++i) {
+    const Napi::Value m = messages.Get(i);
+    if (!m.IsObject()) invalid("each chat message must be an object with role and content");
+    const auto o = m.As<Napi::Object>();
+    out.emplace_back(string_or(o, "role", ""), string_or(o, "content", ""));
+  }
+  return out;
+}
+
+Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
+  auto o = Napi::Object::New(env);
+  o.Set("architecture", info.architecture);
+  o.Set("name", info.name);
+  o.Set("description", info.description);
+  o.Set("parameterCount", static_cast<double>(info.parameter_count));
+  o.Set("fileSizeBytes", static_cast<double>(info.file_size_bytes));
+  o.Set("trainedContext", info.trained_context);
+  o.Set("vocabSize", info.vocab_size);
+  o.Set("fileType", info.file_type);
+  o.Set("hasChatTemplate", !info.chat_template.empty());
+  o.Set("contextSize", info.ctx_per_seq);
+  o.Set("slots", info.n_seq);
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const EngineStats & s) {
+  auto o = Napi::Object::New(env);
+  o.Set("slotsTotal", s.slots_total);
+  o.Set("slotsBusy", s.slots_busy);
+  o.Set("pending", s.pending);
+  o.Set("kvCellsUsed", static_cast<double>(s.kv_cells_used));
+  o.Set("kvCellsTotal", static_cast<double>(s.kv_cells_total));
+  o.Set("prefillTokensPerSecond", s.prefill_tokens_per_second);
+  o.Set("decodeTokensPerSecond", s.decode_tokens_per_second);
+  return o;
+}
+
+Napi::Array to_js(Napi::Env env, const StepOutput & out) {
+  auto arr = Napi::Array::New(env, out.tokens.size() + out.ends.size() + out.acks.size());
+  uint32_t i = 0;
+  for (const auto & t : out.tokens) {
+    auto o = Napi::Object::New(env);
+    o.Set("type", "token");
+    o.Set("seq", static_cast<double>(t.seq));
+    o.Set("id", t.token);
+    o.Set("text", t.text);
+    o.Set("index", t.index);
+    arr.Set(i++, o);
+  }
+  for (const auto & e : out.ends) {
+    auto o = Napi::Object::New(env);
+    o.Set("type", "end");
+    o.Set("seq", static_cast<double>(e.seq));
+    o.Set("finishReason", finish_reason_name(e.reason));
+    o.Set("tokensIn", e.tokens_in);
+    o.Set("tokensOut", e.tokens_out);
+    o.Set("cachedTokens", e.cached_tokens);
+    o.Set("promptMs", e.prompt_ms);
+    o.Set("decodeMs", e.decode_ms);
+    o.Set("ttftMs", e.ttft_ms);
+    if (!e.error_code.empty()) {
+      o.Set("errorCode", e.error_code);
+      o.Set("errorMessage", e.error_message);
+    }
+    arr.Set(i++, o);
+  }
+  for (const auto & a : out.acks) {
+    auto o = Napi::Object::New(env);
+    o.Set("type", "ack");
+    o.Set("ack", static_cast<double>(a.ack));
+    o.Set("found", a.found);
+    arr.Set(i++, o);
+  }
+  return arr;
+}
+
+Napi::Array to_js(Napi::Env env, const std::vector<llama_token> & tokens) {
+  auto arr = Napi::Array::New(env, tokens.size());
+  for (uint32_t i = 0; i < tokens.size(); ++i) arr.Set(i, tokens[i]);
+  return arr;
+}
+
+Napi::Error to_js_error(Napi::Env env, ErrorCode code, const std::string & message) {
+  auto error = Napi::Error::New(env, message);
+  error.Set("code", error_code_name(code));
+  return error;
+}
+
+}  // namespace orch

@@ -1,0 +1,50 @@
+// Step planning: see batch-planner.h.
+#include "core/batch-planner.h"
+
+#include <algorithm>
+
+namespace orch {
+namespace {
+
+bool has_work(const SlotDemand & d) { return d.decoding || d.prefill_remaining > 0; }
+
+std::vector<BatchEntry> fill(const std::vector<const SlotDemand *> & group, size_t n_batch) {
+  std::vector<BatchEntry> entries;
+  size_t used = 0;
+  // Decoding slots first: one token each keeps inter-token latency flat while prompts stream in.
+  for (const auto * d : group) {
+    if (d->decoding && used < n_batch) {
+      entries.push_back({d->slot, 1});
+      ++used;
+    }
+  }
+  for (const auto * d : group) {
+    if (d->prefill_remaining == 0 || used >= n_batch) continue;
+    const size_t n = std::min(d->prefill_remaining, n_batch - used);
+    entries.push_back({d->slot, n});
+    used += n;
+  }
+  return entries;
+}
+
+}  // namespace
+
+std::vector<BatchEntry> BatchPlanner::plan(const std::vector<SlotDemand> & demand, size_t n_batch) {
+  std::vector<const SlotDemand *> shared;
+  std::vector<std::vector<const SlotDemand *>> groups;
+  for (const auto & d : demand) {
+    if (!has_work(d)) continue;
+    if (d.strict) {
+      groups.push_back({&d});
+    } else {
+      shared.push_back(&d);
+    }
+  }
+  if (!shared.empty()) groups.insert(groups.begin(), shared);
+  if (groups.empty()) return {};
+  const auto & group = groups[turn_ % groups.size()];
+  ++turn_;
+  return fill(group, n_batch);
+}
+
+}  // namespace orch

@@ -1,0 +1,99 @@
+// The engine: owns one model context, its slots and the loop thread that batches all sequences.
+// No N-API here: JS reaches it through engine-wrap, a plain C++ program could drive it directly.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/batch-planner.h"
+#include "core/command-queue.h"
+#include "core/model-loader.h"
+#include "core/sequence.h"
+#include "core/slot.h"
+
+namespace orch {
+
+// Receives each step's events on the loop thread; may block (that is the loop's backpressure).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void deliver(StepOutput && out) = 0;
+  // The loop has stopped; no call follows.
+  virtual void closed() = 0;
+};
+
+struct EngineStats {
+  uint32_t slots_total = 0;
+  uint32_t slots_busy = 0;
+  uint32_t pending = 0;
+  uint64_t kv_cells_used = 0;
+  uint64_t kv_cells_total = 0;
+  double prefill_tokens_per_second = 0;
+  double decode_tokens_per_second = 0;
+};
+
+using ChatMessages = std::vector<std::pair<std::string, std::string>>;
+
+class EngineCore {
+ public:
+  explicit EngineCore(const LoadParams & params);  // throws EngineError
+  ~EngineCore();
+  EngineCore(const EngineCore &) = delete;
+  EngineCore & operator=(const EngineCore &) = delete;
+
+  const ModelInfo & info() const { return loaded_.info; }
+  std::vector<llama_token> tokenize(const std::string & text, bool add_special, bool parse_special) const;
+  std::string detokenize(const std::vector<llama_token> & tokens) const;
+  std::string apply_chat_template(const ChatMessages & messages, bool add_assistant) const;
+
+  // Any thread. prepare() validates and builds the sampler; submit() queues it. Both throw EngineError.
+  std::unique_ptr<SequenceRequest> prepare(SubmitParams params) const;
+  uint64_t submit(std::unique_ptr<SequenceRequest> request);
+  void cancel(uint64_t sequence_id, uint64_t ack);
+  EngineStats stats() const;
+
+  void start(EventSink * sink);
+  // Ends every sequence as cancelled and stops the loop; the sink's closed() follows.
+  void shutdown();
+
+ private:
+  void run();
+  void apply(std::deque<Command> & commands, StepOutput & out, bool & stop);
+  bool cancel_one(uint64_t id, StepOutput & out);
+  void end_pending(std::unique_ptr<SequenceRequest> request, FinishReason reason, StepOutput & out);
+  void admit_pending();
+  Slot * choose_slot(const std::string & session_key);
+  void step(StepOutput & out);
+  void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
+  void publish_stats();
+  SamplerPtr make_sampler(const SubmitParams & params) const;
+
+  LoadedModel loaded_;
+  const llama_vocab * vocab_;
+  llama_memory_t mem_;
+  uint32_t n_batch_;
+  std::vector<llama_token> eog_tokens_;
+  std::vector<Slot> slots_;
+  std::deque<std::unique_ptr<SequenceRequest>> pending_;
+  CommandQueue commands_;
+  BatchPlanner planner_;
+  llama_batch batch_;
+  mutable std::atomic<uint64_t> next_id_{1};
+  std::atomic<bool> stopping_{false};
+  EventSink * sink_ = nullptr;
+  std::thread thread_;
+
+  double prefill_tps_ = 0;
+  double decode_tps_ = 0;
+  mutable std::mutex stats_mutex_;
+  EngineStats stats_;
+};
+
+}  // namespace orch

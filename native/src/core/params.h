@@ -1,0 +1,50 @@
+// Plain parameter structs: what JS values are converted into before they reach the engine core.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ggml.h"
+#include "llama.h"
+
+namespace orch {
+
+struct LoadParams {
+  std::string model_path;
+  uint32_t ctx_per_seq = 0;  // 0: min(4096, trained context)
+  uint32_t n_seq = 4;
+  uint32_t n_batch = 2048;
+  uint32_t n_ubatch = 512;
+  int32_t n_threads = 0;
+  int32_t n_threads_batch = 0;
+  int32_t n_gpu_layers = 0;
+  int32_t main_gpu = 0;
+  std::vector<float> tensor_split;
+  ggml_type type_kv = GGML_TYPE_F16;
+  uint32_t max_pending = 256;
+};
+
+struct SamplingParams {
+  float temperature = 0.8f;
+  int32_t top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  int32_t repeat_last_n = 64;
+  uint32_t seed = 0;
+  bool has_seed = false;
+};
+
+struct SubmitParams {
+  std::vector<llama_token> prompt;
+  int32_t max_tokens = 0;
+  SamplingParams sampling;
+  std::vector<std::string> stop;
+  std::string grammar;
+  bool strict = false;
+  std::string session_key;
+  bool ignore_eos = false;
+};
+
+}  // namespace orch

@@ -1,0 +1,118 @@
+// Slot lifecycle: assign, feed the batch, sample, finish; see slot.h.
+#include "core/slot.h"
+
+#include <algorithm>
+
+namespace orch {
+namespace {
+
+std::string token_piece(const llama_vocab * vocab, llama_token token) {
+  char buf[128];
+  int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, false);
+  if (n >= 0) return std::string(buf, static_cast<size_t>(n));
+  std::string big(static_cast<size_t>(-n), '\0');
+  n = llama_token_to_piece(vocab, token, big.data(), static_cast<int32_t>(big.size()), 0, false);
+  big.resize(static_cast<size_t>(std::max(n, 0)));
+  return big;
+}
+
+double ms_between(int64_t from_us, int64_t to_us) {
+  return from_us > 0 && to_us >= from_us ? static_cast<double>(to_us - from_us) / 1000.0 : 0.0;
+}
+
+}  // namespace
+
+void Slot::assign(std::unique_ptr<SequenceRequest> request, llama_memory_t mem, int64_t now_us) {
+  request_ = std::move(request);
+  const auto & prompt = request_->params.prompt;
+  size_t keep = 0;
+  if (!session_key_.empty() && request_->params.session_key == session_key_) {
+    const auto mismatch = std::mismatch(kv_tokens_.begin(), kv_tokens_.end(), prompt.begin(), prompt.end());
+    // The last prompt token is always decoded again: its logits start the generation.
+    keep = std::min(static_cast<size_t>(mismatch.first - kv_tokens_.begin()), prompt.size() - 1);
+  }
+  if (keep < kv_tokens_.size()) {
+    llama_memory_seq_rm(mem, seq_id_, static_cast<llama_pos>(keep), -1);
+    kv_tokens_.resize(keep);
+  }
+  session_key_ = request_->params.session_key;
+  phase_ = SlotPhase::Prefill;
+  n_prompt_done_ = keep;
+  cached_tokens_ = static_cast<int32_t>(keep);
+  n_generated_ = 0;
+  next_token_ = -1;
+  text_ = std::make_unique<TextStream>(request_->params.stop);
+  t_prefill_start_us_ = t_prompt_done_us_ = t_first_token_us_ = 0;
+  last_used_us_ = now_us;
+}
+
+size_t Slot::prefill_remaining() const {
+  return phase_ == SlotPhase::Prefill ? request_->params.prompt.size() - n_prompt_done_ : 0;
+}
+
+std::vector<llama_token> Slot::take_input(size_t limit) {
+  if (phase_ == SlotPhase::Decode) return {next_token_};
+  if (t_prefill_start_us_ == 0) t_prefill_start_us_ = llama_time_us();
+  const auto & prompt = request_->params.prompt;
+  const size_t n = std::min(limit, prompt.size() - n_prompt_done_);
+  const auto first = prompt.begin() + static_cast<std::ptrdiff_t>(n_prompt_done_);
+  return std::vector<llama_token>(first, first + static_cast<std::ptrdiff_t>(n));
+}
+
+void Slot::commit_input(const std::vector<llama_token> & tokens, int64_t now_us) {
+  kv_tokens_.insert(kv_tokens_.end(), tokens.begin(), tokens.end());
+  if (phase_ != SlotPhase::Prefill) return;
+  n_prompt_done_ += tokens.size();
+  if (n_prompt_done_ == request_->params.prompt.size()) t_prompt_done_us_ = now_us;
+}
+
+std::optional<FinishReason> Slot::sample(llama_context * ctx, int32_t batch_index, const llama_vocab * vocab,
+                                         int64_t now_us, StepOutput & out) {
+  const llama_token token = llama_sampler_sample(request_->sampler.get(), ctx, batch_index);
+  if (n_generated_ == 0) t_first_token_us_ = now_us;
+  ++n_generated_;
+  phase_ = SlotPhase::Decode;
+  next_token_ = token;
+
+  std::string text = text_->push(token_piece(vocab, token));
+  std::optional<FinishReason> finish;
+  if (text_->stopped() || (!request_->params.ignore_eos && llama_vocab_is_eog(vocab, token))) {
+    finish = FinishReason::Stop;
+  } else if (n_generated_ >= request_->params.max_tokens) {
+    finish = FinishReason::Length;
+  }
+  if (finish) text += text_->flush();
+  out.tokens.push_back(TokenEvent{request_->id, token, n_generated_ - 1, std::move(text)});
+  return finish;
+}
+
+void Slot::finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepOutput & out,
+                  const std::string & error_code, const std::string & error_message) {
+  EndEvent end;
+  end.seq = request_->id;
+  end.reason = reason;
+  end.tokens_in = static_cast<int32_t>(request_->params.prompt.size());
+  end.tokens_out = n_generated_;
+  end.cached_tokens = cached_tokens_;
+  end.prompt_ms = ms_between(t_prefill_start_us_, t_prompt_done_us_);
+  end.ttft_ms = ms_between(request_->submitted_us, t_first_token_us_);
+  end.decode_ms = ms_between(t_first_token_us_, now_us);
+  end.error_code = error_code;
+  end.error_message = error_message;
+  out.ends.push_back(std::move(end));
+
+  // A session keeps its KV for the next turn; anything else gives its cells back now.
+  if (session_key_.empty() || reason == FinishReason::Error) evict(mem);
+  last_used_us_ = now_us;
+  request_.reset();
+  text_.reset();
+  phase_ = SlotPhase::Idle;
+}
+
+void Slot::evict(llama_memory_t mem) {
+  llama_memory_seq_rm(mem, seq_id_, -1, -1);
+  kv_tokens_.clear();
+  session_key_.clear();
+}
+
+}  // namespace orch

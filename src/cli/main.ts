@@ -1,0 +1,9 @@
+// The `llama-orch` command line: one binary, subcommands.
+import { Command } from "commander";
+import { registerGenerate } from "./generate.js";
+
+const program = new Command("llama-orch")
+  .description("LLM orchestrator for local GPUs")
+  .showHelpAfterError();
+registerGenerate(program);
+await program.parseAsync(process.argv);

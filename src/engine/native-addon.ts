@@ -1,0 +1,105 @@
+// The shape of the compiled addon (build/llama_orch.node) as JS sees it.
+import type { KvType } from "./types.js";
+
+export interface NativeLoadOptions {
+  modelPath: string;
+  contextSize?: number;
+  slots?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  threads?: number;
+  threadsBatch?: number;
+  gpuLayers?: number;
+  mainGpu?: number;
+  tensorSplit?: number[];
+  kvType?: KvType;
+  maxPending?: number;
+}
+
+export interface NativeModelInfo {
+  architecture: string;
+  name: string;
+  description: string;
+  parameterCount: number;
+  fileSizeBytes: number;
+  trainedContext: number;
+  vocabSize: number;
+  fileType: string;
+  hasChatTemplate: boolean;
+  contextSize: number;
+  slots: number;
+}
+
+export type NativeEvent =
+  | { type: "token"; seq: number; id: number; text: string; index: number }
+  | {
+      type: "end";
+      seq: number;
+      finishReason: "stop" | "length" | "cancelled" | "error";
+      tokensIn: number;
+      tokensOut: number;
+      cachedTokens: number;
+      promptMs: number;
+      decodeMs: number;
+      ttftMs: number;
+      errorCode?: string;
+      errorMessage?: string;
+    }
+  | { type: "ack"; ack: number; found: boolean };
+
+export interface NativeStats {
+  slotsTotal: number;
+  slotsBusy: number;
+  pending: number;
+  kvCellsUsed: number;
+  kvCellsTotal: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
+export interface NativeEngine {
+  info(): NativeModelInfo;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): number[];
+  detokenize(tokens: readonly number[]): string;
+  applyChatTemplate(messages: readonly { role: string; content: string }[], addAssistant: boolean): string;
+  /** Returns the sequence id; events arrive through the onEvents callback given at load. */
+  submit(request: object): number;
+  /** Returns an acknowledgement id that a later `ack` event settles. */
+  cancel(sequenceId: number): number;
+  stats(): NativeStats;
+  dispose(): Promise<void>;
+}
+
+export interface NativeAddon {
+  loadEngine(options: NativeLoadOptions, onEvents: (events: NativeEvent[]) => void): Promise<NativeEngine>;
+  /** Every error code the addon can raise (checked against src/common/errors.ts by a test). */
+  errorCodes: string[];
+  /** The llama.cpp commit the addon was built from. */
+  llamaCppCommit: string;
+  // NVML
+  /** Reads every NVIDIA GPU through NVML (loaded at run time) off the JS thread; never rejects for a
+   * missing driver or library: those resolve with no devices and a reason. */
+  probeGpus(libraryPath?: string): Promise<RawGpuProbe>;
+  // end NVML
+}
+
+// NVML: the probe's result as the addon builds it. Any field NVML refuses for a device is absent.
+export interface RawGpuDevice {
+  index: number;
+  uuid?: string;
+  name?: string;
+  memoryTotalBytes?: number;
+  memoryUsedBytes?: number;
+  memoryFreeBytes?: number;
+  utilizationGpuPercent?: number;
+  utilizationMemoryPercent?: number;
+  temperatureC?: number;
+  powerWatts?: number;
+}
+
+export interface RawGpuProbe {
+  devices: RawGpuDevice[];
+  /** Set when the list is empty or incomplete: why, for a person. */
+  reason?: string;
+}
+// end NVML

@@ -1,0 +1,113 @@
+// The engine's public shapes: options, requests, events and stats of the TS face of the addon.
+
+export type KvType = "f32" | "f16" | "q8_0";
+
+export interface EngineOptions {
+  /** Path of the GGUF model file. */
+  modelPath: string;
+  /** Tokens one sequence may hold (prompt + generated). Default: min(4096, trained context). */
+  contextSize?: number;
+  /** Sequences decoded concurrently (slots). Default 4. */
+  slots?: number;
+  /** Logical batch: most tokens one llama_decode call takes. Default 2048. */
+  batchSize?: number;
+  /** Physical micro-batch. Default 512. */
+  ubatchSize?: number;
+  /** Threads for decode. Default: all available cores. */
+  threads?: number;
+  /** Threads for prefill batches. Default: same as threads. */
+  threadsBatch?: number;
+  /** Layers offloaded to GPU (-1: all). Default 0. */
+  gpuLayers?: number;
+  /** GPU used for the whole model when not split. */
+  mainGpu?: number;
+  /** Proportion of the model per GPU (tensor split). */
+  tensorSplit?: number[];
+  /** KV cache element type. Default f16. */
+  kvType?: KvType;
+  /** Sequences waiting for a slot before submit() refuses with ENGINE_BUSY. Default 256. */
+  maxPending?: number;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  name: string;
+  description: string;
+  parameterCount: number;
+  fileSizeBytes: number;
+  trainedContext: number;
+  vocabSize: number;
+  fileType: string;
+  hasChatTemplate: boolean;
+  /** sha256 of the model file, hex. */
+  digest: string;
+  /** Context per sequence and slot count this engine was loaded with. */
+  contextSize: number;
+  slots: number;
+}
+
+export interface Sampling {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  seed?: number;
+}
+
+export interface SubmitRequest {
+  /** Text (tokenized with the model's BOS) or token ids used as they are. */
+  prompt: string | readonly number[];
+  maxTokens: number;
+  sampling?: Sampling;
+  stop?: readonly string[];
+  /** GBNF grammar constraining the output. */
+  grammar?: string;
+  /** Never share a decode call with another sequence: output independent of load. */
+  strict?: boolean;
+  /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
+  sessionKey?: string;
+  /** Generate exactly maxTokens, ignoring end-of-generation tokens. */
+  ignoreEos?: boolean;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled" | "error";
+
+export interface TokenEvent {
+  type: "token";
+  id: number;
+  /** Text this token completes (UTF-8 safe: may be empty while a character is split). */
+  text: string;
+  index: number;
+}
+
+export interface EndEvent {
+  type: "end";
+  finishReason: FinishReason;
+  tokensIn: number;
+  tokensOut: number;
+  cachedTokens: number;
+  promptMs: number;
+  decodeMs: number;
+  ttftMs: number;
+  error?: { code: string; message: string };
+}
+
+export type EngineEvent = TokenEvent | EndEvent;
+
+export interface EngineStats {
+  slotsTotal: number;
+  slotsBusy: number;
+  pending: number;
+  kvCellsUsed: number;
+  kvCellsTotal: number;
+  /** Measured over a recent window; 0 before any work. */
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
