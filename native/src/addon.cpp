@@ -6,6 +6,7 @@
 #include "core/llama-log.h"
 #include "engine-wrap.h"
 #include "load-worker.h"
+#include "nvml/nvml-binding.h"
 
 #ifndef LLAMA_ORCH_LLAMA_COMMIT
 #define LLAMA_ORCH_LLAMA_COMMIT "unknown"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const auto code : orch::kAllErrorCodes) codes.Set(i++, orch::error_code_name(code));
   exports.Set("errorCodes", codes);
   exports.Set("llamaCppCommit", LLAMA_ORCH_LLAMA_COMMIT);
+  orch::RegisterNvml(env, exports);
   return exports;
 }
 

@@ -61,7 +61,10 @@ export interface NativeEngine {
   info(): NativeModelInfo;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): number[];
   detokenize(tokens: readonly number[]): string;
-  applyChatTemplate(messages: readonly { role: string; content: string }[], addAssistant: boolean): string;
+  applyChatTemplate(
+    messages: readonly { role: string; content: string }[],
+    addAssistant: boolean,
+  ): string;
   /** Returns the sequence id; events arrive through the onEvents callback given at load. */
   submit(request: object): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */
@@ -71,7 +74,10 @@ export interface NativeEngine {
 }
 
 export interface NativeAddon {
-  loadEngine(options: NativeLoadOptions, onEvents: (events: NativeEvent[]) => void): Promise<NativeEngine>;
+  loadEngine(
+    options: NativeLoadOptions,
+    onEvents: (events: NativeEvent[]) => void,
+  ): Promise<NativeEngine>;
   /** Every error code the addon can raise (checked against src/common/errors.ts by a test). */
   errorCodes: string[];
   /** The llama.cpp commit the addon was built from. */

@@ -1,0 +1,118 @@
+// EngineCore driven from plain C++ (no N-API): sequences run to their ends, cancel, shutdown.
+#include <condition_variable>
+#include <mutex>
+
+#include "check.h"
+#include "core/engine-core.h"
+#include "core/errors.h"
+
+extern std::string g_model_path;
+
+namespace {
+
+class CollectingSink : public orch::EventSink {
+ public:
+  void deliver(orch::StepOutput && out) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto & t : out.tokens) tokens_.push_back(t);
+    for (auto & e : out.ends) ends_.push_back(e);
+    for (auto & a : out.acks) acks_.push_back(a);
+    changed_.notify_all();
+  }
+  void closed() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  // Waits until `ready` holds (with the lock held), at most 20 s.
+  template <typename Pred>
+  bool wait(Pred ready) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return ready(*this); });
+  }
+
+  std::vector<orch::TokenEvent> tokens_;
+  std::vector<orch::EndEvent> ends_;
+  std::vector<orch::CancelAck> acks_;
+  bool closed_ = false;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+orch::LoadParams tiny_params() {
+  orch::LoadParams p;
+  p.model_path = g_model_path;
+  p.ctx_per_seq = 512;
+  p.n_seq = 2;
+  p.n_threads = 2;
+  p.n_threads_batch = 2;
+  return p;
+}
+
+orch::SubmitParams request(orch::EngineCore & core, int32_t max_tokens) {
+  orch::SubmitParams p;
+  p.prompt = core.tokenize("Once upon a time", true, false);
+  p.max_tokens = max_tokens;
+  p.ignore_eos = true;
+  p.sampling.seed = 7;
+  p.sampling.has_seed = true;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("three sequences on two slots all end with the tokens they asked for") {
+  orch::EngineCore core(tiny_params());
+  CollectingSink sink;
+  core.start(&sink);
+  for (int32_t n : {5, 9, 3}) core.submit(core.prepare(request(core, n)));
+  CHECK(sink.wait([](const CollectingSink & s) { return s.ends_.size() == 3; }));
+  size_t tokens = 0;
+  for (const auto & e : sink.ends_) {
+    CHECK(e.reason == orch::FinishReason::Length);
+    tokens += static_cast<size_t>(e.tokens_out);
+  }
+  CHECK_EQ(tokens, 17u);
+  CHECK_EQ(sink.tokens_.size(), 17u);
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+}
+
+TEST_CASE("a cancel ends the sequence, acknowledges it, and frees the slot's KV") {
+  orch::EngineCore core(tiny_params());
+  CollectingSink sink;
+  core.start(&sink);
+  const uint64_t id = core.submit(core.prepare(request(core, 400)));
+  CHECK(sink.wait([](const CollectingSink & s) { return s.tokens_.size() >= 3; }));
+  core.cancel(id, 42);
+  CHECK(sink.wait([](const CollectingSink & s) { return !s.acks_.empty(); }));
+  CHECK_EQ(sink.acks_[0].ack, 42u);
+  CHECK(sink.acks_[0].found);
+  CHECK_EQ(sink.ends_.size(), 1u);
+  CHECK(sink.ends_[0].reason == orch::FinishReason::Cancelled);
+  const auto stats = core.stats();
+  CHECK_EQ(stats.slots_busy, 0u);
+  CHECK_EQ(stats.kv_cells_used, 0u);
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+}
+
+TEST_CASE("shutdown ends running and queued sequences as cancelled") {
+  orch::EngineCore core(tiny_params());
+  CollectingSink sink;
+  core.start(&sink);
+  for (int i = 0; i < 4; ++i) core.submit(core.prepare(request(core, 400)));
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+  CHECK_EQ(sink.ends_.size(), 4u);
+  for (const auto & e : sink.ends_) CHECK(e.reason == orch::FinishReason::Cancelled);
+  bool refused = false;
+  try {
+    core.submit(core.prepare(request(core, 1)));
+  } catch (const orch::EngineError & e) {
+    refused = e.code() == orch::ErrorCode::EngineDisposed;
+  }
+  CHECK(refused);
+}
