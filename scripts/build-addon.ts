@@ -38,6 +38,8 @@ export async function buildAddon(): Promise<void> {
     `--CDLLAMA_ORCH_LLAMA_COMMIT=${source.commit}`,
     `--CDLLAMA_ORCH_CUDA=${cuda ? "ON" : "OFF"}`,
   ];
+  const cudaArchs = process.env.LLAMA_ORCH_CUDA_ARCHS;
+  if (cuda && cudaArchs) args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${cudaArchs}`);
   console.log(`llama-orch: building the addon (${cuda ? "CUDA" : "CPU"}) in ${out}`);
   execFileSync(process.execPath, args, { cwd: repoRoot, stdio: "inherit" });
   if (!configured)

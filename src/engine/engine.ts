@@ -34,7 +34,10 @@ export class Engine {
     } catch (error) {
       throw fromNative(error);
     }
-    const digest = await modelDigest(options.modelPath);
+    const digest = await modelDigest(options.modelPath).catch(async (error: unknown) => {
+      await handle.dispose();
+      throw new OrchError("MODEL_NOT_FOUND", `cannot read ${options.modelPath}: ${String(error)}`);
+    });
     engine = new Engine(toModelInfo(handle.info(), digest));
     engine.nativeEngine = handle;
     return engine;

@@ -9,7 +9,9 @@ import { tinyModelPath } from "../support/tiny.js";
 
 it("the C++ core tests pass (text stream, planner, command queue, engine loop)", async () => {
   const binary = join(repoRoot, "build", "core_tests");
-  const { stdout } = await promisify(execFile)(binary, [await tinyModelPath()], { timeout: 120_000 });
+  const { stdout } = await promisify(execFile)(binary, [await tinyModelPath()], {
+    timeout: 120_000,
+  });
   assert.match(stdout, /^\d+ passed, 0 failed$/m);
   assert.doesNotMatch(stdout, /^not ok/m);
 });
