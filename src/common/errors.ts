@@ -11,6 +11,7 @@ export const GrpcStatus = {
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  ALREADY_EXISTS: 6,
 } as const;
 
 interface CodeInfo {
@@ -35,6 +36,13 @@ export const errorCodes = {
   INTERNAL: { http: 500, grpc: G.INTERNAL, retriable: false },
   MODEL_DEPRECATED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
   UNTRUSTED_ARTIFACT: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
+  // Control plane codes beyond the public ErrorKind.
+  BUDGET_EXCEEDED: { http: 429, grpc: G.RESOURCE_EXHAUSTED, retriable: false },
+  SESSION_TURNS_EXCEEDED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
+  TASK_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  TASK_EXISTS: { http: 409, grpc: G.ALREADY_EXISTS, retriable: false },
+  SESSION_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  POOL_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   // Engine (native addon) codes; the addon raises exactly these names.
   MODEL_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   MODEL_INVALID: { http: 422, grpc: G.INVALID_ARGUMENT, retriable: false },
