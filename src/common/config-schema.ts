@@ -1,0 +1,239 @@
+// The one source of truth for config keys: JSON Schema with types, defaults and descriptions,
+// and beside it the typed (camelCase) view that loadConfig returns.
+import type { Secret } from "./config.js";
+
+/** The subset of JSON Schema (draft-07) this file uses, plus one annotation, `defaultNote`. */
+export interface SchemaNode {
+  type?: "object" | "array" | "string" | "integer" | "number" | "boolean";
+  description?: string;
+  default?: unknown;
+  /** The documented default where it is computed at load time instead of fixed in the schema. */
+  defaultNote?: string;
+  enum?: readonly string[];
+  pattern?: string;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  minItems?: number;
+  properties?: Record<string, SchemaNode>;
+  required?: readonly string[];
+  additionalProperties?: false;
+  items?: SchemaNode;
+}
+
+// Builders keep `additionalProperties: false` on every object, so no object can forget it.
+function obj(
+  description: string,
+  properties: Record<string, SchemaNode>,
+  required: readonly string[] = [],
+): SchemaNode {
+  const node: SchemaNode = { type: "object", description, additionalProperties: false, properties };
+  // An absent section still gets its members' defaults: ajv fills `{}` and then recurses into it.
+  if (required.length === 0) node.default = {};
+  else node.required = required;
+  return node;
+}
+
+function int(description: string, def?: number, minimum = 0): SchemaNode {
+  const node: SchemaNode = { type: "integer", description, minimum };
+  if (def !== undefined) node.default = def;
+  return node;
+}
+
+function str(description: string, def?: string, extra: Partial<SchemaNode> = {}): SchemaNode {
+  const node: SchemaNode = { type: "string", description, ...extra };
+  if (def !== undefined) node.default = def;
+  return node;
+}
+
+function oneOf(description: string, values: readonly string[], def?: string): SchemaNode {
+  return str(description, def, { enum: values });
+}
+
+const ADDR = "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
+
+export const poolBackends = ["cpu", "cuda"] as const;
+export const kvTypes = ["f16", "q8_0", "f32"] as const;
+export const admissionPolicies = ["reject", "drop-lru"] as const;
+export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** The built-in pool: it serves anywhere, with no GPU and no model file (DESIGN decision 2). */
+export const builtinPool = { id: "cpu-0", model: "builtin:tiny", backend: "cpu" } as const;
+
+const pool = obj(
+  "One pool: one model served by one worker process on one backend.",
+  {
+    id: str("Pool id, unique, used in logs, metrics and placement pins.", undefined, {
+      pattern: "^[a-z0-9-]+$",
+    }),
+    model: str(
+      "Path to a GGUF file (relative paths resolve against the config file), or `builtin:tiny` / `builtin:bench` for a generated model.",
+    ),
+    backend: oneOf("`cpu` or `cuda`. CPU pools are an explicit opt-in.", poolBackends),
+    devices: {
+      type: "array",
+      description: "GPU indexes the pool may use (cuda only); absent means all GPUs.",
+      items: { type: "integer", minimum: 0 },
+      minItems: 1,
+    },
+    tensor_split: {
+      type: "array",
+      description: "Share of the model per device, in `devices` order (cuda only).",
+      items: { type: "number", minimum: 0 },
+      minItems: 1,
+    },
+    gpu_layers: {
+      ...int("Layers offloaded to the GPU; -1 means all.", undefined, -1),
+      defaultNote: "`0` for cpu, `-1` (all) for cuda",
+    },
+    slots: int("Sequences decoded together (continuous batching width).", 4, 1),
+    context_size: int("Context length per sequence, in tokens.", 4096, 1),
+    threads: {
+      ...int("CPU threads for decoding.", undefined, 1),
+      defaultNote: "llama.cpp's choice",
+    },
+    batch_size: { ...int("Logical batch size.", undefined, 1), defaultNote: "llama.cpp's choice" },
+    ubatch_size: {
+      ...int("Physical batch size; at most `batch_size`.", undefined, 1),
+      defaultNote: "llama.cpp's choice",
+    },
+    kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
+  },
+  ["id", "model", "backend"],
+);
+
+const budgets = obj("Budgets given to a new session; an absent budget is unlimited.", {
+  tokens: { ...int("Tokens a session may generate."), defaultNote: "unlimited" },
+  time_ms: { ...int("Decode time a session may use, in ms."), defaultNote: "unlimited" },
+  cost: {
+    type: "number",
+    description: "Cost units a session may spend.",
+    minimum: 0,
+    defaultNote: "unlimited",
+  },
+});
+
+export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", {
+  server: obj("Listen addresses.", {
+    grpc_addr: str("gRPC listen address (control plane).", "127.0.0.1:50051", { pattern: ADDR }),
+    http_addr: str("HTTP listen address (gateway).", "127.0.0.1:8080", { pattern: ADDR }),
+  }),
+  data_dir: {
+    ...str(
+      "Where the database and artifacts live; relative paths resolve against the config file.",
+    ),
+    defaultNote: "`$XDG_DATA_HOME/llama-orch`, else `~/.local/share/llama-orch`",
+  },
+  admission: obj("Admission and queueing.", {
+    queue_capacity: int("Queued tasks per pool before the admission policy applies.", 64, 1),
+    policy: oneOf("What a full queue does: `reject` or `drop-lru`.", admissionPolicies, "reject"),
+    default_deadline_ms: int("Deadline of a task that names none, in ms.", 60000, 1),
+    max_tokens_limit: int("Largest `max_tokens` a task may ask for.", 4096, 1),
+  }),
+  sessions: obj("Sessions.", {
+    ttl_ms: int("Idle time after which a session expires, in ms.", 600000, 1),
+    max_turns: int("Turns a session may take.", 8, 1),
+    default_budgets: budgets,
+  }),
+  timeouts: obj("Task timeouts.", {
+    wall_ms: int("Longest a task may run from placement to its end, in ms.", 300000, 1),
+    idle_ms: int("Longest a running task may go without a token, in ms.", 30000, 1),
+  }),
+  supervisor: obj("Worker process supervision.", {
+    backoff_initial_ms: int("First restart delay, in ms.", 500, 1),
+    backoff_max_ms: int("Largest restart delay, in ms.", 30000, 1),
+    breaker_failures: int("Crashes within the window that stop restarts.", 5, 1),
+    breaker_window_ms: int("Window of the crash breaker, in ms.", 60000, 1),
+  }),
+  workers: obj("Worker liveness.", {
+    heartbeat_ms: int("Interval between worker heartbeats, in ms.", 1000, 1),
+    stale_after_ms: int("Silence after which a worker counts as gone, in ms.", 5000, 1),
+  }),
+  store: obj("Persistence.", {
+    task_retention: int("Task records kept (newest first); older ones are pruned.", 10000, 1),
+  }),
+  logging: obj("Logs (JSON lines on stdout).", {
+    level: oneOf("Lowest level written.", logLevels, "info"),
+  }),
+  pools: {
+    type: "array",
+    description: "Pools served by this control plane.",
+    items: pool,
+    minItems: 1,
+    default: [builtinPool],
+  },
+});
+
+// The root is the document itself: ajv has nowhere to write a default for it (strict mode).
+delete configSchema.default;
+
+/** Environment variables read with the config; secrets come only from here, never from YAML. */
+export const envVars: readonly { name: string; default: string; description: string }[] = [
+  { name: "LLAMA_ORCH_CONFIG", default: "unset", description: "Path of the YAML config file." },
+  { name: "LLAMA_ORCH_DATA_DIR", default: "unset", description: "Overrides `data_dir`." },
+  {
+    name: "AUTH_TOKEN",
+    default: "unset",
+    description: "Bearer token clients and workers must present. Secret: never logged.",
+  },
+  {
+    name: "AUTH_OPTIONAL",
+    default: "false",
+    description: "`true` or `1`: loopback clients may omit the token.",
+  },
+];
+
+// The typed view of the schema above; test/unit/config.test.ts checks the two agree key by key.
+
+export type PoolBackend = (typeof poolBackends)[number];
+export type KvType = (typeof kvTypes)[number];
+export type AdmissionPolicy = (typeof admissionPolicies)[number];
+export type LogLevel = (typeof logLevels)[number];
+
+export interface PoolConfig {
+  id: string;
+  /** An absolute GGUF path, or `builtin:<preset>`. */
+  model: string;
+  backend: PoolBackend;
+  devices?: number[];
+  tensorSplit?: number[];
+  /** -1 means all layers. */
+  gpuLayers: number;
+  slots: number;
+  contextSize: number;
+  threads?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  kvType: KvType;
+}
+
+export interface SessionBudgets {
+  tokens?: number;
+  timeMs?: number;
+  cost?: number;
+}
+
+export interface Config {
+  server: { grpcAddr: string; httpAddr: string };
+  /** Absolute. */
+  dataDir: string;
+  admission: {
+    queueCapacity: number;
+    policy: AdmissionPolicy;
+    defaultDeadlineMs: number;
+    maxTokensLimit: number;
+  };
+  sessions: { ttlMs: number; maxTurns: number; defaultBudgets: SessionBudgets };
+  timeouts: { wallMs: number; idleMs: number };
+  supervisor: {
+    backoffInitialMs: number;
+    backoffMaxMs: number;
+    breakerFailures: number;
+    breakerWindowMs: number;
+  };
+  workers: { heartbeatMs: number; staleAfterMs: number };
+  store: { taskRetention: number };
+  logging: { level: LogLevel };
+  pools: PoolConfig[];
+  /** From the environment only. */
+  auth: { token?: Secret; optional: boolean };
+}
