@@ -1,0 +1,140 @@
+// Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
+
+/** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
+export type Priority = "interactive" | "batch";
+export const priorities: readonly Priority[] = ["interactive", "batch"];
+
+/** `strict` never shares a decode step with other sequences (DESIGN decision 9). */
+export type Determinism = "strict" | "best_effort";
+export const determinisms: readonly Determinism[] = ["strict", "best_effort"];
+
+/** Whether the caller wants its session's warm KV reused (`reuse`) or a fresh prefill (`cold`). */
+export type KvHint = "reuse" | "cold";
+export const kvHints: readonly KvHint[] = ["reuse", "cold"];
+
+export type PlacementMode = "auto" | "pin" | "prefer";
+export const placementModes: readonly PlacementMode[] = ["auto", "pin", "prefer"];
+
+/** Validated placement overrides (SPEC 6.4); with no overrides: `auto` and fallback allowed. */
+export interface PlacementOverrides {
+  mode: PlacementMode;
+  /** Set exactly when `mode` is `pin`. */
+  pinPoolId?: string;
+  preferPools: string[];
+  avoidPools: string[];
+  /** Exact match against the pool's device mask, e.g. `"0"` or `"0,1"`. */
+  requireDeviceMask?: string;
+  allowFallback: boolean;
+}
+
+/** Sampling knobs a task may set; absent ones take the engine's defaults. */
+export interface SamplingParams {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+}
+
+/** Session budgets; an absent member is unlimited. */
+export interface BudgetLimits {
+  tokens?: number;
+  timeMs?: number;
+  cost?: number;
+}
+
+/** Placement overrides as the edge hands them over, before validation. */
+export interface PlacementInput {
+  mode?: string;
+  pinPoolId?: string;
+  preferPools?: readonly string[];
+  avoidPools?: readonly string[];
+  requireDeviceMask?: string;
+  allowFallback?: boolean;
+}
+
+/**
+ * A task request as the gRPC/HTTP edge hands it over: field names translated, values unchecked.
+ * Enum-like fields are plain strings so that unknown values reach admission and get INVALID_PARAMS.
+ * Only `maxTokens` is required; DESIGN decision 6 lets everything else default.
+ */
+export interface TaskInput {
+  taskId?: string;
+  sessionId?: string;
+  workload?: string;
+  modelRef?: string;
+  engine?: string;
+  ctx?: number;
+  priority?: string;
+  seed?: number;
+  determinism?: string;
+  prompt?: string;
+  maxTokens?: number;
+  /** Relative: ms from admission by which the task should have finished. */
+  deadlineMs?: number;
+  expectedTokens?: number;
+  kvHint?: string;
+  placement?: PlacementInput;
+  sampling?: SamplingParams;
+  stop?: readonly string[];
+  grammar?: string;
+  ignoreEos?: boolean;
+  /** Budgets to give the session if this task creates it. */
+  budgets?: BudgetLimits;
+}
+
+/**
+ * A task after admission: every field checked and defaulted. Downstream code never re-checks.
+ */
+export interface ValidTask {
+  taskId: string;
+  sessionId: string;
+  workload: "completion";
+  modelRef: string;
+  engine: "llamacpp";
+  /** Tokens the sequence may hold: promptTokens + maxTokens <= ctx <= the model's ctx_max. */
+  ctx: number;
+  priority: Priority;
+  /** 32-bit, as llama.cpp seeds its sampler; derived from taskId when the request gave none. */
+  seed: number;
+  determinism: Determinism;
+  prompt: string;
+  maxTokens: number;
+  deadlineMs: number;
+  /** False when deadlineMs is the configured default: such a task is never refused as late. */
+  deadlineFromRequest: boolean;
+  expectedTokens?: number;
+  kvHint?: KvHint;
+  placement: PlacementOverrides;
+  sampling: SamplingParams;
+  stop: string[];
+  grammar?: string;
+  ignoreEos: boolean;
+  /** Budgets for the session if this task creates it; validated non-negative. */
+  budgets?: BudgetLimits;
+  /** Prompt length in tokens, from the model's tokenizer, as counted at admission. */
+  promptTokens: number;
+}
+
+/** One pool as placement and the ETA model see it at one instant. */
+export interface PoolSnapshot {
+  poolId: string;
+  ready: boolean;
+  draining: boolean;
+  modelRef: string;
+  engine: string;
+  engineVersion: string;
+  /** Tokens one sequence may hold on this pool. */
+  ctxMax: number;
+  slotsTotal: number;
+  activeLeases: number;
+  queueDepth: number;
+  /** Absent for CPU pools and before the first telemetry report. */
+  vramFreeBytes?: number;
+  vramTotalBytes?: number;
+  deviceMask?: string;
+  /** Measured aggregate decode rate over recent steps; 0 before any work. */
+  decodeTokensPerSecond: number;
+  /** Sessions whose KV this pool currently holds. */
+  warmSessions: readonly string[];
+}

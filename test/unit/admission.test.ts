@@ -1,0 +1,230 @@
+// Admission: a raw task becomes a defaulted ValidTask, or a typed error that says what to change.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { OrchError } from "../../src/common/errors.js";
+import {
+  type AdmissionContext,
+  checkDeadline,
+  seedFromTaskId,
+  validateTask,
+} from "../../src/control/admission.js";
+import type { TaskInput } from "../../src/control/types.js";
+
+const TASK_ID = "00000000-0000-0000-0000-000000000001";
+const SESSION_ID = "11111111-1111-1111-1111-111111111111";
+
+function context(): AdmissionContext {
+  let n = 0;
+  return {
+    models: new Map([
+      ["m:tiny", { ctxMax: 512, retired: false }],
+      ["m:old", { ctxMax: 512, retired: true }],
+    ]),
+    defaultModelRef: "m:tiny",
+    defaultDeadlineMs: 60_000,
+    maxTokensLimit: 256,
+    newId: () => `aaaaaaaa-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+    // One token per word: enough to exercise the prompt + max_tokens bound.
+    promptTokens: (prompt) => prompt.split(/\s+/).filter(Boolean).length,
+  };
+}
+
+function rejects(input: TaskInput, code: string, message: RegExp) {
+  assert.throws(
+    () => validateTask(input, context()),
+    (e: unknown) => e instanceof OrchError && e.code === code && message.test(e.message),
+  );
+}
+
+describe("validateTask defaults (DESIGN decision 6)", () => {
+  test("a task with only max_tokens gets every default filled", () => {
+    const task = validateTask({ maxTokens: 16, prompt: "hello world" }, context());
+    assert.deepEqual(task, {
+      taskId: "aaaaaaaa-0000-4000-8000-000000000001",
+      sessionId: "aaaaaaaa-0000-4000-8000-000000000002",
+      workload: "completion",
+      modelRef: "m:tiny",
+      engine: "llamacpp",
+      ctx: 512,
+      maxTokens: 16,
+      priority: "interactive",
+      seed: seedFromTaskId("aaaaaaaa-0000-4000-8000-000000000001"),
+      determinism: "best_effort",
+      prompt: "hello world",
+      deadlineMs: 60_000,
+      deadlineFromRequest: false,
+      placement: { mode: "auto", preferPools: [], avoidPools: [], allowFallback: true },
+      sampling: {},
+      stop: [],
+      ignoreEos: false,
+      promptTokens: 2,
+    });
+  });
+
+  test("values the client gave are kept as given", () => {
+    const task = validateTask(
+      {
+        taskId: TASK_ID,
+        sessionId: SESSION_ID,
+        workload: "completion",
+        engine: "llamacpp",
+        modelRef: "m:tiny",
+        ctx: 128,
+        priority: "batch",
+        seed: 123456789,
+        determinism: "strict",
+        prompt: "Hello",
+        maxTokens: 64,
+        deadlineMs: 30_000,
+        expectedTokens: 32,
+        kvHint: "reuse",
+        placement: { mode: "prefer", preferPools: ["gpu-0"], allowFallback: false },
+        sampling: { temperature: 0, topK: 40, topP: 1, minP: 0.05, repeatPenalty: 1.1 },
+        stop: ["\n"],
+        grammar: 'root ::= "a"',
+        ignoreEos: true,
+        budgets: { tokens: 1000, timeMs: 60_000, cost: 0.5 },
+      },
+      context(),
+    );
+    assert.equal(task.taskId, TASK_ID);
+    assert.equal(task.sessionId, SESSION_ID);
+    assert.equal(task.ctx, 128);
+    assert.equal(task.priority, "batch");
+    assert.equal(task.seed, 123456789);
+    assert.equal(task.determinism, "strict");
+    assert.equal(task.deadlineMs, 30_000);
+    assert.equal(task.deadlineFromRequest, true);
+    assert.equal(task.expectedTokens, 32);
+    assert.equal(task.kvHint, "reuse");
+    assert.deepEqual(task.placement, {
+      mode: "prefer",
+      preferPools: ["gpu-0"],
+      avoidPools: [],
+      allowFallback: false,
+    });
+    assert.equal(task.sampling.topK, 40);
+    assert.deepEqual(task.stop, ["\n"]);
+    assert.equal(task.grammar, 'root ::= "a"');
+    assert.equal(task.ignoreEos, true);
+    assert.deepEqual(task.budgets, { tokens: 1000, timeMs: 60_000, cost: 0.5 });
+  });
+
+  test("the injected seed is a reproducible function of task_id (SPEC 2.1)", () => {
+    const a = validateTask({ taskId: TASK_ID, maxTokens: 1 }, context());
+    const b = validateTask({ taskId: TASK_ID, maxTokens: 1 }, context());
+    const c = validateTask({ taskId: SESSION_ID, maxTokens: 1 }, context());
+    assert.equal(a.seed, b.seed);
+    assert.notEqual(a.seed, c.seed);
+    assert.ok(Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffffffff);
+  });
+
+  test("a bare pin_pool_id pins", () => {
+    const task = validateTask({ maxTokens: 1, placement: { pinPoolId: "gpu-1" } }, context());
+    assert.equal(task.placement.mode, "pin");
+    assert.equal(task.placement.pinPoolId, "gpu-1");
+  });
+
+  test("prompt tokens + max_tokens exactly equal to ctx is accepted", () => {
+    const task = validateTask({ prompt: "a b c d", maxTokens: 6, ctx: 10 }, context());
+    assert.equal(task.promptTokens + task.maxTokens, task.ctx);
+  });
+});
+
+describe("validateTask rejections", () => {
+  const invalid: [string, TaskInput, RegExp][] = [
+    ["max_tokens absent", {}, /max_tokens is required/],
+    ["max_tokens 0 (pact)", { maxTokens: 0 }, /max_tokens must be an integer from 1 to 256/],
+    ["max_tokens fractional", { maxTokens: 1.5 }, /max_tokens/],
+    ["max_tokens above the limit", { maxTokens: 257 }, /from 1 to 256; got 257/],
+    ["ctx 0 (pact)", { maxTokens: 1, ctx: 0 }, /ctx must be an integer from 1 to 512/],
+    ["ctx above ctx_max", { maxTokens: 1, ctx: 513 }, /ctx 513 exceeds the model's ctx_max 512/],
+    ["task_id not a uuid", { maxTokens: 1, taskId: "not-a-uuid" }, /task_id must be a UUID/],
+    ["session_id not a uuid", { maxTokens: 1, sessionId: "s1" }, /session_id must be a UUID/],
+    ["engine vllm", { maxTokens: 1, engine: "vllm" }, /only llamacpp is served/],
+    ["workload embedding", { maxTokens: 1, workload: "embedding" }, /only completion/],
+    ["priority unknown", { maxTokens: 1, priority: "urgent" }, /priority must be one of/],
+    ["determinism unknown", { maxTokens: 1, determinism: "exact" }, /determinism/],
+    ["kv_hint unknown", { maxTokens: 1, kvHint: "warm" }, /kv_hint must be one of reuse, cold/],
+    ["placement.mode unknown", { maxTokens: 1, placement: { mode: "spread" } }, /placement.mode/],
+    ["pin without a pool", { maxTokens: 1, placement: { mode: "pin" } }, /needs .*pin_pool_id/],
+    [
+      "pin_pool_id with mode auto",
+      { maxTokens: 1, placement: { mode: "auto", pinPoolId: "gpu-0" } },
+      /only used with mode "pin"/,
+    ],
+    ["seed negative", { maxTokens: 1, seed: -1 }, /seed must be an integer from 0 to 4294967295/],
+    ["seed above 32 bits", { maxTokens: 1, seed: 2 ** 32 }, /seed/],
+    ["temperature negative", { maxTokens: 1, sampling: { temperature: -1 } }, /temperature/],
+    ["top_p above 1", { maxTokens: 1, sampling: { topP: 1.5 } }, /top_p/],
+    ["top_k fractional", { maxTokens: 1, sampling: { topK: 2.5 } }, /top_k/],
+    ["repeat_penalty 0", { maxTokens: 1, sampling: { repeatPenalty: 0 } }, /repeat_penalty/],
+    ["empty stop string", { maxTokens: 1, stop: ["\n", ""] }, /stop strings must not be empty/],
+    ["empty grammar", { maxTokens: 1, grammar: "" }, /grammar/],
+    ["expected_tokens 0", { maxTokens: 8, expectedTokens: 0 }, /expected_tokens/],
+    ["expected_tokens > max_tokens", { maxTokens: 8, expectedTokens: 9 }, /from 1 to 8/],
+    ["negative token budget", { maxTokens: 1, budgets: { tokens: -1 } }, /budgets.tokens/],
+    ["negative cost budget", { maxTokens: 1, budgets: { cost: -0.1 } }, /budgets.cost/],
+    ["fractional deadline", { maxTokens: 1, deadlineMs: 1.5 }, /deadline_ms must be an integer/],
+  ];
+  for (const [name, input, message] of invalid) {
+    test(`INVALID_PARAMS: ${name}`, () => rejects(input, "INVALID_PARAMS", message));
+  }
+
+  test("prompt + max_tokens over ctx gives the numbers and what to change", () => {
+    const prompt = "w ".repeat(10);
+    rejects(
+      { prompt, maxTokens: 16, ctx: 20 },
+      "INVALID_PARAMS",
+      new RegExp(
+        "prompt \\(10 tokens\\) \\+ max_tokens \\(16\\) = 26 exceeds ctx 20; " +
+          "lower max_tokens to at most 10 or shorten the prompt, " +
+          "or raise ctx \\(model limit 512\\)",
+      ),
+    );
+  });
+
+  test("a prompt that fills ctx alone asks only for a shorter prompt", () => {
+    rejects(
+      { prompt: "w ".repeat(512), maxTokens: 1 },
+      "INVALID_PARAMS",
+      /exceeds ctx 512; shorten/,
+    );
+  });
+
+  test("deadline_ms <= 0 is DEADLINE_UNMET", () => {
+    rejects({ maxTokens: 1, deadlineMs: 0 }, "DEADLINE_UNMET", /deadline_ms 0/);
+    rejects({ maxTokens: 1, deadlineMs: -5 }, "DEADLINE_UNMET", /positive number/);
+  });
+
+  test("a model not in the catalog is POOL_UNREADY, naming the models that are (SPEC 6.2)", () => {
+    rejects({ maxTokens: 1, modelRef: "m:missing" }, "POOL_UNREADY", /"m:missing".*m:old, m:tiny/);
+  });
+
+  test("a retired model is MODEL_DEPRECATED (DESIGN decision 10)", () => {
+    rejects({ maxTokens: 1, modelRef: "m:old" }, "MODEL_DEPRECATED", /retired/);
+  });
+});
+
+describe("checkDeadline", () => {
+  const explicit = { deadlineMs: 1000, deadlineFromRequest: true };
+
+  test("a predicted end past the deadline is DEADLINE_UNMET with the prediction", () => {
+    assert.throws(
+      () => checkDeadline(explicit, { startMs: 400, decodeMs: 700 }),
+      (e: unknown) =>
+        e instanceof OrchError &&
+        e.code === "DEADLINE_UNMET" &&
+        /start in 400 ms plus decode of 700 ms ends at 1100 ms/.test(e.message),
+    );
+  });
+
+  test("a predicted end exactly at the deadline is accepted", () => {
+    assert.doesNotThrow(() => checkDeadline(explicit, { startMs: 400, decodeMs: 600 }));
+  });
+
+  test("a task that named no deadline is never refused as late", () => {
+    const defaulted = { deadlineMs: 1000, deadlineFromRequest: false };
+    assert.doesNotThrow(() => checkDeadline(defaulted, { startMs: 5000, decodeMs: 5000 }));
+  });
+});
