@@ -1,9 +1,13 @@
 // The `llama-orch` command line: one binary, subcommands.
 import { Command } from "commander";
 import { registerGenerate } from "./generate.js";
+import { registerServe } from "./serve.js";
+import { registerWorker } from "./worker.js";
 
 const program = new Command("llama-orch")
   .description("LLM orchestrator for local GPUs")
   .showHelpAfterError();
 registerGenerate(program);
+registerServe(program);
+registerWorker(program);
 await program.parseAsync(process.argv);

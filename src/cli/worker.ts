@@ -1,0 +1,85 @@
+// `llama-orch worker`: one pool's worker process, registered with a control plane.
+import type { Command } from "commander";
+import { OrchError } from "../common/errors.js";
+import type { KvType } from "../engine/types.js";
+import {
+  type Backend,
+  installExitHooks,
+  runWorker,
+  type WorkerOptions,
+  workerLogger,
+} from "../worker/worker-main.js";
+import { hostPort, identifier, integer, integerList, oneOf, proportions } from "./parse.js";
+
+interface WorkerFlags {
+  control: string;
+  pool: string;
+  model: string;
+  listen: string;
+  advertise?: string;
+  backend: Backend;
+  slots?: number;
+  contextSize?: number;
+  threads?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  gpuLayers?: number;
+  devices?: number[];
+  tensorSplit?: number[];
+  kvType?: KvType;
+  exitWithParent: boolean;
+}
+
+async function worker(flags: WorkerFlags): Promise<void> {
+  const log = workerLogger(flags.pool);
+  try {
+    const attach = installExitHooks(log, flags.exitWithParent);
+    if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
+      log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
+    }
+    const { pool, exitWithParent: _, ...rest } = flags;
+    const options: WorkerOptions = {
+      ...rest,
+      poolId: pool,
+      authToken: process.env.AUTH_TOKEN || undefined,
+      authOptional: process.env.AUTH_OPTIONAL === "true",
+      log,
+    };
+    attach(await runWorker(options));
+  } catch (error) {
+    if (!(error instanceof OrchError)) throw error;
+    log.error({ error_code: error.code }, error.message);
+    // An IPC channel keeps the event loop alive: leave explicitly.
+    process.exit(2);
+  }
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("serve one pool's model over gRPC and register with a control plane")
+    .requiredOption("--control <host:port>", "control plane gRPC address", hostPort)
+    .requiredOption("--pool <id>", "pool id", identifier)
+    .requiredOption(
+      "--model <ref>",
+      "builtin:tiny, builtin:tiny-q8_0, builtin:bench, or a GGUF path",
+    )
+    .option("--listen <host:port>", "Worker service address (port 0: any)", hostPort, "127.0.0.1:0")
+    .option(
+      "--advertise <host:port>",
+      "address the control plane dials (default: the bound one)",
+      hostPort,
+    )
+    .option("--backend <name>", "cuda (needs NVIDIA GPUs) or cpu", oneOf(["cpu", "cuda"]), "cuda")
+    .option("--slots <n>", "sequences decoded concurrently", integer(1))
+    .option("--context-size <n>", "tokens one sequence may hold", integer(1))
+    .option("--threads <n>", "CPU threads", integer(1))
+    .option("--batch-size <n>", "most tokens per decode call", integer(1))
+    .option("--ubatch-size <n>", "physical micro-batch", integer(1))
+    .option("--gpu-layers <n>", "layers on GPU (-1: all; cuda only)", integer(-1))
+    .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
+    .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
+    .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
+    .action((flags: WorkerFlags) => worker(flags));
+}

@@ -1,0 +1,175 @@
+// The one translation between the worker's proto messages and the engine's TS shapes.
+import { isErrorCode, OrchError } from "../common/errors.js";
+import { toErrorDetail } from "../common/grpc-errors.js";
+import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
+import type {
+  EndEvent,
+  EngineStats,
+  FinishReason,
+  ModelInfo,
+  Sampling,
+  SubmitRequest,
+  TokenEvent,
+} from "../engine/types.js";
+import {
+  FinishReason as ProtoFinishReason,
+  type GpuDevice as ProtoGpuDevice,
+  type ModelInfo as ProtoModelInfo,
+  type Sampling as ProtoSampling,
+} from "../gen/llama_orch/v1/common.js";
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  Telemetry,
+  WorkerDescription,
+} from "../gen/llama_orch/v1/worker.js";
+
+const finishReasons: Readonly<Record<FinishReason, ProtoFinishReason>> = {
+  stop: ProtoFinishReason.FINISH_REASON_STOP,
+  length: ProtoFinishReason.FINISH_REASON_LENGTH,
+  cancelled: ProtoFinishReason.FINISH_REASON_CANCELLED,
+  error: ProtoFinishReason.FINISH_REASON_ERROR,
+};
+
+/** Proto optionals are `undefined` when unset; only set fields reach the engine, so its defaults apply. */
+function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
+  if (sampling === undefined) return undefined;
+  const out: Sampling = {};
+  if (sampling.temperature !== undefined) out.temperature = sampling.temperature;
+  if (sampling.topK !== undefined) out.topK = sampling.topK;
+  if (sampling.topP !== undefined) out.topP = sampling.topP;
+  if (sampling.minP !== undefined) out.minP = sampling.minP;
+  if (sampling.repeatPenalty !== undefined) out.repeatPenalty = sampling.repeatPenalty;
+  if (sampling.seed !== undefined) out.seed = sampling.seed;
+  return out;
+}
+
+/** Proto3 strings default to "": empty means "not given" for grammar and session key. */
+export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
+  const submit: SubmitRequest = { prompt: request.prompt, maxTokens: request.maxTokens };
+  const sampling = toSampling(request.sampling);
+  if (sampling !== undefined) submit.sampling = sampling;
+  if (request.stop.length > 0) submit.stop = request.stop;
+  if (request.grammar !== "") submit.grammar = request.grammar;
+  if (request.strict) submit.strict = true;
+  if (request.sessionKey !== "") submit.sessionKey = request.sessionKey;
+  if (request.ignoreEos) submit.ignoreEos = true;
+  return submit;
+}
+
+/** The hot path: one message per generated token, nothing else allocated. */
+export function toTokenEvent(event: TokenEvent): GenerateEvent {
+  return { event: { $case: "token", value: { t: event.text, i: event.index, id: event.id } } };
+}
+
+/**
+ * An engine end becomes the terminal `end`; an end with finish reason `error` becomes the terminal
+ * `error` instead, because `End` has no room for the code the caller needs to act on.
+ */
+export function toEndEvent(event: EndEvent, context: { poolId?: string } = {}): GenerateEvent {
+  if (event.finishReason === "error") {
+    const code = event.error?.code;
+    const error = new OrchError(
+      isErrorCode(code) ? code : "INTERNAL",
+      event.error?.message || "the engine failed this sequence without saying why",
+    );
+    return { event: { $case: "error", value: toErrorDetail(error, context) } };
+  }
+  const decodeMs = Math.round(event.decodeMs);
+  const end = {
+    tokensIn: event.tokensIn,
+    tokensOut: event.tokensOut,
+    decodeMs,
+    decodeTimeMs: decodeMs,
+    finishReason: finishReasons[event.finishReason],
+    cachedTokens: event.cachedTokens,
+    ttftMs: Math.round(event.ttftMs),
+    promptMs: Math.round(event.promptMs),
+  };
+  return { event: { $case: "end", value: end } };
+}
+
+export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
+  return {
+    modelRef,
+    architecture: info.architecture,
+    name: info.name,
+    parameterCount: info.parameterCount,
+    fileSizeBytes: info.fileSizeBytes,
+    trainedContext: info.trainedContext,
+    vocabSize: info.vocabSize,
+    fileType: info.fileType,
+    hasChatTemplate: info.hasChatTemplate,
+    digest: info.digest,
+    contextSize: info.contextSize,
+  };
+}
+
+export interface DescriptionContext {
+  workerId: string;
+  poolId: string;
+  modelRef: string;
+  backend: string;
+  engineVersion: string;
+}
+
+export function toWorkerDescription(
+  info: ModelInfo,
+  context: DescriptionContext,
+): WorkerDescription {
+  return {
+    workerId: context.workerId,
+    poolId: context.poolId,
+    model: toModelInfo(info, context.modelRef),
+    engine: "llamacpp",
+    engineVersion: context.engineVersion,
+    slots: info.slots,
+    backend: context.backend,
+  };
+}
+
+/** NVML leaves out what a device refused to report; proto has no "absent" for these, so 0 / "". */
+export function toGpuDevice(device: GpuDevice): ProtoGpuDevice {
+  return {
+    index: device.index,
+    uuid: device.uuid ?? "",
+    name: device.name ?? "",
+    memoryTotalBytes: device.memoryTotalBytes ?? 0,
+    memoryUsedBytes: device.memoryUsedBytes ?? 0,
+    memoryFreeBytes: device.memoryFreeBytes ?? 0,
+    utilizationGpuPercent: device.utilizationGpuPercent,
+    utilizationMemoryPercent: device.utilizationMemoryPercent,
+    temperatureC: device.temperatureC,
+    powerWatts: device.powerWatts,
+  };
+}
+
+export interface TelemetryContext {
+  /** The pool's GPUs (NVML indexes); other GPUs on the host are not this worker's to report. */
+  deviceIndexes?: readonly number[];
+  warmSessions?: readonly string[];
+}
+
+export function toTelemetry(
+  stats: EngineStats,
+  probe: GpuProbe,
+  context: TelemetryContext = {},
+): Telemetry {
+  const wanted = context.deviceIndexes;
+  const devices =
+    wanted === undefined || wanted.length === 0
+      ? probe.devices
+      : probe.devices.filter((device) => wanted.includes(device.index));
+  return {
+    slotsTotal: stats.slotsTotal,
+    slotsBusy: stats.slotsBusy,
+    pending: stats.pending,
+    kvCellsUsed: stats.kvCellsUsed,
+    kvCellsTotal: stats.kvCellsTotal,
+    prefillTokensPerSecond: stats.prefillTokensPerSecond,
+    decodeTokensPerSecond: stats.decodeTokensPerSecond,
+    devices: devices.map(toGpuDevice),
+    gpuReason: probe.reason ?? "",
+    warmSessions: [...(context.warmSessions ?? [])],
+  };
+}

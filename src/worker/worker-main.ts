@@ -1,0 +1,273 @@
+// The worker process: load the pool's model, serve the Worker service, register, shut down cleanly.
+import { hostname } from "node:os";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { pino } from "pino";
+import { OrchError } from "../common/errors.js";
+import { createLogger, type Logger } from "../common/logger.js";
+import { Engine } from "../engine/engine.js";
+import { probeGpus } from "../engine/nvml.js";
+import type { EngineOptions, KvType } from "../engine/types.js";
+import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
+import { isLoopbackHost, requireBearer } from "./auth.js";
+import { ModelHost } from "./model-host.js";
+import { type Registration, startRegistration } from "./registration.js";
+import { WorkerService } from "./worker-service.js";
+
+export type Backend = "cpu" | "cuda";
+
+export interface WorkerOptions {
+  /** host:port of the control plane's WorkerRegistry. */
+  control: string;
+  poolId: string;
+  /** builtin:NAME, file:PATH or a path (see model-ref.ts). */
+  model: string;
+  /** host:port to serve on; port 0 picks a free one. Default 127.0.0.1:0. */
+  listen?: string;
+  /** host:port the control plane should dial, when it differs from the bound address. */
+  advertise?: string;
+  backend: Backend;
+  slots?: number;
+  contextSize?: number;
+  threads?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  /** Layers on GPU; -1 (all) by default on cuda, always 0 on cpu. */
+  gpuLayers?: number;
+  /** NVML indexes of the pool's GPUs (PCI bus order; CUDA_DEVICE_ORDER=PCI_BUS_ID keeps CUDA's equal). */
+  devices?: number[];
+  /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
+  tensorSplit?: number[];
+  kvType?: KvType;
+  /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
+  authToken?: string;
+  /** With a token: loopback calls may omit it. */
+  authOptional?: boolean;
+  log?: Logger;
+  registrationBackoff?: { initialMs: number; maxMs: number };
+}
+
+export interface RunningWorker {
+  /** The bound host:port. */
+  address: string;
+  service: WorkerService;
+  /** Stops heartbeats and new calls, ends in-flight sequences as cancelled, frees the model. */
+  shutdown(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+/** Logs are JSON lines on stderr: stdout belongs to whoever runs the command. */
+export function workerLogger(poolId: string): Logger {
+  return createLogger({
+    name: "worker",
+    destination: pino.destination({ fd: 2, sync: true }),
+  }).child({ pool_id: poolId });
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(":");
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
+/** DESIGN decision 2: a GPU pool without GPUs fails at start, saying why and what to do. */
+async function checkBackend(options: WorkerOptions): Promise<void> {
+  if (options.backend !== "cuda") return;
+  const probe = await probeGpus();
+  if (probe.devices.length === 0) {
+    throw new OrchError(
+      "POOL_UNAVAILABLE",
+      `pool ${options.poolId} has backend cuda but no NVIDIA GPU was found ` +
+        `(${probe.reason ?? "NVML reports no devices"}); install the NVIDIA driver, ` +
+        "or run this pool on CPU with --backend cpu",
+    );
+  }
+  const present = probe.devices.map((device) => device.index);
+  const missing = (options.devices ?? []).filter((index) => !present.includes(index));
+  if (missing.length > 0) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `pool ${options.poolId} asks for GPU ${missing.join(", ")} but this host has GPU ` +
+        `${present.join(", ")}: fix --devices`,
+    );
+  }
+}
+
+/** llama.cpp splits by device ordinal: zeros keep the model off GPUs that are not the pool's. */
+function placement(options: WorkerOptions): Pick<EngineOptions, "mainGpu" | "tensorSplit"> {
+  const { devices, tensorSplit } = options;
+  if (devices === undefined || devices.length === 0) return { tensorSplit };
+  if (tensorSplit !== undefined && tensorSplit.length !== devices.length) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `--tensor-split has ${tensorSplit.length} entries for ${devices.length} --devices: give one per device`,
+    );
+  }
+  const split = new Array<number>(Math.max(...devices) + 1).fill(0);
+  devices.forEach((device, i) => {
+    split[device] = tensorSplit?.[i] ?? 1;
+  });
+  return { mainGpu: devices[0], tensorSplit: split };
+}
+
+export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "modelPath"> {
+  const base = {
+    slots: options.slots,
+    contextSize: options.contextSize,
+    threads: options.threads,
+    batchSize: options.batchSize,
+    ubatchSize: options.ubatchSize,
+    kvType: options.kvType,
+  };
+  if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
+  return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };
+}
+
+function checkAuth(options: WorkerOptions, listen: string): void {
+  if (options.authToken || isLoopbackHost(splitHostPort(listen).host)) return;
+  throw new OrchError(
+    "INVALID_PARAMS",
+    `refusing to serve on ${listen} without a token: set AUTH_TOKEN, or listen on 127.0.0.1`,
+  );
+}
+
+function interceptors(options: WorkerOptions, listen: string) {
+  const token = options.authToken;
+  if (!token) return [];
+  if (options.authOptional && isLoopbackHost(splitHostPort(listen).host)) return [];
+  return [requireBearer(token)];
+}
+
+function bind(server: Server, listen: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(listen, ServerCredentials.createInsecure(), (error, port) => {
+      if (error)
+        reject(new OrchError("INVALID_PARAMS", `cannot listen on ${listen}: ${error.message}`));
+      else resolve(port);
+    });
+  });
+}
+
+/** The address registered: a wildcard bind is reachable by this host's name, not by 0.0.0.0. */
+function advertised(options: WorkerOptions, host: string, port: number): string {
+  if (options.advertise) return options.advertise;
+  const wildcard = host === "0.0.0.0" || host === "[::]";
+  return `${wildcard ? hostname() : host}:${port}`;
+}
+
+export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const log = options.log ?? workerLogger(options.poolId);
+  const listen = options.listen ?? "127.0.0.1:0";
+  checkAuth(options, listen);
+  await checkBackend(options);
+  // NVML numbers GPUs in PCI bus order; CUDA must agree for --devices to mean the same GPUs. Only
+  // effective before CUDA initialises, so the supervisor should set it in the worker's env too.
+  if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
+  const loadOptions = engineOptions(options);
+  const host = new ModelHost((modelPath) => Engine.load({ ...loadOptions, modelPath }));
+  const first = await host.switchTo(options.model);
+  log.info(
+    { model_ref: options.model, model_digest: first.engine.info.digest, backend: options.backend },
+    "model loaded",
+  );
+  const service = new WorkerService({
+    poolId: options.poolId,
+    backend: options.backend,
+    host,
+    log,
+    deviceIndexes: options.devices,
+  });
+  const server = new Server({ interceptors: interceptors(options, listen) });
+  server.addService(WorkerServiceDefinition, service.handlers());
+  const port = await bind(server, listen).catch(async (error: unknown) => {
+    await host.close();
+    throw error;
+  });
+  const address = `${splitHostPort(listen).host}:${port}`;
+  log.info({ event: "listening", address }, "worker serving");
+  // A parent that already left makes the send fail (EPIPE); the callback keeps that from crashing us.
+  process.send?.({ event: "listening", address }, undefined, {}, () => undefined);
+  const advertise = advertised(options, splitHostPort(listen).host, port);
+  const registration = register(options, advertise, service, log);
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= stop(server, host, registration);
+    return stopping;
+  };
+  return { address, service, shutdown };
+}
+
+function register(
+  options: WorkerOptions,
+  address: string,
+  service: WorkerService,
+  log: Logger,
+): Registration {
+  return startRegistration({
+    control: options.control,
+    poolId: options.poolId,
+    address,
+    description: () => service.description(),
+    telemetry: () => service.telemetry(),
+    onRegistered: (workerId) => {
+      service.workerId = workerId;
+    },
+    log,
+    authToken: options.authToken,
+    backoff: options.registrationBackoff,
+  });
+}
+
+/** Order matters: no new calls, then end the in-flight ones by freeing the model, then close. */
+async function stop(server: Server, host: ModelHost, registration: Registration): Promise<void> {
+  registration.stop();
+  const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  await host.close();
+  const grace = new Promise<"timeout">((resolve) =>
+    setTimeout(resolve, SHUTDOWN_GRACE_MS, "timeout").unref(),
+  );
+  if ((await Promise.race([drained, grace])) === "timeout") server.forceShutdown();
+}
+
+/**
+ * SIGTERM / SIGINT, and with `exitWithParent` the loss of the parent's IPC channel, shut the worker
+ * down and exit 0. Installed before the model loads, so a parent that dies during a long load leaves
+ * no orphan. A second signal exits at once. Returns the function that hands over the running worker.
+ */
+export function installExitHooks(
+  log: Logger,
+  exitWithParent: boolean,
+): (worker: RunningWorker) => void {
+  if (exitWithParent && !process.connected) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      "--exit-with-parent needs an IPC channel to the parent: spawn with stdio [..., 'ipc']",
+    );
+  }
+  let worker: RunningWorker | undefined;
+  let reason: string | undefined;
+  const exit = () => {
+    if (!worker) process.exit(0);
+    worker.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  const stop = (why: string, isSignal: boolean) => {
+    if (reason !== undefined) {
+      if (isSignal) process.exit(1);
+      return;
+    }
+    reason = why;
+    log.info({ reason: why }, "shutting down");
+    exit();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM", true));
+  process.on("SIGINT", () => stop("SIGINT", true));
+  if (exitWithParent) process.once("disconnect", () => stop("parent disconnected", false));
+  return (running) => {
+    worker = running;
+  };
+}

@@ -1,0 +1,205 @@
+// The Worker gRPC service: request-level generation streams, cancel, describe, model switch.
+//
+// Errors: a request the engine refuses at submit (INVALID_PARAMS, PROMPT_TOO_LONG, GRAMMAR_INVALID,
+// ENGINE_BUSY, a duplicate task id) fails the call with a gRPC status carrying the registry code
+// (src/common/grpc-errors.ts) before any event is sent, like every unary error of this service. Once
+// a stream has started it ends with exactly one terminal event: `end`, or `error` when the engine
+// failed the sequence. A caller therefore sees either a failed call or a stream that ends cleanly.
+import type { handleUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
+import { toStatus } from "../common/grpc-errors.js";
+import type { Logger } from "../common/logger.js";
+import { Engine } from "../engine/engine.js";
+import { probeGpus } from "../engine/nvml.js";
+import type { Sequence } from "../engine/sequence.js";
+import type { EndEvent } from "../engine/types.js";
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  Telemetry,
+  WorkerDescription,
+  WorkerServer,
+} from "../gen/llama_orch/v1/worker.js";
+import {
+  toEndEvent,
+  toSubmitRequest,
+  toTelemetry,
+  toTokenEvent,
+  toWorkerDescription,
+} from "./convert.js";
+import type { Lease, LoadedModel, ModelHost } from "./model-host.js";
+
+export interface WorkerServiceOptions {
+  poolId: string;
+  backend: string;
+  host: ModelHost;
+  log: Logger;
+  /** The pool's GPUs (NVML indexes); telemetry reports only these. Empty: all. */
+  deviceIndexes?: readonly number[];
+}
+
+type GenerateCall = ServerWritableStream<GenerateRequest, GenerateEvent>;
+
+/** Wraps a plain handler: its result is the response, anything it throws becomes a typed status. */
+function unary<Req, Res>(handler: (request: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => handler(call.request))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toStatus(error)),
+      );
+  };
+}
+
+/** Cancel can race the engine's own end or its disposal; either way the stream still gets its end. */
+function cancelQuietly(sequence: Sequence): Promise<boolean> {
+  try {
+    return sequence.cancel().catch(() => false);
+  } catch {
+    return Promise.resolve(false);
+  }
+}
+
+/** grpc-js reports a client cancel as "cancelled" but not always its own deadline: time it here. */
+function onDeadline(call: GenerateCall, stop: () => void): NodeJS.Timeout | undefined {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return undefined;
+  return setTimeout(stop, Math.max(0, at - Date.now()));
+}
+
+export class WorkerService {
+  /** Assigned by the control plane at registration; empty until then. */
+  workerId = "";
+  private readonly options: WorkerServiceOptions;
+  private readonly live = new Map<string, Sequence>();
+  private readonly errorContext: { poolId: string };
+
+  constructor(options: WorkerServiceOptions) {
+    this.options = options;
+    this.errorContext = { poolId: options.poolId };
+  }
+
+  handlers(): WorkerServer {
+    const host = this.options.host;
+    return {
+      generate: (call: GenerateCall) => {
+        this.generate(call).catch((error: unknown) => {
+          this.options.log.error({ err: error, task_id: call.request.taskId }, "generate failed");
+          if (!call.cancelled) call.emit("error", toStatus(error));
+        });
+      },
+      cancel: unary(async ({ taskId }) => {
+        const sequence = this.live.get(taskId);
+        return { cancelled: sequence === undefined ? false : await cancelQuietly(sequence) };
+      }),
+      describe: unary(() => this.description()),
+      health: unary(() => ({ live: true, ready: host.ready, lastError: host.lastError })),
+      countTokens: unary(({ text }) => ({
+        // What submit does with a text prompt: BOS added, special tokens parsed.
+        count: host.model.engine.tokenize(text, { addSpecial: true, parseSpecial: true }).length,
+      })),
+      loadModel: unary(async ({ modelRef }) => {
+        const log = this.options.log.child({ model_ref: modelRef });
+        log.info("loading model");
+        const model = await host.switchTo(modelRef).catch((error: unknown) => {
+          log.warn({ err: error }, "model load failed; the current model keeps serving");
+          throw error;
+        });
+        log.info({ model_digest: model.engine.info.digest }, "model switched");
+        return this.description(model);
+      }),
+    };
+  }
+
+  description(model: LoadedModel = this.options.host.model): WorkerDescription {
+    return toWorkerDescription(model.engine.info, {
+      workerId: this.workerId,
+      poolId: this.options.poolId,
+      modelRef: model.modelRef,
+      backend: this.options.backend,
+      engineVersion: Engine.engineVersion,
+    });
+  }
+
+  async telemetry(): Promise<Telemetry> {
+    const model = this.options.host.model;
+    const stats = model.engine.stats();
+    return toTelemetry(stats, await probeGpus(), {
+      deviceIndexes: this.options.deviceIndexes,
+      warmSessions: model.warm.list(),
+    });
+  }
+
+  private async generate(call: GenerateCall): Promise<void> {
+    const { taskId } = call.request;
+    let lease: Lease | undefined;
+    let sequence: Sequence;
+    try {
+      if (taskId !== "" && this.live.has(taskId)) {
+        throw new OrchError("TASK_EXISTS", `task ${taskId} is already generating on this worker`);
+      }
+      lease = this.options.host.acquire();
+      sequence = lease.model.engine.submit(toSubmitRequest(call.request));
+    } catch (error) {
+      lease?.release();
+      call.emit("error", toStatus(error));
+      return;
+    }
+    // An empty task id is served but cannot be cancelled by id, only by cancelling the call.
+    if (taskId !== "") this.live.set(taskId, sequence);
+    try {
+      await this.stream(call, lease, sequence);
+    } finally {
+      if (this.live.get(taskId) === sequence) this.live.delete(taskId);
+      lease.release();
+    }
+  }
+
+  /** The per-token path: one message per token, written without waiting for the client. */
+  private async stream(call: GenerateCall, lease: Lease, sequence: Sequence): Promise<void> {
+    let open = true;
+    const stop = () => {
+      open = false;
+      void cancelQuietly(sequence);
+    };
+    call.once("cancelled", stop);
+    const deadline = onDeadline(call, stop);
+    try {
+      // Writes are not paced by the client: what can queue is bounded by max_tokens, and pacing
+      // would only move the same tokens into the sequence's buffer.
+      for await (const event of sequence) {
+        if (event.type === "token") {
+          if (open) call.write(toTokenEvent(event));
+          continue;
+        }
+        this.ended(call.request, lease.model, event, open);
+        if (open) call.write(toEndEvent(event, this.errorContext));
+      }
+    } finally {
+      clearTimeout(deadline);
+      call.off("cancelled", stop);
+      if (open) call.end();
+    }
+  }
+
+  /** One line per task, with the fields logs are grouped and joined by (SPEC 10.4). */
+  private ended(request: GenerateRequest, model: LoadedModel, end: EndEvent, open: boolean): void {
+    model.warm.ended(request.sessionKey, end.finishReason);
+    this.options.log.info(
+      {
+        task_id: request.taskId,
+        model_digest: model.engine.info.digest,
+        tokens_in: end.tokensIn,
+        tokens_out: end.tokensOut,
+        cached_tokens: end.cachedTokens,
+        decode_time_ms: Math.round(end.decodeMs),
+        finish_reason: end.finishReason,
+        error_code: end.error?.code,
+        client_gone: !open,
+      },
+      "generate ended",
+    );
+  }
+}

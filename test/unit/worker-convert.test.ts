@@ -1,0 +1,292 @@
+// The worker's one proto <-> engine translation: every field of every message, through the wire.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { GpuProbe } from "../../src/engine/nvml.js";
+import type { EndEvent, EngineStats, ModelInfo } from "../../src/engine/types.js";
+import {
+  End,
+  FinishReason,
+  ModelInfo as ProtoModelInfo,
+} from "../../src/gen/llama_orch/v1/common.js";
+import {
+  GenerateEvent,
+  GenerateRequest,
+  Telemetry,
+  WorkerDescription,
+} from "../../src/gen/llama_orch/v1/worker.js";
+import {
+  toEndEvent,
+  toSubmitRequest,
+  toTelemetry,
+  toTokenEvent,
+  toWorkerDescription,
+} from "../../src/worker/convert.js";
+
+interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): T;
+  fromPartial(object: object): T;
+}
+
+function overWire<T>(codec: Codec<T>, message: T): T {
+  return codec.decode(codec.encode(message).finish());
+}
+
+/** Fails when the proto grows a field this translation does not fill. */
+function assertEveryField<T extends object>(codec: Codec<T>, message: T, allowedDefault: string[]) {
+  const defaults = codec.fromPartial({}) as Record<string, unknown>;
+  for (const key of Object.keys(defaults)) {
+    if (allowedDefault.includes(key)) continue;
+    const value = (message as Record<string, unknown>)[key];
+    assert.notDeepEqual(value, defaults[key], `field ${key} is left at its default`);
+  }
+}
+
+const fullRequest: GenerateRequest = {
+  taskId: "task-1",
+  prompt: "Once upon a time",
+  maxTokens: 17,
+  sampling: { temperature: 0.5, topK: 40, topP: 0.875, minP: 0.125, repeatPenalty: 1.25, seed: 7 },
+  stop: ["\n\n", "END"],
+  grammar: 'root ::= "a"',
+  strict: true,
+  sessionKey: "session-9",
+  ignoreEos: true,
+};
+
+describe("GenerateRequest -> SubmitRequest", () => {
+  it("carries every field (task_id stays with the worker)", () => {
+    assertEveryField(GenerateRequest, fullRequest, []);
+    assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
+      prompt: "Once upon a time",
+      maxTokens: 17,
+      sampling: {
+        temperature: 0.5,
+        topK: 40,
+        topP: 0.875,
+        minP: 0.125,
+        repeatPenalty: 1.25,
+        seed: 7,
+      },
+      stop: ["\n\n", "END"],
+      grammar: 'root ::= "a"',
+      strict: true,
+      sessionKey: "session-9",
+      ignoreEos: true,
+    });
+  });
+
+  it("leaves unset fields out, so the engine's defaults apply", () => {
+    const request = GenerateRequest.fromPartial({ prompt: "hi", maxTokens: 3 });
+    assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, request)), {
+      prompt: "hi",
+      maxTokens: 3,
+    });
+  });
+
+  it("passes only the sampling fields that were set; seed 0 and temperature 0 are set", () => {
+    const request = GenerateRequest.fromPartial({
+      prompt: "hi",
+      maxTokens: 1,
+      sampling: { temperature: 0, seed: 0 },
+    });
+    assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, request)).sampling, {
+      temperature: 0,
+      seed: 0,
+    });
+  });
+});
+
+const end: EndEvent = {
+  type: "end",
+  finishReason: "length",
+  tokensIn: 12,
+  tokensOut: 5,
+  cachedTokens: 4,
+  promptMs: 3.4,
+  decodeMs: 20.6,
+  ttftMs: 7.5,
+};
+
+describe("engine events -> GenerateEvent", () => {
+  it("a token keeps its text, index and id", () => {
+    const event = overWire(
+      GenerateEvent,
+      toTokenEvent({ type: "token", id: 42, text: "ab", index: 3 }),
+    );
+    assert.deepEqual(event, { event: { $case: "token", value: { t: "ab", i: 3, id: 42 } } });
+  });
+
+  it("an end carries every count and timing, decode_ms twice, in whole milliseconds", () => {
+    const event = overWire(GenerateEvent, toEndEvent(end));
+    assert.equal(event.event?.$case, "end");
+    const value = event.event.value;
+    assertEveryField(End, value, []);
+    assert.deepEqual(value, {
+      tokensIn: 12,
+      tokensOut: 5,
+      decodeMs: 21,
+      decodeTimeMs: 21,
+      finishReason: FinishReason.FINISH_REASON_LENGTH,
+      cachedTokens: 4,
+      ttftMs: 8,
+      promptMs: 3,
+    });
+  });
+
+  it("maps each finish reason once", () => {
+    const expected = {
+      stop: FinishReason.FINISH_REASON_STOP,
+      length: FinishReason.FINISH_REASON_LENGTH,
+      cancelled: FinishReason.FINISH_REASON_CANCELLED,
+    } as const;
+    for (const [reason, proto] of Object.entries(expected)) {
+      const event = toEndEvent({ ...end, finishReason: reason as keyof typeof expected });
+      assert.equal(event.event?.$case === "end" && event.event.value.finishReason, proto);
+    }
+  });
+
+  it("an engine failure becomes the terminal error event with its registry code", () => {
+    const failed: EndEvent = {
+      ...end,
+      finishReason: "error",
+      error: { code: "ENGINE_BUSY", message: "too many sequences waiting" },
+    };
+    const event = overWire(GenerateEvent, toEndEvent(failed, { poolId: "gpu0" }));
+    assert.deepEqual(event.event, {
+      $case: "error",
+      value: {
+        code: "ENGINE_BUSY",
+        message: "too many sequences waiting",
+        retriable: true,
+        retryAfterMs: undefined,
+        engine: "llamacpp",
+        poolId: "gpu0",
+        policyLabel: "",
+      },
+    });
+    const unknown = toEndEvent({ ...failed, error: { code: "SOMETHING_NEW", message: "x" } });
+    assert.equal(unknown.event?.$case === "error" && unknown.event.value.code, "INTERNAL");
+  });
+});
+
+const info: ModelInfo = {
+  architecture: "llama",
+  name: "tiny",
+  description: "not sent: the proto has no field for it",
+  parameterCount: 2_300_000,
+  fileSizeBytes: 9_182_656,
+  trainedContext: 4096,
+  vocabSize: 32064,
+  fileType: "F16",
+  hasChatTemplate: true,
+  digest: "ab".repeat(32),
+  contextSize: 1024,
+  slots: 3,
+};
+
+describe("ModelInfo and WorkerDescription", () => {
+  it("describes the model, the worker and its engine with every field", () => {
+    const description = overWire(
+      WorkerDescription,
+      toWorkerDescription(info, {
+        workerId: "w-1",
+        poolId: "gpu0",
+        modelRef: "builtin:tiny",
+        backend: "cpu",
+        engineVersion: "b1234",
+      }),
+    );
+    assertEveryField(WorkerDescription, description, []);
+    assert.ok(description.model);
+    assertEveryField(ProtoModelInfo, description.model, []);
+    assert.deepEqual(description, {
+      workerId: "w-1",
+      poolId: "gpu0",
+      model: {
+        modelRef: "builtin:tiny",
+        architecture: "llama",
+        name: "tiny",
+        parameterCount: 2_300_000,
+        fileSizeBytes: 9_182_656,
+        trainedContext: 4096,
+        vocabSize: 32064,
+        fileType: "F16",
+        hasChatTemplate: true,
+        digest: "ab".repeat(32),
+        contextSize: 1024,
+      },
+      engine: "llamacpp",
+      engineVersion: "b1234",
+      slots: 3,
+      backend: "cpu",
+    });
+  });
+});
+
+const stats: EngineStats = {
+  slotsTotal: 4,
+  slotsBusy: 2,
+  pending: 1,
+  kvCellsUsed: 300,
+  kvCellsTotal: 4096,
+  prefillTokensPerSecond: 1500.5,
+  decodeTokensPerSecond: 88.25,
+};
+
+const GiB = 1024 ** 3;
+const probe: GpuProbe = {
+  devices: [
+    {
+      index: 0,
+      uuid: "GPU-3090",
+      name: "NVIDIA GeForce RTX 3090",
+      memoryTotalBytes: 24 * GiB,
+      memoryUsedBytes: 18 * GiB,
+      memoryFreeBytes: 6 * GiB,
+      utilizationGpuPercent: 35,
+      utilizationMemoryPercent: 12,
+      temperatureC: 61,
+      powerWatts: 220.5,
+    },
+    { index: 1 },
+  ],
+  reason: "GPU 1: memory query not supported",
+};
+
+describe("Telemetry", () => {
+  it("carries stats, every GPU field, the reason and warm sessions", () => {
+    const telemetry = overWire(
+      Telemetry,
+      toTelemetry(stats, probe, { deviceIndexes: [0], warmSessions: ["s1", "s2"] }),
+    );
+    assertEveryField(Telemetry, telemetry, []);
+    assert.deepEqual(telemetry, {
+      ...stats,
+      devices: [{ ...probe.devices[0] }],
+      gpuReason: "GPU 1: memory query not supported",
+      warmSessions: ["s1", "s2"],
+    });
+  });
+
+  it("reports every GPU when the pool names none; refused readings become 0 or absent", () => {
+    const telemetry = overWire(Telemetry, toTelemetry(stats, probe));
+    assert.deepEqual(
+      telemetry.devices.map((d) => d.index),
+      [0, 1],
+    );
+    assert.deepEqual(telemetry.devices[1], {
+      index: 1,
+      uuid: "",
+      name: "",
+      memoryTotalBytes: 0,
+      memoryUsedBytes: 0,
+      memoryFreeBytes: 0,
+      utilizationGpuPercent: undefined,
+      utilizationMemoryPercent: undefined,
+      temperatureC: undefined,
+      powerWatts: undefined,
+    });
+    assert.deepEqual(telemetry.warmSessions, []);
+  });
+});
