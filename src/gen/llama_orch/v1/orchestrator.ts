@@ -206,6 +206,8 @@ export interface CancelResponse {
   /** False when the task had already ended. */
   cancelled: boolean;
   state: TaskState;
+  /** Tokens streamed to the task's clients before the cancel took effect; no token follows them. */
+  tokensDelivered: number;
 }
 
 export interface TaskRef {
@@ -1926,7 +1928,7 @@ export const CancelRequest: MessageFns<CancelRequest> = {
 };
 
 function createBaseCancelResponse(): CancelResponse {
-  return { cancelled: false, state: 0 };
+  return { cancelled: false, state: 0, tokensDelivered: 0 };
 }
 
 export const CancelResponse: MessageFns<CancelResponse> = {
@@ -1936,6 +1938,9 @@ export const CancelResponse: MessageFns<CancelResponse> = {
     }
     if (message.state !== 0) {
       writer.uint32(16).int32(message.state);
+    }
+    if (message.tokensDelivered !== 0) {
+      writer.uint32(24).int32(message.tokensDelivered);
     }
     return writer;
   },
@@ -1969,6 +1974,14 @@ export const CancelResponse: MessageFns<CancelResponse> = {
             message.state = reader.int32() as any;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tokensDelivered = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1985,6 +1998,11 @@ export const CancelResponse: MessageFns<CancelResponse> = {
     return {
       cancelled: isSet(object.cancelled) ? globalThis.Boolean(object.cancelled) : false,
       state: isSet(object.state) ? taskStateFromJSON(object.state) : 0,
+      tokensDelivered: isSet(object.tokensDelivered)
+        ? globalThis.Number(object.tokensDelivered)
+        : isSet(object.tokens_delivered)
+        ? globalThis.Number(object.tokens_delivered)
+        : 0,
     };
   },
 
@@ -1996,6 +2014,9 @@ export const CancelResponse: MessageFns<CancelResponse> = {
     if (message.state !== 0) {
       obj.state = taskStateToJSON(message.state);
     }
+    if (message.tokensDelivered !== 0) {
+      obj.tokensDelivered = Math.round(message.tokensDelivered);
+    }
     return obj;
   },
 
@@ -2006,6 +2027,7 @@ export const CancelResponse: MessageFns<CancelResponse> = {
     const message = createBaseCancelResponse();
     message.cancelled = object.cancelled ?? false;
     message.state = object.state ?? 0;
+    message.tokensDelivered = object.tokensDelivered ?? 0;
     return message;
   },
 };

@@ -1,0 +1,44 @@
+// Capabilities built from the live pools (engine, version, ctx_max, slots, models, features).
+import type { Capabilities, EngineCapability } from "../gen/llama_orch/v1/orchestrator.js";
+import type { PoolRegistry } from "./pool-registry.js";
+
+export const API_VERSION = "1.0.0";
+
+/** What every llama.cpp pool of ours can do. */
+const LLAMACPP_FEATURES = {
+  streaming: true,
+  cancel: true,
+  sessions_kv_reuse: true,
+  strict_determinism: true,
+  seed: true,
+  stop_strings: true,
+  gbnf_grammar: true,
+  continuous_batching: true,
+};
+
+export function capabilities(registry: PoolRegistry, maxTokensOut: number): Capabilities {
+  const byEngine = new Map<string, EngineCapability>();
+  for (const pool of registry.all()) {
+    const d = pool.description;
+    if (!pool.ready || !d) continue;
+    const engine = d.engine || "llamacpp";
+    const cap = byEngine.get(engine) ?? {
+      engine,
+      engineVersion: d.engineVersion,
+      ctxMax: 0,
+      slotsTotal: 0,
+      maxTokensOut,
+      batching: true,
+      supportedWorkloads: ["completion"],
+      models: [],
+      pools: [],
+      features: { ...LLAMACPP_FEATURES },
+    };
+    cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
+    cap.slotsTotal += d.slots;
+    if (!cap.models.includes(pool.modelRef)) cap.models.push(pool.modelRef);
+    cap.pools.push(pool.poolId);
+    byEngine.set(engine, cap);
+  }
+  return { apiVersion: API_VERSION, engines: [...byEngine.values()] };
+}

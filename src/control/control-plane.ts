@@ -1,0 +1,127 @@
+// Composes the control plane: store, registry, sessions, orchestrator, gRPC services, and the
+// supervisor of one worker process per configured pool.
+import type { Config } from "../common/config.js";
+import type { Logger } from "../common/logger.js";
+import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
+import { PoolsService } from "../gen/llama_orch/v1/pool.js";
+import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { openStore, type Store } from "../store/db.js";
+import { SessionStore } from "../store/session-store.js";
+import { TaskStore } from "../store/task-store.js";
+import { type RunningServer, startGrpcServer } from "./grpc-server.js";
+import { Orchestrator } from "./orchestrator.js";
+import { orchestratorService } from "./orchestrator-service.js";
+import { PoolRegistry } from "./pool-registry.js";
+import { poolService } from "./pool-service.js";
+import { registryService } from "./registry-service.js";
+import { SessionService } from "./session-service.js";
+import type { SessionRecord } from "./sessions-policy.js";
+import { Supervisor } from "./supervisor.js";
+import { TaskHub } from "./task-hub.js";
+import { workerArgs } from "./worker-args.js";
+
+export interface ControlPlane {
+  grpcAddr: string;
+  registry: PoolRegistry;
+  supervisor: Supervisor;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(config: Config, log: Logger): Promise<ControlPlane> {
+  const store: Store = await openStore(config.dataDir);
+  const sessions = new SessionService(
+    new SessionStore<SessionRecord>(store),
+    config.sessions,
+    config.sessions.defaultBudgets,
+  );
+  await sessions.load(Date.now());
+  const tasks = new TaskStore(store, { retain: config.store.taskRetention });
+  const registry = new PoolRegistry();
+  const hub = new TaskHub();
+  const orchestrator = new Orchestrator({ config, registry, hub, sessions, tasks, log });
+  const supervisor = new Supervisor({ ...config.supervisor });
+  const services = [
+    {
+      name: "llama_orch.v1.Orchestrator",
+      definition: OrchestratorService,
+      implementation: orchestratorService({
+        orchestrator,
+        hub,
+        sessions,
+        tasks,
+        registry,
+        maxTokensLimit: config.admission.maxTokensLimit,
+      }),
+    },
+    {
+      name: "llama_orch.v1.Pools",
+      definition: PoolsService,
+      implementation: poolService({
+        registry,
+        orchestrator,
+        sessions,
+        restarts: (id) => supervisor.restarts(id),
+        log,
+      }),
+    },
+    {
+      name: "llama_orch.v1.WorkerRegistry",
+      definition: WorkerRegistryService,
+      implementation: registryService(registry, config.workers.heartbeatMs),
+    },
+  ];
+  const server: RunningServer = await startGrpcServer(config.server.grpcAddr, services);
+  const host = config.server.grpcAddr.slice(0, config.server.grpcAddr.lastIndexOf(":"));
+  const grpcAddr = `${host}:${server.port}`;
+
+  superviseLocalPools(config, grpcAddr, registry, supervisor, log);
+  const stale = setInterval(
+    () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
+    config.workers.heartbeatMs,
+  );
+  log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
+
+  const stop = async () => {
+    clearInterval(stale);
+    await supervisor.stop();
+    await server.stop();
+    await store.close();
+  };
+  return { grpcAddr, registry, supervisor, stop };
+}
+
+function superviseLocalPools(
+  config: Config,
+  grpcAddr: string,
+  registry: PoolRegistry,
+  supervisor: Supervisor,
+  log: Logger,
+) {
+  const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
+  for (const pool of config.pools) {
+    registry.declare(pool.id, pool.backend, pool.model);
+    supervisor.start({
+      poolId: pool.id,
+      args: () => workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model),
+    });
+  }
+  registry.on("ready", (poolId) => supervisor.markHealthy(poolId));
+  supervisor.on("output", (poolId, line) =>
+    log.debug({ pool_id: poolId, worker: line }, "worker output"),
+  );
+  supervisor.on("exit", (exit) => {
+    const reason = `worker exited (${exit.signal ?? `code ${exit.code}`})${exit.lastOutput ? `: ${exit.lastOutput}` : ""}`;
+    log.warn(
+      { pool_id: exit.poolId, restart_in_ms: exit.restartInMs, breaker_open: exit.breakerOpen },
+      reason,
+    );
+    const state = registry.get(exit.poolId);
+    if (state) state.restarts = supervisor.restarts(exit.poolId);
+    registry.markDown(
+      exit.poolId,
+      exit.breakerOpen
+        ? `${reason}; crashing repeatedly, not restarted (circuit breaker open)`
+        : reason,
+    );
+  });
+}

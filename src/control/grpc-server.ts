@@ -1,0 +1,57 @@
+// The control plane's gRPC server: our services plus the standard health and reflection services,
+// so stock gRPC tools (grpcurl, grpc_health_probe) work against it.
+import { join } from "node:path";
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { repoRoot } from "../common/paths.js";
+
+export interface ServiceBinding {
+  /** Fully qualified service name, for health status. */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  health: HealthImplementation;
+  stop(): Promise<void>;
+}
+
+const protoFiles = ["orchestrator.proto", "pool.proto", "worker.proto"].map((f) =>
+  join(repoRoot, "proto", "llama_orch", "v1", f),
+);
+
+export async function startGrpcServer(
+  address: string,
+  services: ServiceBinding[],
+): Promise<RunningServer> {
+  const server = new Server();
+  for (const service of services) server.addService(service.definition, service.implementation);
+  const health = new HealthImplementation({ "": "SERVING" });
+  for (const service of services) health.setStatus(service.name, "SERVING");
+  health.addToServer(server);
+  const definitions = loadSync(protoFiles, { includeDirs: [join(repoRoot, "proto")] });
+  new ReflectionService(definitions).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.tryShutdown(() => resolve());
+      // Streams that never end would hold tryShutdown forever.
+      setTimeout(() => server.forceShutdown(), 2000).unref();
+    });
+  return { server, port, health, stop };
+}

@@ -1,0 +1,140 @@
+// Orchestrator gRPC handlers: translate messages, call the orchestrator, stream task events.
+import { randomUUID } from "node:crypto";
+import type {
+  ServerUnaryCall,
+  ServerWritableStream,
+  sendUnaryData,
+  UntypedHandleCall,
+} from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
+import { toStatus } from "../common/grpc-errors.js";
+import type {
+  Admission,
+  AttachRequest,
+  CancelRequest,
+  CancelResponse,
+  Capabilities,
+  DeleteSessionResponse,
+  OrchestratorServer,
+  SessionInfo,
+  SessionRef,
+  TaskEvent,
+  TaskRecord,
+  TaskRef,
+  TaskRequest,
+} from "../gen/llama_orch/v1/orchestrator.js";
+import type { TaskStore } from "../store/task-store.js";
+import { capabilities } from "./capabilities.js";
+import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
+import type { Orchestrator } from "./orchestrator.js";
+import type { PoolRegistry } from "./pool-registry.js";
+import type { SessionService } from "./session-service.js";
+import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+
+export interface OrchestratorServiceDeps {
+  orchestrator: Orchestrator;
+  hub: TaskHub;
+  sessions: SessionService;
+  tasks: TaskStore;
+  registry: PoolRegistry;
+  maxTokensLimit: number;
+}
+
+function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
+  const [value] = call.metadata.get("x-correlation-id");
+  return typeof value === "string" && value.length > 0 ? value : randomUUID();
+}
+
+/** Wraps a unary handler so any throw becomes the registry's gRPC status. */
+function unary<Req, Res>(handler: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>) => {
+    handler(call.request).then(
+      (reply) => done(null, reply),
+      (error: unknown) => done(toStatus(error)),
+    );
+  };
+}
+
+/** Streams a task's events to the call until its terminal event; replays what was sent before. */
+function stream(
+  hub: TaskHub,
+  entry: TaskEntry,
+  call: ServerWritableStream<unknown, TaskEvent>,
+): void {
+  const unsubscribe = hub.subscribe(entry, (event) => {
+    call.write(event);
+    const kind = event.event?.$case;
+    if (kind === "end" || kind === "error") call.end();
+  });
+  call.on("cancelled", unsubscribe);
+}
+
+export function orchestratorService(deps: OrchestratorServiceDeps): OrchestratorServer {
+  const { orchestrator, hub, sessions, tasks, registry } = deps;
+  const server: Record<keyof OrchestratorServer, UntypedHandleCall> = {
+    submit(call: ServerWritableStream<TaskRequest, TaskEvent>) {
+      orchestrator.admit(toTaskInput(call.request), correlationId(call)).then(
+        (entry) => {
+          stream(hub, entry, call);
+          // A client that goes away cancels its task at once.
+          call.on(
+            "cancelled",
+            () => void orchestrator.cancel(entry.task.taskId).catch(() => undefined),
+          );
+        },
+        (error: unknown) => call.emit("error", toStatus(error)),
+      );
+    },
+    enqueue: unary<TaskRequest, Admission>(async (request) => {
+      const entry = await orchestrator.admit(toTaskInput(request), randomUUID());
+      const admitted = entry.events[0]?.event;
+      if (admitted?.$case !== "admitted")
+        throw new OrchError("INTERNAL", "admission produced no admitted event");
+      return admitted.value;
+    }),
+    attach(call: ServerWritableStream<AttachRequest, TaskEvent>) {
+      const entry = hub.get(call.request.taskId);
+      if (!entry) {
+        call.emit(
+          "error",
+          toStatus(
+            new OrchError(
+              "TASK_NOT_FOUND",
+              `no live task ${call.request.taskId}; GetTask has the records of ended tasks`,
+            ),
+          ),
+        );
+        return;
+      }
+      stream(hub, entry, call);
+    },
+    cancel: unary<CancelRequest, CancelResponse>(async (request) => {
+      const { cancelled, tokensDelivered } = await orchestrator.cancel(request.taskId);
+      const entry = hub.get(request.taskId);
+      return { cancelled, state: entry?.state ?? 0, tokensDelivered };
+    }),
+    getTask: unary<TaskRef, TaskRecord>(async (request) => {
+      const record = await tasks.get(request.taskId);
+      if (!record) throw new OrchError("TASK_NOT_FOUND", `no task ${request.taskId}`);
+      const live = hub.get(request.taskId);
+      if (live && !isTerminal(live.state)) record.state = toStoredState(live.state);
+      return toTaskRecord(record);
+    }),
+    getSession: unary<SessionRef, SessionInfo>(async (request) => {
+      const view = await sessions.view(request.sessionId, Date.now());
+      if (!view)
+        throw new OrchError(
+          "SESSION_NOT_FOUND",
+          `no session ${request.sessionId} (it never existed or expired)`,
+        );
+      return toSessionInfo(view);
+    }),
+    deleteSession: unary<SessionRef, DeleteSessionResponse>(async (request) => ({
+      deleted: await sessions.delete(request.sessionId),
+    })),
+    getCapabilities: unary<object, Capabilities>(async () =>
+      capabilities(registry, deps.maxTokensLimit),
+    ),
+  };
+  return server as unknown as OrchestratorServer;
+}

@@ -1,0 +1,168 @@
+// The control plane's live view of every pool: its worker, telemetry, readiness, drain state and
+// leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
+import { EventEmitter } from "node:events";
+import { credentials } from "@grpc/grpc-js";
+import {
+  type RegisterRequest,
+  type Telemetry,
+  WorkerClient,
+  type WorkerDescription,
+} from "../gen/llama_orch/v1/worker.js";
+import type { PoolSnapshot } from "./types.js";
+
+export interface PoolState {
+  poolId: string;
+  /** Spawned and supervised by this control plane (else a remote worker registered it). */
+  local: boolean;
+  backend: string;
+  modelRef: string;
+  workerId: string | undefined;
+  address: string | undefined;
+  client: WorkerClient | undefined;
+  description: WorkerDescription | undefined;
+  telemetry: Telemetry | undefined;
+  lastHeartbeatMs: number;
+  ready: boolean;
+  draining: boolean;
+  lastError: string;
+  activeLeases: number;
+  restarts: number;
+}
+
+export declare interface PoolRegistry {
+  on(event: "ready", listener: (poolId: string) => void): this;
+  on(event: "down", listener: (poolId: string, reason: string) => void): this;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for an EventEmitter
+export class PoolRegistry extends EventEmitter {
+  private readonly pools = new Map<string, PoolState>();
+  private nextWorker = 1;
+
+  /** A pool this control plane will supervise; unready until its worker registers. */
+  declare(poolId: string, backend: string, modelRef: string): PoolState {
+    const pool = this.ensure(poolId);
+    pool.local = true;
+    pool.backend = backend;
+    pool.modelRef = modelRef;
+    return pool;
+  }
+
+  get(poolId: string): PoolState | undefined {
+    return this.pools.get(poolId);
+  }
+
+  all(): PoolState[] {
+    return [...this.pools.values()].sort((a, b) => a.poolId.localeCompare(b.poolId));
+  }
+
+  register(request: RegisterRequest, nowMs: number): string {
+    const pool = this.ensure(request.poolId);
+    pool.client?.close();
+    pool.workerId = `w${this.nextWorker++}-${request.poolId}`;
+    pool.address = request.address;
+    pool.client = new WorkerClient(request.address, credentials.createInsecure());
+    pool.description = request.description;
+    pool.telemetry = request.telemetry;
+    pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
+    pool.backend = request.description?.backend || pool.backend;
+    pool.lastHeartbeatMs = nowMs;
+    pool.lastError = "";
+    pool.ready = true;
+    this.emit("ready", pool.poolId);
+    return pool.workerId;
+  }
+
+  /** False when the worker is unknown (e.g. the control plane restarted): it registers again. */
+  heartbeat(workerId: string, poolId: string, telemetry: Telemetry | undefined, nowMs: number) {
+    const pool = this.pools.get(poolId);
+    if (!pool || pool.workerId !== workerId) return false;
+    pool.telemetry = telemetry;
+    pool.lastHeartbeatMs = nowMs;
+    if (!pool.ready && pool.client) {
+      pool.ready = true;
+      this.emit("ready", poolId);
+    }
+    return true;
+  }
+
+  /** The pool's worker is gone (exited, or silent past the stale limit). */
+  markDown(poolId: string, reason: string): void {
+    const pool = this.pools.get(poolId);
+    if (!pool) return;
+    pool.client?.close();
+    pool.client = undefined;
+    pool.workerId = undefined;
+    pool.ready = false;
+    pool.lastError = reason;
+    this.emit("down", poolId, reason);
+  }
+
+  /** Marks pools whose worker missed heartbeats for `staleAfterMs` as down. */
+  expireStale(nowMs: number, staleAfterMs: number): void {
+    for (const pool of this.pools.values()) {
+      if (pool.client && nowMs - pool.lastHeartbeatMs > staleAfterMs) {
+        this.markDown(pool.poolId, `no heartbeat for ${nowMs - pool.lastHeartbeatMs} ms`);
+      }
+    }
+  }
+
+  describe(poolId: string, description: WorkerDescription): void {
+    const pool = this.pools.get(poolId);
+    if (!pool) return;
+    pool.description = description;
+    pool.modelRef = description.model?.modelRef || pool.modelRef;
+  }
+
+  snapshots(queueDepth: (poolId: string) => number): PoolSnapshot[] {
+    return this.all().map((pool) => toSnapshot(pool, queueDepth(pool.poolId)));
+  }
+
+  private ensure(poolId: string): PoolState {
+    let pool = this.pools.get(poolId);
+    if (!pool) {
+      pool = {
+        poolId,
+        local: false,
+        backend: "",
+        modelRef: "",
+        workerId: undefined,
+        address: undefined,
+        client: undefined,
+        description: undefined,
+        telemetry: undefined,
+        lastHeartbeatMs: 0,
+        ready: false,
+        draining: false,
+        lastError: "",
+        activeLeases: 0,
+        restarts: 0,
+      };
+      this.pools.set(poolId, pool);
+    }
+    return pool;
+  }
+}
+
+function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
+  const devices = pool.telemetry?.devices ?? [];
+  const sum = (pick: (d: (typeof devices)[number]) => number) =>
+    devices.length > 0 ? devices.reduce((total, d) => total + pick(d), 0) : undefined;
+  return {
+    poolId: pool.poolId,
+    ready: pool.ready,
+    draining: pool.draining,
+    modelRef: pool.modelRef,
+    engine: pool.description?.engine || "llamacpp",
+    engineVersion: pool.description?.engineVersion ?? "",
+    ctxMax: pool.description?.model?.contextSize ?? 0,
+    slotsTotal: pool.description?.slots ?? 0,
+    activeLeases: pool.activeLeases,
+    queueDepth,
+    vramFreeBytes: sum((d) => d.memoryFreeBytes),
+    vramTotalBytes: sum((d) => d.memoryTotalBytes),
+    deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
+    decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
+    warmSessions: pool.telemetry?.warmSessions ?? [],
+  };
+}

@@ -1,0 +1,145 @@
+// Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload.
+import {
+  Metadata,
+  type ServerUnaryCall,
+  type ServiceError,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
+import { fromServiceError, toStatus } from "../common/grpc-errors.js";
+import type { Logger } from "../common/logger.js";
+import type {
+  DrainRequest,
+  DrainResponse,
+  ListPoolsResponse,
+  PoolHealth,
+  PoolRef,
+  PoolsServer,
+  ReloadRequest,
+  ReloadResponse,
+} from "../gen/llama_orch/v1/pool.js";
+import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
+import type { Orchestrator } from "./orchestrator.js";
+import type { PoolRegistry, PoolState } from "./pool-registry.js";
+import type { SessionService } from "./session-service.js";
+
+export interface PoolServiceDeps {
+  registry: PoolRegistry;
+  orchestrator: Orchestrator;
+  sessions: SessionService;
+  restarts(poolId: string): number;
+  log: Logger;
+}
+
+const RELOAD_DEADLINE_MS = 120_000;
+
+function unary<Req, Res>(handler: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>) => {
+    handler(call.request).then(
+      (reply) => done(null, reply),
+      (error: unknown) => done(toStatus(error)),
+    );
+  };
+}
+
+function known(registry: PoolRegistry, poolId: string): PoolState {
+  const pool = registry.get(poolId);
+  if (!pool) throw new OrchError("POOL_NOT_FOUND", `no pool ${poolId}; List shows the pools`);
+  return pool;
+}
+
+export function poolHealth(pool: PoolState, deps: PoolServiceDeps): PoolHealth {
+  const t = pool.telemetry;
+  return {
+    poolId: pool.poolId,
+    live: pool.client !== undefined,
+    ready: pool.ready && !pool.draining,
+    draining: pool.draining,
+    lastError: pool.lastError,
+    slotsTotal: pool.description?.slots ?? 0,
+    slotsBusy: t?.slotsBusy ?? 0,
+    activeLeases: pool.activeLeases,
+    queueDepth: deps.orchestrator.queueDepth(pool.poolId),
+    modelRef: pool.modelRef,
+    modelDigest: pool.description?.model?.digest ?? "",
+    engineVersion: pool.description?.engineVersion ?? "",
+    backend: pool.backend,
+    devices: t?.devices ?? [],
+    decodeTokensPerSecond: t?.decodeTokensPerSecond ?? 0,
+    restarts: deps.restarts(pool.poolId),
+    kvCellsUsed: t?.kvCellsUsed ?? 0,
+    kvCellsTotal: t?.kvCellsTotal ?? 0,
+  };
+}
+
+function loadModel(pool: PoolState, modelRef: string): Promise<WorkerDescription> {
+  const client = pool.client;
+  if (!client)
+    throw new OrchError(
+      "POOL_UNREADY",
+      `pool ${pool.poolId} has no live worker; retry when it is ready`,
+    );
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + RELOAD_DEADLINE_MS;
+    client.loadModel(
+      { modelRef },
+      new Metadata(),
+      { deadline },
+      (error: ServiceError | null, reply) =>
+        error ? reject(fromServiceError(error)) : resolve(reply),
+    );
+  });
+}
+
+export function poolService(deps: PoolServiceDeps): PoolsServer {
+  const { registry, orchestrator, sessions, log } = deps;
+  return {
+    list: unary<object, ListPoolsResponse>(async () => ({
+      pools: registry.all().map((pool) => poolHealth(pool, deps)),
+    })),
+    health: unary<PoolRef, PoolHealth>(async (request) =>
+      poolHealth(known(registry, request.poolId), deps),
+    ),
+    drain: unary<DrainRequest, DrainResponse>(async ({ poolId, deadlineMs }) => {
+      const pool = known(registry, poolId);
+      if (!(deadlineMs > 0))
+        throw new OrchError(
+          "INVALID_PARAMS",
+          "deadline_ms must be > 0: how long in-flight work may take to finish",
+        );
+      pool.draining = true;
+      log.info({ pool_id: poolId, deadline_ms: deadlineMs }, "pool draining");
+      const unavailable = new OrchError(
+        "POOL_UNAVAILABLE",
+        `pool ${poolId} is draining; submit again to be placed on another pool`,
+        { retryAfterMs: 1000 },
+      );
+      await orchestrator.replaceQueued(poolId, { orFail: unavailable });
+      setTimeout(() => orchestrator.failRunning(poolId, unavailable), deadlineMs).unref();
+      return { accepted: true };
+    }),
+    reload: unary<ReloadRequest, ReloadResponse>(async ({ poolId, newModelRef }) => {
+      const pool = known(registry, poolId);
+      if (newModelRef.length === 0)
+        throw new OrchError("INVALID_PARAMS", "new_model_ref is required");
+      const started = Date.now();
+      // The worker keeps serving the old model until the new one is loaded; a failure leaves it.
+      const description = await loadModel(pool, newModelRef);
+      registry.describe(poolId, description);
+      pool.draining = false;
+      sessions.coolPool(poolId);
+      await orchestrator.replaceQueued(poolId, { includeSelf: true });
+      const durationMs = Date.now() - started;
+      log.info(
+        {
+          pool_id: poolId,
+          model_ref: newModelRef,
+          model_digest: description.model?.digest,
+          duration_ms: durationMs,
+        },
+        "pool reloaded",
+      );
+      return { modelRef: newModelRef, modelDigest: description.model?.digest ?? "", durationMs };
+    }),
+  };
+}

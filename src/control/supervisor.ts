@@ -1,0 +1,178 @@
+// Spawns one worker process per local pool and restarts it when it dies: exponential backoff, and a
+// circuit breaker that stops a pool that keeps crashing.
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import { repoRoot } from "../common/paths.js";
+
+export interface WorkerSpec {
+  poolId: string;
+  /** Arguments after `llama-orch worker`, asked at every (re)start: a reload changes the model. */
+  args: () => string[];
+}
+
+export interface SupervisorOptions {
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** Crashes within breakerWindowMs that open the breaker (no more restarts). */
+  breakerFailures: number;
+  breakerWindowMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface WorkerExit {
+  poolId: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The worker's last stderr lines, for the pool's last error. */
+  lastOutput: string;
+  restartInMs: number | undefined;
+  breakerOpen: boolean;
+}
+
+interface Supervised {
+  spec: WorkerSpec;
+  child: ChildProcess | undefined;
+  crashes: number[];
+  consecutive: number;
+  restarts: number;
+  timer: NodeJS.Timeout | undefined;
+  tail: string[];
+}
+
+const TAIL_LINES = 20;
+
+export declare interface Supervisor {
+  on(event: "spawn", listener: (poolId: string, pid: number) => void): this;
+  on(event: "exit", listener: (exit: WorkerExit) => void): this;
+  on(event: "output", listener: (poolId: string, line: string) => void): this;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for an EventEmitter
+export class Supervisor extends EventEmitter {
+  private readonly workers = new Map<string, Supervised>();
+  private stopping = false;
+  private readonly options: SupervisorOptions;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.options = options;
+  }
+
+  start(spec: WorkerSpec): void {
+    const entry: Supervised = {
+      spec,
+      child: undefined,
+      crashes: [],
+      consecutive: 0,
+      restarts: 0,
+      timer: undefined,
+      tail: [],
+    };
+    this.workers.set(spec.poolId, entry);
+    this.launch(entry);
+  }
+
+  /** A worker that came up healthy resets its backoff. */
+  markHealthy(poolId: string): void {
+    const entry = this.workers.get(poolId);
+    if (entry) entry.consecutive = 0;
+  }
+
+  pid(poolId: string): number | undefined {
+    return this.workers.get(poolId)?.child?.pid;
+  }
+
+  restarts(poolId: string): number {
+    return this.workers.get(poolId)?.restarts ?? 0;
+  }
+
+  /** SIGTERM to every worker, SIGKILL after `graceMs`; resolves when all have exited. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.workers.values()].map((entry) => {
+      clearTimeout(entry.timer);
+      return this.terminate(entry, graceMs);
+    });
+    await Promise.all(exits);
+  }
+
+  private launch(entry: Supervised): void {
+    const cli = join(repoRoot, "bin", "llama-orch.js");
+    const child = spawn(
+      process.execPath,
+      [cli, "worker", ...entry.spec.args(), "--exit-with-parent"],
+      {
+        cwd: repoRoot,
+        env: this.options.env ?? process.env,
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+      },
+    );
+    entry.child = child;
+    entry.tail = [];
+    child.stderr?.setEncoding("utf8");
+    let partial = "";
+    child.stderr?.on("data", (chunk: string) => {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) this.remember(entry, line);
+    });
+    child.on("exit", (code, signal) => this.onExit(entry, child, code, signal));
+    if (child.pid !== undefined) this.emit("spawn", entry.spec.poolId, child.pid);
+  }
+
+  private remember(entry: Supervised, line: string): void {
+    if (line.length === 0) return;
+    entry.tail.push(line);
+    if (entry.tail.length > TAIL_LINES) entry.tail.shift();
+    this.emit("output", entry.spec.poolId, line);
+  }
+
+  private onExit(
+    entry: Supervised,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ) {
+    if (entry.child !== child) return;
+    entry.child = undefined;
+    const now = Date.now();
+    entry.crashes = entry.crashes.filter((t) => now - t < this.options.breakerWindowMs);
+    entry.crashes.push(now);
+    const breakerOpen = entry.crashes.length >= this.options.breakerFailures;
+    let restartInMs: number | undefined;
+    if (!this.stopping && !breakerOpen) {
+      restartInMs = Math.min(
+        this.options.backoffMaxMs,
+        this.options.backoffInitialMs * 2 ** entry.consecutive,
+      );
+      entry.consecutive += 1;
+      entry.timer = setTimeout(() => {
+        entry.restarts += 1;
+        this.launch(entry);
+      }, restartInMs);
+    }
+    const lastOutput = entry.tail.slice(-5).join("\n");
+    this.emit("exit", {
+      poolId: entry.spec.poolId,
+      code,
+      signal,
+      lastOutput,
+      restartInMs,
+      breakerOpen,
+    });
+  }
+
+  private terminate(entry: Supervised, graceMs: number): Promise<void> {
+    const child = entry.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      child.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill("SIGTERM");
+    });
+  }
+}

@@ -1,0 +1,97 @@
+// Live tasks and their event logs: publish events in order, replay them to late subscribers, and
+// keep ended tasks around (bounded) so a client can still attach and read the whole stream.
+import { FinishReason } from "../gen/llama_orch/v1/common.js";
+import { type TaskEvent, TaskState } from "../gen/llama_orch/v1/orchestrator.js";
+import type { ValidTask } from "./types.js";
+
+export type TaskListener = (event: TaskEvent) => void;
+
+export interface TaskEntry {
+  task: ValidTask;
+  poolId: string;
+  state: TaskState;
+  events: TaskEvent[];
+  listeners: Set<TaskListener>;
+  createdMs: number;
+  endedMs: number | undefined;
+  /** Once set, token events are no longer published: nothing follows a cancel. */
+  cancelRequested: boolean;
+}
+
+const FINISHED: Record<number, TaskState> = {
+  [FinishReason.FINISH_REASON_STOP]: TaskState.TASK_STATE_FINISHED_STOP,
+  [FinishReason.FINISH_REASON_LENGTH]: TaskState.TASK_STATE_FINISHED_LENGTH,
+  [FinishReason.FINISH_REASON_CANCELLED]: TaskState.TASK_STATE_FINISHED_CANCELLED,
+  [FinishReason.FINISH_REASON_ERROR]: TaskState.TASK_STATE_FINISHED_ERROR,
+};
+
+export function isTerminal(state: TaskState): boolean {
+  return state >= TaskState.TASK_STATE_FINISHED_STOP;
+}
+
+export class TaskHub {
+  private readonly live = new Map<string, TaskEntry>();
+  private readonly ended: string[] = [];
+  private readonly keepEnded: number;
+
+  constructor(keepEnded = 1000) {
+    this.keepEnded = keepEnded;
+  }
+
+  add(task: ValidTask, poolId: string, nowMs: number): TaskEntry {
+    const entry: TaskEntry = {
+      task,
+      poolId,
+      state: TaskState.TASK_STATE_QUEUED,
+      events: [],
+      listeners: new Set(),
+      createdMs: nowMs,
+      endedMs: undefined,
+      cancelRequested: false,
+    };
+    this.live.set(task.taskId, entry);
+    return entry;
+  }
+
+  get(taskId: string): TaskEntry | undefined {
+    return this.live.get(taskId);
+  }
+
+  /** Drops a task that was never admitted (its queue refused it). */
+  forget(taskId: string): void {
+    this.live.delete(taskId);
+  }
+
+  /** Appends an event and hands it to every subscriber; an ended task takes no more events. */
+  publish(entry: TaskEntry, event: TaskEvent, nowMs: number): void {
+    if (isTerminal(entry.state)) return;
+    const kind = event.event?.$case;
+    if (kind === "token" && entry.cancelRequested) return;
+    if (kind === "token") entry.state = TaskState.TASK_STATE_RUNNING;
+    if (kind === "end" && event.event?.$case === "end") {
+      entry.state = FINISHED[event.event.value.finishReason] ?? TaskState.TASK_STATE_FINISHED_STOP;
+    }
+    if (kind === "error") entry.state = TaskState.TASK_STATE_FINISHED_ERROR;
+    entry.events.push(event);
+    for (const listener of entry.listeners) listener(event);
+    if (isTerminal(entry.state)) this.retire(entry, nowMs);
+  }
+
+  /** Replays the events so far, then delivers live ones; returns the unsubscribe function. */
+  subscribe(entry: TaskEntry, listener: TaskListener): () => void {
+    for (const event of entry.events) listener(event);
+    if (isTerminal(entry.state)) return () => undefined;
+    entry.listeners.add(listener);
+    return () => entry.listeners.delete(listener);
+  }
+
+  private retire(entry: TaskEntry, nowMs: number): void {
+    entry.endedMs = nowMs;
+    entry.listeners.clear();
+    this.ended.push(entry.task.taskId);
+    while (this.ended.length > this.keepEnded) {
+      const old = this.ended.shift();
+      if (old !== undefined) this.live.delete(old);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// The `llama-orch worker` arguments for a local pool, from its config and current model.
+import type { PoolConfig } from "../common/config.js";
+
+export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: string): string[] {
+  const args = ["--control", controlAddr, "--pool", pool.id, "--model", modelRef];
+  args.push("--backend", pool.backend, "--slots", String(pool.slots));
+  args.push("--context-size", String(pool.contextSize), "--kv-type", pool.kvType);
+  args.push("--gpu-layers", String(pool.gpuLayers));
+  if (pool.threads !== undefined) args.push("--threads", String(pool.threads));
+  if (pool.batchSize !== undefined) args.push("--batch-size", String(pool.batchSize));
+  if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));
+  if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
+  if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
+  return args;
+}

@@ -1,0 +1,101 @@
+// Starts `llama-orch serve` as a real process on a temp config and data dir, with gRPC clients to it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { credentials } from "@grpc/grpc-js";
+import { repoRoot } from "../../src/common/paths.js";
+import { OrchestratorClient } from "../../src/gen/llama_orch/v1/orchestrator.js";
+import {
+  type ListPoolsResponse,
+  type PoolHealth,
+  PoolsClient,
+} from "../../src/gen/llama_orch/v1/pool.js";
+import { unary } from "./grpc-calls.js";
+
+export interface ServeProcess {
+  child: ChildProcess;
+  address: string;
+  dataDir: string;
+  orchestrator: OrchestratorClient;
+  pools: PoolsClient;
+  /** Every JSON log line the process wrote so far. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** YAML for the config file; `{data_dir}` is replaced with the temp data dir. */
+  config: string;
+  env?: NodeJS.ProcessEnv;
+  /** Reuse a data dir (restart tests); a fresh temp dir otherwise. */
+  dataDir?: string;
+  /** Wait until every configured pool is ready (default true). */
+  waitReady?: boolean;
+}
+
+const cli = join(repoRoot, "bin", "llama-orch.js");
+
+export async function startServe(options: ServeOptions): Promise<ServeProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "llama-orch-e2e-")));
+  const configPath = join(dataDir, "config.yaml");
+  await writeFile(configPath, options.config.replaceAll("{data_dir}", dataDir));
+  const child = spawn(process.execPath, [cli, "serve", "--config", configPath], {
+    cwd: repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("serve did not start within 60 s")), 60_000);
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code} before serving`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const entry = parse(line);
+      if (!entry) return;
+      logs.push(entry);
+      if (entry.msg === "control plane serving" && typeof entry.grpc_addr === "string") {
+        clearTimeout(timer);
+        resolve(entry.grpc_addr);
+      }
+    });
+    child.stderr?.resume();
+  });
+  const orchestrator = new OrchestratorClient(address, credentials.createInsecure());
+  const pools = new PoolsClient(address, credentials.createInsecure());
+  if (options.waitReady !== false) await waitReady(pools);
+  const stop = async () => {
+    orchestrator.close();
+    pools.close();
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+  return { child, address, dataDir, orchestrator, pools, logs, stop };
+}
+
+/** Polls Pools.List until every pool is ready. */
+export async function waitReady(pools: PoolsClient, timeoutMs = 60_000): Promise<PoolHealth[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await unary<ListPoolsResponse>((cb) => pools.list({}, cb));
+    if (list.pools.length > 0 && list.pools.every((p) => p.ready)) return list.pools;
+    if (Date.now() > until) throw new Error(`pools not ready: ${JSON.stringify(list.pools)}`);
+    await sleep(100);
+  }
+}
+
+function parse(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
