@@ -6,31 +6,22 @@ import { OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
 import { FinishReason } from "../gen/llama_orch/v1/common.js";
-import type { Admission, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { type AdmissionContext, checkDeadline, validateTask } from "./admission.js";
-import type { Reservation } from "./budgets.js";
 import { remaining } from "./budgets.js";
-import { toBudgetsRemaining, toGenerateRequest, toStoredState } from "./convert.js";
-import { onTimeProbability, predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
+import { toBudgetsRemaining } from "./convert.js";
+import { Dispatcher, type QueuedTask } from "./dispatcher.js";
+import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
 import { decidePlacement, noCapacityError } from "./placement.js";
-import type { PoolRegistry, PoolState } from "./pool-registry.js";
+import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
-import { type Outcome, TaskRun, workerReset } from "./task-run.js";
+import { saveTask } from "./task-records.js";
+import { workerReset } from "./task-run.js";
 import { countPromptTokens } from "./token-count.js";
-import type { PoolSnapshot, TaskInput, ValidTask } from "./types.js";
-
-interface Queued {
-  taskId: string;
-  priority: ValidTask["priority"];
-  entry: TaskEntry;
-  reservation: Reservation;
-  /** Passed to the worker only when the client named its session. */
-  sessionKey: string | undefined;
-  admission: Admission;
-}
+import type { PoolSnapshot, TaskInput } from "./types.js";
 
 export interface OrchestratorDeps {
   config: Config;
@@ -41,15 +32,19 @@ export interface OrchestratorDeps {
   log: Logger;
 }
 
-const METRICS_EVERY_MS = 1000;
-
 export class Orchestrator {
-  private readonly queues = new Map<string, TaskQueue<Queued>>();
-  private readonly runs = new Map<string, { run: TaskRun; item: Queued }>();
+  private readonly queues = new Map<string, TaskQueue<QueuedTask>>();
+  private readonly dispatcher: Dispatcher;
   private readonly deps: OrchestratorDeps;
 
   constructor(deps: OrchestratorDeps) {
     this.deps = deps;
+    this.dispatcher = new Dispatcher({
+      ...deps,
+      queueDepth: (poolId) => this.queueDepth(poolId),
+      snapshot: (poolId) => this.snapshots().find((s) => s.poolId === poolId),
+      slotFreed: (poolId) => this.pump(poolId),
+    });
     deps.registry.on("ready", (poolId) => this.pump(poolId));
     deps.registry.on("down", (poolId, reason) => this.onPoolDown(poolId, reason));
   }
@@ -94,7 +89,7 @@ export class Orchestrator {
     const startMs = predictStartMs({ ...pool, position: queue.size, avgTaskTokens: avgTokens });
     checkDeadline(task, { startMs, decodeMs: predictDecodeMs(avgTokens, pool) });
     const entry = hub.add(task, pool.poolId, now);
-    const item: Queued = {
+    const item: QueuedTask = {
       taskId: task.taskId,
       priority: task.priority,
       entry,
@@ -131,7 +126,10 @@ export class Orchestrator {
       "task admitted",
     );
     // Saved in call order (the stores serialise writes) before the answer, dispatched at once.
-    const saved = Promise.all([sessions.commit(claim), this.persist(entry)]);
+    const saved = Promise.all([
+      sessions.commit(claim),
+      saveTask(this.deps.tasks, this.deps.registry, entry),
+    ]);
     if (result.evicted) await this.evict(result.evicted, pool);
     this.pump(pool.poolId);
     await saved;
@@ -167,7 +165,7 @@ export class Orchestrator {
       };
       await this.endUnrun(queued, { event: { $case: "end", value: end } });
     } else {
-      await this.runs.get(taskId)?.run.cancel();
+      await this.dispatcher.run(taskId)?.cancel();
     }
     return { cancelled: true, tokensDelivered: delivered };
   }
@@ -179,20 +177,14 @@ export class Orchestrator {
     if (!pool?.ready || pool.draining || !pool.client || !queue) return;
     const slots = pool.description?.slots ?? 0;
     while (pool.activeLeases < slots && queue.size > 0) {
-      const item = queue.dequeue() as Queued;
-      this.dispatch(pool, item);
+      const item = queue.dequeue() as QueuedTask;
+      this.dispatcher.dispatch(pool, item);
     }
   }
 
   /** Ends every running task of a pool with `error` (drain deadline). */
   failRunning(poolId: string, error: OrchError): void {
-    for (const { run } of this.runs.values()) if (run.pool.poolId === poolId) run.fail(error);
-  }
-
-  runningOn(poolId: string): number {
-    let n = 0;
-    for (const { run } of this.runs.values()) if (run.pool.poolId === poolId) n++;
-    return n;
+    this.dispatcher.failRunning(poolId, error);
   }
 
   /**
@@ -218,76 +210,16 @@ export class Orchestrator {
     for (const pool of this.deps.registry.all()) this.pump(pool.poolId);
   }
 
-  private dispatch(pool: PoolState, item: Queued): void {
-    pool.activeLeases += 1;
-    const { entry } = item;
-    entry.poolId = pool.poolId;
-    const model = pool.description?.model;
-    const started = {
-      queuePosition: item.admission.queuePosition,
-      predictedStartMs: item.admission.predictedStartMs,
-      poolId: pool.poolId,
-      engineVersion: pool.description?.engineVersion ?? "",
-      modelDigest: model?.digest ?? "",
-    };
-    this.publish(entry, { event: { $case: "started", value: started } });
-    const run = new TaskRun(entry, pool, {
-      wallMs: this.deps.config.timeouts.wallMs,
-      idleMs: this.deps.config.timeouts.idleMs,
-      metricsEveryMs: METRICS_EVERY_MS,
-      publish: (e, event) => this.publish(e, event),
-      metricsFrame: (e) => this.metricsFrame(e),
-      finished: (r, outcome) => void this.onFinished(r, item, outcome),
-    });
-    this.runs.set(item.taskId, { run, item });
-    withContext(this.deps.log, {
-      task_id: item.taskId,
-      pool_id: pool.poolId,
-      engine_version: started.engineVersion,
-      model_digest: started.modelDigest,
-      seed: entry.task.seed,
-    }).info("stream start");
-    run.start(toGenerateRequest(entry.task, item.sessionKey));
-  }
-
-  private async onFinished(run: TaskRun, item: Queued, outcome: Outcome): Promise<void> {
-    this.runs.delete(item.taskId);
-    const pool = run.pool;
-    pool.activeLeases = Math.max(0, pool.activeLeases - 1);
-    const end = outcome.kind === "end" ? outcome.end : undefined;
-    const kv =
-      end && item.sessionKey && end.finishReason !== FinishReason.FINISH_REASON_ERROR
-        ? { poolId: pool.poolId, kvWarm: true, kvBytes: 0 }
-        : undefined;
-    const used = { tokens: end?.tokensOut ?? 0, timeMs: end?.decodeTimeMs ?? 0 };
-    withContext(this.deps.log, {
-      task_id: item.taskId,
-      session_id: item.entry.task.sessionId,
-      pool_id: pool.poolId,
-      tokens_in: end?.tokensIn,
-      tokens_out: end?.tokensOut,
-      decode_time_ms: end?.decodeTimeMs,
-      error_code: outcome.kind === "error" ? outcome.error.code : undefined,
-    }).info("stream end");
-    this.pump(pool.poolId);
-    await Promise.all([
-      this.deps.sessions.settle(item.entry.task.sessionId, item.reservation, used, kv),
-      this.persist(item.entry, end?.tokensOut, end?.decodeTimeMs, outcome),
-    ]);
-  }
-
   private onPoolDown(poolId: string, reason: string): void {
     this.deps.log.warn({ pool_id: poolId, reason }, "pool down");
     this.deps.sessions.coolPool(poolId);
-    for (const { run } of [...this.runs.values()]) {
-      if (run.pool.poolId === poolId) run.fail(workerReset(poolId, reason));
-    }
+    this.dispatcher.failRunning(poolId, workerReset(poolId, reason));
     const pool = this.deps.registry.get(poolId);
     if (pool) pool.activeLeases = 0;
     void this.replaceQueued(poolId);
   }
 
-  private async evict(item: Queued, pool: PoolSnapshot): Promise<void> {
+  private async evict(item: QueuedTask, pool: PoolSnapshot): Promise<void> {
     const retry = retryAfterMs(pool, item.entry.task.maxTokens);
     const error = new OrchError(
       "QUEUE_FULL_DROP_LRU",
@@ -300,11 +232,11 @@ export class Orchestrator {
   }
 
   /** Ends a task that never ran: its terminal event, its reservation back, its record saved. */
-  private async endUnrun(item: Queued, terminal: TaskEvent): Promise<void> {
+  private async endUnrun(item: QueuedTask, terminal: TaskEvent): Promise<void> {
     this.publish(item.entry, terminal);
     await Promise.all([
       this.deps.sessions.release(item.entry.task.sessionId, item.reservation),
-      this.persist(item.entry),
+      saveTask(this.deps.tasks, this.deps.registry, item.entry),
     ]);
   }
 
@@ -312,59 +244,11 @@ export class Orchestrator {
     this.deps.hub.publish(entry, event, Date.now());
   }
 
-  private metricsFrame(entry: TaskEntry): TaskEvent {
-    const pool = this.snapshots().find((s) => s.poolId === entry.poolId);
-    const elapsed = Date.now() - entry.createdMs;
-    const predicted = pool ? predictDecodeMs(entry.task.maxTokens, pool) : 0;
-    const session = this.deps.sessions.get(entry.task.sessionId);
-    return {
-      event: {
-        $case: "metrics",
-        value: {
-          queueDepth: this.queueDepth(entry.poolId),
-          onTimeProbability: onTimeProbability(entry.task.deadlineMs - elapsed, predicted),
-          kvWarmth: session?.kvWarm ?? false,
-          budgets: session ? toBudgetsRemaining(remaining(session.budget)) : undefined,
-        },
-      },
-    };
-  }
-
-  private persist(
-    entry: TaskEntry,
-    tokensOut = 0,
-    decodeTimeMs = 0,
-    outcome?: Outcome,
-  ): Promise<void> {
-    const pool = this.deps.registry.get(entry.poolId);
-    const error =
-      outcome?.kind === "error"
-        ? { code: outcome.error.code, message: outcome.error.message }
-        : undefined;
-    return this.deps.tasks.put({
-      taskId: entry.task.taskId,
-      sessionId: entry.task.sessionId,
-      state: toStoredState(entry.state),
-      poolId: entry.poolId,
-      modelRef: entry.task.modelRef,
-      priority: entry.task.priority,
-      seed: entry.task.seed,
-      tokensIn: entry.task.promptTokens,
-      tokensOut,
-      decodeTimeMs,
-      error,
-      createdMs: entry.createdMs,
-      endedMs: entry.endedMs,
-      engineVersion: pool?.description?.engineVersion,
-      modelDigest: pool?.description?.model?.digest,
-    });
-  }
-
-  private queue(poolId: string): TaskQueue<Queued> {
+  private queue(poolId: string): TaskQueue<QueuedTask> {
     let queue = this.queues.get(poolId);
     if (!queue) {
       const { queueCapacity, policy } = this.deps.config.admission;
-      queue = new TaskQueue<Queued>(queueCapacity, policy);
+      queue = new TaskQueue<QueuedTask>(queueCapacity, policy);
       this.queues.set(poolId, queue);
     }
     return queue;
