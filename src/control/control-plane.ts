@@ -1,6 +1,7 @@
 // Composes the control plane: store, registry, sessions, orchestrator, gRPC services, and the
 // supervisor of one worker process per configured pool.
 import type { Config } from "../common/config.js";
+import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
@@ -36,7 +37,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   await sessions.load(Date.now());
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
-  const registry = new PoolRegistry();
+  const token = config.auth.token?.reveal();
+  const registry = new PoolRegistry(token);
   const hub = new TaskHub();
   const orchestrator = new Orchestrator({ config, registry, hub, sessions, tasks, log });
   const supervisor = new Supervisor({ ...config.supervisor });
@@ -70,9 +72,15 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
       implementation: registryService(registry, config.workers.heartbeatMs),
     },
   ];
-  const server: RunningServer = await startGrpcServer(config.server.grpcAddr, services);
-  const host = config.server.grpcAddr.slice(0, config.server.grpcAddr.lastIndexOf(":"));
-  const grpcAddr = `${host}:${server.port}`;
+  // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
+  const relaxed = config.auth.optional && isLoopbackHost(hostOf(config.server.grpcAddr));
+  const interceptors = token && !relaxed ? [requireBearer(token)] : [];
+  const server: RunningServer = await startGrpcServer(
+    config.server.grpcAddr,
+    services,
+    interceptors,
+  );
+  const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
   superviseLocalPools(config, grpcAddr, registry, supervisor, log);
   const stale = setInterval(
@@ -88,6 +96,10 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     await store.close();
   };
   return { grpcAddr, registry, supervisor, stop };
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(":"));
 }
 
 function superviseLocalPools(

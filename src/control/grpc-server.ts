@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   Server,
   ServerCredentials,
+  type ServerInterceptor,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
@@ -33,8 +34,9 @@ const protoFiles = ["orchestrator.proto", "pool.proto", "worker.proto"].map((f) 
 export async function startGrpcServer(
   address: string,
   services: ServiceBinding[],
+  interceptors: ServerInterceptor[] = [],
 ): Promise<RunningServer> {
-  const server = new Server();
+  const server = new Server({ interceptors });
   for (const service of services) server.addService(service.definition, service.implementation);
   const health = new HealthImplementation({ "": "SERVING" });
   for (const service of services) health.setStatus(service.name, "SERVING");

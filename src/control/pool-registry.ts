@@ -2,6 +2,7 @@
 // leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
 import { EventEmitter } from "node:events";
 import { credentials } from "@grpc/grpc-js";
+import { sendBearer } from "../common/grpc-auth.js";
 import {
   type RegisterRequest,
   type Telemetry,
@@ -38,6 +39,13 @@ export declare interface PoolRegistry {
 export class PoolRegistry extends EventEmitter {
   private readonly pools = new Map<string, PoolState>();
   private nextWorker = 1;
+  private readonly authToken: string | undefined;
+
+  /** `authToken` is sent on every call to workers (they require it when it is set). */
+  constructor(authToken?: string) {
+    super();
+    this.authToken = authToken;
+  }
 
   /** A pool this control plane will supervise; unready until its worker registers. */
   declare(poolId: string, backend: string, modelRef: string): PoolState {
@@ -61,7 +69,9 @@ export class PoolRegistry extends EventEmitter {
     pool.client?.close();
     pool.workerId = `w${this.nextWorker++}-${request.poolId}`;
     pool.address = request.address;
-    pool.client = new WorkerClient(request.address, credentials.createInsecure());
+    pool.client = new WorkerClient(request.address, credentials.createInsecure(), {
+      interceptors: sendBearer(this.authToken),
+    });
     pool.description = request.description;
     pool.telemetry = request.telemetry;
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;

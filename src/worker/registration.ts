@@ -1,6 +1,7 @@
 // Registers this worker with the control plane, then heartbeats its telemetry until stopped.
 import { setTimeout as sleep } from "node:timers/promises";
 import { credentials, type Metadata } from "@grpc/grpc-js";
+import { bearerMetadata } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import {
   type HeartbeatResponse,
@@ -9,7 +10,6 @@ import {
   type WorkerDescription,
   WorkerRegistryClient,
 } from "../gen/llama_orch/v1/worker.js";
-import { bearerMetadata } from "./auth.js";
 
 export interface RegistrationOptions {
   /** host:port of the control plane's WorkerRegistry. */

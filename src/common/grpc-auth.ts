@@ -1,6 +1,13 @@
-// The shared Bearer token (DESIGN decision 1) on the worker's gRPC edges: checked in, sent out.
+// The shared Bearer token (DESIGN decision 1) on gRPC edges: checked on servers, sent by clients.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Metadata, ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/grpc-js";
+import {
+  InterceptingCall,
+  type Interceptor,
+  Metadata,
+  ServerInterceptingCall,
+  type ServerInterceptor,
+  status,
+} from "@grpc/grpc-js";
 
 /** Hashing both sides gives equal lengths, so the comparison takes the same time for any input. */
 function digest(value: string): Buffer {
@@ -41,4 +48,19 @@ export function bearerMetadata(token: string | undefined): Metadata {
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, "");
   return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/** A client interceptor that sends the token on every call (none without a token). */
+export function sendBearer(token: string | undefined): Interceptor[] {
+  if (!token) return [];
+  const value = `Bearer ${token}`;
+  return [
+    (options, next) =>
+      new InterceptingCall(next(options), {
+        start: (metadata, listener, start) => {
+          metadata.set("authorization", value);
+          start(metadata, listener);
+        },
+      }),
+  ];
 }
