@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerGenerate } from "./generate.js";
 import { registerServe } from "./serve.js";
+import { registerSubmit } from "./submit.js";
 import { registerWorker } from "./worker.js";
 
 const program = new Command("llama-orch")
@@ -9,5 +10,6 @@ const program = new Command("llama-orch")
   .showHelpAfterError();
 registerGenerate(program);
 registerServe(program);
+registerSubmit(program);
 registerWorker(program);
 await program.parseAsync(process.argv);
