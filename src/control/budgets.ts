@@ -127,3 +127,8 @@ export function settle(
 export function release(state: SessionBudgetState, reservation: Reservation): SessionBudgetState {
   return settle(state, reservation, { tokens: 0, timeMs: 0 });
 }
+
+/** Drops every hold: the tasks that held them are gone (they died with a previous process). */
+export function releaseAll(state: SessionBudgetState): SessionBudgetState {
+  return { ...state, reserved: { ...ZERO } };
+}

@@ -119,6 +119,10 @@ export class Dispatcher {
       decode_time_ms: end?.decodeTimeMs,
       error_code: outcome.kind === "error" ? outcome.error.code : undefined,
     }).info("stream end");
+    // A lost worker stream must not hand the freed slot to the same dead worker.
+    if (outcome.kind === "error" && outcome.error.code === "WORKER_RESET") {
+      this.deps.registry.suspect(pool.poolId, outcome.error.message);
+    }
     this.deps.slotFreed(pool.poolId);
     const { sessions, tasks, registry } = this.deps;
     await Promise.all([

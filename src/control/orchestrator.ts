@@ -254,8 +254,11 @@ export class Orchestrator {
     return queue;
   }
 
+  /** The model the first configured pool serves now: a reload changes it, the config does not. */
   private defaultModelRef(): string {
-    return this.deps.config.pools[0]?.model ?? "builtin:tiny";
+    const first = this.deps.config.pools[0];
+    if (!first) return "builtin:tiny";
+    return this.deps.registry.get(first.id)?.modelRef || first.model;
   }
 
   private admissionContext(promptTokens: number): AdmissionContext {

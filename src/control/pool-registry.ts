@@ -96,6 +96,18 @@ export class PoolRegistry extends EventEmitter {
     return true;
   }
 
+  /**
+   * A call to the pool's worker failed at the transport: the worker may be dead while its exit or
+   * silence is not yet noticed. No new leases until it proves alive again: its next heartbeat (or
+   * registration) makes the pool ready, its exit or staleness marks it down.
+   */
+  suspect(poolId: string, reason: string): void {
+    const pool = this.pools.get(poolId);
+    if (!pool?.client || !pool.ready) return;
+    pool.ready = false;
+    pool.lastError = reason;
+  }
+
   /** The pool's worker is gone (exited, or silent past the stale limit). */
   markDown(poolId: string, reason: string): void {
     const pool = this.pools.get(poolId);

@@ -91,8 +91,69 @@ function loadModel(pool: PoolState, modelRef: string): Promise<WorkerDescription
   });
 }
 
-export function poolService(deps: PoolServiceDeps): PoolsServer {
+/** Ends a pool's running work when its drain deadline passes; a reload or a new drain replaces it. */
+type DrainDeadlines = Map<string, NodeJS.Timeout>;
+
+function drain(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
+  const { registry, orchestrator, log } = deps;
+  return async ({ poolId, deadlineMs }: DrainRequest): Promise<DrainResponse> => {
+    const pool = known(registry, poolId);
+    if (!(deadlineMs > 0))
+      throw new OrchError(
+        "INVALID_PARAMS",
+        "deadline_ms must be > 0: how long in-flight work may take to finish",
+      );
+    pool.draining = true;
+    log.info({ pool_id: poolId, deadline_ms: deadlineMs }, "pool draining");
+    const unavailable = new OrchError(
+      "POOL_UNAVAILABLE",
+      `pool ${poolId} is draining; submit again to be placed on another pool`,
+      { retryAfterMs: 1000 },
+    );
+    await orchestrator.replaceQueued(poolId, { orFail: unavailable });
+    clearTimeout(deadlines.get(poolId));
+    const timer = setTimeout(() => {
+      deadlines.delete(poolId);
+      if (pool.draining) orchestrator.failRunning(poolId, unavailable);
+    }, deadlineMs);
+    deadlines.set(poolId, timer.unref());
+    return { accepted: true };
+  };
+}
+
+function reload(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
   const { registry, orchestrator, sessions, log } = deps;
+  return async ({ poolId, newModelRef }: ReloadRequest): Promise<ReloadResponse> => {
+    const pool = known(registry, poolId);
+    if (newModelRef.length === 0)
+      throw new OrchError("INVALID_PARAMS", "new_model_ref is required");
+    const started = Date.now();
+    // The worker keeps serving the old model until the new one is loaded; a failure leaves it.
+    const description = await loadModel(pool, newModelRef);
+    registry.describe(poolId, description);
+    // A reload ends a drain: work placed from now on must not meet the old drain's deadline.
+    pool.draining = false;
+    clearTimeout(deadlines.get(poolId));
+    deadlines.delete(poolId);
+    sessions.coolPool(poolId);
+    await orchestrator.replaceQueued(poolId, { includeSelf: true });
+    const durationMs = Date.now() - started;
+    log.info(
+      {
+        pool_id: poolId,
+        model_ref: newModelRef,
+        model_digest: description.model?.digest,
+        duration_ms: durationMs,
+      },
+      "pool reloaded",
+    );
+    return { modelRef: newModelRef, modelDigest: description.model?.digest ?? "", durationMs };
+  };
+}
+
+export function poolService(deps: PoolServiceDeps): PoolsServer {
+  const { registry } = deps;
+  const deadlines: DrainDeadlines = new Map();
   return {
     list: unary<object, ListPoolsResponse>(async () => ({
       pools: registry.all().map((pool) => poolHealth(pool, deps)),
@@ -100,46 +161,7 @@ export function poolService(deps: PoolServiceDeps): PoolsServer {
     health: unary<PoolRef, PoolHealth>(async (request) =>
       poolHealth(known(registry, request.poolId), deps),
     ),
-    drain: unary<DrainRequest, DrainResponse>(async ({ poolId, deadlineMs }) => {
-      const pool = known(registry, poolId);
-      if (!(deadlineMs > 0))
-        throw new OrchError(
-          "INVALID_PARAMS",
-          "deadline_ms must be > 0: how long in-flight work may take to finish",
-        );
-      pool.draining = true;
-      log.info({ pool_id: poolId, deadline_ms: deadlineMs }, "pool draining");
-      const unavailable = new OrchError(
-        "POOL_UNAVAILABLE",
-        `pool ${poolId} is draining; submit again to be placed on another pool`,
-        { retryAfterMs: 1000 },
-      );
-      await orchestrator.replaceQueued(poolId, { orFail: unavailable });
-      setTimeout(() => orchestrator.failRunning(poolId, unavailable), deadlineMs).unref();
-      return { accepted: true };
-    }),
-    reload: unary<ReloadRequest, ReloadResponse>(async ({ poolId, newModelRef }) => {
-      const pool = known(registry, poolId);
-      if (newModelRef.length === 0)
-        throw new OrchError("INVALID_PARAMS", "new_model_ref is required");
-      const started = Date.now();
-      // The worker keeps serving the old model until the new one is loaded; a failure leaves it.
-      const description = await loadModel(pool, newModelRef);
-      registry.describe(poolId, description);
-      pool.draining = false;
-      sessions.coolPool(poolId);
-      await orchestrator.replaceQueued(poolId, { includeSelf: true });
-      const durationMs = Date.now() - started;
-      log.info(
-        {
-          pool_id: poolId,
-          model_ref: newModelRef,
-          model_digest: description.model?.digest,
-          duration_ms: durationMs,
-        },
-        "pool reloaded",
-      );
-      return { modelRef: newModelRef, modelDigest: description.model?.digest ?? "", durationMs };
-    }),
+    drain: unary<DrainRequest, DrainResponse>(drain(deps, deadlines)),
+    reload: unary<ReloadRequest, ReloadResponse>(reload(deps, deadlines)),
   };
 }

@@ -9,6 +9,7 @@ import {
   isExpired,
   noteKv,
   resolveSession,
+  resumeSession,
   type SessionPolicy,
   type SessionRecord,
   type SessionView,
@@ -41,8 +42,7 @@ export class SessionService {
   async load(nowMs: number): Promise<void> {
     for (const record of await this.store.list()) {
       if (isExpired(record, nowMs)) await this.store.delete(record.sessionId);
-      // KV lived in workers that may have restarted too: only budgets and turns carry over.
-      else this.sessions.set(record.sessionId, coolKv(record));
+      else this.sessions.set(record.sessionId, resumeSession(record));
     }
   }
 

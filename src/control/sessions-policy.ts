@@ -3,7 +3,7 @@
 // Pure: each function returns a new record, so the service commits a turn only once the task it
 // belongs to is admitted (a task refused after admitTurn leaves the stored session untouched).
 import { OrchError } from "../common/errors.js";
-import { newBudgetState, remaining, type SessionBudgetState } from "./budgets.js";
+import { newBudgetState, releaseAll, remaining, type SessionBudgetState } from "./budgets.js";
 import type { BudgetLimits } from "./types.js";
 
 /** SPEC 4 / DESIGN decision 8 defaults: 10 minutes idle, 8 turns. */
@@ -103,6 +103,15 @@ export function noteKv(
 /** The pool holding the session's KV is gone: KV never migrates (SPEC 4), so it is cold now. */
 export function coolKv(session: SessionRecord): SessionRecord {
   return { ...session, kvWarm: false, kvBytes: 0 };
+}
+
+/**
+ * A stored session as a restarted control plane resumes it: turns and spent budgets carry over;
+ * KV and the holds of tasks that were running do not (no task outlives its control plane, and a
+ * task that never settled is charged nothing).
+ */
+export function resumeSession(session: SessionRecord): SessionRecord {
+  return { ...coolKv(session), budget: releaseAll(session.budget) };
 }
 
 /** The public view (SPEC 4 SessionInfo): TTL left, turns, KV, and only the limited budgets. */

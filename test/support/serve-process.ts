@@ -1,5 +1,5 @@
 // Starts `llama-orch serve` as a real process on a temp config and data dir, with gRPC clients to it.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,6 +76,53 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   };
   return { child, address, dataDir, orchestrator, pools, logs, stop };
+}
+
+/** Polls Pools.Health until the pool satisfies `predicate`; returns that health. */
+export async function waitForPool(
+  pools: PoolsClient,
+  poolId: string,
+  predicate: (health: PoolHealth) => boolean,
+  timeoutMs = 30_000,
+): Promise<PoolHealth> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await unary<PoolHealth>((cb) => pools.health({ poolId }, cb)).catch(
+      () => undefined,
+    );
+    if (health && predicate(health)) return health;
+    if (Date.now() > until) {
+      throw new Error(`pool ${poolId} never reached the state: ${JSON.stringify(health)}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** The pid of the worker process `serve` runs for a pool (its child, found by its arguments). */
+export function workerPid(serve: ServeProcess, poolId: string): number {
+  const pattern = `worker .*--pool ${poolId}( |$)`;
+  const out = execFileSync("pgrep", ["-P", String(serve.child.pid), "-f", "--", pattern], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const pids = out.trim().split("\n").filter(Boolean).map(Number);
+  if (pids.length !== 1) throw new Error(`expected one worker of ${poolId}, found ${out}`);
+  return pids[0] as number;
+}
+
+/** Polls the serve process's log until a line matches; returns that line. */
+export async function waitForLog(
+  serve: ServeProcess,
+  predicate: (entry: Record<string, unknown>) => boolean,
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = serve.logs.find(predicate);
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`serve: no matching log line within ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 /** Polls Pools.List until every pool is ready. */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { OrchError } from "../../src/common/errors.js";
-import { reserve } from "../../src/control/budgets.js";
+import { reserve, settle } from "../../src/control/budgets.js";
 import {
   admitTurn,
   coolKv,
@@ -11,6 +11,7 @@ import {
   isExpired,
   noteKv,
   resolveSession,
+  resumeSession,
   type SessionRecord,
   ttlRemaining,
 } from "../../src/control/sessions-policy.js";
@@ -122,5 +123,28 @@ describe("KV warmth", () => {
     const cold = coolKv(warm);
     assert.deepEqual([cold.kvWarm, cold.kvBytes], [false, 0]);
     assert.equal(noteKv(warm, { poolId: "gpu-1", kvWarm: false, kvBytes: 4096 }).kvBytes, 0);
+  });
+});
+
+describe("resume after a control-plane restart", () => {
+  test("turns and spent budgets carry over; KV and running tasks' holds do not", () => {
+    let session = noteKv(admitTurn(createSession(ID, T0, undefined, { tokens: 100 }), T0), {
+      poolId: "gpu-0",
+      kvWarm: true,
+      kvBytes: 4096,
+    });
+    const settled = reserve(session.budget, { tokens: 10, timeMs: 0 });
+    session = {
+      ...session,
+      budget: settle(settled.state, settled.reservation, { tokens: 7, timeMs: 0 }),
+    };
+    session = { ...session, budget: reserve(session.budget, { tokens: 50, timeMs: 0 }).state };
+    assert.equal(describeSession(session, T0).tokensBudgetRemaining, 43);
+    const resumed = resumeSession(session);
+    const view = describeSession(resumed, T0);
+    assert.deepEqual(
+      [view.turns, view.tokensBudgetRemaining, view.kvWarmth, resumed.budget.spent.tokens],
+      [1, 93, false, 7],
+    );
   });
 });
