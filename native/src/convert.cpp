@@ -136,6 +136,7 @@ Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
   o.Set("hasChatTemplate", !info.chat_template.empty());
   o.Set("contextSize", info.ctx_per_seq);
   o.Set("slots", info.n_seq);
+  o.Set("kvBytesPerToken", info.kv_bytes_per_token);
   return o;
 }
 

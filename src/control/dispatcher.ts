@@ -105,7 +105,9 @@ export class Dispatcher {
     pool.activeLeases = Math.max(0, pool.activeLeases - 1);
     const end = outcome.kind === "end" ? outcome.end : undefined;
     const warm = end && item.sessionKey && end.finishReason !== FinishReason.FINISH_REASON_ERROR;
-    const kv = warm ? { poolId: pool.poolId, kvWarm: true, kvBytes: 0 } : undefined;
+    const perToken = pool.description?.model?.kvBytesPerToken ?? 0;
+    const kvBytes = Math.round(((end?.tokensIn ?? 0) + (end?.tokensOut ?? 0)) * perToken);
+    const kv = warm ? { poolId: pool.poolId, kvWarm: true, kvBytes } : undefined;
     const used = { tokens: end?.tokensOut ?? 0, timeMs: end?.decodeTimeMs ?? 0 };
     withContext(this.deps.log, {
       task_id: item.taskId,

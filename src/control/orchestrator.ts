@@ -74,7 +74,8 @@ export class Orchestrator {
     const hold = { tokens: task.maxTokens, timeMs: task.deadlineMs };
     const claim = sessions.claim(task.sessionId, task.budgets, hold, now);
     const snapshots = this.snapshots();
-    const decision = decidePlacement({ ...task }, snapshots);
+    const estKvBytes = (task.promptTokens + task.maxTokens) * this.kvBytesPerToken(task.modelRef);
+    const decision = decidePlacement({ ...task, estKvBytes }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
       task_id: task.taskId,
@@ -259,6 +260,12 @@ export class Orchestrator {
     const first = this.deps.config.pools[0];
     if (!first) return "builtin:tiny";
     return this.deps.registry.get(first.id)?.modelRef || first.model;
+  }
+
+  /** The model's KV bytes per token as a worker serving it measured; 0 before any registered. */
+  private kvBytesPerToken(modelRef: string): number {
+    const pool = this.deps.registry.all().find((p) => p.modelRef === modelRef && p.description);
+    return pool?.description?.model?.kvBytesPerToken ?? 0;
   }
 
   private admissionContext(promptTokens: number): AdmissionContext {

@@ -28,6 +28,7 @@ export interface NativeModelInfo {
   hasChatTemplate: boolean;
   contextSize: number;
   slots: number;
+  kvBytesPerToken: number;
 }
 
 export type NativeEvent =

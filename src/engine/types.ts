@@ -44,6 +44,8 @@ export interface ModelInfo {
   /** Context per sequence and slot count this engine was loaded with. */
   contextSize: number;
   slots: number;
+  /** K and V bytes one token takes in the KV cache (all layers, at the loaded KV type). */
+  kvBytesPerToken: number;
 }
 
 export interface Sampling {

@@ -102,6 +102,7 @@ export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
     hasChatTemplate: info.hasChatTemplate,
     digest: info.digest,
     contextSize: info.contextSize,
+    kvBytesPerToken: info.kvBytesPerToken,
   };
 }
 

@@ -183,6 +183,7 @@ const info: ModelInfo = {
   digest: "ab".repeat(32),
   contextSize: 1024,
   slots: 3,
+  kvBytesPerToken: 8192,
 };
 
 describe("ModelInfo and WorkerDescription", () => {
@@ -215,6 +216,7 @@ describe("ModelInfo and WorkerDescription", () => {
         hasChatTemplate: true,
         digest: "ab".repeat(32),
         contextSize: 1024,
+        kvBytesPerToken: 8192,
       },
       engine: "llamacpp",
       engineVersion: "b1234",

@@ -84,6 +84,13 @@ ModelInfo describe(const llama_model * model, const LoadParams & p, uint64_t fil
   return info;
 }
 
+double kv_bytes_per_token(const llama_model * model, ggml_type type_kv) {
+  const int32_t n_head = std::max(llama_model_n_head(model), 1);
+  const double head_dim = static_cast<double>(llama_model_n_embd(model)) / n_head;
+  const double per_value = static_cast<double>(ggml_type_size(type_kv)) / ggml_blck_size(type_kv);
+  return 2.0 * llama_model_n_layer(model) * llama_model_n_head_kv(model) * head_dim * per_value;
+}
+
 }  // namespace
 
 LoadedModel load_model(const LoadParams & p) {
@@ -103,6 +110,7 @@ LoadedModel load_model(const LoadParams & p) {
                           std::to_string(trained) + " tokens; use at most " + std::to_string(trained));
   }
   loaded.info.ctx_per_seq = ctx_per_seq;
+  loaded.info.kv_bytes_per_token = kv_bytes_per_token(loaded.model.get(), p.type_kv);
 
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = ctx_per_seq * p.n_seq;

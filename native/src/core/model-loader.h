@@ -21,6 +21,8 @@ struct ModelInfo {
   std::string file_type;
   std::string chat_template;  // empty when the model has none
   uint32_t ctx_per_seq = 0;
+  // K and V bytes one token takes in this context's cache (all layers).
+  double kv_bytes_per_token = 0;
   uint32_t n_seq = 0;
 };
 

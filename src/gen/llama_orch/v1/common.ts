@@ -210,6 +210,8 @@ export interface ModelInfo {
   digest: string;
   /** Tokens one sequence may hold (the pool's ctx_max). */
   contextSize: number;
+  /** K and V bytes one token takes in the KV cache: sizes session KV and placement's KV estimate. */
+  kvBytesPerToken: number;
 }
 
 function createBaseErrorDetail(): ErrorDetail {
@@ -1149,6 +1151,7 @@ function createBaseModelInfo(): ModelInfo {
     hasChatTemplate: false,
     digest: "",
     contextSize: 0,
+    kvBytesPerToken: 0,
   };
 }
 
@@ -1186,6 +1189,9 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     }
     if (message.contextSize !== 0) {
       writer.uint32(88).int32(message.contextSize);
+    }
+    if (message.kvBytesPerToken !== 0) {
+      writer.uint32(97).double(message.kvBytesPerToken);
     }
     return writer;
   },
@@ -1291,6 +1297,14 @@ export const ModelInfo: MessageFns<ModelInfo> = {
             message.contextSize = reader.int32();
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.kvBytesPerToken = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1348,6 +1362,11 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         : isSet(object.context_size)
         ? globalThis.Number(object.context_size)
         : 0,
+      kvBytesPerToken: isSet(object.kvBytesPerToken)
+        ? globalThis.Number(object.kvBytesPerToken)
+        : isSet(object.kv_bytes_per_token)
+        ? globalThis.Number(object.kv_bytes_per_token)
+        : 0,
     };
   },
 
@@ -1386,6 +1405,9 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.contextSize !== 0) {
       obj.contextSize = Math.round(message.contextSize);
     }
+    if (message.kvBytesPerToken !== 0) {
+      obj.kvBytesPerToken = floatToJson(message.kvBytesPerToken);
+    }
     return obj;
   },
 
@@ -1405,6 +1427,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.hasChatTemplate = object.hasChatTemplate ?? false;
     message.digest = object.digest ?? "";
     message.contextSize = object.contextSize ?? 0;
+    message.kvBytesPerToken = object.kvBytesPerToken ?? 0;
     return message;
   },
 };
