@@ -18,6 +18,13 @@ export interface SupervisorOptions {
   breakerFailures: number;
   breakerWindowMs: number;
   env?: NodeJS.ProcessEnv;
+  /** The process to run for a spec; default `llama-orch worker <args> --exit-with-parent`. */
+  command?: (spec: WorkerSpec) => { file: string; args: string[] };
+}
+
+function workerCommand(spec: WorkerSpec): { file: string; args: string[] } {
+  const cli = join(repoRoot, "bin", "llama-orch.js");
+  return { file: process.execPath, args: [cli, "worker", ...spec.args(), "--exit-with-parent"] };
 }
 
 export interface WorkerExit {
@@ -98,16 +105,12 @@ export class Supervisor extends EventEmitter {
   }
 
   private launch(entry: Supervised): void {
-    const cli = join(repoRoot, "bin", "llama-orch.js");
-    const child = spawn(
-      process.execPath,
-      [cli, "worker", ...entry.spec.args(), "--exit-with-parent"],
-      {
-        cwd: repoRoot,
-        env: this.options.env ?? process.env,
-        stdio: ["ignore", "ignore", "pipe", "ipc"],
-      },
-    );
+    const { file, args } = (this.options.command ?? workerCommand)(entry.spec);
+    const child = spawn(file, args, {
+      cwd: repoRoot,
+      env: this.options.env ?? process.env,
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
     entry.child = child;
     entry.tail = [];
     child.stderr?.setEncoding("utf8");
