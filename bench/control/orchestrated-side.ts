@@ -1,0 +1,121 @@
+// The measured path: `llama-orch serve` as a real child process, generations submitted over gRPC.
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FinishReason } from "../../src/gen/llama_orch/v1/common.js";
+import type { TaskEvent } from "../../src/gen/llama_orch/v1/orchestrator.js";
+import { endOf, errorOf, submit } from "../../test/support/grpc-calls.js";
+import { type ServeProcess, startServe, waitReady } from "../../test/support/serve-process.js";
+import { RequestClock } from "./timing.js";
+import type { ControlSettings, ModelCase, RequestSample, Side } from "./types.js";
+
+/** One CPU pool with the engine options the direct side loads with; logging at its default. */
+function serveConfig(model: ModelCase, settings: ControlSettings): string {
+  const pool = [
+    `id: cpu-0`,
+    `model: "${model.modelRef}"`,
+    `backend: cpu`,
+    `slots: ${settings.slots}`,
+    `context_size: ${settings.contextPerSequence}`,
+    `threads: ${settings.threads}`,
+    `kv_type: f16`,
+  ];
+  return [
+    `server: { grpc_addr: "127.0.0.1:0" }`,
+    `data_dir: "{data_dir}"`,
+    `pools:`,
+    `  - { ${pool.join(", ")} }`,
+    "",
+  ].join("\n");
+}
+
+/** Node refuses --cpu-prof in NODE_OPTIONS; a preload does the same in serve and its worker. */
+function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv | undefined {
+  if (dir === undefined) return undefined;
+  const preload = fileURLToPath(new URL("./cpu-profile.mjs", import.meta.url));
+  const inherited = process.env.NODE_OPTIONS ?? "";
+  mkdirSync(dir, { recursive: true });
+  return {
+    NODE_OPTIONS: `${inherited} --import "${preload}"`.trim(),
+    LLAMA_ORCH_CPU_PROFILE_DIR: resolve(dir),
+  };
+}
+
+/** Every live descendant of `pid` (the worker, and the esbuild services tsx starts). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  const found: number[] = [];
+  const visit = (p: number) => {
+    for (const child of parents.get(p) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+export class OrchestratedSide implements Side {
+  readonly name = "orchestrated";
+
+  private constructor(
+    private readonly serve: ServeProcess,
+    readonly modelDigest: string,
+    private readonly seed: number,
+  ) {}
+
+  /** Resolves once the pool's worker has loaded the model and registered as ready. */
+  static async start(model: ModelCase, settings: ControlSettings): Promise<OrchestratedSide> {
+    const serve = await startServe({
+      config: serveConfig(model, settings),
+      env: profilingEnv(settings.cpuProfileDir),
+    });
+    const [pool] = await waitReady(serve.pools);
+    return new OrchestratedSide(serve, pool?.modelDigest ?? "", settings.seed);
+  }
+
+  pids(): number[] {
+    const pid = this.serve.child.pid;
+    return pid === undefined ? [] : [pid, ...descendants(pid)];
+  }
+
+  async generate(prompt: string, maxTokens: number): Promise<RequestSample> {
+    const clock = new RequestClock();
+    const onEvent = (event: TaskEvent) => {
+      if (event.event?.$case === "token") clock.token(event.event.value.id);
+      else if (event.event?.$case === "admitted") clock.admitted();
+    };
+    const streamed = await submit(
+      this.serve.orchestrator,
+      {
+        prompt,
+        maxTokens,
+        ignoreEos: true,
+        seed: this.seed,
+        sampling: { temperature: 0 },
+      },
+      onEvent,
+    );
+    const end = endOf(streamed);
+    if (!end || end.finishReason !== FinishReason.FINISH_REASON_LENGTH) {
+      const error = streamed.error ?? errorOf(streamed);
+      throw new Error(`orchestrated task failed: ${error?.code} ${error?.message}`);
+    }
+    return clock.end(maxTokens, end.tokensIn, end.tokensOut);
+  }
+
+  /** Stops serve, which stops its worker first: nothing of this side runs afterwards. */
+  close(): Promise<void> {
+    return this.serve.stop();
+  }
+}
