@@ -20,7 +20,7 @@ import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
 import { workerReset } from "./task-run.js";
-import { countPromptTokens } from "./token-count.js";
+import { promptTokensFor } from "./token-count.js";
 import type { PoolSnapshot, TaskInput } from "./types.js";
 
 export interface OrchestratorDeps {
@@ -66,7 +66,7 @@ export class Orchestrator {
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { registry, hub, sessions } = this.deps;
     const modelRef = input.modelRef ?? this.defaultModelRef();
-    const promptTokens = await countPromptTokens(registry, modelRef, input.prompt ?? "");
+    const promptTokens = await promptTokensFor(registry, modelRef, input);
     const task = validateTask(input, this.admissionContext(promptTokens));
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
@@ -126,14 +126,16 @@ export class Orchestrator {
       },
       "task admitted",
     );
-    // Saved in call order (the stores serialise writes) before the answer, dispatched at once.
-    const saved = Promise.all([
-      sessions.commit(claim),
-      saveTask(this.deps.tasks, this.deps.registry, entry),
-    ]);
+    // The session's reservation is durable before the answer; the task is dispatched at once and
+    // its QUEUED record (stores serialise writes, so it lands before its end record) not awaited.
+    const committed = sessions.commit(claim);
+    const recorded = saveTask(this.deps.tasks, this.deps.registry, entry);
+    recorded.catch((error: unknown) =>
+      this.deps.log.error({ task_id: task.taskId, error: String(error) }, "task record not saved"),
+    );
     if (result.evicted) await this.evict(result.evicted, pool);
     this.pump(pool.poolId);
-    await saved;
+    await committed;
     return entry;
   }
 

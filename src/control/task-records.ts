@@ -25,7 +25,7 @@ export function saveTask(
     modelRef: entry.task.modelRef,
     priority: entry.task.priority,
     seed: entry.task.seed,
-    tokensIn: entry.task.promptTokens,
+    tokensIn: end?.tokensIn ?? entry.task.promptTokens,
     tokensOut: end?.tokensOut ?? 0,
     decodeTimeMs: end?.decodeTimeMs ?? 0,
     error,

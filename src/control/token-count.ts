@@ -1,8 +1,39 @@
-// Counts a prompt's tokens with the tokenizer of a worker serving the model, for admission's
-// prompt + max_tokens <= ctx check.
+// A prompt's token count for admission's prompt + max_tokens <= ctx check: a byte bound when that
+// already proves the fit, else counted by the tokenizer of a worker serving the model.
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { PoolRegistry } from "./pool-registry.js";
+import type { TaskInput } from "./types.js";
+
+/**
+ * Every token covers at least one byte of the prompt, except BOS and the space the tokenizer may
+ * prefix: so bytes + 2 bounds the count from above.
+ */
+export function promptTokenBound(prompt: string): number {
+  return Buffer.byteLength(prompt, "utf8") + 2;
+}
+
+/**
+ * The count admission checks: the byte bound when it fits the task's context anyway (no RPC on
+ * the hot path of short prompts), the tokenizer's exact count otherwise.
+ */
+export function promptTokensFor(
+  registry: PoolRegistry,
+  modelRef: string,
+  input: TaskInput,
+): Promise<number> {
+  const prompt = input.prompt ?? "";
+  const bound = promptTokenBound(prompt);
+  const ctxMax = Math.min(
+    ...registry
+      .all()
+      .filter((p) => p.ready && p.modelRef === modelRef)
+      .map((p) => p.description?.model?.contextSize ?? 0),
+  );
+  const ctx = Math.min(input.ctx ?? ctxMax, ctxMax);
+  if (Number.isFinite(ctx) && bound + (input.maxTokens ?? 0) <= ctx) return Promise.resolve(bound);
+  return countPromptTokens(registry, modelRef, prompt);
+}
 
 const COUNT_DEADLINE_MS = 5000;
 

@@ -112,7 +112,10 @@ export interface ValidTask {
   ignoreEos: boolean;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;
-  /** Prompt length in tokens, from the model's tokenizer, as counted at admission. */
+  /**
+   * Prompt length in tokens as admission checked it: the tokenizer's count, or an upper bound
+   * (bytes + 2) when that already proves the fit; the engine's exact count arrives in `end`.
+   */
   promptTokens: number;
 }
 
