@@ -43,6 +43,11 @@ export const errorCodes = {
   TASK_EXISTS: { http: 409, grpc: G.ALREADY_EXISTS, retriable: false },
   SESSION_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   POOL_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  CATALOG_ENTRY_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  CATALOG_ENTRY_EXISTS: { http: 409, grpc: G.ALREADY_EXISTS, retriable: false },
+  MODEL_DIGEST_MISMATCH: { http: 422, grpc: G.FAILED_PRECONDITION, retriable: false },
+  ARTIFACT_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  ARTIFACT_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
   // Engine (native addon) codes; the addon raises exactly these names.
   MODEL_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   MODEL_INVALID: { http: 422, grpc: G.INVALID_ARGUMENT, retriable: false },

@@ -1,15 +1,23 @@
 // Composes the control plane: store, registry, sessions, orchestrator, gRPC services, and the
 // supervisor of one worker process per configured pool.
+import { join } from "node:path";
 import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
+import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
+import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { ArtifactStore } from "../store/artifact-store.js";
+import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
 import { SessionStore } from "../store/session-store.js";
 import { TaskStore } from "../store/task-store.js";
-import { type RunningServer, startGrpcServer } from "./grpc-server.js";
+import { artifactService } from "./artifact-service.js";
+import { catalogService } from "./catalog-service.js";
+import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { ModelCatalog } from "./model-catalog.js";
 import { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
@@ -19,6 +27,7 @@ import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { Supervisor } from "./supervisor.js";
 import { TaskHub } from "./task-hub.js";
+import { transcriptRecorder } from "./transcripts.js";
 import { workerArgs } from "./worker-args.js";
 
 export interface ControlPlane {
@@ -39,10 +48,66 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
-  const hub = new TaskHub();
-  const orchestrator = new Orchestrator({ config, registry, hub, sessions, tasks, log });
+  const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
+  const hub = new TaskHub(undefined, transcriptRecorder(artifacts, registry, log));
+  const catalog = new ModelCatalog(new CatalogStore(store));
+  const orchestrator = new Orchestrator({ config, registry, hub, sessions, tasks, log, catalog });
   const supervisor = new Supervisor({ ...config.supervisor });
-  const services = [
+  const services = grpcServices({
+    config,
+    orchestrator,
+    hub,
+    sessions,
+    tasks,
+    registry,
+    supervisor,
+    artifacts,
+    catalog,
+    log,
+  });
+  // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
+  const relaxed = config.auth.optional && isLoopbackHost(hostOf(config.server.grpcAddr));
+  const interceptors = token && !relaxed ? [requireBearer(token)] : [];
+  const server: RunningServer = await startGrpcServer(
+    config.server.grpcAddr,
+    services,
+    interceptors,
+  );
+  const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
+
+  superviseLocalPools(config, grpcAddr, registry, supervisor, log);
+  const stale = setInterval(
+    () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
+    config.workers.heartbeatMs,
+  );
+  log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
+
+  const stop = async () => {
+    clearInterval(stale);
+    await supervisor.stop();
+    await server.stop();
+    await artifacts.idle();
+    await store.close();
+  };
+  return { grpcAddr, registry, supervisor, stop };
+}
+
+interface ServiceDeps {
+  config: Config;
+  orchestrator: Orchestrator;
+  hub: TaskHub;
+  sessions: SessionService;
+  tasks: TaskStore;
+  registry: PoolRegistry;
+  supervisor: Supervisor;
+  artifacts: ArtifactStore;
+  catalog: ModelCatalog;
+  log: Logger;
+}
+
+function grpcServices(deps: ServiceDeps): ServiceBinding[] {
+  const { config, orchestrator, hub, sessions, tasks, registry, supervisor, log } = deps;
+  return [
     {
       name: "llama_orch.v1.Orchestrator",
       definition: OrchestratorService,
@@ -71,31 +136,17 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
       definition: WorkerRegistryService,
       implementation: registryService(registry, config.workers.heartbeatMs),
     },
+    {
+      name: "llama_orch.v1.Catalog",
+      definition: CatalogService,
+      implementation: catalogService(deps.catalog),
+    },
+    {
+      name: "llama_orch.v1.Artifacts",
+      definition: ArtifactsService,
+      implementation: artifactService(deps.artifacts),
+    },
   ];
-  // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
-  const relaxed = config.auth.optional && isLoopbackHost(hostOf(config.server.grpcAddr));
-  const interceptors = token && !relaxed ? [requireBearer(token)] : [];
-  const server: RunningServer = await startGrpcServer(
-    config.server.grpcAddr,
-    services,
-    interceptors,
-  );
-  const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
-
-  superviseLocalPools(config, grpcAddr, registry, supervisor, log);
-  const stale = setInterval(
-    () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
-    config.workers.heartbeatMs,
-  );
-  log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
-
-  const stop = async () => {
-    clearInterval(stale);
-    await supervisor.stop();
-    await server.stop();
-    await store.close();
-  };
-  return { grpcAddr, registry, supervisor, stop };
 }
 
 function hostOf(address: string): string {

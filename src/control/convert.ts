@@ -156,6 +156,7 @@ export function toTaskRecord(record: StoredTask): TaskRecord {
     endedMs: record.endedMs ?? 0,
     engineVersion: record.engineVersion ?? "",
     modelDigest: record.modelDigest ?? "",
+    transcriptArtifactId: record.transcriptArtifactId ?? "",
   };
 }
 

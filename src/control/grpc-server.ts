@@ -12,6 +12,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { repoRoot } from "../common/paths.js";
+import { MAX_ARTIFACT_BYTES } from "../store/artifact-store.js";
 
 export interface ServiceBinding {
   /** Fully qualified service name, for health status. */
@@ -27,16 +28,25 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const protoFiles = ["orchestrator.proto", "pool.proto", "worker.proto"].map((f) =>
-  join(repoRoot, "proto", "llama_orch", "v1", f),
-);
+const protoFiles = [
+  "orchestrator.proto",
+  "pool.proto",
+  "worker.proto",
+  "catalog.proto",
+  "artifacts.proto",
+].map((f) => join(repoRoot, "proto", "llama_orch", "v1", f));
 
 export async function startGrpcServer(
   address: string,
   services: ServiceBinding[],
   interceptors: ServerInterceptor[] = [],
 ): Promise<RunningServer> {
-  const server = new Server({ interceptors });
+  // An artifact at the size limit must reach CreateArtifact, which answers ARTIFACT_TOO_LARGE
+  // beyond it, rather than be cut off by grpc-js's 4 MiB default.
+  const server = new Server({
+    interceptors,
+    "grpc.max_receive_message_length": MAX_ARTIFACT_BYTES + 1024 * 1024,
+  });
   for (const service of services) server.addService(service.definition, service.implementation);
   const health = new HealthImplementation({ "": "SERVING" });
   for (const service of services) health.setStatus(service.name, "SERVING");

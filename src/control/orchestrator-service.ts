@@ -1,11 +1,6 @@
 // Orchestrator gRPC handlers: translate messages, call the orchestrator, stream task events.
 import { randomUUID } from "node:crypto";
-import type {
-  ServerUnaryCall,
-  ServerWritableStream,
-  sendUnaryData,
-  UntypedHandleCall,
-} from "@grpc/grpc-js";
+import type { ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
 import type {
@@ -26,6 +21,7 @@ import type {
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
+import { unary } from "./grpc-unary.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
@@ -43,16 +39,6 @@ export interface OrchestratorServiceDeps {
 function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
   const [value] = call.metadata.get("x-correlation-id");
   return typeof value === "string" && value.length > 0 ? value : randomUUID();
-}
-
-/** Wraps a unary handler so any throw becomes the registry's gRPC status. */
-function unary<Req, Res>(handler: (request: Req) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>) => {
-    handler(call.request).then(
-      (reply) => done(null, reply),
-      (error: unknown) => done(toStatus(error)),
-    );
-  };
 }
 
 /** Streams a task's events to the call until its terminal event; replays what was sent before. */

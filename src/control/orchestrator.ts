@@ -13,6 +13,7 @@ import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
 import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
+import type { ModelCatalog } from "./model-catalog.js";
 import { decidePlacement, noCapacityError } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
@@ -30,6 +31,7 @@ export interface OrchestratorDeps {
   sessions: SessionService;
   tasks: TaskStore;
   log: Logger;
+  catalog: Pick<ModelCatalog, "retiredRefs">;
 }
 
 export class Orchestrator {
@@ -66,8 +68,11 @@ export class Orchestrator {
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { registry, hub, sessions } = this.deps;
     const modelRef = input.modelRef ?? this.defaultModelRef();
-    const promptTokens = await promptTokensFor(registry, modelRef, input);
-    const task = validateTask(input, this.admissionContext(promptTokens));
+    const [promptTokens, retired] = await Promise.all([
+      promptTokensFor(registry, modelRef, input),
+      this.deps.catalog.retiredRefs(),
+    ]);
+    const task = validateTask(input, this.admissionContext(promptTokens, retired));
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
@@ -270,13 +275,14 @@ export class Orchestrator {
     return pool?.description?.model?.kvBytesPerToken ?? 0;
   }
 
-  private admissionContext(promptTokens: number): AdmissionContext {
+  private admissionContext(promptTokens: number, retired: Set<string>): AdmissionContext {
     const models = new Map<string, { ctxMax: number; retired: boolean }>();
     for (const pool of this.deps.registry.all()) {
       const ctxMax = pool.description?.model?.contextSize ?? 0;
       if (!pool.ready || ctxMax === 0) continue;
       const known = models.get(pool.modelRef);
-      models.set(pool.modelRef, { ctxMax: Math.max(ctxMax, known?.ctxMax ?? 0), retired: false });
+      const ctx = Math.max(ctxMax, known?.ctxMax ?? 0);
+      models.set(pool.modelRef, { ctxMax: ctx, retired: retired.has(pool.modelRef) });
     }
     const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
     return {

@@ -1,12 +1,7 @@
 // Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload.
-import {
-  Metadata,
-  type ServerUnaryCall,
-  type ServiceError,
-  type sendUnaryData,
-} from "@grpc/grpc-js";
+import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
-import { fromServiceError, toStatus } from "../common/grpc-errors.js";
+import { fromServiceError } from "../common/grpc-errors.js";
 import type { Logger } from "../common/logger.js";
 import type {
   DrainRequest,
@@ -19,6 +14,7 @@ import type {
   ReloadResponse,
 } from "../gen/llama_orch/v1/pool.js";
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
+import { unary } from "./grpc-unary.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
@@ -32,15 +28,6 @@ export interface PoolServiceDeps {
 }
 
 const RELOAD_DEADLINE_MS = 120_000;
-
-function unary<Req, Res>(handler: (request: Req) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>) => {
-    handler(call.request).then(
-      (reply) => done(null, reply),
-      (error: unknown) => done(toStatus(error)),
-    );
-  };
-}
 
 function known(registry: PoolRegistry, poolId: string): PoolState {
   const pool = registry.get(poolId);

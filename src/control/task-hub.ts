@@ -5,6 +5,8 @@ import { type TaskEvent, TaskState } from "../gen/llama_orch/v1/orchestrator.js"
 import type { ValidTask } from "./types.js";
 
 export type TaskListener = (event: TaskEvent) => void;
+/** Called once a task has ended, after its terminal event reached the subscribers. */
+export type EndedListener = (entry: TaskEntry) => void;
 
 export interface TaskEntry {
   task: ValidTask;
@@ -16,6 +18,8 @@ export interface TaskEntry {
   endedMs: number | undefined;
   /** Once set, token events are no longer published: nothing follows a cancel. */
   cancelRequested: boolean;
+  /** The artifact id of the stored event transcript, set when the task ends. */
+  transcriptArtifactId?: string;
 }
 
 const FINISHED: Record<number, TaskState> = {
@@ -33,9 +37,11 @@ export class TaskHub {
   private readonly live = new Map<string, TaskEntry>();
   private readonly ended: string[] = [];
   private readonly keepEnded: number;
+  private readonly onEnded: EndedListener | undefined;
 
-  constructor(keepEnded = 1000) {
+  constructor(keepEnded = 1000, onEnded?: EndedListener) {
     this.keepEnded = keepEnded;
+    this.onEnded = onEnded;
   }
 
   add(task: ValidTask, poolId: string, nowMs: number): TaskEntry {
@@ -88,6 +94,11 @@ export class TaskHub {
   private retire(entry: TaskEntry, nowMs: number): void {
     entry.endedMs = nowMs;
     entry.listeners.clear();
+    try {
+      this.onEnded?.(entry);
+    } catch {
+      // A side effect of ending (the transcript) must never break the stream's publisher.
+    }
     this.ended.push(entry.task.taskId);
     while (this.ended.length > this.keepEnded) {
       const old = this.ended.shift();

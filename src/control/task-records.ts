@@ -33,5 +33,6 @@ export function saveTask(
     endedMs: entry.endedMs,
     engineVersion: pool?.description?.engineVersion,
     modelDigest: pool?.description?.model?.digest,
+    transcriptArtifactId: entry.transcriptArtifactId,
   });
 }

@@ -13,7 +13,8 @@ export function digestCachePath(modelPath: string): string {
   return `${modelPath}.sha256.json`;
 }
 
-async function hashFile(path: string): Promise<string> {
+/** The sha256 (hex) of a file's bytes, always read afresh: what a verification needs. */
+export async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
     hash.update(chunk as Buffer);

@@ -30,6 +30,8 @@ export interface TaskRecord {
   endedMs?: number;
   engineVersion?: string;
   modelDigest?: string;
+  /** Artifact id of the task's event transcript (SPEC 3.6). */
+  transcriptArtifactId?: string;
 }
 
 export interface TaskStoreOptions {

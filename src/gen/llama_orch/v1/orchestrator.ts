@@ -230,6 +230,8 @@ export interface TaskRecord {
   endedMs: number;
   engineVersion: string;
   modelDigest: string;
+  /** Id of the artifact holding the task's event transcript, empty until the stream has ended. */
+  transcriptArtifactId: string;
 }
 
 export interface SessionRef {
@@ -2122,6 +2124,7 @@ function createBaseTaskRecord(): TaskRecord {
     endedMs: 0,
     engineVersion: "",
     modelDigest: "",
+    transcriptArtifactId: "",
   };
 }
 
@@ -2171,6 +2174,9 @@ export const TaskRecord: MessageFns<TaskRecord> = {
     }
     if (message.modelDigest !== "") {
       writer.uint32(122).string(message.modelDigest);
+    }
+    if (message.transcriptArtifactId !== "") {
+      writer.uint32(130).string(message.transcriptArtifactId);
     }
     return writer;
   },
@@ -2308,6 +2314,14 @@ export const TaskRecord: MessageFns<TaskRecord> = {
             message.modelDigest = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.transcriptArtifactId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2381,6 +2395,11 @@ export const TaskRecord: MessageFns<TaskRecord> = {
         : isSet(object.model_digest)
         ? globalThis.String(object.model_digest)
         : "",
+      transcriptArtifactId: isSet(object.transcriptArtifactId)
+        ? globalThis.String(object.transcriptArtifactId)
+        : isSet(object.transcript_artifact_id)
+        ? globalThis.String(object.transcript_artifact_id)
+        : "",
     };
   },
 
@@ -2431,6 +2450,9 @@ export const TaskRecord: MessageFns<TaskRecord> = {
     if (message.modelDigest !== "") {
       obj.modelDigest = message.modelDigest;
     }
+    if (message.transcriptArtifactId !== "") {
+      obj.transcriptArtifactId = message.transcriptArtifactId;
+    }
     return obj;
   },
 
@@ -2456,6 +2478,7 @@ export const TaskRecord: MessageFns<TaskRecord> = {
     message.endedMs = object.endedMs ?? 0;
     message.engineVersion = object.engineVersion ?? "";
     message.modelDigest = object.modelDigest ?? "";
+    message.transcriptArtifactId = object.transcriptArtifactId ?? "";
     return message;
   },
 };

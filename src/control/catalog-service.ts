@@ -1,0 +1,84 @@
+// Catalog gRPC handlers: translate catalog messages to the model catalog's operations and back.
+import type { UntypedHandleCall } from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
+import {
+  type CatalogEntry,
+  type CatalogServer,
+  type CreateModelRequest,
+  type DeleteModelResponse,
+  type ListModelsResponse,
+  type ModelRef,
+  ModelState,
+  type SetModelStateRequest,
+  Verification,
+} from "../gen/llama_orch/v1/catalog.js";
+import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-store.js";
+import { unary } from "./grpc-unary.js";
+import type { ModelCatalog } from "./model-catalog.js";
+
+const verificationCodes: Record<CatalogRecord["verification"], Verification> = {
+  UNVERIFIED: Verification.VERIFICATION_UNVERIFIED,
+  PASS: Verification.VERIFICATION_PASS,
+  WARN: Verification.VERIFICATION_WARN,
+  FAIL: Verification.VERIFICATION_FAIL,
+};
+
+export function toCatalogEntry(record: CatalogRecord): CatalogEntry {
+  return {
+    id: record.id,
+    modelRef: record.modelRef,
+    localPath: record.localPath,
+    digest: record.digest,
+    sizeBytes: record.sizeBytes,
+    state:
+      record.state === "RETIRED" ? ModelState.MODEL_STATE_RETIRED : ModelState.MODEL_STATE_ACTIVE,
+    createdMs: record.createdMs,
+    lastVerifiedMs: record.lastVerifiedMs ?? 0,
+    verification: verificationCodes[record.verification],
+    metadata: record.metadata,
+    expectedDigest: record.expectedDigest ?? "",
+    verificationDetail: record.verificationDetail ?? "",
+  };
+}
+
+function toStoredState(state: ModelState): StoredState {
+  if (state === ModelState.MODEL_STATE_ACTIVE) return "ACTIVE";
+  if (state === ModelState.MODEL_STATE_RETIRED) return "RETIRED";
+  throw new OrchError("INVALID_PARAMS", "state must be MODEL_STATE_ACTIVE or MODEL_STATE_RETIRED");
+}
+
+export function catalogService(catalog: ModelCatalog): CatalogServer {
+  const server: Record<keyof CatalogServer, UntypedHandleCall> = {
+    createModel: unary<CreateModelRequest, CatalogEntry>(async (request) => {
+      const record = await catalog.create(
+        {
+          id: request.id || undefined,
+          modelRef: request.modelRef,
+          digest: request.digest || undefined,
+          metadata: request.metadata,
+        },
+        Date.now(),
+      );
+      return toCatalogEntry(record);
+    }),
+    getModel: unary<ModelRef, CatalogEntry>(async (request) =>
+      toCatalogEntry(await catalog.get(request.id)),
+    ),
+    listModels: unary<object, ListModelsResponse>(async () => ({
+      models: (await catalog.list()).map(toCatalogEntry),
+    })),
+    deleteModel: unary<ModelRef, DeleteModelResponse>(async (request) => {
+      if (!(await catalog.delete(request.id))) {
+        throw new OrchError("CATALOG_ENTRY_NOT_FOUND", `no catalog entry "${request.id}"`);
+      }
+      return { deleted: true };
+    }),
+    verifyModel: unary<ModelRef, CatalogEntry>(async (request) =>
+      toCatalogEntry(await catalog.verify(request.id, Date.now())),
+    ),
+    setModelState: unary<SetModelStateRequest, CatalogEntry>(async (request) =>
+      toCatalogEntry(await catalog.setState(request.id, toStoredState(request.state))),
+    ),
+  };
+  return server as unknown as CatalogServer;
+}

@@ -1,0 +1,65 @@
+// Stores a task's event transcript as a "trace" artifact when its stream ends (SPEC 3.6).
+import type { Logger } from "../common/logger.js";
+import { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { type ArtifactStore, artifactId } from "../store/artifact-store.js";
+import type { PoolRegistry } from "./pool-registry.js";
+import type { TaskEntry } from "./task-hub.js";
+
+/** The transcript document: `{task_id, session_id, events: [{type, data}]}`. */
+export function transcriptContent(entry: TaskEntry): Buffer {
+  const events = entry.events.map((event) => {
+    const json = TaskEvent.toJSON(event) as Record<string, unknown>;
+    const [type, data] = Object.entries(json)[0] ?? ["unknown", {}];
+    return { type, data };
+  });
+  const doc = { task_id: entry.task.taskId, session_id: entry.task.sessionId, events };
+  return Buffer.from(JSON.stringify(doc));
+}
+
+function provenance(entry: TaskEntry, registry: PoolRegistry): Record<string, string> {
+  const started = entry.events.find((e) => e.event?.$case === "started")?.event;
+  const fromStart = started?.$case === "started" ? started.value : undefined;
+  const pool = registry.get(entry.poolId)?.description;
+  return {
+    engine: "llamacpp",
+    engine_version: fromStart?.engineVersion || pool?.engineVersion || "",
+    pool_id: fromStart?.poolId || entry.poolId,
+    model_digest: fromStart?.modelDigest || pool?.model?.digest || "",
+  };
+}
+
+/**
+ * The TaskHub's `onEnded` listener. The id is content-addressed, so it is known at once and lands
+ * in the task record; the write itself is fire-and-forget: it never delays or breaks a stream,
+ * and a failure is logged.
+ */
+export function transcriptRecorder(
+  artifacts: ArtifactStore,
+  registry: PoolRegistry,
+  log: Logger,
+): (entry: TaskEntry) => void {
+  return (entry) => {
+    const taskId = entry.task.taskId;
+    try {
+      const content = transcriptContent(entry);
+      if (content.byteLength > artifacts.maxBytes) {
+        log.warn({ task_id: taskId, bytes: content.byteLength }, "transcript too large to store");
+        return;
+      }
+      entry.transcriptArtifactId = artifactId(content);
+      const artifact = {
+        kind: "trace" as const,
+        content,
+        contentType: "application/json",
+        tags: ["sse", "stream", `task:${taskId}`, `session:${entry.task.sessionId}`],
+        metadata: provenance(entry, registry),
+      };
+      artifacts.put(artifact, Date.now()).catch((error: unknown) => {
+        log.error({ task_id: taskId, error: String(error) }, "transcript not stored");
+      });
+    } catch (error) {
+      entry.transcriptArtifactId = undefined;
+      log.error({ task_id: taskId, error: String(error) }, "transcript not stored");
+    }
+  };
+}
