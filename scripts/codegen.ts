@@ -8,6 +8,8 @@ import { repoRoot } from "../src/common/paths.js";
 
 const protoDir = join(repoRoot, "proto");
 const genDir = join(repoRoot, "src", "gen");
+// ts-proto writes under the proto package path; src/gen/openapi belongs to scripts/openapi-types.ts.
+const protoGenDir = join(genDir, "llama_orch");
 const tsProtoOptions = [
   "outputServices=grpc-js",
   "env=node",
@@ -41,17 +43,18 @@ export function generate(outDir: string): void {
   );
 }
 
-/** Regenerates into a temp dir and lists every file that differs from src/gen. */
+/** Regenerates into a temp dir and lists every file that differs from src/gen/llama_orch. */
 export function drift(): string[] {
   const temp = mkdtempSync(join(tmpdir(), "llama-orch-gen-"));
   try {
     generate(temp);
-    const fresh = files(temp);
-    const committed = files(genDir);
+    const fresh = files(join(temp, "llama_orch"));
+    const committed = files(protoGenDir);
     const all = [...new Set([...fresh, ...committed])].sort();
     return all.filter((f) => {
       if (!fresh.includes(f) || !committed.includes(f)) return true;
-      return readFileSync(join(temp, f), "utf8") !== readFileSync(join(genDir, f), "utf8");
+      const ours = readFileSync(join(protoGenDir, f), "utf8");
+      return readFileSync(join(temp, "llama_orch", f), "utf8") !== ours;
     });
   } finally {
     rmSync(temp, { recursive: true, force: true });
@@ -62,13 +65,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   if (process.argv.includes("--check")) {
     const changed = drift();
     if (changed.length > 0) {
-      console.error(`src/gen is stale; run \`npm run codegen\`. Differs: ${changed.join(", ")}`);
+      console.error(
+        `src/gen/llama_orch is stale; run \`npm run codegen\`. Differs: ${changed.join(", ")}`,
+      );
       process.exit(1);
     }
   } else {
-    rmSync(genDir, { recursive: true, force: true });
+    rmSync(protoGenDir, { recursive: true, force: true });
     execFileSync("mkdir", ["-p", genDir]);
     generate(genDir);
-    console.log(`generated ${files(genDir).length} files in ${relative(repoRoot, genDir)}`);
+    console.log(
+      `generated ${files(protoGenDir).length} files in ${relative(repoRoot, protoGenDir)}`,
+    );
   }
 }

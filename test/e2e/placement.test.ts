@@ -93,7 +93,7 @@ describe("placement across two GPUs", () => {
     );
   });
 
-  it("places on the GPU with the most free VRAM (3090: 20 GiB free, 3060: 10 GiB)", async () => {
+  it("HME-010 places on the GPU with the most free VRAM (3090: 20 GiB free, 3060: 10 GiB)", async () => {
     await settled([20 * GiB, 10 * GiB]);
     for (let i = 0; i < 3; i++) assert.equal(await placedOn(), "rtx-3090");
     const decision = lastDecision();
@@ -113,7 +113,7 @@ describe("placement across two GPUs", () => {
     assert.equal(decision.tieBreakers.at(-1), "most_free_vram");
   });
 
-  it("a pin overrides the ranking", async () => {
+  it("ORCH-3903 a pin overrides the ranking", async () => {
     assert.equal(await placedOn({ mode: "pin", pinPoolId: "rtx-3090" }), "rtx-3090");
     const decision = lastDecision();
     assert.deepEqual(decision.ranking, ["rtx-3090"]);
@@ -122,7 +122,7 @@ describe("placement across two GPUs", () => {
     ]);
   });
 
-  it("an avoided pool is filtered out with its reason", async () => {
+  it("ORCH-3903 an avoided pool is filtered out with its reason", async () => {
     assert.equal(await placedOn({ avoidPools: ["rtx-3060"] }), "rtx-3090");
     const decision = lastDecision();
     assert.deepEqual(decision.ranking, ["rtx-3090"]);
@@ -132,7 +132,7 @@ describe("placement across two GPUs", () => {
     );
   });
 
-  it("a required device mask selects the pool on that GPU", async () => {
+  it("ORCH-3903 a required device mask selects the pool on that GPU", async () => {
     assert.equal(await placedOn({ requireDeviceMask: "0" }), "rtx-3090");
     assert.deepEqual(
       lastDecision().filtered.map((f) => [f.poolId, f.reason]),

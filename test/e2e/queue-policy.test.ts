@@ -42,7 +42,7 @@ describe("queue policy reject", () => {
   });
   after(() => serve?.stop());
 
-  it("refuses a task once the queue is full, with ADMISSION_REJECT and retry_after_ms", async () => {
+  it("ORCH-3005 refuses a task once the queue is full, with ADMISSION_REJECT and retry_after_ms", async () => {
     const hold = await holdSlot(serve);
     assert.equal(hold.started?.poolId, "cpu-0");
     const queued = [
@@ -82,7 +82,7 @@ describe("queue policy drop-lru", () => {
   });
   after(() => serve?.stop());
 
-  it("admits the newest task and ends the oldest batch task with QUEUE_FULL_DROP_LRU", async () => {
+  it("ORCH-3904 admits the newest task and ends the oldest batch task with QUEUE_FULL_DROP_LRU", async () => {
     const hold = await holdSlot(serve);
     const batch = await enqueue(serve.orchestrator, {
       prompt: "old batch",
@@ -114,7 +114,7 @@ describe("queue policy drop-lru", () => {
     assert.equal(keptOut.kinds.at(-1), "end", "the interactive task was not the one dropped");
   });
 
-  it("drops the oldest interactive task when no batch task is queued", async () => {
+  it("ORCH-3904 drops the oldest interactive task when no batch task is queued", async () => {
     const hold = await holdSlot(serve);
     const first = await enqueue(serve.orchestrator, { prompt: "first", maxTokens: 2 });
     const second = await enqueue(serve.orchestrator, { prompt: "second", maxTokens: 2 });

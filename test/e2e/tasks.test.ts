@@ -71,7 +71,7 @@ describe("tasks over gRPC", () => {
     assert.equal(end?.decodeMs, end?.decodeTimeMs);
   });
 
-  it("gives the same text for the same seed and records the task", async () => {
+  it("ORCH-3050 gives the same text for the same seed and records the task", async () => {
     const request = {
       prompt: "Seeded",
       maxTokens: 10,
@@ -93,7 +93,7 @@ describe("tasks over gRPC", () => {
     assert.match(record.modelDigest, /^[0-9a-f]{64}$/);
   });
 
-  it("dispatches interactive ahead of batch, FIFO within a class", async () => {
+  it("OC-CORE-1004 dispatches interactive ahead of batch, FIFO within a class", async () => {
     const { call: blocker, done: blocking } = await holdSlot(serve.orchestrator);
     const b1 = await enqueue(serve.orchestrator, {
       prompt: "b1",
@@ -123,7 +123,7 @@ describe("tasks over gRPC", () => {
     assert.deepEqual(order, ["i1", "b1", "b2"]);
   });
 
-  it("cancels a queued task: it ends cancelled without a token", async () => {
+  it("OC-CORE-1005 cancels a queued task: it ends cancelled without a token", async () => {
     const { call: blocker, done: blocking } = await holdSlot(serve.orchestrator);
     const queued = await enqueue(serve.orchestrator, { prompt: "queued", maxTokens: 5 });
     const reading = read(serve.orchestrator.attach({ taskId: queued.taskId }));
@@ -139,7 +139,7 @@ describe("tasks over gRPC", () => {
     await blocking;
   });
 
-  it("cancels a running task at random moments: no token after the cancel takes effect", async () => {
+  it("ORCH-3026 cancels a running task at random moments: no token after the cancel takes effect", async () => {
     for (let round = 0; round < 6; round++) {
       const stopAfter = Math.floor(Math.random() * 20);
       let taskId = "";
@@ -169,7 +169,7 @@ describe("tasks over gRPC", () => {
     }
   });
 
-  it("rejects bad input with typed errors before admitting", async () => {
+  it("OC-CORE-1020 rejects bad input with typed errors before admitting", async () => {
     const cases: [Partial<TaskRequest>, string][] = [
       [{ prompt: "x", maxTokens: 0 }, "INVALID_PARAMS"],
       [{ prompt: "x", maxTokens: 5, taskId: "not-a-uuid" }, "INVALID_PARAMS"],
@@ -199,7 +199,7 @@ describe("tasks over gRPC", () => {
     }
   });
 
-  it("counts session turns and refuses the turn past max_turns", async () => {
+  it("ORCH-3021 counts session turns and refuses the turn past max_turns", async () => {
     const sessionId = randomUUID();
     for (let turn = 1; turn <= 2; turn++) {
       const out = await submit(serve.orchestrator, {
@@ -217,7 +217,7 @@ describe("tasks over gRPC", () => {
     assert.equal(third.error?.code, "SESSION_TURNS_EXCEEDED");
   });
 
-  it("reserves session budgets atomically: concurrent tasks cannot overspend", async () => {
+  it("ORCH-3099 reserves session budgets atomically: concurrent tasks cannot overspend", async () => {
     const sessionId = randomUUID();
     const budgets = { tokens: 20 };
     const first = await submit(serve.orchestrator, {
