@@ -88,6 +88,7 @@ export class Dispatcher {
     this.runs.set(item.taskId, run);
     const { engineVersion, modelDigest } = started;
     withContext(this.deps.log, {
+      correlation_id: item.entry.correlationId,
       task_id: item.taskId,
       session_id: entry.task.sessionId,
       pool_id: pool.poolId,
@@ -110,6 +111,7 @@ export class Dispatcher {
     const kv = warm ? { poolId: pool.poolId, kvWarm: true, kvBytes } : undefined;
     const used = { tokens: end?.tokensOut ?? 0, timeMs: end?.decodeTimeMs ?? 0 };
     withContext(this.deps.log, {
+      correlation_id: item.entry.correlationId,
       task_id: item.taskId,
       session_id: item.entry.task.sessionId,
       pool_id: pool.poolId,

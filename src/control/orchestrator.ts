@@ -95,6 +95,7 @@ export class Orchestrator {
     const startMs = predictStartMs({ ...pool, position: queue.size, avgTaskTokens: avgTokens });
     checkDeadline(task, { startMs, decodeMs: predictDecodeMs(avgTokens, pool) });
     const entry = hub.add(task, pool.poolId, now);
+    entry.correlationId = correlationId;
     const item: QueuedTask = {
       taskId: task.taskId,
       priority: task.priority,

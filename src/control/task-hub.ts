@@ -18,6 +18,8 @@ export interface TaskEntry {
   endedMs: number | undefined;
   /** Once set, token events are no longer published: nothing follows a cancel. */
   cancelRequested: boolean;
+  /** The X-Correlation-Id (or generated id) of the request that admitted the task: logs group by it. */
+  correlationId: string;
   /** The artifact id of the stored event transcript, set when the task ends. */
   transcriptArtifactId?: string;
 }
@@ -54,6 +56,7 @@ export class TaskHub {
       createdMs: nowMs,
       endedMs: undefined,
       cancelRequested: false,
+      correlationId: "",
     };
     this.live.set(task.taskId, entry);
     return entry;

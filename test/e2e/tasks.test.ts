@@ -14,7 +14,7 @@ import type {
 } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { TaskRequest, TaskState } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { endOf, kindOf, read, submit, unary } from "../support/grpc-calls.js";
-import { type ServeProcess, startServe } from "../support/serve-process.js";
+import { type ServeProcess, startServe, waitForLog } from "../support/serve-process.js";
 
 const config = `
 server: { grpc_addr: "127.0.0.1:0" }
@@ -69,6 +69,32 @@ describe("tasks over gRPC", () => {
     assert.equal(end?.tokensOut, 12);
     assert.equal(end?.finishReason, FinishReason.FINISH_REASON_LENGTH);
     assert.equal(end?.decodeMs, end?.decodeTimeMs);
+  });
+
+  it("logs admission, stream start and stream end with the task's fields, grouped by correlation id", async () => {
+    const out = await submit(serve.orchestrator, {
+      prompt: "Logged",
+      maxTokens: 4,
+      ignoreEos: true,
+    });
+    const admitted = out.events[0]?.event;
+    assert.ok(admitted?.$case === "admitted");
+    const taskId = admitted.value.taskId;
+    const line = (msg: string) => waitForLog(serve, (l) => l.msg === msg && l.task_id === taskId);
+    const [placed, start, end] = await Promise.all([
+      line("task admitted"),
+      line("stream start"),
+      line("stream end"),
+    ]);
+    assert.equal(typeof placed.correlation_id, "string");
+    assert.equal(start.correlation_id, placed.correlation_id);
+    assert.equal(end.correlation_id, placed.correlation_id);
+    for (const key of ["session_id", "pool_id", "seed", "queue_position"])
+      assert.ok(key in placed, key);
+    for (const key of ["engine_version", "model_digest", "seed"]) assert.ok(key in start, key);
+    for (const key of ["tokens_in", "tokens_out", "decode_time_ms", "model_digest"])
+      assert.ok(key in end, key);
+    assert.equal(end.tokens_out, 4);
   });
 
   it("ORCH-3050 gives the same text for the same seed and records the task", async () => {
