@@ -1,20 +1,9 @@
 // The shape of the compiled addon (build/llama_orch.node) as JS sees it.
-import type { KvType } from "./types.js";
+import type { GpuProbe } from "./nvml-types.js";
+import type { EngineOptions } from "./types.js";
 
-export interface NativeLoadOptions {
-  modelPath: string;
-  contextSize?: number;
-  slots?: number;
-  batchSize?: number;
-  ubatchSize?: number;
-  threads?: number;
-  threadsBatch?: number;
-  gpuLayers?: number;
-  mainGpu?: number;
-  tensorSplit?: number[];
-  kvType?: KvType;
-  maxPending?: number;
-}
+/** The addon takes the engine options as they are. */
+export type NativeLoadOptions = EngineOptions;
 
 export interface NativeModelInfo {
   architecture: string;
@@ -83,30 +72,7 @@ export interface NativeAddon {
   errorCodes: string[];
   /** The llama.cpp commit the addon was built from. */
   llamaCppCommit: string;
-  // NVML
   /** Reads every NVIDIA GPU through NVML (loaded at run time) off the JS thread; never rejects for a
    * missing driver or library: those resolve with no devices and a reason. */
-  probeGpus(libraryPath?: string): Promise<RawGpuProbe>;
-  // end NVML
+  probeGpus(libraryPath?: string): Promise<GpuProbe>;
 }
-
-// NVML: the probe's result as the addon builds it. Any field NVML refuses for a device is absent.
-export interface RawGpuDevice {
-  index: number;
-  uuid?: string;
-  name?: string;
-  memoryTotalBytes?: number;
-  memoryUsedBytes?: number;
-  memoryFreeBytes?: number;
-  utilizationGpuPercent?: number;
-  utilizationMemoryPercent?: number;
-  temperatureC?: number;
-  powerWatts?: number;
-}
-
-export interface RawGpuProbe {
-  devices: RawGpuDevice[];
-  /** Set when the list is empty or incomplete: why, for a person. */
-  reason?: string;
-}
-// end NVML
