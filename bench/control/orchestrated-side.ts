@@ -21,7 +21,7 @@ function serveConfig(model: ModelCase, settings: ControlSettings): string {
     `kv_type: f16`,
   ];
   return [
-    `server: { grpc_addr: "127.0.0.1:0" }`,
+    `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }`,
     `data_dir: "{data_dir}"`,
     `pools:`,
     `  - { ${pool.join(", ")} }`,

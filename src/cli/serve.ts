@@ -3,13 +3,23 @@ import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../common/config.js";
 import { createLogger } from "../common/logger.js";
 import { startControlPlane } from "../control/control-plane.js";
+import { startGateway } from "../gateway/server.js";
 
 async function serve(options: { config?: string }): Promise<void> {
   const config = await loadConfig(options.config);
   const log = createLogger({ level: config.logging.level, name: "llama-orch" });
   const plane = await startControlPlane(config, log);
+  const auth = { token: config.auth.token?.reveal(), optional: config.auth.optional };
+  const gateway = await startGateway({
+    httpAddr: config.server.httpAddr,
+    grpcAddr: plane.grpcAddr,
+    auth,
+    log,
+  });
+  log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
+    await gateway.close();
     await plane.stop();
     process.exit(0);
   };
@@ -20,7 +30,7 @@ async function serve(options: { config?: string }): Promise<void> {
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("run the control plane (gRPC) and a worker per configured pool")
+    .description("run the control plane (gRPC), the HTTP gateway, and a worker per configured pool")
     .option(
       "--config <file>",
       "YAML config (default: $LLAMA_ORCH_CONFIG, else one CPU pool on the tiny model)",

@@ -48,6 +48,9 @@ export const errorCodes = {
   MODEL_DIGEST_MISMATCH: { http: 422, grpc: G.FAILED_PRECONDITION, retriable: false },
   ARTIFACT_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ARTIFACT_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
+  // HTTP edge codes.
+  ROUTE_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
+  PAYLOAD_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
   // Engine (native addon) codes; the addon raises exactly these names.
   MODEL_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   MODEL_INVALID: { http: 422, grpc: G.INVALID_ARGUMENT, retriable: false },

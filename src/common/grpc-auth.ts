@@ -46,7 +46,8 @@ export function bearerMetadata(token: string | undefined): Metadata {
 }
 
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "");
+  // A peer address may come IPv4-mapped ("::ffff:127.0.0.1") from a dual-stack socket.
+  const bare = host.replace(/^\[|\]$/g, "").replace(/^::ffff:/i, "");
   return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare);
 }
 

@@ -18,7 +18,7 @@ import { submit, unary } from "../support/grpc-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
 const config = `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 pools:
   - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 2048, threads: 1 }

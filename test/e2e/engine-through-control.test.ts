@@ -9,7 +9,7 @@ import { endOf, errorOf, submit, unary } from "../support/grpc-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
 const config = `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 timeouts: { wall_ms: 500 }
 pools:

@@ -13,7 +13,7 @@ import { type ServeProcess, startServe, waitForPool } from "../support/serve-pro
 
 const GiB = 1024 ** 3;
 const config = `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 workers: { heartbeat_ms: 200, stale_after_ms: 5000 }
 pools:

@@ -18,7 +18,7 @@ import { type ServeProcess, startServe, waitForPool, workerPid } from "../suppor
 
 function config(slots: number): string {
   return `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 supervisor: { backoff_initial_ms: 100 }
 pools:

@@ -8,7 +8,7 @@ import { type ServeProcess, startServe, waitForPool } from "../support/serve-pro
 import { startWorker, type WorkerProcess } from "../support/worker-process.js";
 
 const config = `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 workers: { heartbeat_ms: 200, stale_after_ms: 1000 }
 pools:

@@ -13,7 +13,7 @@ import { type ServeProcess, startServe } from "../support/serve-process.js";
 
 function config(sessions: string): string {
   return `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 sessions: ${sessions}
 pools:

@@ -17,7 +17,7 @@ import { endOf, kindOf, read, submit, unary } from "../support/grpc-calls.js";
 import { type ServeProcess, startServe, waitForLog } from "../support/serve-process.js";
 
 const config = `
-server: { grpc_addr: "127.0.0.1:0" }
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 sessions: { max_turns: 2 }
 pools:

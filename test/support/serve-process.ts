@@ -17,7 +17,10 @@ import { unary } from "./grpc-calls.js";
 
 export interface ServeProcess {
   child: ChildProcess;
+  /** The control plane's gRPC address. */
   address: string;
+  /** The gateway's base URL, e.g. http://127.0.0.1:PORT. */
+  http: string;
   dataDir: string;
   orchestrator: OrchestratorClient;
   pools: PoolsClient;
@@ -48,20 +51,26 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("serve did not start within 60 s")), 60_000);
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code} before serving`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const entry = parse(line);
-      if (!entry) return;
-      logs.push(entry);
-      if (entry.msg === "control plane serving" && typeof entry.grpc_addr === "string") {
-        clearTimeout(timer);
-        resolve(entry.grpc_addr);
-      }
-    });
-    child.stderr?.resume();
-  });
+  // Both servers announce their bound address; the gateway comes up after the control plane.
+  const { address, http } = await new Promise<{ address: string; http: string }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("serve did not start within 60 s")), 60_000);
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code} before serving`)));
+      let grpc = "";
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+        const entry = parse(line);
+        if (!entry) return;
+        logs.push(entry);
+        if (entry.msg === "control plane serving" && typeof entry.grpc_addr === "string")
+          grpc = entry.grpc_addr;
+        if (entry.msg === "gateway serving" && typeof entry.http_addr === "string") {
+          clearTimeout(timer);
+          resolve({ address: grpc, http: `http://${entry.http_addr}` });
+        }
+      });
+      child.stderr?.resume();
+    },
+  );
   const orchestrator = new OrchestratorClient(address, credentials.createInsecure());
   const pools = new PoolsClient(address, credentials.createInsecure());
   if (options.waitReady !== false) await waitReady(pools);
@@ -75,7 +84,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     }
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   };
-  return { child, address, dataDir, orchestrator, pools, logs, stop };
+  return { child, address, http, dataDir, orchestrator, pools, logs, stop };
 }
 
 /** Polls Pools.Health until the pool satisfies `predicate`; returns that health. */

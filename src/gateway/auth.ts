@@ -1,0 +1,67 @@
+// The HTTP edge's Bearer check (SPEC section 11, DESIGN decision 1): one shared token, compared in
+// constant time; loopback callers may skip it only under AUTH_OPTIONAL.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { isLoopbackHost } from "../common/grpc-auth.js";
+
+export interface AuthSettings {
+  token: string | undefined;
+  optional: boolean;
+}
+
+/** The token's fingerprint for logs: the first 6 hex digits of its SHA-256; never the token. */
+export function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(token).digest("hex").slice(0, 6);
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** The caller's identity for logs, or an auth error body to answer with (and its status). */
+export type AuthOutcome =
+  | { ok: true; identity: string }
+  | { ok: false; status: 401; body: { code: number; message: string; hint: string } };
+
+export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthOutcome {
+  const loopback = isLoopbackHost(request.socket.remoteAddress ?? "");
+  if (!auth.token) return { ok: true, identity: loopback ? "localhost" : "anonymous" };
+  const header = request.headers.authorization;
+  if (header === undefined) {
+    if (auth.optional && loopback) return { ok: true, identity: "localhost" };
+    return {
+      ok: false,
+      status: 401,
+      body: {
+        code: 40101,
+        message: "MISSING_TOKEN",
+        hint: "send `Authorization: Bearer $AUTH_TOKEN`",
+      },
+    };
+  }
+  if (!timingSafeEqual(digest(header), digest(`Bearer ${auth.token}`))) {
+    return {
+      ok: false,
+      status: 401,
+      body: {
+        code: 40102,
+        message: "BAD_TOKEN",
+        hint: "the Bearer token does not match AUTH_TOKEN",
+      },
+    };
+  }
+  return { ok: true, identity: `token:${tokenFingerprint(auth.token)}` };
+}
+
+/** Refuses to listen beyond loopback without a token (AUTH-1002): returns the error text or undefined. */
+export function bindRefusal(host: string, auth: AuthSettings): string | undefined {
+  if (auth.token || isLoopbackHost(host)) return undefined;
+  return (
+    `NON_LOOPBACK_WITHOUT_TOKEN (40301): refusing to bind ${host} without AUTH_TOKEN set ` +
+    "(AUTH_OPTIONAL=true only applies to loopback)"
+  );
+}
+
+export function sendAuthError(reply: FastifyReply, outcome: Extract<AuthOutcome, { ok: false }>) {
+  return reply.code(outcome.status).send(outcome.body);
+}

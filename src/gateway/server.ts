@@ -1,0 +1,116 @@
+// The HTTP/SSE gateway: a fastify server whose routes translate each call into the control
+// plane's gRPC calls. Correlation ids, auth and the error envelope are applied here, once.
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { OrchError } from "../common/errors.js";
+import type { Logger } from "../common/logger.js";
+import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
+import { sendError } from "./error-envelope.js";
+import { type ControlClients, connectControl } from "./grpc-clients.js";
+import { registerRoutes } from "./routes.js";
+
+export interface GatewayOptions {
+  /** host:port to listen on (port 0: any). */
+  httpAddr: string;
+  /** The control plane's gRPC address. */
+  grpcAddr: string;
+  auth: AuthSettings;
+  log: Logger;
+}
+
+/** What every route module gets. */
+export interface GatewayContext {
+  clients: ControlClients;
+  log: Logger;
+}
+
+export interface RunningGateway {
+  address: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    correlationId: string;
+    identity: string;
+  }
+}
+
+/** Bodies above this are refused with 413 before parsing; the contract caps a prompt at 1 MiB. */
+const BODY_LIMIT = 2 * 1024 * 1024;
+
+export function buildGateway(context: GatewayContext, auth: AuthSettings): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    ajv: {
+      customOptions: {
+        strict: false,
+        removeAdditional: false,
+        coerceTypes: false,
+        allErrors: false,
+      },
+    },
+  });
+  app.decorateRequest("correlationId", "");
+  app.decorateRequest("identity", "");
+  app.addHook("onRequest", async (request, reply) => {
+    const given = request.headers["x-correlation-id"];
+    request.correlationId =
+      typeof given === "string" && given.length > 0 && given.length <= 128 ? given : randomUUID();
+    reply.header("X-Correlation-Id", request.correlationId);
+    const outcome = authenticate(request, auth);
+    if (!outcome.ok) return sendAuthError(reply, outcome);
+    request.identity = outcome.identity;
+  });
+  app.setErrorHandler((error: FastifyError, _request, reply) =>
+    sendError(reply, fromFastifyError(error)),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new OrchError(
+        "ROUTE_NOT_FOUND",
+        `no route ${request.method} ${request.url.split("?")[0]}; see contracts/openapi`,
+      ),
+    ),
+  );
+  registerRoutes(app, context);
+  return app;
+}
+
+/** Validation, parsing and size errors become 4xx envelopes; anything else stays as thrown. */
+function fromFastifyError(error: FastifyError): unknown {
+  if (error instanceof OrchError) return error;
+  if (error.validation) return new OrchError("INVALID_PARAMS", `invalid request: ${error.message}`);
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return new OrchError(
+      "PAYLOAD_TOO_LARGE",
+      `request body over ${BODY_LIMIT} bytes; send a shorter prompt`,
+    );
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new OrchError("INVALID_PARAMS", `bad request: ${error.message}`);
+  }
+  return error;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const split = options.httpAddr.lastIndexOf(":");
+  const host = options.httpAddr.slice(0, split);
+  const refusal = bindRefusal(host, options.auth);
+  if (refusal) throw new OrchError("INVALID_PARAMS", refusal);
+  const clients = connectControl(options.grpcAddr, options.auth.token);
+  const app = buildGateway({ clients, log: options.log }, options.auth);
+  await app.listen({ host, port: Number(options.httpAddr.slice(split + 1)) });
+  const bound = app.server.address();
+  const port = typeof bound === "object" && bound ? bound.port : 0;
+  return {
+    address: `${host}:${port}`,
+    app,
+    async close() {
+      await app.close();
+      clients.close();
+    },
+  };
+}
