@@ -15,6 +15,7 @@ async function serve(options: { config?: string }): Promise<void> {
     grpcAddr: plane.grpcAddr,
     auth,
     log,
+    metrics: plane.metrics,
   });
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {

@@ -1,6 +1,7 @@
 // Composes the control plane: store, registry, sessions, orchestrator, gRPC services, and the
 // supervisor of one worker process per configured pool.
 import { join } from "node:path";
+import type { Registry } from "prom-client";
 import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
@@ -17,8 +18,10 @@ import { TaskStore } from "../store/task-store.js";
 import { artifactService } from "./artifact-service.js";
 import { catalogService } from "./catalog-service.js";
 import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
-import { ModelCatalog } from "./model-catalog.js";
-import { Orchestrator } from "./orchestrator.js";
+import { ControlMetrics } from "./metrics.js";
+import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
+import type { ModelCatalog } from "./model-catalog.js";
+import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
@@ -26,7 +29,7 @@ import { registryService } from "./registry-service.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { Supervisor } from "./supervisor.js";
-import { TaskHub } from "./task-hub.js";
+import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
 import { workerArgs } from "./worker-args.js";
 
@@ -34,6 +37,8 @@ export interface ControlPlane {
   grpcAddr: string;
   registry: PoolRegistry;
   supervisor: Supervisor;
+  /** The Prometheus series of this control plane (SPEC 10); the in-process gateway serves them. */
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -49,9 +54,11 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const hub = new TaskHub(undefined, transcriptRecorder(artifacts, registry, log));
-  const catalog = new ModelCatalog(new CatalogStore(store));
-  const orchestrator = new Orchestrator({ config, registry, hub, sessions, tasks, log, catalog });
+  const catalog = new MeteredCatalog(new CatalogStore(store), (r) => metrics.verified(r));
+  const metrics = new ControlMetrics(registry, catalog);
+  const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
+  const deps = { config, registry, hub, sessions, tasks, log, catalog };
+  const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
   const services = grpcServices({
     config,
@@ -89,7 +96,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     await artifacts.idle();
     await store.close();
   };
-  return { grpcAddr, registry, supervisor, stop };
+  return { grpcAddr, registry, supervisor, metrics: metrics.registry, stop };
 }
 
 interface ServiceDeps {

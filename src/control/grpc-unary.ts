@@ -2,9 +2,11 @@
 import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import { toStatus } from "../common/grpc-errors.js";
 
-export function unary<Req, Res>(handler: (request: Req) => Promise<Res>) {
+export function unary<Req, Res>(
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+) {
   return (call: ServerUnaryCall<Req, Res>, done: sendUnaryData<Res>) => {
-    handler(call.request).then(
+    handler(call.request, call).then(
       (reply) => done(null, reply),
       (error: unknown) => done(toStatus(error)),
     );

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
+import type { ChatTemplateRequest, ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type {
   Admission,
   AttachRequest,
@@ -20,6 +21,7 @@ import type {
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
+import { applyChatTemplate } from "./chat-template.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
 import { unary } from "./grpc-unary.js";
 import type { Orchestrator } from "./orchestrator.js";
@@ -71,8 +73,8 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
         (error: unknown) => call.emit("error", toStatus(error)),
       );
     },
-    enqueue: unary<TaskRequest, Admission>(async (request) => {
-      const entry = await orchestrator.admit(toTaskInput(request), randomUUID());
+    enqueue: unary<TaskRequest, Admission>(async (request, call) => {
+      const entry = await orchestrator.admit(toTaskInput(request), correlationId(call));
       const admitted = entry.events[0]?.event;
       if (admitted?.$case !== "admitted")
         throw new OrchError("INTERNAL", "admission produced no admitted event");
@@ -120,6 +122,9 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     })),
     getCapabilities: unary<object, Capabilities>(async () =>
       capabilities(registry, deps.maxTokensLimit),
+    ),
+    applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
+      applyChatTemplate(registry, request),
     ),
   };
   return server as unknown as OrchestratorServer;

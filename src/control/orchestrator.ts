@@ -14,7 +14,7 @@ import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
 import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { decidePlacement, noCapacityError } from "./placement.js";
+import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
@@ -32,6 +32,7 @@ export interface OrchestratorDeps {
   tasks: TaskStore;
   log: Logger;
   catalog: Pick<ModelCatalog, "retiredRefs">;
+  placed?(decision: PlacementDecision): void;
 }
 
 export class Orchestrator {
@@ -88,6 +89,7 @@ export class Orchestrator {
       seed: task.seed,
     });
     log.info({ placement: decision.log, outcome: decision.kind }, "placement decision");
+    this.deps.placed?.(decision);
     if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
     const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
     const queue = this.queue(pool.poolId);
@@ -152,10 +154,7 @@ export class Orchestrator {
   async cancel(taskId: string): Promise<{ cancelled: boolean; tokensDelivered: number }> {
     const entry = this.deps.hub.get(taskId);
     if (!entry)
-      throw new OrchError(
-        "TASK_NOT_FOUND",
-        `no task ${taskId}: it never existed or ended long ago`,
-      );
+      throw new OrchError("TASK_NOT_FOUND", `no task ${taskId}: never existed or ended long ago`);
     const tokensDelivered = () => entry.events.filter((e) => e.event?.$case === "token").length;
     if (isTerminal(entry.state)) return { cancelled: false, tokensDelivered: tokensDelivered() };
     entry.cancelRequested = true;

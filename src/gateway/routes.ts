@@ -1,8 +1,14 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
+import { registerControlRoutes } from "./control-routes.js";
+import { registerMetricsRoute } from "./metrics-route.js";
+import { registerOpenAiRoutes } from "./openai-routes.js";
 import type { GatewayContext } from "./server.js";
 import { registerTaskRoutes } from "./task-routes.js";
 
 export function registerRoutes(app: FastifyInstance, context: GatewayContext): void {
   registerTaskRoutes(app, context);
+  registerControlRoutes(app, context);
+  registerMetricsRoute(app, context);
+  registerOpenAiRoutes(app, context);
 }

@@ -2,6 +2,7 @@
 // plane's gRPC calls. Correlation ids, auth and the error envelope are applied here, once.
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
@@ -16,12 +17,16 @@ export interface GatewayOptions {
   grpcAddr: string;
   auth: AuthSettings;
   log: Logger;
+  /** The control plane's metrics, when it runs in this process (`llama-orch serve`). */
+  metrics?: Registry;
 }
 
 /** What every route module gets. */
 export interface GatewayContext {
   clients: ControlClients;
   log: Logger;
+  /** Absent in a standalone gateway: /metrics then points at the control plane's process. */
+  metrics?: Registry;
 }
 
 export interface RunningGateway {
@@ -101,7 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const refusal = bindRefusal(host, options.auth);
   if (refusal) throw new OrchError("INVALID_PARAMS", refusal);
   const clients = connectControl(options.grpcAddr, options.auth.token);
-  const app = buildGateway({ clients, log: options.log }, options.auth);
+  const app = buildGateway({ clients, log: options.log, metrics: options.metrics }, options.auth);
   await app.listen({ host, port: Number(options.httpAddr.slice(split + 1)) });
   const bound = app.server.address();
   const port = typeof bound === "object" && bound ? bound.port : 0;

@@ -1,5 +1,103 @@
-// Data-plane routes: tasks, their SSE streams, cancel, sessions (being written).
+// Data-plane routes: admit a task (202), stream its events as SSE, cancel it (204), and sessions.
+import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
+import { OrchError } from "../common/errors.js";
+import { fromServiceError } from "../common/grpc-errors.js";
+import type { Admission, CancelResponse, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { correlationMetadata, unaryCall } from "./grpc-call.js";
+import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
+import { registerSessionRoutes } from "./session-routes.js";
+import { keepAliveMs, pipeTaskEvents } from "./sse-writer.js";
+import {
+  budgetHeaders,
+  type TaskRequestBody,
+  toAdmissionBody,
+  toTaskRequest,
+} from "./translate-tasks.js";
 
-export function registerTaskRoutes(_app: FastifyInstance, _context: GatewayContext): void {}
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+
+/** The stream's first event (Attach replays `admitted`), or its error; leaves the call paused. */
+function firstEvent(call: ClientReadableStream<TaskEvent>): Promise<TaskEvent> {
+  return new Promise((resolve, reject) => {
+    call.once("data", (event: TaskEvent) => {
+      call.pause();
+      resolve(event);
+    });
+    // Kept attached: a late error must not go unhandled before the pipe takes the call over.
+    call.on("error", (error: ServiceError) => reject(fromServiceError(error)));
+    call.on("end", () =>
+      reject(new OrchError("INTERNAL", "the task's stream ended before its first event; retry")),
+    );
+  });
+}
+
+interface TaskParams {
+  id: string;
+}
+
+/** Query strings are text: the contract's boolean `verbose` is accepted as "true" or "false". */
+const streamQuery = {
+  type: "object",
+  properties: { verbose: { type: "string", enum: ["true", "false"] } },
+};
+
+function registerStream(app: FastifyInstance, context: GatewayContext): void {
+  const { orchestrator } = context.clients;
+  const interval = keepAliveMs();
+  const schema = { ...operationSchemas("data.yaml", "streamTask"), querystring: streamQuery };
+  app.get<{ Params: TaskParams; Querystring: { verbose?: string } }>(
+    "/v1/tasks/:id/stream",
+    { schema },
+    async (request, reply) => {
+      const taskId = request.params.id;
+      const call = orchestrator.attach({ taskId }, correlationMetadata(request));
+      const first = await firstEvent(call);
+      const admitted = first.event?.$case === "admitted" ? first.event.value : undefined;
+      reply.hijack();
+      pipeTaskEvents({
+        call,
+        first,
+        res: reply.raw,
+        headers: { "X-Correlation-Id": request.correlationId, ...budgetHeaders(admitted?.budgets) },
+        verbose: request.query.verbose === "true",
+        keepAliveMs: interval,
+        onClientGone: () => {
+          request.log.info({ task_id: taskId }, "sse client gone; cancelling its task");
+          orchestrator.cancel({ taskId }, correlationMetadata(request), () => undefined);
+        },
+      });
+    },
+  );
+}
+
+export function registerTaskRoutes(app: FastifyInstance, context: GatewayContext): void {
+  const { orchestrator } = context.clients;
+  app.post<{ Body: TaskRequestBody }>(
+    "/v1/tasks",
+    { schema: operationSchemas("data.yaml", "createTask") },
+    async (request, reply) => {
+      const task = toTaskRequest(request.body);
+      const admission = await unaryCall<Admission>((cb) =>
+        orchestrator.enqueue(task, correlationMetadata(request), cb),
+      );
+      reply.code(202).headers(budgetHeaders(admission.budgets));
+      return toAdmissionBody(admission);
+    },
+  );
+  registerStream(app, context);
+  app.post<{ Params: TaskParams }>(
+    "/v1/tasks/:id/cancel",
+    { schema: operationSchemas("data.yaml", "cancelTask") },
+    async (request, reply) => {
+      const outcome = await unaryCall<CancelResponse>((cb) =>
+        orchestrator.cancel({ taskId: request.params.id }, correlationMetadata(request), cb),
+      );
+      // Tokens sent before the cancel took effect: no token follows them on any stream.
+      reply.code(204).header("X-Tokens-Delivered", String(outcome.tokensDelivered));
+      return reply.send();
+    },
+  );
+  registerSessionRoutes(app, context);
+}

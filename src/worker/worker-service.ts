@@ -100,6 +100,15 @@ export class WorkerService {
         // What submit does with a text prompt: BOS added, special tokens parsed.
         count: host.model.engine.tokenize(text, { addSpecial: true, parseSpecial: true }).length,
       })),
+      applyChatTemplate: unary(({ modelRef, messages, addAssistant }) => {
+        const model = host.model;
+        if (modelRef !== "" && modelRef !== model.modelRef)
+          throw new OrchError(
+            "MODEL_NOT_FOUND",
+            `worker serves ${model.modelRef}, not ${modelRef}`,
+          );
+        return { prompt: model.engine.applyChatTemplate(messages, addAssistant) };
+      }),
       loadModel: unary(async ({ modelRef }) => {
         const log = this.options.log.child({ model_ref: modelRef });
         log.info("loading model");

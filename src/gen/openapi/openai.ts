@@ -93,6 +93,7 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         ChatCompletionRequest: {
+            /** @description Default: 256. */
             max_tokens?: number;
             messages: components["schemas"]["ChatMessage"][];
             model: string;
@@ -124,6 +125,7 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         CompletionRequest: {
+            /** @description Default: 16. */
             max_tokens?: number;
             model: string;
             prompt: string;
@@ -265,6 +267,8 @@ export interface components {
     };
     parameters: {
         CorrelationId: string;
+        /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+        SessionIdHeader: string;
     };
     requestBodies: never;
     headers: {
@@ -284,6 +288,8 @@ export interface operations {
             query?: never;
             header?: {
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+                "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
             };
             path?: never;
             cookie?: never;
@@ -334,6 +340,8 @@ export interface operations {
             query?: never;
             header?: {
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+                "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
             };
             path?: never;
             cookie?: never;

@@ -214,6 +214,25 @@ export interface ModelInfo {
   kvBytesPerToken: number;
 }
 
+/** One chat turn, as the model's chat template takes it. */
+export interface ChatMessage {
+  /** "system", "user" or "assistant". */
+  role: string;
+  content: string;
+}
+
+export interface ChatTemplateRequest {
+  /** Empty: the model of any ready pool. */
+  modelRef: string;
+  messages: ChatMessage[];
+  /** End the prompt with the assistant's turn opener, so generation answers the last message. */
+  addAssistant: boolean;
+}
+
+export interface ChatTemplateResponse {
+  prompt: string;
+}
+
 function createBaseErrorDetail(): ErrorDetail {
   return { code: "", message: "", retriable: false, retryAfterMs: undefined, engine: "", poolId: "", policyLabel: "" };
 }
@@ -1428,6 +1447,269 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.digest = object.digest ?? "";
     message.contextSize = object.contextSize ?? 0;
     message.kvBytesPerToken = object.kvBytesPerToken ?? 0;
+    return message;
+  },
+};
+
+function createBaseChatMessage(): ChatMessage {
+  return { role: "", content: "" };
+}
+
+export const ChatMessage: MessageFns<ChatMessage> = {
+  encode(message: ChatMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.content !== "") {
+      writer.uint32(18).string(message.content);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatMessage {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+    };
+  },
+
+  toJSON(message: ChatMessage): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatMessage>, I>>(base?: I): ChatMessage {
+    return ChatMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatMessage>, I>>(object: I): ChatMessage {
+    const message = createBaseChatMessage();
+    message.role = object.role ?? "";
+    message.content = object.content ?? "";
+    return message;
+  },
+};
+
+function createBaseChatTemplateRequest(): ChatTemplateRequest {
+  return { modelRef: "", messages: [], addAssistant: false };
+}
+
+export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
+  encode(message: ChatTemplateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelRef !== "") {
+      writer.uint32(10).string(message.modelRef);
+    }
+    for (const v of message.messages) {
+      ChatMessage.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.addAssistant !== false) {
+      writer.uint32(24).bool(message.addAssistant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatTemplateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatTemplateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelRef = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messages.push(ChatMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.addAssistant = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatTemplateRequest {
+    return {
+      modelRef: isSet(object.modelRef)
+        ? globalThis.String(object.modelRef)
+        : isSet(object.model_ref)
+        ? globalThis.String(object.model_ref)
+        : "",
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => ChatMessage.fromJSON(e))
+        : [],
+      addAssistant: isSet(object.addAssistant)
+        ? globalThis.Boolean(object.addAssistant)
+        : isSet(object.add_assistant)
+        ? globalThis.Boolean(object.add_assistant)
+        : false,
+    };
+  },
+
+  toJSON(message: ChatTemplateRequest): unknown {
+    const obj: any = {};
+    if (message.modelRef !== "") {
+      obj.modelRef = message.modelRef;
+    }
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => ChatMessage.toJSON(e));
+    }
+    if (message.addAssistant !== false) {
+      obj.addAssistant = message.addAssistant;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatTemplateRequest>, I>>(base?: I): ChatTemplateRequest {
+    return ChatTemplateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatTemplateRequest>, I>>(object: I): ChatTemplateRequest {
+    const message = createBaseChatTemplateRequest();
+    message.modelRef = object.modelRef ?? "";
+    message.messages = object.messages?.map((e) => ChatMessage.fromPartial(e)) || [];
+    message.addAssistant = object.addAssistant ?? false;
+    return message;
+  },
+};
+
+function createBaseChatTemplateResponse(): ChatTemplateResponse {
+  return { prompt: "" };
+}
+
+export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
+  encode(message: ChatTemplateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prompt !== "") {
+      writer.uint32(10).string(message.prompt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatTemplateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatTemplateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prompt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatTemplateResponse {
+    return { prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "" };
+  },
+
+  toJSON(message: ChatTemplateResponse): unknown {
+    const obj: any = {};
+    if (message.prompt !== "") {
+      obj.prompt = message.prompt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatTemplateResponse>, I>>(base?: I): ChatTemplateResponse {
+    return ChatTemplateResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatTemplateResponse>, I>>(object: I): ChatTemplateResponse {
+    const message = createBaseChatTemplateResponse();
+    message.prompt = object.prompt ?? "";
     return message;
   },
 };

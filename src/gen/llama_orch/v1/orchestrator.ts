@@ -21,6 +21,8 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ChatTemplateRequest,
+  ChatTemplateResponse,
   Determinism,
   determinismFromJSON,
   determinismToJSON,
@@ -3470,6 +3472,17 @@ export const OrchestratorService = {
     responseSerialize: (value: Capabilities): Buffer => Buffer.from(Capabilities.encode(value).finish()),
     responseDeserialize: (value: Buffer): Capabilities => Capabilities.decode(value),
   },
+  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  applyChatTemplate: {
+    path: "/llama_orch.v1.Orchestrator/ApplyChatTemplate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChatTemplateRequest): Buffer => Buffer.from(ChatTemplateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChatTemplateRequest => ChatTemplateRequest.decode(value),
+    responseSerialize: (value: ChatTemplateResponse): Buffer =>
+      Buffer.from(ChatTemplateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChatTemplateResponse => ChatTemplateResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServer extends UntypedServiceImplementation {
@@ -3489,6 +3502,8 @@ export interface OrchestratorServer extends UntypedServiceImplementation {
   deleteSession: handleUnaryCall<SessionRef, DeleteSessionResponse>;
   /** Built from the live pools, never a static list. */
   getCapabilities: handleUnaryCall<CapabilitiesRequest, Capabilities>;
+  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
 }
 
 export interface OrchestratorClient extends Client {
@@ -3587,6 +3602,22 @@ export interface OrchestratorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Capabilities) => void,
+  ): ClientUnaryCall;
+  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
   ): ClientUnaryCall;
 }
 

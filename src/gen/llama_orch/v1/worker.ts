@@ -20,7 +20,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { End, ErrorDetail, GpuDevice, ModelInfo, Sampling, Token } from "./common.js";
+import {
+  ChatTemplateRequest,
+  ChatTemplateResponse,
+  End,
+  ErrorDetail,
+  GpuDevice,
+  ModelInfo,
+  Sampling,
+  Token,
+} from "./common.js";
 
 export const protobufPackage = "llama_orch.v1";
 
@@ -1926,6 +1935,17 @@ export const WorkerService = {
     responseSerialize: (value: WorkerDescription): Buffer => Buffer.from(WorkerDescription.encode(value).finish()),
     responseDeserialize: (value: Buffer): WorkerDescription => WorkerDescription.decode(value),
   },
+  /** Renders chat messages into a prompt with the loaded model's chat template. */
+  applyChatTemplate: {
+    path: "/llama_orch.v1.Worker/ApplyChatTemplate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChatTemplateRequest): Buffer => Buffer.from(ChatTemplateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChatTemplateRequest => ChatTemplateRequest.decode(value),
+    responseSerialize: (value: ChatTemplateResponse): Buffer =>
+      Buffer.from(ChatTemplateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChatTemplateResponse => ChatTemplateResponse.decode(value),
+  },
 } as const;
 
 export interface WorkerServer extends UntypedServiceImplementation {
@@ -1937,6 +1957,8 @@ export interface WorkerServer extends UntypedServiceImplementation {
   countTokens: handleUnaryCall<CountTokensRequest, CountTokensResponse>;
   /** Loads another model; the current one serves until it is ready. Failure keeps the current one. */
   loadModel: handleUnaryCall<LoadModelRequest, WorkerDescription>;
+  /** Renders chat messages into a prompt with the loaded model's chat template. */
+  applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
 }
 
 export interface WorkerClient extends Client {
@@ -2022,6 +2044,22 @@ export interface WorkerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WorkerDescription) => void,
+  ): ClientUnaryCall;
+  /** Renders chat messages into a prompt with the loaded model's chat template. */
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  applyChatTemplate(
+    request: ChatTemplateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,43 @@
+// Chat prompts for the OpenAI surface: the messages rendered by the chat template of the model,
+// asked of a ready worker serving it (the control plane holds no tokenizer or template).
+import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
+import { fromServiceError } from "../common/grpc-errors.js";
+import type { ChatTemplateRequest, ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
+import type { PoolRegistry } from "./pool-registry.js";
+
+const TEMPLATE_DEADLINE_MS = 5000;
+
+/** An empty model_ref takes any ready pool's model, as admission's default model would. */
+export function applyChatTemplate(
+  registry: PoolRegistry,
+  request: ChatTemplateRequest,
+): Promise<ChatTemplateResponse> {
+  const pool = registry
+    .all()
+    .find(
+      (p) => p.ready && p.client && (request.modelRef === "" || p.modelRef === request.modelRef),
+    );
+  if (!pool?.client) {
+    return Promise.reject(
+      new OrchError(
+        "POOL_UNREADY",
+        `model_ref "${request.modelRef}" is not served by a ready pool; list served models with GET /v1/models`,
+      ),
+    );
+  }
+  const client = pool.client;
+  const forwarded = { ...request, modelRef: pool.modelRef };
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + TEMPLATE_DEADLINE_MS;
+    client.applyChatTemplate(
+      forwarded,
+      new Metadata(),
+      { deadline },
+      (error: ServiceError | null, reply: ChatTemplateResponse) => {
+        if (error) reject(fromServiceError(error));
+        else resolve(reply);
+      },
+    );
+  });
+}

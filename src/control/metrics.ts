@@ -1,0 +1,292 @@
+// The control plane's Prometheus series (SPEC 10.1/10.2): counters fed by task events and admission
+// outcomes, gauges read from the pool registry, the queues and the catalog at scrape time.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { OrchError } from "../common/errors.js";
+import { FinishReason } from "../gen/llama_orch/v1/common.js";
+import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import type { CatalogRecord } from "../store/catalog-store.js";
+import type { ModelCatalog } from "./model-catalog.js";
+import type { PlacementDecision } from "./placement.js";
+import type { PoolRegistry, PoolState } from "./pool-registry.js";
+import type { TaskEntry } from "./task-hub.js";
+
+/** Recommended home-profile buckets (SPEC 10.1). */
+export const FIRST_TOKEN_BUCKETS_MS = [50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000];
+export const DECODE_BUCKETS_MS = [250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 12000];
+
+/**
+ * Distinct values each label may take (OC-METRICS-7102); a value past its budget is exported as
+ * "other", so a misbehaving client can never blow up the series count. `device` is ours.
+ */
+export const LABEL_BUDGETS: Record<string, number> = {
+  engine: 4,
+  engine_version: 64,
+  pool_id: 256,
+  replica_id: 1024,
+  priority: 8,
+  reason: 16,
+  result: 4,
+  state: 8,
+  model_id: 1024,
+  outcome: 4,
+  pinned: 2,
+  fallback: 2,
+  policy: 4,
+  device: 64,
+};
+
+/** Admission failures counted under their own reason; any other code is counted as OTHER. */
+const REJECT_REASONS = new Set([
+  "ADMISSION_REJECT",
+  "QUEUE_FULL_DROP_LRU",
+  "INVALID_PARAMS",
+  "POOL_UNREADY",
+  "POOL_UNAVAILABLE",
+  "REPLICA_EXHAUSTED",
+  "DEADLINE_UNMET",
+  "MODEL_DEPRECATED",
+  "BUDGET_EXCEEDED",
+  "SESSION_TURNS_EXCEEDED",
+]);
+
+type Labels = Record<string, string>;
+type CatalogSource = Pick<ModelCatalog, "list">;
+
+/** Every pool runs exactly one worker process, its only replica. */
+const REPLICA = "r0";
+
+export class ControlMetrics {
+  readonly registry = new Registry();
+  private readonly seen = new Map<string, Set<string>>();
+  /** Admitted tasks not yet started or ended, by task id: the queue depth at scrape time. */
+  private readonly queued = new Map<string, TaskEntry>();
+  private readonly firstTokenSeen = new Set<string>();
+  private readonly restartsSeen = new Map<string, number>();
+  private readonly pools: PoolRegistry;
+  private readonly c: ReturnType<typeof series>;
+
+  constructor(pools: PoolRegistry, catalog: CatalogSource) {
+    this.pools = pools;
+    this.c = series(this.registry, this.collectors(catalog));
+  }
+
+  /** A task event the hub accepted: counters, latencies and the queued set. */
+  taskEvent(entry: TaskEntry, event: TaskEvent, nowMs: number): void {
+    const e = event.event;
+    const id = entry.task.taskId;
+    const priority = entry.task.priority;
+    if (e?.$case === "admitted") {
+      this.queued.set(id, entry);
+      this.c.enqueued.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
+    } else if (e?.$case === "started") {
+      this.queued.delete(id);
+      this.c.started.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
+    } else if (e?.$case === "token" && !this.firstTokenSeen.has(id)) {
+      this.firstTokenSeen.add(id);
+      const { replica_id: _, ...labels } = this.poolLabels(entry.poolId);
+      this.c.firstToken.observe(this.bound({ ...labels, priority }), nowMs - entry.createdMs);
+    } else if (e?.$case === "end") {
+      this.ended(entry, e.value, this.queued.has(id));
+    } else if (e?.$case === "error") {
+      this.failed(entry, e.value.code);
+    }
+    if (e?.$case === "end" || e?.$case === "error") {
+      this.queued.delete(id);
+      this.firstTokenSeen.delete(id);
+    }
+  }
+
+  /** An admission the orchestrator refused (validation, placement, full queue, budgets). */
+  admissionFailed(error: unknown): void {
+    const code = error instanceof OrchError ? error.code : "INTERNAL";
+    this.rejected(REJECT_REASONS.has(code) ? code : "OTHER");
+  }
+
+  /** Placement's decision for one task (SPEC 6.4 DecisionLog). */
+  placement(decision: PlacementDecision): void {
+    const { log } = decision;
+    const outcome = decision.kind;
+    const labels = { outcome, pinned: String(log.pinned), fallback: String(log.fallbackUsed) };
+    this.c.placements.inc(this.bound(labels));
+    this.c.candidates.set(log.candidates.length);
+  }
+
+  /** A catalog verification ran (pass/warn count as pass: the file hashed as recorded). */
+  verified(record: CatalogRecord): void {
+    const result = record.verification === "FAIL" ? "fail" : "pass";
+    const reason = record.verification === "FAIL" ? "digest_mismatch" : record.verification;
+    this.c.verifications.inc(
+      this.bound({ result, reason: reason.toLowerCase(), engine: "llamacpp" }),
+    );
+  }
+
+  private ended(
+    entry: TaskEntry,
+    end: { tokensIn: number; tokensOut: number; decodeTimeMs: number; finishReason: FinishReason },
+    neverRan: boolean,
+  ): void {
+    const labels = this.poolLabels(entry.poolId);
+    if (end.finishReason === FinishReason.FINISH_REASON_CANCELLED) {
+      this.c.canceled.inc(this.bound({ ...labels, reason: "client" }));
+    }
+    if (neverRan) return;
+    this.c.tokensIn.inc(this.bound(labels), end.tokensIn);
+    this.c.tokensOut.inc(this.bound(labels), end.tokensOut);
+    const { replica_id: _, ...rest } = labels;
+    this.c.decode.observe(this.bound({ ...rest, priority: entry.task.priority }), end.decodeTimeMs);
+  }
+
+  private failed(entry: TaskEntry, code: string): void {
+    if (code === "DECODE_TIMEOUT") {
+      this.c.canceled.inc(this.bound({ ...this.poolLabels(entry.poolId), reason: "watchdog" }));
+    } else if (code === "QUEUE_FULL_DROP_LRU") {
+      this.rejected(code);
+    }
+  }
+
+  private rejected(reason: string): void {
+    this.c.rejected.inc(this.bound({ engine: "llamacpp", reason }));
+    const policy = { ADMISSION_REJECT: "reject", QUEUE_FULL_DROP_LRU: "drop-lru" }[reason];
+    if (policy) this.c.backpressure.inc(this.bound({ engine: "llamacpp", policy }));
+  }
+
+  private poolLabels(poolId: string): Labels {
+    return labelsOf(this.pools.get(poolId), poolId);
+  }
+
+  /** Applies the label budgets: a value beyond its label's budget becomes "other". */
+  private bound(labels: Labels): Labels {
+    const out: Labels = {};
+    for (const [name, value] of Object.entries(labels)) {
+      const values = this.seen.get(name) ?? new Set<string>();
+      this.seen.set(name, values);
+      const budget = LABEL_BUDGETS[name] ?? 16;
+      if (!values.has(value) && values.size < budget) values.add(value);
+      out[name] = values.has(value) ? value : "other";
+    }
+    return out;
+  }
+
+  /** Gauges computed at scrape time from live state. */
+  private collectors(catalog: CatalogSource): Collectors {
+    return {
+      queueDepth: () => this.scrapeQueues(),
+      kvRatio: () => {
+        const c = this.c;
+        for (const gauge of [c.kvRatio, c.gpuUtil, c.vramUsed, c.ready, c.leases]) gauge.reset();
+        for (const pool of this.pools.all()) this.scrapePool(pool);
+      },
+      modelState: async () => {
+        this.c.modelState.reset();
+        for (const record of await catalog.list()) {
+          const state = record.state === "RETIRED" ? "Retired" : "Active";
+          for (const s of ["Active", "Retired"]) {
+            const labels = this.bound({ model_id: record.id, state: s });
+            this.c.modelState.set(labels, s === state ? 1 : 0);
+          }
+        }
+      },
+    };
+  }
+
+  private scrapeQueues(): void {
+    this.c.queueDepth.reset();
+    for (const pool of this.pools.all()) {
+      const { replica_id: _, ...labels } = labelsOf(pool, pool.poolId);
+      for (const priority of ["interactive", "batch"]) {
+        const n = [...this.queued.values()].filter(
+          (t) => t.poolId === pool.poolId && t.task.priority === priority,
+        ).length;
+        this.c.queueDepth.set(this.bound({ ...labels, priority }), n);
+      }
+    }
+  }
+
+  private scrapePool(pool: PoolState): void {
+    const c = this.c;
+    const labels = this.bound(labelsOf(pool, pool.poolId));
+    const pid = { pool_id: labels.pool_id as string };
+    c.ready.set(pid, pool.ready && !pool.draining ? 1 : 0);
+    c.leases.set(pid, pool.activeLeases);
+    const delta = pool.restarts - (this.restartsSeen.get(pool.poolId) ?? 0);
+    if (delta > 0) c.restarts.inc(pid, delta);
+    this.restartsSeen.set(pool.poolId, pool.restarts);
+    const t = pool.telemetry;
+    if (!t) return;
+    if (t.kvCellsTotal > 0) c.kvRatio.set(labels, t.kvCellsUsed / t.kvCellsTotal);
+    for (const d of t.devices) {
+      const withDevice = this.bound({ ...labels, device: String(d.index) });
+      if (d.utilizationGpuPercent !== undefined) c.gpuUtil.set(withDevice, d.utilizationGpuPercent);
+      c.vramUsed.set(withDevice, d.memoryUsedBytes);
+    }
+  }
+}
+
+function labelsOf(pool: PoolState | undefined, poolId: string): Labels {
+  return {
+    engine: pool?.description?.engine || "llamacpp",
+    engine_version: pool?.description?.engineVersion || "unknown",
+    pool_id: poolId,
+    replica_id: REPLICA,
+  };
+}
+
+const POOL = ["engine", "engine_version", "pool_id", "replica_id"];
+const POOLED = ["engine", "engine_version", "pool_id"];
+type Def = readonly [name: string, help: string, labels: string[]];
+
+// Registration order is scrape order: kv_cache_usage_ratio's collect refreshes every pool series.
+const GAUGES = {
+  kvRatio: ["kv_cache_usage_ratio", "KV cells used / total on the worker.", POOL],
+  gpuUtil: ["gpu_utilization", "GPU utilization percent (NVML).", [...POOL, "device"]],
+  vramUsed: ["vram_used_bytes", "VRAM used in bytes (NVML).", [...POOL, "device"]],
+  ready: ["pool_ready", "1 while the pool takes new leases.", ["pool_id"]],
+  leases: ["active_leases", "Slots leased to running tasks.", ["pool_id"]],
+  queueDepth: ["queue_depth", "Tasks queued per pool and priority.", [...POOLED, "priority"]],
+  candidates: ["placement_candidates_considered", "Pools the last placement considered.", []],
+  modelState: ["model_state", "1 for a catalog model's current state.", ["model_id", "state"]],
+} as const satisfies Record<string, Def>;
+
+const COUNTERS = {
+  restarts: ["worker_restarts_total", "Restarts of a pool's worker process.", ["pool_id"]],
+  enqueued: ["tasks_enqueued_total", "Tasks admitted into a queue.", [...POOL, "priority"]],
+  started: ["tasks_started_total", "Tasks that took a slot.", [...POOL, "priority"]],
+  canceled: ["tasks_canceled_total", "Tasks cancelled (client, watchdog).", [...POOL, "reason"]],
+  rejected: ["tasks_rejected_total", "Tasks refused or evicted.", ["engine", "reason"]],
+  tokensIn: ["tokens_in_total", "Prompt tokens of tasks that ran.", POOL],
+  tokensOut: ["tokens_out_total", "Tokens generated.", POOL],
+  backpressure: ["admission_backpressure_events_total", "Full queues.", ["engine", "policy"]],
+  verifications: ["catalog_verifications_total", "Verifications.", ["result", "reason", "engine"]],
+  placements: ["placement_decisions_total", "Placements.", ["outcome", "pinned", "fallback"]],
+} as const satisfies Record<string, Def>;
+
+type Collectors = Partial<Record<keyof typeof GAUGES, () => void | Promise<void>>>;
+
+function series(registry: Registry, collectors: Collectors) {
+  const registers = [registry];
+  const gauges = {} as Record<keyof typeof GAUGES, Gauge>;
+  for (const [key, [name, help, labelNames]] of Object.entries(GAUGES)) {
+    const collect = collectors[key as keyof typeof GAUGES];
+    gauges[key as keyof typeof GAUGES] = new Gauge({ name, help, labelNames, registers, collect });
+  }
+  const counters = {} as Record<keyof typeof COUNTERS, Counter>;
+  for (const [key, [name, help, labelNames]] of Object.entries(COUNTERS)) {
+    counters[key as keyof typeof COUNTERS] = new Counter({ name, help, labelNames, registers });
+  }
+  const labelNames = [...POOLED, "priority"];
+  const firstToken = new Histogram({
+    name: "latency_first_token_ms",
+    help: "Admission to first token (ms).",
+    labelNames,
+    buckets: FIRST_TOKEN_BUCKETS_MS,
+    registers,
+  });
+  const decode = new Histogram({
+    name: "latency_decode_ms",
+    help: "Decode time of a whole stream (ms).",
+    labelNames,
+    buckets: DECODE_BUCKETS_MS,
+    registers,
+  });
+  return { ...gauges, ...counters, firstToken, decode };
+}

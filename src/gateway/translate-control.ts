@@ -1,0 +1,170 @@
+// The one translation between the control plane's HTTP DTOs (control.yaml, snake_case JSON) and
+// its proto messages: capabilities, pools, catalog and artifacts.
+import type {
+  Artifact,
+  ArtifactRef as ArtifactRefProto,
+  CreateArtifactRequest,
+} from "../gen/llama_orch/v1/artifacts.js";
+import {
+  type CatalogEntry,
+  type CreateModelRequest,
+  ModelState,
+  Verification,
+} from "../gen/llama_orch/v1/catalog.js";
+import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
+import type { PoolHealth, ReloadResponse } from "../gen/llama_orch/v1/pool.js";
+import type { components } from "../gen/openapi/control.js";
+
+type Schemas = components["schemas"];
+export type CapabilitiesDto = Schemas["Capabilities"];
+export type PoolHealthDto = Schemas["PoolHealth"];
+export type ReloadResponseDto = Schemas["ReloadResponse"];
+export type CatalogModelDto = Schemas["CatalogModel"];
+export type ArtifactDto = Schemas["Artifact"];
+export type ArtifactRefDto = Schemas["ArtifactRef"];
+export type ModelStateDto = Schemas["SetModelStateRequest"]["state"];
+
+/** CatalogModel fields with no proto field of their own: kept as JSON in the entry's metadata. */
+const CATALOG_EXTRAS = ["tags", "manifests", "signatures", "sbom", "trust_policy"] as const;
+const JSON_TYPE = "application/json";
+
+export function toCapabilitiesDto(caps: Capabilities): CapabilitiesDto {
+  return {
+    api_version: caps.apiVersion,
+    engines: caps.engines.map((e) => ({
+      engine: e.engine as CapabilitiesDto["engines"][number]["engine"],
+      engine_version: e.engineVersion,
+      ctx_max: e.ctxMax,
+      slots_total: e.slotsTotal,
+      max_tokens_out: e.maxTokensOut,
+      batching: e.batching,
+      supported_workloads:
+        e.supportedWorkloads as CapabilitiesDto["engines"][number]["supported_workloads"],
+      models: e.models,
+      pools: e.pools,
+      rate_limits: {},
+      features: e.features,
+    })),
+  };
+}
+
+export function toPoolHealthDto(health: PoolHealth): PoolHealthDto {
+  return {
+    pool_id: health.poolId,
+    live: health.live,
+    ready: health.ready,
+    draining: health.draining,
+    last_error: health.lastError,
+    model_ref: health.modelRef,
+    engine_version: health.engineVersion,
+    metrics: {
+      queue_depth: health.queueDepth,
+      slots_total: health.slotsTotal,
+      slots_busy: health.slotsBusy,
+      active_leases: health.activeLeases,
+      model_digest: health.modelDigest,
+      restarts: health.restarts,
+      kv_cells_used: health.kvCellsUsed,
+      kv_cells_total: health.kvCellsTotal,
+      decode_tokens_per_second: health.decodeTokensPerSecond,
+    },
+  };
+}
+
+export function toReloadResponseDto(response: ReloadResponse): ReloadResponseDto {
+  return {
+    model_ref: response.modelRef,
+    model_digest: response.modelDigest,
+    duration_ms: response.durationMs,
+  };
+}
+
+/** `source_url` is the model ref (builtin:…, file:…, a path); without one the id is the ref. */
+export function toCreateModelRequest(dto: CatalogModelDto): CreateModelRequest {
+  const metadata: Record<string, string> = {};
+  for (const key of CATALOG_EXTRAS) {
+    if (dto[key] !== undefined) metadata[key] = JSON.stringify(dto[key]);
+  }
+  return { id: dto.id, modelRef: dto.source_url ?? dto.id, digest: dto.digest, metadata };
+}
+
+export function toCatalogModelDto(entry: CatalogEntry): CatalogModelDto {
+  const dto: CatalogModelDto = {
+    id: entry.id,
+    digest: entry.digest,
+    source_url: entry.modelRef,
+    state: entry.state === ModelState.MODEL_STATE_RETIRED ? "Retired" : "Active",
+  };
+  const extras = dto as Record<string, unknown>;
+  for (const key of CATALOG_EXTRAS) {
+    const raw = entry.metadata[key];
+    if (raw !== undefined) extras[key] = JSON.parse(raw);
+  }
+  return dto;
+}
+
+export function toModelState(state: ModelStateDto): ModelState {
+  return state === "Retired" ? ModelState.MODEL_STATE_RETIRED : ModelState.MODEL_STATE_ACTIVE;
+}
+
+const VERIFICATION_STATUS: Record<number, string> = {
+  [Verification.VERIFICATION_PASS]: "pass",
+  [Verification.VERIFICATION_WARN]: "warn",
+  [Verification.VERIFICATION_FAIL]: "fail",
+};
+
+/** Verification runs synchronously, so the 202 body carries its result. */
+export function toVerifyDto(entry: CatalogEntry): Record<string, unknown> {
+  return {
+    status: VERIFICATION_STATUS[entry.verification] ?? "unverified",
+    digest: entry.digest,
+    last_verified_ms: entry.lastVerifiedMs,
+    detail: entry.verificationDetail,
+  };
+}
+
+/** Content is a JSON object (control.yaml); it is stored as its JSON bytes. */
+export function toCreateArtifactRequest(dto: ArtifactDto): CreateArtifactRequest {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(dto.metadata ?? {})) {
+    metadata[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return {
+    kind: dto.kind,
+    content: Buffer.from(JSON.stringify(dto.content)),
+    contentType: JSON_TYPE,
+    tags: dto.tags ?? [],
+    parent: dto.parent ?? "",
+    metadata,
+  };
+}
+
+export function toArtifactRefDto(artifact: Artifact): ArtifactRefDto {
+  return {
+    id: artifact.id,
+    kind: artifact.kind as ArtifactRefDto["kind"],
+    digest: artifact.id,
+    created_ms: artifact.createdMs,
+    tags: artifact.tags,
+  };
+}
+
+/** JSON content comes back as the object; other content (transcripts) as base64 in an object. */
+export function toArtifactDto(artifact: Artifact): ArtifactDto {
+  const bytes = Buffer.from(artifact.content);
+  const content: Record<string, unknown> = artifact.contentType.startsWith(JSON_TYPE)
+    ? (JSON.parse(bytes.toString("utf8")) as Record<string, unknown>)
+    : { content_type: artifact.contentType, encoding: "base64", data: bytes.toString("base64") };
+  const dto: ArtifactDto = {
+    kind: artifact.kind as ArtifactDto["kind"],
+    content,
+    tags: artifact.tags,
+    metadata: artifact.metadata,
+  };
+  if (artifact.parent) dto.parent = artifact.parent;
+  return dto;
+}
+
+export function toArtifactRef(id: string): ArtifactRefProto {
+  return { id };
+}
