@@ -125,7 +125,7 @@ describe("catalog and artifacts over gRPC", () => {
     );
   });
 
-  it("stores a task's transcript as a trace artifact named by its record", async () => {
+  it("OC-CTRL-2067 HME-022 stores a task's transcript as a trace artifact named by its record", async () => {
     const out = await submit(serve.orchestrator, { prompt: "Hi", maxTokens: 4, ignoreEos: true });
     const admitted = out.events[0]?.event;
     assert.ok(admitted?.$case === "admitted");

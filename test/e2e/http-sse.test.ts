@@ -93,7 +93,7 @@ describe("task streams over SSE", () => {
   });
   after(() => serve?.stop());
 
-  it("ORCH-2002 OC-CTRL-2027 OC-CTRL-2021 streams started, token*, metrics*, end with consistent counts", async () => {
+  it("ORCH-2002 OC-CTRL-2020 OC-CTRL-2021 OC-CTRL-2022 OC-CTRL-2027 SSE-1002 streams started, token*, metrics*, end with consistent counts", async () => {
     const taskId = await admit(serve, { prompt: "Once upon a time", max_tokens: 12 });
     const stream = await readStream(serve, taskId, { headers: { "x-correlation-id": "corr-sse" } });
     assert.equal(stream.status, 200);
@@ -176,7 +176,7 @@ describe("task streams over SSE", () => {
     assert.ok(Number(record?.tokensOut) < 2000);
   });
 
-  it("OC-CTRL-2030 OC-CTRL-2028 OC-CTRL-2029 ends an evicted task's stream with a terminal QUEUE_FULL_DROP_LRU error", async () => {
+  it("OC-CTRL-2030 OC-CTRL-2028 OC-CTRL-2029 OC-CTRL-2031 OC-CTRL-2032 ends an evicted task's stream with a terminal QUEUE_FULL_DROP_LRU error", async () => {
     const hold = await holdSlot(serve);
     const batch = await admit(serve, { prompt: "old batch", max_tokens: 2, priority: "batch" });
     await admit(serve, { prompt: "interactive", max_tokens: 2 });

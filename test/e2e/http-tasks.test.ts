@@ -202,4 +202,9 @@ describe("data plane over HTTP", () => {
     const generated = await call(serve, "POST", "/v1/tasks", { json: {} });
     assertEnvelope(generated, 400, "INVALID_PARAMS");
   });
+
+  it("OC-CTRL-2004 does not serve /v1/replicasets", async () => {
+    const gone = await call(serve, "GET", "/v1/replicasets");
+    assertEnvelope(gone, 404, "ROUTE_NOT_FOUND");
+  });
 });

@@ -71,7 +71,7 @@ describe("tasks over gRPC", () => {
     assert.equal(end?.decodeMs, end?.decodeTimeMs);
   });
 
-  it("logs admission, stream start and stream end with the task's fields, grouped by correlation id", async () => {
+  it("HME-030 logs admission, stream start and stream end with the task's fields, grouped by correlation id", async () => {
     const out = await submit(serve.orchestrator, {
       prompt: "Logged",
       maxTokens: 4,
@@ -195,7 +195,7 @@ describe("tasks over gRPC", () => {
     }
   });
 
-  it("OC-CORE-1020 rejects bad input with typed errors before admitting", async () => {
+  it("OC-CORE-1020 OC-CTRL-2010 rejects bad input with typed errors before admitting", async () => {
     const cases: [Partial<TaskRequest>, string][] = [
       [{ prompt: "x", maxTokens: 0 }, "INVALID_PARAMS"],
       [{ prompt: "x", maxTokens: 5, taskId: "not-a-uuid" }, "INVALID_PARAMS"],

@@ -116,7 +116,7 @@ pools:
 describe("AUTH_TOKEN (DESIGN decision 1)", () => {
   test("a non-loopback bind without AUTH_TOKEN is refused", () => {
     assert.deepEqual(problemsOf('server: { http_addr: "0.0.0.0:8080" }'), [
-      'server.http_addr: "0.0.0.0:8080" is not loopback, so AUTH_TOKEN must be set',
+      'server.http_addr: "0.0.0.0:8080" is not loopback, so AUTH_TOKEN must be set (NON_LOOPBACK_WITHOUT_TOKEN)',
     ]);
   });
 

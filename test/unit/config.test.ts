@@ -22,6 +22,7 @@ async function writeConfig(name: string, text: string): Promise<string> {
 
 const defaults: Omit<Config, "dataDir"> = {
   server: { grpcAddr: "127.0.0.1:50051", httpAddr: "127.0.0.1:8080" },
+  gateway: { sseKeepaliveMs: 15000, corsOrigins: [] },
   admission: {
     queueCapacity: 64,
     policy: "reject",
@@ -55,6 +56,7 @@ const defaults: Omit<Config, "dataDir"> = {
 
 const fullYaml = `
 server: { grpc_addr: "127.0.0.1:6000", http_addr: "[::1]:9000" }
+gateway: { sse_keepalive_ms: 250, cors_origins: ["https://app.example"] }
 data_dir: state
 admission: { queue_capacity: 8, policy: drop-lru, default_deadline_ms: 1000, max_tokens_limit: 512 }
 sessions:
@@ -116,6 +118,7 @@ describe("a full config file", () => {
     const config = await loadConfig(path, {});
     const expected: Config = {
       server: { grpcAddr: "127.0.0.1:6000", httpAddr: "[::1]:9000" },
+      gateway: { sseKeepaliveMs: 250, corsOrigins: ["https://app.example"] },
       dataDir: join(dir, "state"),
       admission: {
         queueCapacity: 8,
