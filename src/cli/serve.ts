@@ -16,6 +16,8 @@ async function serve(options: { config?: string }): Promise<void> {
     auth,
     log,
     metrics: plane.metrics,
+    sseKeepaliveMs: config.gateway.sseKeepaliveMs,
+    corsOrigins: config.gateway.corsOrigins,
   });
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {

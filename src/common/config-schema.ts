@@ -14,6 +14,7 @@ export interface SchemaNode {
   minimum?: number;
   exclusiveMinimum?: number;
   minItems?: number;
+  minLength?: number;
   properties?: Record<string, SchemaNode>;
   required?: readonly string[];
   additionalProperties?: false;
@@ -48,6 +49,9 @@ function str(description: string, def?: string, extra: Partial<SchemaNode> = {})
 function oneOf(description: string, values: readonly string[], def?: string): SchemaNode {
   return str(description, def, { enum: values });
 }
+
+/** `gateway.sse_keepalive_ms`'s default, also used by a gateway built without a config. */
+export const DEFAULT_SSE_KEEPALIVE_MS = 15000;
 
 const ADDR = "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
 
@@ -116,6 +120,20 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   server: obj("Listen addresses.", {
     grpc_addr: str("gRPC listen address (control plane).", "127.0.0.1:50051", { pattern: ADDR }),
     http_addr: str("HTTP listen address (gateway).", "127.0.0.1:8080", { pattern: ADDR }),
+  }),
+  gateway: obj("The HTTP/SSE gateway.", {
+    sse_keepalive_ms: int(
+      "Interval of `: keep-alive` comments on an idle SSE stream, in ms.",
+      DEFAULT_SSE_KEEPALIVE_MS,
+      1,
+    ),
+    cors_origins: {
+      type: "array",
+      description:
+        "Browser origins allowed to call the gateway (exact match, e.g. `https://app.example`); empty turns CORS off.",
+      items: { type: "string", minLength: 1 },
+      default: [],
+    },
   }),
   data_dir: {
     ...str(
@@ -214,6 +232,7 @@ export interface SessionBudgets {
 
 export interface Config {
   server: { grpcAddr: string; httpAddr: string };
+  gateway: { sseKeepaliveMs: number; corsOrigins: string[] };
   /** Absolute. */
   dataDir: string;
   admission: {

@@ -193,7 +193,10 @@ function bindProblems(config: Config): string[] {
   ] as const;
   return binds
     .filter(([, addr]) => !isLoopback(addr))
-    .map(([key, addr]) => `${key}: "${addr}" is not loopback, so AUTH_TOKEN must be set`);
+    .map(
+      ([key, addr]) =>
+        `${key}: "${addr}" is not loopback, so AUTH_TOKEN must be set (NON_LOOPBACK_WITHOUT_TOKEN)`,
+    );
 }
 
 function isLoopback(addr: string): boolean {

@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
+import { registerCors } from "./cors.js";
 import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
@@ -19,6 +20,10 @@ export interface GatewayOptions {
   log: Logger;
   /** The control plane's metrics, when it runs in this process (`llama-orch serve`). */
   metrics?: Registry;
+  /** Config `gateway.sse_keepalive_ms`. */
+  sseKeepaliveMs: number;
+  /** Config `gateway.cors_origins`; empty: CORS off. */
+  corsOrigins: readonly string[];
 }
 
 /** What every route module gets. */
@@ -27,6 +32,10 @@ export interface GatewayContext {
   log: Logger;
   /** Absent in a standalone gateway: /metrics then points at the control plane's process. */
   metrics?: Registry;
+  /** Interval of SSE keep-alive comments, in ms; default the config default (15000). */
+  sseKeepaliveMs?: number;
+  /** Allowed CORS origins; absent or empty: CORS off. */
+  corsOrigins?: readonly string[];
 }
 
 export interface RunningGateway {
@@ -59,6 +68,7 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
   });
   app.decorateRequest("correlationId", "");
   app.decorateRequest("identity", "");
+  registerCors(app, context.corsOrigins ?? []);
   app.addHook("onRequest", async (request, reply) => {
     const given = request.headers["x-correlation-id"];
     request.correlationId =
@@ -67,6 +77,20 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
     const outcome = authenticate(request, auth);
     if (!outcome.ok) return sendAuthError(reply, outcome);
     request.identity = outcome.identity;
+  });
+  // Identity breadcrumbs (AUTH-1008): one line per request; never the token or its header.
+  app.addHook("onResponse", async (request, reply) => {
+    context.log.info(
+      {
+        correlation_id: request.correlationId,
+        method: request.method,
+        url: request.url.split("?")[0],
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+        identity: request.identity || "anonymous",
+      },
+      "http request",
+    );
   });
   app.setErrorHandler((error: FastifyError, _request, reply) =>
     sendError(reply, fromFastifyError(error)),
@@ -106,7 +130,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const refusal = bindRefusal(host, options.auth);
   if (refusal) throw new OrchError("INVALID_PARAMS", refusal);
   const clients = connectControl(options.grpcAddr, options.auth.token);
-  const app = buildGateway({ clients, log: options.log, metrics: options.metrics }, options.auth);
+  const app = buildGateway(
+    {
+      clients,
+      log: options.log,
+      metrics: options.metrics,
+      sseKeepaliveMs: options.sseKeepaliveMs,
+      corsOrigins: options.corsOrigins,
+    },
+    options.auth,
+  );
   await app.listen({ host, port: Number(options.httpAddr.slice(split + 1)) });
   const bound = app.server.address();
   const port = typeof bound === "object" && bound ? bound.port : 0;

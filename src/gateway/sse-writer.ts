@@ -6,15 +6,7 @@ import { fromServiceError } from "../common/grpc-errors.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import { isTerminal, sseErrorFrame, sseFrame } from "./translate-tasks.js";
 
-/** Default interval of `: keep-alive` comments; LLAMA_ORCH_SSE_KEEPALIVE_MS overrides it. */
-const DEFAULT_KEEPALIVE_MS = 15_000;
 const KEEPALIVE_FRAME = ": keep-alive\n\n";
-
-/** The keep-alive interval from the environment (a config key is a later addition). */
-export function keepAliveMs(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env.LLAMA_ORCH_SSE_KEEPALIVE_MS);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_KEEPALIVE_MS;
-}
 
 export interface SsePipe {
   /** The Attach call, paused, its first event already read. */
@@ -24,6 +16,7 @@ export interface SsePipe {
   /** X-Correlation-Id, X-Budget-* and any other header of the 200. */
   headers: Record<string, string>;
   verbose: boolean;
+  /** Interval of `: keep-alive` comments (config `gateway.sse_keepalive_ms`). */
   keepAliveMs: number;
   /** Called once when the client goes away before the terminal frame. */
   onClientGone(): void;

@@ -1,6 +1,7 @@
 // Data-plane routes: admit a task (202), stream its events as SSE, cancel it (204), and sessions.
 import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
+import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { Admission, CancelResponse, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
@@ -8,15 +9,13 @@ import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
 import { registerSessionRoutes } from "./session-routes.js";
-import { keepAliveMs, pipeTaskEvents } from "./sse-writer.js";
+import { pipeTaskEvents } from "./sse-writer.js";
 import {
   budgetHeaders,
   type TaskRequestBody,
   toAdmissionBody,
   toTaskRequest,
 } from "./translate-tasks.js";
-
-type Callback<Res> = (error: ServiceError | null, response: Res) => void;
 
 /** The stream's first event (Attach replays `admitted`), or its error; leaves the call paused. */
 function firstEvent(call: ClientReadableStream<TaskEvent>): Promise<TaskEvent> {
@@ -45,7 +44,7 @@ const streamQuery = {
 
 function registerStream(app: FastifyInstance, context: GatewayContext): void {
   const { orchestrator } = context.clients;
-  const interval = keepAliveMs();
+  const interval = context.sseKeepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS;
   const schema = { ...operationSchemas("data.yaml", "streamTask"), querystring: streamQuery };
   app.get<{ Params: TaskParams; Querystring: { verbose?: string } }>(
     "/v1/tasks/:id/stream",

@@ -89,7 +89,7 @@ async function release(hold: RunningTask): Promise<void> {
 describe("task streams over SSE", () => {
   let serve: ServeProcess;
   before(async () => {
-    serve = await startServe({ config, env: { LLAMA_ORCH_SSE_KEEPALIVE_MS: "50" } });
+    serve = await startServe({ config: `${config}gateway: { sse_keepalive_ms: 50 }\n` });
   });
   after(() => serve?.stop());
 

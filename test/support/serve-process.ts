@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { credentials } from "@grpc/grpc-js";
+import { sendBearer } from "../../src/common/grpc-auth.js";
 import { repoRoot } from "../../src/common/paths.js";
 import { OrchestratorClient } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import {
@@ -37,6 +38,8 @@ export interface ServeOptions {
   dataDir?: string;
   /** Wait until every configured pool is ready (default true). */
   waitReady?: boolean;
+  /** The Bearer token the support gRPC clients send (pass AUTH_TOKEN in `env` as well). */
+  token?: string;
 }
 
 const cli = join(repoRoot, "bin", "llama-orch.js");
@@ -71,8 +74,9 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
       child.stderr?.resume();
     },
   );
-  const orchestrator = new OrchestratorClient(address, credentials.createInsecure());
-  const pools = new PoolsClient(address, credentials.createInsecure());
+  const clientOptions = { interceptors: sendBearer(options.token) };
+  const orchestrator = new OrchestratorClient(address, credentials.createInsecure(), clientOptions);
+  const pools = new PoolsClient(address, credentials.createInsecure(), clientOptions);
   if (options.waitReady !== false) await waitReady(pools);
   const stop = async () => {
     orchestrator.close();
