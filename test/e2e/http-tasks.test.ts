@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { request } from "undici";
 import { enqueue, type RunningTask, startTask, submit } from "../support/grpc-calls.js";
+import { type Answer, call } from "../support/http-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
 const config = `
@@ -16,32 +16,6 @@ pools:
 `;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown> | undefined;
-}
-
-async function call(
-  serve: ServeProcess,
-  method: "GET" | "POST" | "DELETE",
-  path: string,
-  options: { json?: unknown; raw?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const hasBody = options.json !== undefined || options.raw !== undefined;
-  const res = await request(`${serve.http}${path}`, {
-    method,
-    headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...options.headers },
-    body: options.raw ?? (options.json === undefined ? undefined : JSON.stringify(options.json)),
-  });
-  const text = await res.body.text();
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
-  };
-}
 
 /** Asserts `answer` is our error envelope with `status` and `code`. */
 function assertEnvelope(answer: Answer, status: number, code: string): void {
