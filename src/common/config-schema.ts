@@ -152,6 +152,13 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
     max_turns: int("Turns a session may take.", 8, 1),
     default_budgets: budgets,
   }),
+  streams: obj("Task event streams (gRPC and SSE).", {
+    metrics_ms: int(
+      "Least interval between two `metrics` frames (queue depth, on-time probability) of a running task, in ms.",
+      1000,
+      10,
+    ),
+  }),
   timeouts: obj("Task timeouts.", {
     wall_ms: int("Longest a task may run from placement to its end, in ms.", 300000, 1),
     idle_ms: int("Longest a running task may go without a token, in ms.", 30000, 1),
@@ -242,6 +249,7 @@ export interface Config {
     maxTokensLimit: number;
   };
   sessions: { ttlMs: number; maxTurns: number; defaultBudgets: SessionBudgets };
+  streams: { metricsMs: number };
   timeouts: { wallMs: number; idleMs: number };
   supervisor: {
     backoffInitialMs: number;

@@ -40,9 +40,6 @@ export interface DispatcherDeps {
   slotFreed(poolId: string): void;
 }
 
-/** Cadence of SSE/gRPC `metrics` frames while a task streams. */
-const METRICS_EVERY_MS = 1000;
-
 export class Dispatcher {
   private readonly runs = new Map<string, TaskRun>();
   private readonly deps: DispatcherDeps;
@@ -80,7 +77,7 @@ export class Dispatcher {
     const run = new TaskRun(entry, pool, {
       wallMs: this.deps.config.timeouts.wallMs,
       idleMs: this.deps.config.timeouts.idleMs,
-      metricsEveryMs: METRICS_EVERY_MS,
+      metricsEveryMs: this.deps.config.streams.metricsMs,
       publish: (e, event) => this.publish(e, event),
       metricsFrame: (e) => this.metricsFrame(e),
       finished: (r, outcome) => void this.finished(r, item, outcome),

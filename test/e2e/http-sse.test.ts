@@ -15,6 +15,7 @@ const config = `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 admission: { queue_capacity: 2, policy: drop-lru }
+streams: { metrics_ms: 10 }
 pools:
   - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 4096, threads: 1 }
 `;
@@ -197,6 +198,20 @@ describe("task streams over SSE", () => {
     assert.equal(error?.engine, "llamacpp");
     assert.equal(error?.pool_id, "cpu-0");
     await release(hold);
+  });
+
+  it("HME-021 metrics frames carry queue_depth and on_time_probability, after the first token", async () => {
+    const taskId = await admit(serve, { prompt: "metrics please", max_tokens: 400, seed: 7 });
+    const stream = await readStream(serve, taskId, {});
+    const names = stream.frames.map((f) => f.event);
+    const metrics = stream.frames.filter((f) => f.event === "metrics");
+    assert.ok(metrics.length >= 1, `no metrics frame in ${names.length} frames`);
+    assert.ok(names.indexOf("metrics") > names.indexOf("token"));
+    for (const frame of metrics) {
+      assert.equal(typeof frame.data.queue_depth, "number");
+      const p = Number(frame.data.on_time_probability);
+      assert.ok(p >= 0 && p <= 1, `on_time_probability ${p}`);
+    }
   });
 
   it("SSE-1001 a slow reader still gets every token, in order", async () => {

@@ -30,6 +30,7 @@ const defaults: Omit<Config, "dataDir"> = {
     maxTokensLimit: 4096,
   },
   sessions: { ttlMs: 600000, maxTurns: 8, defaultBudgets: {} },
+  streams: { metricsMs: 1000 },
   timeouts: { wallMs: 300000, idleMs: 30000 },
   supervisor: {
     backoffInitialMs: 500,
@@ -63,6 +64,7 @@ sessions:
   ttl_ms: 1000
   max_turns: 3
   default_budgets: { tokens: 100, time_ms: 2000, cost: 0.5 }
+streams: { metrics_ms: 250 }
 timeouts: { wall_ms: 9000, idle_ms: 900 }
 supervisor: { backoff_initial_ms: 10, backoff_max_ms: 20, breaker_failures: 2, breaker_window_ms: 30 }
 workers: { heartbeat_ms: 100, stale_after_ms: 400 }
@@ -131,6 +133,7 @@ describe("a full config file", () => {
         maxTurns: 3,
         defaultBudgets: { tokens: 100, timeMs: 2000, cost: 0.5 },
       },
+      streams: { metricsMs: 250 },
       timeouts: { wallMs: 9000, idleMs: 900 },
       supervisor: {
         backoffInitialMs: 10,
