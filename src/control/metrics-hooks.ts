@@ -31,6 +31,7 @@ export class MeteredOrchestrator extends Orchestrator {
   constructor(deps: OrchestratorDeps, metrics: ControlMetrics) {
     super({ ...deps, placed: (decision) => metrics.placement(decision) });
     this.metrics = metrics;
+    metrics.watchQueues((poolId) => this.queueCounts(poolId));
   }
 
   override async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {

@@ -58,9 +58,8 @@ const REPLICA = "r0";
 export class ControlMetrics {
   readonly registry = new Registry();
   private readonly seen = new Map<string, Set<string>>();
-  /** Admitted tasks not yet started or ended, by task id: the queue depth at scrape time. */
-  private readonly queued = new Map<string, TaskEntry>();
-  private readonly firstTokenSeen = new Set<string>();
+  /** The orchestrator's own queue counts, read at scrape time (it is built after the metrics). */
+  private queueCounts: (poolId: string) => Record<string, number> = () => ({});
   private readonly restartsSeen = new Map<string, number>();
   private readonly pools: PoolRegistry;
   private readonly c: ReturnType<typeof series>;
@@ -70,29 +69,28 @@ export class ControlMetrics {
     this.c = series(this.registry, this.collectors(catalog));
   }
 
-  /** A task event the hub accepted: counters, latencies and the queued set. */
+  /** Where queue depths come from: the orchestrator's queues. */
+  watchQueues(counts: (poolId: string) => Record<string, number>): void {
+    this.queueCounts = counts;
+  }
+
+  /** A task event the hub accepted: counters and latencies. */
   taskEvent(entry: TaskEntry, event: TaskEvent, nowMs: number): void {
     const e = event.event;
-    const id = entry.task.taskId;
     const priority = entry.task.priority;
     if (e?.$case === "admitted") {
-      this.queued.set(id, entry);
       this.c.enqueued.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
     } else if (e?.$case === "started") {
-      this.queued.delete(id);
       this.c.started.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
-    } else if (e?.$case === "token" && !this.firstTokenSeen.has(id)) {
-      this.firstTokenSeen.add(id);
+    } else if (e?.$case === "token" && e.value.i === 0) {
       const { replica_id: _, ...labels } = this.poolLabels(entry.poolId);
       this.c.firstToken.observe(this.bound({ ...labels, priority }), nowMs - entry.createdMs);
     } else if (e?.$case === "end") {
-      this.ended(entry, e.value, this.queued.has(id));
+      // A task cancelled in its queue ends without having started.
+      const started = entry.events.some((ev) => ev.event?.$case === "started");
+      this.ended(entry, e.value, !started);
     } else if (e?.$case === "error") {
       this.failed(entry, e.value.code);
-    }
-    if (e?.$case === "end" || e?.$case === "error") {
-      this.queued.delete(id);
-      this.firstTokenSeen.delete(id);
     }
   }
 
@@ -194,9 +192,7 @@ export class ControlMetrics {
     for (const pool of this.pools.all()) {
       const { replica_id: _, ...labels } = labelsOf(pool, pool.poolId);
       for (const priority of ["interactive", "batch"]) {
-        const n = [...this.queued.values()].filter(
-          (t) => t.poolId === pool.poolId && t.task.priority === priority,
-        ).length;
+        const n = this.queueCounts(pool.poolId)[priority] ?? 0;
         this.c.queueDepth.set(this.bound({ ...labels, priority }), n);
       }
     }

@@ -22,7 +22,7 @@ import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
 import { workerReset } from "./task-run.js";
 import { promptTokensFor } from "./token-count.js";
-import type { PoolSnapshot, TaskInput } from "./types.js";
+import type { PoolSnapshot, Priority, TaskInput } from "./types.js";
 
 export interface OrchestratorDeps {
   config: Config;
@@ -56,6 +56,10 @@ export class Orchestrator {
     return this.queues.get(poolId)?.size ?? 0;
   }
 
+  queueCounts(poolId: string): Record<Priority, number> {
+    return this.queues.get(poolId)?.counts() ?? { interactive: 0, batch: 0 };
+  }
+
   snapshots(): PoolSnapshot[] {
     return this.deps.registry
       .snapshots((id) => this.queueDepth(id))
@@ -80,7 +84,8 @@ export class Orchestrator {
     const hold = { tokens: task.maxTokens, timeMs: task.deadlineMs };
     const claim = sessions.claim(task.sessionId, task.budgets, hold, now);
     const snapshots = this.snapshots();
-    const estKvBytes = (task.promptTokens + task.maxTokens) * this.kvBytesPerToken(task.modelRef);
+    const estKvBytes =
+      (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
     const decision = decidePlacement({ ...task, estKvBytes }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
@@ -155,10 +160,10 @@ export class Orchestrator {
     const entry = this.deps.hub.get(taskId);
     if (!entry)
       throw new OrchError("TASK_NOT_FOUND", `no task ${taskId}: never existed or ended long ago`);
-    const tokensDelivered = () => entry.events.filter((e) => e.event?.$case === "token").length;
-    if (isTerminal(entry.state)) return { cancelled: false, tokensDelivered: tokensDelivered() };
+    // Counted before the flag: from here on the hub publishes no token for this task.
+    const delivered = entry.events.filter((e) => e.event?.$case === "token").length;
+    if (isTerminal(entry.state)) return { cancelled: false, tokensDelivered: delivered };
     entry.cancelRequested = true;
-    const delivered = tokensDelivered();
     const queued = this.queues.get(entry.poolId)?.remove(taskId);
     if (queued) {
       const end = {
@@ -267,12 +272,6 @@ export class Orchestrator {
     const first = this.deps.config.pools[0];
     if (!first) return "builtin:tiny";
     return this.deps.registry.get(first.id)?.modelRef || first.model;
-  }
-
-  /** The model's KV bytes per token as a worker serving it measured; 0 before any registered. */
-  private kvBytesPerToken(modelRef: string): number {
-    const pool = this.deps.registry.all().find((p) => p.modelRef === modelRef && p.description);
-    return pool?.description?.model?.kvBytesPerToken ?? 0;
   }
 
   private admissionContext(promptTokens: number, retired: Set<string>): AdmissionContext {

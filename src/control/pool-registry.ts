@@ -60,6 +60,12 @@ export class PoolRegistry extends EventEmitter {
     return this.pools.get(poolId);
   }
 
+  /** The model's KV bytes per token as a worker serving it measured; 0 before any registered. */
+  kvBytesPerToken(modelRef: string): number {
+    const pool = this.all().find((p) => p.modelRef === modelRef && p.description);
+    return pool?.description?.model?.kvBytesPerToken ?? 0;
+  }
+
   all(): PoolState[] {
     return [...this.pools.values()].sort((a, b) => a.poolId.localeCompare(b.poolId));
   }
