@@ -1,6 +1,7 @@
 // Reads the control-plane benchmark's command line into the settings both sides share.
 import { parseArgs } from "node:util";
 import type { PresetName } from "../../src/models/presets.js";
+import { argumentParser } from "../cli-args.js";
 import type { ControlSettings, ModelCase } from "./types.js";
 
 const usage = `usage: npm run bench:control -- [--threads N] [--rounds N] [--model tiny|bench] [--quick] [--cpu-prof DIR]
@@ -11,16 +12,10 @@ const usage = `usage: npm run bench:control -- [--threads N] [--rounds N] [--mod
   --quick         smoke run: one round, fewer requests
   --cpu-prof DIR  profile serve and its worker (V8 CPU profiles in DIR); slows them down`;
 
-function fail(message: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a whole number >= 1, got "${value}"`);
-  return n;
-}
+const args = argumentParser(usage);
+// Annotated so a call narrows control flow as `never` does.
+const fail: (message: string) => never = args.fail;
+const { positiveInt } = args;
 
 function parseCli() {
   try {

@@ -1,6 +1,7 @@
 // Reads the benchmark's command line into the settings both sides share.
 import { parseArgs } from "node:util";
 import { isWeightType, weightTypes } from "../../src/models/presets.js";
+import { argumentParser } from "../cli-args.js";
 import type { BenchSettings } from "./types.js";
 
 const usage = `usage: npm run bench:engine -- [--threads N] [--repeats N] [--type ${weightTypes.join("|")}] [--quick]
@@ -10,16 +11,10 @@ const usage = `usage: npm run bench:engine -- [--threads N] [--repeats N] [--typ
   --type T      weight type of the generated bench model (default q8_0)
   --quick       smoke run: B = 1,4 and one repeat`;
 
-function fail(message: string): never {
-  console.error(`${message}\n\n${usage}`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a whole number >= 1, got "${value}"`);
-  return n;
-}
+const args = argumentParser(usage);
+// Annotated so a call narrows control flow as `never` does.
+const fail: (message: string) => never = args.fail;
+const { positiveInt } = args;
 
 function parseCli() {
   try {

@@ -1,9 +1,7 @@
 // `llama-orch worker`: one pool's worker process, registered with a control plane.
 import type { Command } from "commander";
 import { OrchError } from "../common/errors.js";
-import type { KvType } from "../engine/types.js";
 import {
-  type Backend,
   installExitHooks,
   runWorker,
   type WorkerOptions,
@@ -11,24 +9,15 @@ import {
 } from "../worker/worker-main.js";
 import { hostPort, identifier, integer, integerList, oneOf, proportions } from "./parse.js";
 
-interface WorkerFlags {
-  control: string;
+/** The command's flags: the worker's options as the command line gives them. */
+type WorkerFlags = Omit<
+  WorkerOptions,
+  "poolId" | "authToken" | "authOptional" | "log" | "listen" | "registrationBackoff"
+> & {
   pool: string;
-  model: string;
   listen: string;
-  advertise?: string;
-  backend: Backend;
-  slots?: number;
-  contextSize?: number;
-  threads?: number;
-  batchSize?: number;
-  ubatchSize?: number;
-  gpuLayers?: number;
-  devices?: number[];
-  tensorSplit?: number[];
-  kvType?: KvType;
   exitWithParent: boolean;
-}
+};
 
 async function worker(flags: WorkerFlags): Promise<void> {
   const log = workerLogger(flags.pool);
