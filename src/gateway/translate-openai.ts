@@ -51,6 +51,7 @@ export function toTaskRequest(
     seed: body.seed,
     sampling,
     stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
+    ignoreEos: body.ignore_eos ?? false,
   });
 }
 

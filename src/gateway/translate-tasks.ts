@@ -68,6 +68,7 @@ export function toTaskRequest(body: TaskRequestBody): TaskRequest {
     expectedTokens: body.expected_tokens,
     kvHint: body.kv_hint ?? "",
     stop: body.stop ?? [],
+    ignoreEos: body.ignore_eos ?? false,
     placement: placement && {
       mode: placement.mode ?? "",
       pinPoolId: placement.pin_pool_id ?? "",

@@ -123,6 +123,16 @@ describe("task streams over SSE", () => {
     assert.ok(end?.finish_reason === "length" || end?.finish_reason === "stop");
   });
 
+  it("ORCH-2002 ignore_eos streams exactly max_tokens where the model would have stopped", async () => {
+    // Seed 104 on this prompt, default sampling, samples an end-of-generation token after 37 tokens.
+    const body = { prompt: "The river", max_tokens: 64, seed: 104 };
+    const natural = await readStream(serve, await admit(serve, body), {});
+    assert.equal(natural.frames.at(-1)?.data.finish_reason, "stop");
+    const forced = await readStream(serve, await admit(serve, { ...body, ignore_eos: true }), {});
+    assert.equal(tokensOf(forced).length, 64);
+    assert.equal(forced.frames.at(-1)?.data.finish_reason, "length");
+  });
+
   it("OC-CTRL-2034 answers an unknown task with 404 and a bad query with 400, before any stream", async () => {
     const res = await request(`${serve.http}/v1/tasks/${randomUUID()}/stream`);
     const body = (await res.body.json()) as Record<string, unknown>;

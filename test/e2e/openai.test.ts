@@ -75,6 +75,26 @@ describe("OpenAI-compatible surface", () => {
     assert.equal(a.choices[0]?.text, b.choices[0]?.text);
   });
 
+  it("OAI-002: ignore_eos (llama-server's extension) generates exactly max_tokens", async () => {
+    // Seed 28 on this prompt samples an end-of-generation token after 197 tokens on tiny.
+    const request = {
+      model: MODEL,
+      prompt: "The river",
+      max_tokens: 200,
+      temperature: 1,
+      seed: 28,
+    };
+    const natural = await client.completions.create(request);
+    assert.equal(natural.choices[0]?.finish_reason, "stop");
+    assert.ok((natural.usage?.completion_tokens ?? 200) < 200);
+    const forced = await client.completions.create({
+      ...request,
+      ignore_eos: true,
+    } as typeof request);
+    assert.equal(forced.choices[0]?.finish_reason, "length");
+    assert.equal(forced.usage?.completion_tokens, 200);
+  });
+
   it("OAI-004: streams completion chunks that add up to the text, then usage, then [DONE]", async () => {
     const request = { model: MODEL, prompt: "The river", max_tokens: 12, temperature: 1, seed: 7 };
     const whole = await client.completions.create(request);

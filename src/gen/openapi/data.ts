@@ -243,6 +243,11 @@ export interface components {
             engine?: components["schemas"]["Engine"];
             /** Format: int32 */
             expected_tokens?: number;
+            /**
+             * @description Generate exactly max_tokens: end-of-generation tokens do not end the task (benchmarks).
+             * @default false
+             */
+            ignore_eos: boolean;
             inputs?: string[];
             /** @enum {string} */
             kv_hint?: "reuse" | "cold";

@@ -93,6 +93,11 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         ChatCompletionRequest: {
+            /**
+             * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
+             * @default false
+             */
+            ignore_eos: boolean;
             /** @description Default: 256. */
             max_tokens?: number;
             messages: components["schemas"]["ChatMessage"][];
@@ -125,6 +130,11 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         CompletionRequest: {
+            /**
+             * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
+             * @default false
+             */
+            ignore_eos: boolean;
             /** @description Default: 16. */
             max_tokens?: number;
             model: string;
