@@ -6,6 +6,7 @@ import { OrchError } from "../common/errors.js";
 import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { ChatTemplateResponse, End } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities, TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
@@ -94,7 +95,7 @@ async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerato
 
 /** A client that goes away before the answer is complete cancels the Submit call, so the task. */
 function cancelOnClose(reply: FastifyReply, call: ClientReadableStream<TaskEvent>): void {
-  reply.raw.once("close", () => {
+  onResponseClosed(reply.raw, () => {
     if (!reply.raw.writableFinished) call.cancel();
   });
 }
@@ -155,7 +156,6 @@ async function streamAnswer(
   raw.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
-    connection: "keep-alive",
   });
   const send = (data: unknown) => raw.write(`data: ${JSON.stringify(data)}\n\n`);
   const opening = toOpeningChunk(meta);

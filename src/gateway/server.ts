@@ -7,6 +7,7 @@ import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
 import { registerCors } from "./cors.js";
+import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
@@ -56,6 +57,7 @@ const BODY_LIMIT = 2 * 1024 * 1024;
 
 export function buildGateway(context: GatewayContext, auth: AuthSettings): FastifyInstance {
   const app = Fastify({
+    serverFactory: dualProtocolServer,
     bodyLimit: BODY_LIMIT,
     ajv: {
       customOptions: {

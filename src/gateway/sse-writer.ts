@@ -4,6 +4,7 @@ import type { ServerResponse } from "node:http";
 import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { onResponseClosed } from "./client-gone.js";
 import { isTerminal, sseErrorFrame, sseFrame } from "./translate-tasks.js";
 
 const KEEPALIVE_FRAME = ": keep-alive\n\n";
@@ -28,7 +29,6 @@ function openStream(res: ServerResponse, headers: Record<string, string>): void 
   res.writeHead(200, {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-cache",
-    Connection: "keep-alive",
     "X-Accel-Buffering": "no",
     ...headers,
   });
@@ -59,7 +59,7 @@ export function pipeTaskEvents(pipe: SsePipe): void {
     else if (text !== undefined && !res.write(text)) call.pause();
   };
   res.on("drain", resume);
-  res.on("close", () => {
+  onResponseClosed(res, () => {
     if (done) return;
     done = true;
     clearInterval(keepAlive);
