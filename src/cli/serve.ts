@@ -9,7 +9,11 @@ async function serve(options: { config?: string }): Promise<void> {
   const config = await loadConfig(options.config);
   const log = createLogger({ level: config.logging.level, name: "llama-orch" });
   const plane = await startControlPlane(config, log);
-  const auth = { token: config.auth.token?.reveal(), optional: config.auth.optional };
+  const auth = {
+    token: config.auth.token?.reveal(),
+    optional: config.auth.optional,
+    trustProxy: config.auth.trustProxy,
+  };
   const gateway = await startGateway({
     httpAddr: config.server.httpAddr,
     grpcAddr: plane.grpcAddr,

@@ -205,6 +205,14 @@ export const envVars: readonly { name: string; default: string; description: str
     default: "false",
     description: "`true` or `1`: loopback clients may omit the token.",
   },
+  {
+    name: "TRUST_PROXY_AUTH",
+    default: "false",
+    description:
+      "`true` or `1`: a Bearer header from loopback (a reverse proxy on this host) is trusted " +
+      "without matching AUTH_TOKEN; logged as `proxy:<fp6>`. Risk: any local process can spoof " +
+      "it. Remote callers still need AUTH_TOKEN.",
+  },
 ];
 
 // The typed view of the schema above; test/unit/config.test.ts checks the two agree key by key.
@@ -262,5 +270,5 @@ export interface Config {
   logging: { level: LogLevel };
   pools: PoolConfig[];
   /** From the environment only. */
-  auth: { token?: Secret; optional: boolean };
+  auth: { token?: Secret; optional: boolean; trustProxy: boolean };
 }

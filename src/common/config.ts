@@ -113,10 +113,15 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
   }));
   const auth: Config["auth"] = {
-    optional: env.AUTH_OPTIONAL === "true" || env.AUTH_OPTIONAL === "1",
+    optional: isTrue(env.AUTH_OPTIONAL),
+    trustProxy: isTrue(env.TRUST_PROXY_AUTH),
   };
   if (env.AUTH_TOKEN) auth.token = new Secret(env.AUTH_TOKEN);
   return { ...file, dataDir, pools, auth };
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === "true" || value === "1";
 }
 
 /** Data, not cache: sessions and artifacts must survive a cache wipe. */

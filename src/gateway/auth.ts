@@ -1,5 +1,6 @@
 // The HTTP edge's Bearer check (SPEC section 11, DESIGN decision 1): one shared token, compared in
-// constant time; loopback callers may skip it only under AUTH_OPTIONAL.
+// constant time; loopback callers may skip it only under AUTH_OPTIONAL, and under TRUST_PROXY_AUTH a
+// reverse proxy on this host may vouch for its callers with an Authorization header of its own.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isLoopbackHost } from "../common/grpc-auth.js";
@@ -7,6 +8,13 @@ import { isLoopbackHost } from "../common/grpc-auth.js";
 export interface AuthSettings {
   token: string | undefined;
   optional: boolean;
+  /**
+   * TRUST_PROXY_AUTH (AUTH-1006): a Bearer header arriving from loopback is taken as the reverse
+   * proxy's word that it authenticated the caller, whatever the credential. The risk: any process
+   * on this host can send one (header spoofing); enable it only when the proxy is the sole local
+   * client. Callers from other hosts must still present AUTH_TOKEN itself.
+   */
+  trustProxy?: boolean;
 }
 
 /** The token's fingerprint for logs: the first 6 hex digits of its SHA-256; never the token. */
@@ -38,6 +46,9 @@ export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthO
         hint: "send `Authorization: Bearer $AUTH_TOKEN`",
       },
     };
+  }
+  if (auth.trustProxy && loopback && /^Bearer \S+$/.test(header)) {
+    return { ok: true, identity: `proxy:${tokenFingerprint(header.slice("Bearer ".length))}` };
   }
   if (!timingSafeEqual(digest(header), digest(`Bearer ${auth.token}`))) {
     return {

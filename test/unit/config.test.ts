@@ -52,7 +52,7 @@ const defaults: Omit<Config, "dataDir"> = {
       kvType: "f16",
     },
   ],
-  auth: { optional: false },
+  auth: { optional: false, trustProxy: false },
 };
 
 const fullYaml = `
@@ -170,7 +170,7 @@ describe("a full config file", () => {
           kvType: "q8_0",
         },
       ],
-      auth: { optional: false },
+      auth: { optional: false, trustProxy: false },
     };
     assert.deepEqual(config, expected);
   });
