@@ -135,6 +135,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         orchestrator,
         sessions,
         restarts: (id) => supervisor.restarts(id),
+        restartWorker: (id, between) => supervisor.restart(id, between),
         log,
       }),
     },

@@ -1,7 +1,8 @@
 // The control plane's live view of every pool: its worker, telemetry, readiness, drain state and
 // leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
 import { EventEmitter } from "node:events";
-import { credentials } from "@grpc/grpc-js";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { OrchError } from "../common/errors.js";
 import { sendBearer } from "../common/grpc-auth.js";
 import {
   type RegisterRequest,
@@ -10,6 +11,8 @@ import {
   type WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
 import type { PoolSnapshot } from "./types.js";
+
+const DESCRIBE_TIMEOUT_MS = 5000;
 
 export interface PoolState {
   poolId: string;
@@ -64,6 +67,26 @@ export class PoolRegistry extends EventEmitter {
   kvBytesPerToken(modelRef: string): number {
     const pool = this.all().find((p) => p.modelRef === modelRef && p.description);
     return pool?.description?.model?.kvBytesPerToken ?? 0;
+  }
+
+  /** Asks the worker at `address` what it serves: a registration that brought no description. */
+  describeAt(address: string, timeoutMs = DESCRIBE_TIMEOUT_MS): Promise<WorkerDescription> {
+    const client = new WorkerClient(address, credentials.createInsecure(), {
+      interceptors: sendBearer(this.authToken),
+    });
+    return new Promise<WorkerDescription>((resolve, reject) => {
+      client.describe({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, reply) => {
+        client.close();
+        if (!error) return resolve(reply);
+        reject(
+          new OrchError(
+            "INVALID_PARAMS",
+            `no llama-orch worker answered at ${address} (${error.details}); start one there ` +
+              "with `llama-orch worker --listen` and register its address",
+          ),
+        );
+      });
+    });
   }
 
   all(): PoolState[] {

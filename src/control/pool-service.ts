@@ -1,8 +1,10 @@
 // Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload.
+import { rm } from "node:fs/promises";
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { Logger } from "../common/logger.js";
+import { digestCachePath } from "../engine/model-digest.js";
 import type {
   DrainRequest,
   DrainResponse,
@@ -10,10 +12,13 @@ import type {
   PoolHealth,
   PoolRef,
   PoolsServer,
+  PurgeRequest,
+  PurgeResponse,
   ReloadRequest,
   ReloadResponse,
 } from "../gen/llama_orch/v1/pool.js";
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
+import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
 import { unary } from "./grpc-unary.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
@@ -24,10 +29,14 @@ export interface PoolServiceDeps {
   orchestrator: Orchestrator;
   sessions: SessionService;
   restarts(poolId: string): number;
+  /** Stops a local pool's worker, runs `between`, starts a fresh one (the supervisor's restart). */
+  restartWorker(poolId: string, between: () => Promise<void>): Promise<void>;
   log: Logger;
 }
 
 const RELOAD_DEADLINE_MS = 120_000;
+const PURGE_DRAIN_MS = 30_000;
+const IDLE_POLL_MS = 50;
 
 function known(registry: PoolRegistry, poolId: string): PoolState {
   const pool = registry.get(poolId);
@@ -81,6 +90,22 @@ function loadModel(pool: PoolState, modelRef: string): Promise<WorkerDescription
 /** Ends a pool's running work when its drain deadline passes; a reload or a new drain replaces it. */
 type DrainDeadlines = Map<string, NodeJS.Timeout>;
 
+function unavailable(poolId: string): OrchError {
+  return new OrchError(
+    "POOL_UNAVAILABLE",
+    `pool ${poolId} is draining; submit again to be placed on another pool`,
+    { retryAfterMs: 1000 },
+  );
+}
+
+/** No new leases on the pool; its queued tasks are placed elsewhere or fail retriably. */
+async function startDraining(deps: PoolServiceDeps, pool: PoolState, deadlines: DrainDeadlines) {
+  pool.draining = true;
+  clearTimeout(deadlines.get(pool.poolId));
+  deadlines.delete(pool.poolId);
+  await deps.orchestrator.replaceQueued(pool.poolId, { orFail: unavailable(pool.poolId) });
+}
+
 function drain(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
   const { registry, orchestrator, log } = deps;
   return async ({ poolId, deadlineMs }: DrainRequest): Promise<DrainResponse> => {
@@ -90,18 +115,11 @@ function drain(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
         "INVALID_PARAMS",
         "deadline_ms must be > 0: how long in-flight work may take to finish",
       );
-    pool.draining = true;
     log.info({ pool_id: poolId, deadline_ms: deadlineMs }, "pool draining");
-    const unavailable = new OrchError(
-      "POOL_UNAVAILABLE",
-      `pool ${poolId} is draining; submit again to be placed on another pool`,
-      { retryAfterMs: 1000 },
-    );
-    await orchestrator.replaceQueued(poolId, { orFail: unavailable });
-    clearTimeout(deadlines.get(poolId));
+    await startDraining(deps, pool, deadlines);
     const timer = setTimeout(() => {
       deadlines.delete(poolId);
-      if (pool.draining) orchestrator.failRunning(poolId, unavailable);
+      if (pool.draining) orchestrator.failRunning(poolId, unavailable(poolId));
     }, deadlineMs);
     deadlines.set(poolId, timer.unref());
     return { accepted: true };
@@ -138,6 +156,56 @@ function reload(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
   };
 }
 
+/** The generated files of the builtin refs named; anything else is refused before work starts. */
+function purgedModelFiles(refs: readonly string[]): string[] {
+  return refs.map((ref) => {
+    if (!ref.trim().startsWith(BUILTIN_PREFIX))
+      throw new OrchError(
+        "INVALID_PARAMS",
+        `purge_models: "${ref}" is not a built-in model; a purge removes only generated models ` +
+          "(builtin:*) from the model cache, never files you registered",
+      );
+    return builtinModelPath(parseBuiltinRef(ref));
+  });
+}
+
+async function idleOrDeadline(pool: PoolState, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (pool.activeLeases > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+  }
+}
+
+function purge(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
+  const { registry, orchestrator, sessions, log } = deps;
+  return async (request: PurgeRequest): Promise<PurgeResponse> => {
+    const { poolId, drainFirst = true } = request;
+    const pool = known(registry, poolId);
+    if (!pool.local)
+      throw new OrchError(
+        "INVALID_PARAMS",
+        `pool ${poolId}'s worker is remote, not supervised here: restart it on its own host`,
+      );
+    if (request.deadlineMs < 0) throw new OrchError("INVALID_PARAMS", "deadline_ms must be >= 0");
+    const modelFiles = purgedModelFiles(request.purgeModels);
+    await startDraining(deps, pool, deadlines);
+    log.info({ pool_id: poolId, drain_first: drainFirst, model_files: modelFiles }, "pool purging");
+    const work = async () => {
+      if (drainFirst) await idleOrDeadline(pool, request.deadlineMs || PURGE_DRAIN_MS);
+      orchestrator.failRunning(poolId, unavailable(poolId));
+      sessions.coolPool(poolId);
+      await deps.restartWorker(poolId, async () => {
+        const files = modelFiles.flatMap((file) => [file, digestCachePath(file)]);
+        await Promise.all(files.map((file) => rm(file, { force: true })));
+        pool.draining = false;
+      });
+      log.info({ pool_id: poolId }, "pool purged; a fresh worker is starting");
+    };
+    work().catch((error: unknown) => log.error({ err: error, pool_id: poolId }, "purge failed"));
+    return { accepted: true, modelFiles };
+  };
+}
+
 export function poolService(deps: PoolServiceDeps): PoolsServer {
   const { registry } = deps;
   const deadlines: DrainDeadlines = new Map();
@@ -150,5 +218,6 @@ export function poolService(deps: PoolServiceDeps): PoolsServer {
     ),
     drain: unary<DrainRequest, DrainResponse>(drain(deps, deadlines)),
     reload: unary<ReloadRequest, ReloadResponse>(reload(deps, deadlines)),
+    purge: unary<PurgeRequest, PurgeResponse>(purge(deps, deadlines)),
   };
 }

@@ -45,6 +45,8 @@ interface Supervised {
   restarts: number;
   timer: NodeJS.Timeout | undefined;
   tail: string[];
+  /** Set by restart(): the next exit is asked for, not a crash. */
+  planned: (() => void) | undefined;
 }
 
 const TAIL_LINES = 20;
@@ -75,6 +77,7 @@ export class Supervisor extends EventEmitter {
       restarts: 0,
       timer: undefined,
       tail: [],
+      planned: undefined,
     };
     this.workers.set(spec.poolId, entry);
     this.launch(entry);
@@ -92,6 +95,31 @@ export class Supervisor extends EventEmitter {
 
   restarts(poolId: string): number {
     return this.workers.get(poolId)?.restarts ?? 0;
+  }
+
+  /**
+   * Stops a pool's worker (SIGTERM, SIGKILL after `graceMs`), runs `between` while none runs, then
+   * starts a fresh one at once: no backoff, no crash counted against the breaker.
+   */
+  async restart(poolId: string, between: () => Promise<void>, graceMs = 5000): Promise<void> {
+    const entry = this.workers.get(poolId);
+    if (!entry || this.stopping) return;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    const stopped = new Promise<void>((resolve) => {
+      entry.planned = resolve;
+    });
+    if (entry.child) await this.terminate(entry, graceMs);
+    else entry.planned?.();
+    await stopped;
+    entry.planned = undefined;
+    try {
+      await between();
+    } finally {
+      entry.restarts += 1;
+      entry.consecutive = 0;
+      if (!this.stopping) this.launch(entry);
+    }
   }
 
   /** SIGTERM to every worker, SIGKILL after `graceMs`; resolves when all have exited. */
@@ -139,6 +167,13 @@ export class Supervisor extends EventEmitter {
   ) {
     if (entry.child !== child) return;
     entry.child = undefined;
+    const lastOutput = entry.tail.slice(-5).join("\n");
+    if (entry.planned) {
+      entry.planned();
+      const { poolId } = entry.spec;
+      this.emit("exit", { poolId, code, signal, lastOutput, restartInMs: 0, breakerOpen: false });
+      return;
+    }
     const now = Date.now();
     entry.crashes = entry.crashes.filter((t) => now - t < this.options.breakerWindowMs);
     entry.crashes.push(now);
@@ -155,7 +190,6 @@ export class Supervisor extends EventEmitter {
         this.launch(entry);
       }, restartInMs);
     }
-    const lastOutput = entry.tail.slice(-5).join("\n");
     this.emit("exit", {
       poolId: entry.spec.poolId,
       code,

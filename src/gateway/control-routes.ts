@@ -7,6 +7,7 @@ import {
   type ArtifactDto,
   type CatalogModelDto,
   type ModelStateDto,
+  type PurgeRequestDto,
   toArtifactDto,
   toArtifactRef,
   toArtifactRefDto,
@@ -16,6 +17,8 @@ import {
   toCreateModelRequest,
   toModelState,
   toPoolHealthDto,
+  toPurgeRequest,
+  toPurgeResponseDto,
   toReloadResponseDto,
   toVerifyDto,
 } from "./translate-control.js";
@@ -70,6 +73,15 @@ function registerPoolRoutes(app: FastifyInstance, { clients }: GatewayContext): 
       answer(reply.code(202), async () => {
         const reload = { poolId: request.params.id, newModelRef: request.body.new_model_ref };
         return toReloadResponseDto(await unaryCall((cb) => pools.reload(reload, cb)));
+      }),
+  );
+  app.post<IdParams & { Body: Partial<PurgeRequestDto> | undefined }>(
+    "/v1/pools/:id/purge",
+    schema("purgePool"),
+    (request, reply) =>
+      answer(reply.code(202), async () => {
+        const purge = toPurgeRequest(request.params.id, request.body ?? undefined);
+        return toPurgeResponseDto(await unaryCall((cb) => pools.purge(purge, cb)));
       }),
   );
 }

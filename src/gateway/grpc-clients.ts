@@ -5,12 +5,14 @@ import { ArtifactsClient } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogClient } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorClient } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsClient } from "../gen/llama_orch/v1/pool.js";
+import { WorkerRegistryClient } from "../gen/llama_orch/v1/worker.js";
 
 export interface ControlClients {
   orchestrator: OrchestratorClient;
   pools: PoolsClient;
   catalog: CatalogClient;
   artifacts: ArtifactsClient;
+  registry: WorkerRegistryClient;
   close(): void;
 }
 
@@ -21,13 +23,15 @@ export function connectControl(grpcAddr: string, token: string | undefined): Con
   const pools = new PoolsClient(grpcAddr, insecure, options);
   const catalog = new CatalogClient(grpcAddr, insecure, options);
   const artifacts = new ArtifactsClient(grpcAddr, insecure, options);
+  const registry = new WorkerRegistryClient(grpcAddr, insecure, options);
   return {
     orchestrator,
     pools,
     catalog,
     artifacts,
+    registry,
     close() {
-      for (const client of [orchestrator, pools, catalog, artifacts]) client.close();
+      for (const client of [orchestrator, pools, catalog, artifacts, registry]) client.close();
     },
   };
 }

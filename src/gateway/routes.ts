@@ -5,10 +5,12 @@ import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import type { GatewayContext } from "./server.js";
 import { registerTaskRoutes } from "./task-routes.js";
+import { registerWorkerRoutes } from "./worker-routes.js";
 
 export function registerRoutes(app: FastifyInstance, context: GatewayContext): void {
   registerTaskRoutes(app, context);
   registerControlRoutes(app, context);
   registerMetricsRoute(app, context);
   registerOpenAiRoutes(app, context);
+  registerWorkerRoutes(app, context);
 }

@@ -1,5 +1,7 @@
 // The one translation between the control plane's HTTP DTOs (control.yaml, snake_case JSON) and
 // its proto messages: capabilities, pools, catalog and artifacts.
+
+import { OrchError } from "../common/errors.js";
 import type {
   Artifact,
   ArtifactRef as ArtifactRefProto,
@@ -12,13 +14,20 @@ import {
   Verification,
 } from "../gen/llama_orch/v1/catalog.js";
 import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
-import type { PoolHealth, ReloadResponse } from "../gen/llama_orch/v1/pool.js";
+import type {
+  PoolHealth,
+  PurgeRequest,
+  PurgeResponse,
+  ReloadResponse,
+} from "../gen/llama_orch/v1/pool.js";
 import type { components } from "../gen/openapi/control.js";
 
 type Schemas = components["schemas"];
 export type CapabilitiesDto = Schemas["Capabilities"];
 export type PoolHealthDto = Schemas["PoolHealth"];
 export type ReloadResponseDto = Schemas["ReloadResponse"];
+export type PurgeRequestDto = Schemas["PurgeRequest"];
+export type PurgeResponseDto = Schemas["PurgeResponse"];
 export type CatalogModelDto = Schemas["CatalogModel"];
 export type ArtifactDto = Schemas["Artifact"];
 export type ArtifactRefDto = Schemas["ArtifactRef"];
@@ -77,6 +86,27 @@ export function toReloadResponseDto(response: ReloadResponse): ReloadResponseDto
     model_digest: response.modelDigest,
     duration_ms: response.durationMs,
   };
+}
+
+/** The engine is linked into the addon at install: there is no per-pool engine build to delete. */
+export function toPurgeRequest(poolId: string, dto: Partial<PurgeRequestDto> = {}): PurgeRequest {
+  if (dto.purge_engine || dto.delete_cache_dirs) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      "purge_engine and delete_cache_dirs are not supported: the engine is linked into the addon " +
+        "at install; rebuild it with `npm run build:addon` (a purge always starts a fresh worker)",
+    );
+  }
+  return {
+    poolId,
+    purgeModels: dto.purge_models ?? [],
+    drainFirst: dto.drain_first,
+    deadlineMs: dto.deadline_ms ?? 0,
+  };
+}
+
+export function toPurgeResponseDto(response: PurgeResponse): PurgeResponseDto {
+  return { status: "accepted", model_files: response.modelFiles };
 }
 
 /** `source_url` is the model ref (builtin:…, file:…, a path); without one the id is the ref. */

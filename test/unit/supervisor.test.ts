@@ -77,3 +77,33 @@ it("stops running workers and does not restart them", async () => {
   assert.ok(exits.every((e) => e.signal === "SIGTERM" && e.restartInMs === undefined));
   assert.equal(supervisor.pid("a"), undefined);
 });
+
+it("a restart asked for stops the worker, runs the step between, and starts a fresh one at once", async () => {
+  const supervisor = new Supervisor({
+    backoffInitialMs: 60_000,
+    backoffMaxMs: 60_000,
+    breakerFailures: 1,
+    breakerWindowMs: 60_000,
+    command: idle,
+  });
+  const spawned: number[] = [];
+  const exits: WorkerExit[] = [];
+  supervisor.on("spawn", (_pool, pid) => spawned.push(pid));
+  supervisor.on("exit", (exit) => exits.push(exit));
+  supervisor.start({ poolId: "p", args: () => [] });
+  await until(() => spawned.length === 1);
+  const order: string[] = [];
+  await supervisor.restart("p", async () => {
+    order.push(`between: ${supervisor.pid("p") === undefined ? "none running" : "still running"}`);
+  });
+  order.push(`after: ${spawned.length} spawned`);
+  assert.deepEqual(order, ["between: none running", "after: 2 spawned"]);
+  // A breaker that opens on one crash, and a minute of backoff: neither applied to this exit.
+  assert.deepEqual(
+    exits.map((e) => [e.signal, e.restartInMs, e.breakerOpen]),
+    [["SIGTERM", 0, false]],
+  );
+  assert.equal(supervisor.restarts("p"), 1);
+  assert.notEqual(spawned[1], spawned[0]);
+  await supervisor.stop();
+});

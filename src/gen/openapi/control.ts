@@ -173,6 +173,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pools/{id}/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retest convenience (ORCH-2104): drain the pool (or cancel its work), stop its worker, remove the named generated models from the model cache, and start a fresh worker with empty KV.
+         * @description Answers once the purge is under way; GET /v1/pools/{id}/health shows the pool unready until the fresh worker registers. Running tasks that outlive the drain end with POOL_UNAVAILABLE (retriable); queued ones are placed on another pool or end the same way. Only `builtin:*` models live in the cache: a purge never deletes files you registered. The engine is linked into the addon at install, so `purge_engine` and `delete_cache_dirs` are refused (rebuild with `npm run build:addon`).
+         */
+        post: operations["purgePool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pools/{id}/reload": {
         parameters: {
             query?: never;
@@ -184,6 +204,26 @@ export interface paths {
         put?: never;
         /** Atomically switch the pool's model; failure rolls back (ORCH-2102, OC-CTRL-2003). */
         post: operations["reloadPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a running worker to a pool by its address (AUTH-1003: always needs the Bearer token, even on loopback with AUTH_OPTIONAL; any token when none is configured).
+         * @description The control plane asks the worker at `address` what it serves (Describe) and places work on it at once. `llama-orch worker` registers itself over gRPC and heartbeats; a worker attached only through this route must heartbeat (WorkerRegistry.Heartbeat with the returned worker_id every heartbeat_interval_ms) or it is marked down when it goes stale.
+         */
+        post: operations["registerWorker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -322,6 +362,35 @@ export interface components {
             pool_id?: string;
             ready: boolean;
         };
+        PurgeRequest: {
+            /**
+             * Format: int64
+             * @description 0: 30000.
+             */
+            deadline_ms?: number;
+            /**
+             * @description Refused when true (use npm run build:addon).
+             * @default false
+             */
+            delete_cache_dirs: boolean;
+            /**
+             * @description Let running work finish until deadline_ms; false cancels it at once.
+             * @default true
+             */
+            drain_first: boolean;
+            /**
+             * @description Refused when true (the engine is in the addon).
+             * @default false
+             */
+            purge_engine: boolean;
+            /** @description builtin:* refs whose generated files (and cached digests) are removed. */
+            purge_models?: string[];
+        };
+        PurgeResponse: {
+            model_files: string[];
+            /** @enum {string} */
+            status: "accepted";
+        };
         ReloadRequest: {
             new_model_ref: string;
         };
@@ -336,6 +405,25 @@ export interface components {
             deadline_ms?: number;
             /** @enum {string} */
             state: "Active" | "Retired";
+        };
+        WorkerRegistered: {
+            /** Format: int64 */
+            heartbeat_interval_ms: number;
+            /** @description token:<fp6> of the caller, or anonymous. */
+            identity: string;
+            /** @enum {boolean} */
+            ok: true;
+            pool_id: string;
+            replica_id: string;
+            worker_id: string;
+        };
+        WorkerRegistration: {
+            /** @description host:port of the worker's gRPC service. */
+            address: string;
+            /** @default default */
+            pool_id: string;
+            /** @default r0 */
+            replica_id: string;
         };
         /** @enum {string} */
         Workload: "completion" | "embedding" | "rerank";
@@ -896,6 +984,57 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    purgePool: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                id: components["parameters"]["PoolId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "purge_models": [
+                 *         "builtin:tiny"
+                 *       ],
+                 *       "drain_first": true,
+                 *       "deadline_ms": 30000
+                 *     }
+                 */
+                "application/json": components["schemas"]["PurgeRequest"];
+            };
+        };
+        responses: {
+            /** @description Purge under way. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "accepted",
+                     *       "model_files": [
+                     *         "/home/me/.cache/llama-orch/models/tiny-f16-s42.gguf"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PurgeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
     reloadPool: {
         parameters: {
             query?: never;
@@ -935,6 +1074,44 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerWorker: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "pool_id": "gpu-1",
+                 *       "replica_id": "r0",
+                 *       "address": "192.168.1.20:50061"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WorkerRegistration"];
+            };
+        };
+        responses: {
+            /** @description Registered; the pool is ready. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerRegistered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
         };
     };
 }

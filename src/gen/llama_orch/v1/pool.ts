@@ -78,6 +78,27 @@ export interface ReloadResponse {
   durationMs: number;
 }
 
+export interface PurgeRequest {
+  poolId: string;
+  /**
+   * builtin:* refs whose generated files (and cached digests) are removed; the fresh worker
+   * generates them again. Models registered from the user's own files are never deleted.
+   */
+  purgeModels: string[];
+  /** Unset: true. In-flight work may finish until deadline_ms; false cancels it at once. */
+  drainFirst?:
+    | boolean
+    | undefined;
+  /** How long a drain may take before running work is cancelled; 0: 30000. */
+  deadlineMs: number;
+}
+
+export interface PurgeResponse {
+  accepted: boolean;
+  /** The files the purge will remove once the worker has stopped. */
+  modelFiles: string[];
+}
+
 function createBaseListPoolsRequest(): ListPoolsRequest {
   return {};
 }
@@ -1048,6 +1069,228 @@ export const ReloadResponse: MessageFns<ReloadResponse> = {
   },
 };
 
+function createBasePurgeRequest(): PurgeRequest {
+  return { poolId: "", purgeModels: [], drainFirst: undefined, deadlineMs: 0 };
+}
+
+export const PurgeRequest: MessageFns<PurgeRequest> = {
+  encode(message: PurgeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.poolId !== "") {
+      writer.uint32(10).string(message.poolId);
+    }
+    for (const v of message.purgeModels) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.drainFirst !== undefined) {
+      writer.uint32(24).bool(message.drainFirst);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(32).int64(message.deadlineMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.poolId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purgeModels.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.drainFirst = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeRequest {
+    return {
+      poolId: isSet(object.poolId)
+        ? globalThis.String(object.poolId)
+        : isSet(object.pool_id)
+        ? globalThis.String(object.pool_id)
+        : "",
+      purgeModels: globalThis.Array.isArray(object?.purgeModels)
+        ? object.purgeModels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.purge_models)
+        ? object.purge_models.map((e: any) => globalThis.String(e))
+        : [],
+      drainFirst: isSet(object.drainFirst)
+        ? globalThis.Boolean(object.drainFirst)
+        : isSet(object.drain_first)
+        ? globalThis.Boolean(object.drain_first)
+        : undefined,
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: PurgeRequest): unknown {
+    const obj: any = {};
+    if (message.poolId !== "") {
+      obj.poolId = message.poolId;
+    }
+    if (message.purgeModels?.length) {
+      obj.purgeModels = message.purgeModels;
+    }
+    if (message.drainFirst !== undefined) {
+      obj.drainFirst = message.drainFirst;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeRequest>, I>>(base?: I): PurgeRequest {
+    return PurgeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeRequest>, I>>(object: I): PurgeRequest {
+    const message = createBasePurgeRequest();
+    message.poolId = object.poolId ?? "";
+    message.purgeModels = object.purgeModels?.map((e) => e) || [];
+    message.drainFirst = object.drainFirst ?? undefined;
+    message.deadlineMs = object.deadlineMs ?? 0;
+    return message;
+  },
+};
+
+function createBasePurgeResponse(): PurgeResponse {
+  return { accepted: false, modelFiles: [] };
+}
+
+export const PurgeResponse: MessageFns<PurgeResponse> = {
+  encode(message: PurgeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accepted !== false) {
+      writer.uint32(8).bool(message.accepted);
+    }
+    for (const v of message.modelFiles) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PurgeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePurgeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accepted = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.modelFiles.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PurgeResponse {
+    return {
+      accepted: isSet(object.accepted) ? globalThis.Boolean(object.accepted) : false,
+      modelFiles: globalThis.Array.isArray(object?.modelFiles)
+        ? object.modelFiles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.model_files)
+        ? object.model_files.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PurgeResponse): unknown {
+    const obj: any = {};
+    if (message.accepted !== false) {
+      obj.accepted = message.accepted;
+    }
+    if (message.modelFiles?.length) {
+      obj.modelFiles = message.modelFiles;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PurgeResponse>, I>>(base?: I): PurgeResponse {
+    return PurgeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PurgeResponse>, I>>(object: I): PurgeResponse {
+    const message = createBasePurgeResponse();
+    message.accepted = object.accepted ?? false;
+    message.modelFiles = object.modelFiles?.map((e) => e) || [];
+    return message;
+  },
+};
+
 export type PoolsService = typeof PoolsService;
 export const PoolsService = {
   list: {
@@ -1091,6 +1334,19 @@ export const PoolsService = {
     responseSerialize: (value: ReloadResponse): Buffer => Buffer.from(ReloadResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReloadResponse => ReloadResponse.decode(value),
   },
+  /**
+   * Retest convenience: stops the pool's worker (after a drain unless told otherwise), removes the
+   * named generated models from the model cache, and starts a fresh worker with empty KV.
+   */
+  purge: {
+    path: "/llama_orch.v1.Pools/Purge" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PurgeRequest): Buffer => Buffer.from(PurgeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PurgeRequest => PurgeRequest.decode(value),
+    responseSerialize: (value: PurgeResponse): Buffer => Buffer.from(PurgeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PurgeResponse => PurgeResponse.decode(value),
+  },
 } as const;
 
 export interface PoolsServer extends UntypedServiceImplementation {
@@ -1103,6 +1359,11 @@ export interface PoolsServer extends UntypedServiceImplementation {
    * a failure rolls back and leaves the pool ready.
    */
   reload: handleUnaryCall<ReloadRequest, ReloadResponse>;
+  /**
+   * Retest convenience: stops the pool's worker (after a drain unless told otherwise), removes the
+   * named generated models from the model cache, and starts a fresh worker with empty KV.
+   */
+  purge: handleUnaryCall<PurgeRequest, PurgeResponse>;
 }
 
 export interface PoolsClient extends Client {
@@ -1167,6 +1428,25 @@ export interface PoolsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReloadResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Retest convenience: stops the pool's worker (after a drain unless told otherwise), removes the
+   * named generated models from the model cache, and starts a fresh worker with empty KV.
+   */
+  purge(
+    request: PurgeRequest,
+    callback: (error: ServiceError | null, response: PurgeResponse) => void,
+  ): ClientUnaryCall;
+  purge(
+    request: PurgeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PurgeResponse) => void,
+  ): ClientUnaryCall;
+  purge(
+    request: PurgeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PurgeResponse) => void,
   ): ClientUnaryCall;
 }
 
