@@ -1,11 +1,12 @@
 // The measured path: `llama-orch serve` as a real child process, generations submitted over gRPC.
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FinishReason } from "../../src/gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { endOf, errorOf, submit } from "../../test/support/grpc-calls.js";
 import { type ServeProcess, startServe, waitReady } from "../../test/support/serve-process.js";
+import { processTree } from "../process-tree.js";
 import { RequestClock } from "./timing.js";
 import type { ControlSettings, ModelCase, RequestSample, Side } from "./types.js";
 
@@ -30,7 +31,7 @@ function serveConfig(model: ModelCase, settings: ControlSettings): string {
 }
 
 /** Node refuses --cpu-prof in NODE_OPTIONS; a preload does the same in serve and its worker. */
-function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv | undefined {
+export function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv | undefined {
   if (dir === undefined) return undefined;
   const preload = fileURLToPath(new URL("./cpu-profile.mjs", import.meta.url));
   const inherited = process.env.NODE_OPTIONS ?? "";
@@ -39,30 +40,6 @@ function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv | undefined {
     NODE_OPTIONS: `${inherited} --import "${preload}"`.trim(),
     LLAMA_ORCH_CPU_PROFILE_DIR: resolve(dir),
   };
-}
-
-/** Every live descendant of `pid` (the worker, and the esbuild services tsx starts). */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // gone between readdir and read
-    }
-  }
-  const found: number[] = [];
-  const visit = (p: number) => {
-    for (const child of parents.get(p) ?? []) {
-      found.push(child);
-      visit(child);
-    }
-  };
-  visit(pid);
-  return found;
 }
 
 export class OrchestratedSide implements Side {
@@ -86,7 +63,7 @@ export class OrchestratedSide implements Side {
 
   pids(): number[] {
     const pid = this.serve.child.pid;
-    return pid === undefined ? [] : [pid, ...descendants(pid)];
+    return pid === undefined ? [] : processTree(pid);
   }
 
   async generate(prompt: string, maxTokens: number): Promise<RequestSample> {
