@@ -63,6 +63,7 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.n_seq = static_cast<uint32_t>(number_or(o, "slots", p.n_seq));
   p.n_batch = static_cast<uint32_t>(number_or(o, "batchSize", p.n_batch));
   p.n_ubatch = static_cast<uint32_t>(number_or(o, "ubatchSize", p.n_ubatch));
+  p.prefill_chunk = static_cast<uint32_t>(number_or(o, "prefillChunk", 0));
   p.n_threads = static_cast<int32_t>(number_or(o, "threads", 0));
   p.n_threads_batch = static_cast<int32_t>(number_or(o, "threadsBatch", p.n_threads));
   p.n_gpu_layers = static_cast<int32_t>(number_or(o, "gpuLayers", 0));

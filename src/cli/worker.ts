@@ -65,6 +65,7 @@ export function registerWorker(program: Command): void {
     .option("--threads <n>", "CPU threads", integer(1))
     .option("--batch-size <n>", "most tokens per decode call", integer(1))
     .option("--ubatch-size <n>", "physical micro-batch", integer(1))
+    .option("--prefill-chunk <n>", "prompt tokens per step under contention", integer(1))
     .option("--gpu-layers <n>", "layers on GPU (-1: all; cuda only)", integer(-1))
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)

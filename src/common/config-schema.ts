@@ -100,6 +100,16 @@ const pool = obj(
       ...int("Physical batch size; at most `batch_size`.", undefined, 1),
       defaultNote: "llama.cpp's choice",
     },
+    prefill_chunk: {
+      ...int(
+        "Prompt tokens per decode step while other sequences decode or prompts wait (chunked " +
+          "prefill): running streams keep flowing, and prompts that arrive together get their " +
+          "first tokens one after another. At most `batch_size`.",
+        undefined,
+        1,
+      ),
+      defaultNote: "`128` on cpu, `ubatch_size` on cuda",
+    },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
   },
   ["id", "model", "backend"],
@@ -236,6 +246,7 @@ export interface PoolConfig {
   threads?: number;
   batchSize?: number;
   ubatchSize?: number;
+  prefillChunk?: number;
   kvType: KvType;
 }
 

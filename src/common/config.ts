@@ -57,6 +57,9 @@ export interface ValidateOptions {
   source?: string;
 }
 
+/** llama.cpp's default logical batch, what an unset `batch_size` means. */
+const DEFAULT_BATCH_SIZE = 2048;
+
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
 ajv.addVocabulary(["defaultNote"]);
 const validateSchema = ajv.compile(configSchema);
@@ -180,6 +183,10 @@ function poolProblems(pool: PoolConfig, at: string): string[] {
   }
   if (pool.ubatchSize && pool.batchSize && pool.ubatchSize > pool.batchSize) {
     problems.push(`${at}.ubatch_size: must be <= batch_size (${pool.batchSize})`);
+  }
+  if (pool.prefillChunk && pool.prefillChunk > (pool.batchSize ?? DEFAULT_BATCH_SIZE)) {
+    const limit = pool.batchSize ?? DEFAULT_BATCH_SIZE;
+    problems.push(`${at}.prefill_chunk: must be <= batch_size (${limit})`);
   }
   const builtin = pool.model.match(/^builtin:(.*)$/);
   if (builtin && !(presetNames as readonly string[]).includes(builtin[1] ?? "")) {

@@ -9,6 +9,7 @@ export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: stri
   if (pool.threads !== undefined) args.push("--threads", String(pool.threads));
   if (pool.batchSize !== undefined) args.push("--batch-size", String(pool.batchSize));
   if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));
+  if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
   return args;

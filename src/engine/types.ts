@@ -13,6 +13,12 @@ export interface EngineOptions {
   batchSize?: number;
   /** Physical micro-batch. Default 512. */
   ubatchSize?: number;
+  /**
+   * Prompt tokens per step while other sequences decode or more prompts wait (chunked prefill):
+   * streams keep flowing during a long prompt, and prompts that arrive together get their first
+   * tokens one after another. Default 128 on CPU, ubatchSize with GPU layers. At most batchSize.
+   */
+  prefillChunk?: number;
   /** Threads for decode. Default: all available cores. */
   threads?: number;
   /** Threads for prefill batches. Default: same as threads. */

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   threads?: number;
   batchSize?: number;
   ubatchSize?: number;
+  /** Prompt tokens per step under contention; default 128 on cpu, ubatch_size on cuda. */
+  prefillChunk?: number;
   /** Layers on GPU; -1 (all) by default on cuda, always 0 on cpu. */
   gpuLayers?: number;
   /** NVML indexes of the pool's GPUs (PCI bus order; CUDA_DEVICE_ORDER=PCI_BUS_ID keeps CUDA's equal). */
@@ -116,6 +118,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     threads: options.threads,
     batchSize: options.batchSize,
     ubatchSize: options.ubatchSize,
+    prefillChunk: options.prefillChunk,
     kvType: options.kvType,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };

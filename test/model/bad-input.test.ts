@@ -69,6 +69,10 @@ describe("bad model files", () => {
     const path = join(dir, "copy.gguf");
     await copyFile(await tinyModelPath(), path);
     await assert.rejects(Engine.load({ modelPath: path, slots: 0 }), withCode("INVALID_PARAMS"));
+    await assert.rejects(
+      Engine.load({ modelPath: path, batchSize: 64, prefillChunk: 65 }),
+      withCode("INVALID_PARAMS"),
+    );
   });
 });
 

@@ -79,6 +79,13 @@ pools:
     );
   });
 
+  test("a prefill chunk larger than the batch", () => {
+    assert.deepEqual(
+      problemsOf("pools: [{ id: a, model: builtin:tiny, backend: cpu, prefill_chunk: 4096 }]"),
+      ["pools[0].prefill_chunk: must be <= batch_size (2048)"],
+    );
+  });
+
   test("every problem is reported, one line each", () => {
     const yaml = "logging: { level: loud }\nadmission: { policy: lifo }\nextra: 1";
     const problems = problemsOf(yaml);

@@ -83,6 +83,7 @@ pools:
     threads: 2
     batch_size: 1024
     ubatch_size: 256
+    prefill_chunk: 512
     kv_type: q8_0
 `;
 
@@ -167,6 +168,7 @@ describe("a full config file", () => {
           threads: 2,
           batchSize: 1024,
           ubatchSize: 256,
+          prefillChunk: 512,
           kvType: "q8_0",
         },
       ],

@@ -8,7 +8,8 @@ namespace {
 
 bool has_work(const SlotDemand & d) { return d.decoding || d.prefill_remaining > 0; }
 
-std::vector<BatchEntry> fill(const std::vector<const SlotDemand *> & group, size_t n_batch) {
+std::vector<BatchEntry> fill(const std::vector<const SlotDemand *> & group, size_t n_batch,
+                             size_t prefill_chunk) {
   std::vector<BatchEntry> entries;
   size_t used = 0;
   // Decoding slots first: one token each keeps inter-token latency flat while prompts stream in.
@@ -18,18 +19,25 @@ std::vector<BatchEntry> fill(const std::vector<const SlotDemand *> & group, size
       ++used;
     }
   }
+  const size_t prompts = static_cast<size_t>(std::count_if(
+      group.begin(), group.end(), [](const SlotDemand * d) { return d->prefill_remaining > 0; }));
+  const bool contended = used > 0 || prompts > 1;
+  size_t budget = n_batch - used;
+  if (contended) budget = std::min(budget, prefill_chunk);
   for (const auto * d : group) {
-    if (d->prefill_remaining == 0 || used >= n_batch) continue;
-    const size_t n = std::min(d->prefill_remaining, n_batch - used);
+    if (d->prefill_remaining == 0) continue;
+    if (budget == 0) break;
+    const size_t n = std::min(d->prefill_remaining, budget);
     entries.push_back({d->slot, n});
-    used += n;
+    budget -= n;
   }
   return entries;
 }
 
 }  // namespace
 
-std::vector<BatchEntry> BatchPlanner::plan(const std::vector<SlotDemand> & demand, size_t n_batch) {
+std::vector<BatchEntry> BatchPlanner::plan(const std::vector<SlotDemand> & demand, size_t n_batch,
+                                           size_t prefill_chunk) {
   std::vector<const SlotDemand *> shared;
   std::vector<std::vector<const SlotDemand *>> groups;
   for (const auto & d : demand) {
@@ -44,7 +52,7 @@ std::vector<BatchEntry> BatchPlanner::plan(const std::vector<SlotDemand> & deman
   if (groups.empty()) return {};
   const auto & group = groups[turn_ % groups.size()];
   ++turn_;
-  return fill(group, n_batch);
+  return fill(group, n_batch, prefill_chunk);
 }
 
 }  // namespace orch

@@ -79,6 +79,7 @@ class EngineCore {
   const llama_vocab * vocab_;
   llama_memory_t mem_;
   uint32_t n_batch_;
+  uint32_t prefill_chunk_;
   std::vector<llama_token> eog_tokens_;
   std::vector<Slot> slots_;
   std::deque<std::unique_ptr<SequenceRequest>> pending_;

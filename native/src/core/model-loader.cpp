@@ -36,6 +36,7 @@ void check_params(const LoadParams & p) {
   if (p.n_seq < 1 || p.n_seq > 256) invalid("slots must be between 1 and 256");
   if (p.n_batch < 1) invalid("batchSize must be at least 1");
   if (p.n_ubatch < 1 || p.n_ubatch > p.n_batch) invalid("ubatchSize must be between 1 and batchSize");
+  if (p.prefill_chunk > p.n_batch) invalid("prefillChunk must be at most batchSize");
   if (p.n_threads < 0 || p.n_threads_batch < 0) invalid("threads must be positive");
   if (p.max_pending < 1) invalid("maxPending must be at least 1");
 }

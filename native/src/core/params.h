@@ -16,6 +16,9 @@ struct LoadParams {
   uint32_t n_seq = 4;
   uint32_t n_batch = 2048;
   uint32_t n_ubatch = 512;
+  // Prompt tokens per step while others decode or wait (see batch-planner.h); 0: 128 on CPU (about
+  // 90% of full-batch prefill speed there), n_ubatch when layers are offloaded to a GPU.
+  uint32_t prefill_chunk = 0;
   int32_t n_threads = 0;
   int32_t n_threads_batch = 0;
   int32_t n_gpu_layers = 0;
