@@ -56,6 +56,8 @@ export class AddonSide {
       threads: settings.threads,
       batchSize: settings.batchSize,
       ubatchSize: settings.ubatchSize,
+      // batched-bench decodes all prompts in one batch: compare the loop, not the serving policy.
+      prefillChunk: settings.batchSize,
     });
     if (engine.info.contextSize * engine.info.slots !== totalContext(settings)) {
       throw new Error(
