@@ -7,28 +7,9 @@ import type { TaskEvent } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { endOf, errorOf, submit } from "../../test/support/grpc-calls.js";
 import { type ServeProcess, startServe, waitReady } from "../../test/support/serve-process.js";
 import { processTree } from "../process-tree.js";
+import { cpuPoolServeConfig } from "../serve-config.js";
 import { RequestClock } from "./timing.js";
 import type { ControlSettings, ModelCase, RequestSample, Side } from "./types.js";
-
-/** One CPU pool with the engine options the direct side loads with; logging at its default. */
-function serveConfig(model: ModelCase, settings: ControlSettings): string {
-  const pool = [
-    `id: cpu-0`,
-    `model: "${model.modelRef}"`,
-    `backend: cpu`,
-    `slots: ${settings.slots}`,
-    `context_size: ${settings.contextPerSequence}`,
-    `threads: ${settings.threads}`,
-    `kv_type: f16`,
-  ];
-  return [
-    `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }`,
-    `data_dir: "{data_dir}"`,
-    `pools:`,
-    `  - { ${pool.join(", ")} }`,
-    "",
-  ].join("\n");
-}
 
 /** Node refuses --cpu-prof in NODE_OPTIONS; a preload does the same in serve and its worker. */
 export function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv | undefined {
@@ -54,7 +35,7 @@ export class OrchestratedSide implements Side {
   /** Resolves once the pool's worker has loaded the model and registered as ready. */
   static async start(model: ModelCase, settings: ControlSettings): Promise<OrchestratedSide> {
     const serve = await startServe({
-      config: serveConfig(model, settings),
+      config: cpuPoolServeConfig({ ...settings, modelRef: model.modelRef }),
       env: profilingEnv(settings.cpuProfileDir),
     });
     const [pool] = await waitReady(serve.pools);

@@ -1,6 +1,4 @@
 // Prints the summary as a Markdown table and progress lines, and writes the results file.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { NOISE_LIMIT_CORES } from "../engine/cpu-meter.js";
 import type { MachineInfo } from "../engine/machine.js";
 import type { BlockSample, ControlSettings, RowSummary, RunSample, SideName } from "./types.js";
@@ -91,23 +89,4 @@ export interface ControlResults {
   noiseLimitCores: number;
   rows: RowSummary[];
   runs: RunSample[];
-}
-
-/** Microseconds are plenty and keep the raw gaps from bloating the file. */
-function rounded(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isInteger(value)
-    ? Math.round(value * 1000) / 1000
-    : value;
-}
-
-/** Writes through a temp file so a reader never sees half a results file. */
-export function writeResults(path: string, results: ControlResults): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const { runs, ...head } = results;
-  // Summary pretty for people; one line per run, since the raw gaps run to thousands of numbers.
-  const lines = runs.map((run) => `    ${JSON.stringify(run, rounded)}`).join(",\n");
-  const text = `${JSON.stringify(head, rounded, 2).slice(0, -2)},\n  "runs": [\n${lines}\n  ]\n}\n`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
 }

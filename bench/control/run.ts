@@ -15,16 +15,11 @@ import {
   waitForQuiet,
 } from "../engine/cpu-meter.js";
 import { describeMachine } from "../engine/machine.js";
+import { writeResultsFile } from "../results-file.js";
 import { DirectSide } from "./direct-side.js";
 import { OrchestratedSide } from "./orchestrated-side.js";
 import { promptTexts } from "./prompts.js";
-import {
-  type ControlResults,
-  formatBlock,
-  formatLegend,
-  formatTable,
-  writeResults,
-} from "./report.js";
+import { type ControlResults, formatBlock, formatLegend, formatTable } from "./report.js";
 import { readSettings } from "./settings.js";
 import { needsCleanSamples, outputsAgree, summarize } from "./summary.js";
 import { runBlock, warmUp } from "./timing.js";
@@ -162,7 +157,7 @@ async function main(): Promise<void> {
     "results",
     settings.quick ? "control-quick.json" : "control.json",
   );
-  writeResults(path, {
+  writeResultsFile<ControlResults>(path, {
     benchmark: "control",
     timestamp: new Date().toISOString(),
     llamaCppCommit: commit,

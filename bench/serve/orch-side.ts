@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startServe } from "../../test/support/serve-process.js";
 import { profilingEnv } from "../control/orchestrated-side.js";
 import { processTree } from "../process-tree.js";
+import { cpuPoolServeConfig } from "../serve-config.js";
 import type { RunningServer, ServeSettings } from "./types.js";
 
 /** What serve's pool names; the worker resolves it to ensureModel("bench", "q8_0"). */
@@ -14,22 +15,7 @@ export const BENCH_MODEL_REF = "builtin:bench";
  * (8 turns, enough for the multi-turn scenario), admission's queue deep enough for 16 in flight.
  */
 export function serveConfig(settings: ServeSettings): string {
-  const pool = [
-    `id: cpu-0`,
-    `model: "${BENCH_MODEL_REF}"`,
-    `backend: cpu`,
-    `slots: ${settings.slots}`,
-    `context_size: ${settings.contextPerSequence}`,
-    `threads: ${settings.threads}`,
-    `kv_type: f16`,
-  ];
-  return [
-    `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }`,
-    `data_dir: "{data_dir}"`,
-    `pools:`,
-    `  - { ${pool.join(", ")} }`,
-    "",
-  ].join("\n");
+  return cpuPoolServeConfig({ ...settings, modelRef: BENCH_MODEL_REF });
 }
 
 /** serve stops its worker before it exits; wait out any straggler (the esbuild service). */

@@ -1,6 +1,4 @@
 // Prints progress lines and the summary as Markdown tables, and writes the results file.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { percentile } from "../control/summary.js";
 import { NOISE_LIMIT_CORES } from "../engine/cpu-meter.js";
 import type { MachineInfo } from "../engine/machine.js";
@@ -165,23 +163,4 @@ export interface ServeResults {
   noiseLimitCores: number;
   summary: ServeSummary;
   runs: ServerRun[];
-}
-
-/** Microseconds are plenty, and keep the per-request numbers from bloating the file. */
-function rounded(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isInteger(value)
-    ? Math.round(value * 1000) / 1000
-    : value;
-}
-
-/** Writes through a temp file so a reader never sees half a results file. */
-export function writeResults(path: string, results: ServeResults): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const { runs, ...head } = results;
-  // Summary pretty for people; one line per run, since the raw samples run long.
-  const lines = runs.map((run) => `    ${JSON.stringify(run, rounded)}`).join(",\n");
-  const text = `${JSON.stringify(head, rounded, 2).slice(0, -2)},\n  "runs": [\n${lines}\n  ]\n}\n`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
 }

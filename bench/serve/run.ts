@@ -9,6 +9,7 @@ import { ensureModel } from "../../src/models/ensure-model.js";
 import { promptTexts } from "../control/prompts.js";
 import { NOISE_LIMIT_CORES } from "../engine/cpu-meter.js";
 import { describeMachine } from "../engine/machine.js";
+import { writeResultsFile } from "../results-file.js";
 import { writeChart } from "./chart.js";
 import { llamaServerArgs, llamaServerEnv, startLlamaServer } from "./llama-server-side.js";
 import { writeScript } from "./multi-turn.js";
@@ -18,7 +19,7 @@ import {
   formatLegend,
   formatMultiTurnTable,
   formatThroughputTable,
-  writeResults,
+  type ServeResults,
 } from "./report.js";
 import { measureServer, planPrompts, promptsNeeded, type RunContext } from "./server-run.js";
 import { readSettings } from "./settings.js";
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   console.log(`${formatMultiTurnTable(summary)}\n\n${formatLegend(summary)}`);
   const base = join(repoRoot, "bench", "results", settings.quick ? "serve-quick" : "serve");
   const timestamp = new Date().toISOString();
-  writeResults(`${base}.json`, {
+  writeResultsFile<ServeResults>(`${base}.json`, {
     benchmark: "serve",
     timestamp,
     llamaCppCommit: commit,

@@ -8,12 +8,7 @@ import { createParser } from "eventsource-parser";
 import { type TaskRecord, TaskState } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { unary } from "../support/grpc-calls.js";
 import { call } from "../support/http-calls.js";
-import {
-  type ServeProcess,
-  startServe,
-  waitForLog,
-  waitForPool,
-} from "../support/serve-process.js";
+import { type ServeProcess, startServe, waitForLog } from "../support/serve-process.js";
 
 const config = `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
