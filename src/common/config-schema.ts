@@ -219,7 +219,7 @@ export const envVars: readonly { name: string; default: string; description: str
     name: "TRUST_PROXY_AUTH",
     default: "false",
     description:
-      "`true` or `1`: a Bearer header from loopback (a reverse proxy on this host) is trusted " +
+      "`true` or `1`: on the HTTP gateway, a Bearer header from loopback (a reverse proxy on this host) is trusted " +
       "without matching AUTH_TOKEN; logged as `proxy:<fp6>`. Risk: any local process can spoof " +
       "it. Remote callers still need AUTH_TOKEN.",
   },
