@@ -75,7 +75,7 @@ describe("data plane over HTTP", () => {
     assert.equal(answer.headers["x-budget-time-remaining-ms"], undefined);
   });
 
-  it("ORCH-2007 OC-CTRL-2030 answers 429 ADMISSION_REJECT with Retry-After and X-Backoff-Ms", async () => {
+  it("ORCH-2007 OC-CTRL-2030 HME-032 answers 429 ADMISSION_REJECT with Retry-After, X-Backoff-Ms and a message saying when to retry", async () => {
     const hold = await holdSlot(serve);
     await enqueue(serve.orchestrator, { prompt: "q1", maxTokens: 2 });
     await enqueue(serve.orchestrator, { prompt: "q2", maxTokens: 2 });
@@ -87,6 +87,7 @@ describe("data plane over HTTP", () => {
     assert.ok(retryMs > 0, `retry_after_ms ${retryMs}`);
     assert.equal(answer.body?.retriable, true);
     assert.equal(answer.body?.policy_label, "reject");
+    assert.match(String(answer.body?.message), new RegExp(`retry after ${retryMs} ms`));
     assert.equal(answer.headers["x-backoff-ms"], String(retryMs));
     assert.equal(answer.headers["retry-after"], String(Math.max(1, Math.ceil(retryMs / 1000))));
     hold.call.cancel();
