@@ -18,6 +18,10 @@ import { createServer as createNetServer, type Server, type Socket } from "node:
 
 /** What an HTTP/2 client sends first (RFC 9113, 3.4); no HTTP/1 request line starts like it. */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+/** How long an accepted connection may stay silent before its first bytes (cf. headersTimeout). */
+const FIRST_BYTES_MS = 30_000;
+/** fastify's default http2SessionTimeout. */
+const IDLE_SESSION_MS = 72_000;
 
 /**
  * Fastify's handler. Typed for HTTP/1 as fastify's default types are; HTTP/2 requests reach it
@@ -45,6 +49,8 @@ export function dualProtocolServer(handler: Handler): Http1Server {
   http2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    // As fastify does for its own HTTP/2 servers: an idle session is closed, not kept forever.
+    session.setTimeout(IDLE_SESSION_MS, () => session.close());
   });
   // Sockets accepted whose first bytes have not arrived yet.
   const undecided = new Set<Socket>();
@@ -52,10 +58,14 @@ export function dualProtocolServer(handler: Handler): Http1Server {
     undecided.add(socket);
     const drop = () => socket.destroy();
     socket.once("error", drop);
+    // A connection that never says which protocol it speaks is not kept open.
+    socket.setTimeout(FIRST_BYTES_MS, drop);
     socket.once("close", () => undecided.delete(socket));
     socket.once("data", (first: Buffer) => {
       undecided.delete(socket);
       socket.off("error", drop);
+      socket.setTimeout(0);
+      socket.off("timeout", drop);
       socket.pause();
       socket.unshift(first);
       // HTTP/2 reads what is buffered itself (on the next tick); HTTP/1 parses 'data' events.
