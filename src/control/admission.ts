@@ -125,6 +125,7 @@ function validSampling(s: SamplingParams | undefined): SamplingParams {
   numIn("sampling.top_p", s.topP, 0, 1);
   numIn("sampling.min_p", s.minP, 0, 1);
   numIn("sampling.repeat_penalty", s.repeatPenalty, Number.MIN_VALUE, 100);
+  if (s.repeatLastN !== undefined) intIn("sampling.repeat_last_n", s.repeatLastN, -1, 1_000_000);
   return { ...s };
 }
 

@@ -64,6 +64,7 @@ export function toTaskInput(request: TaskRequest): TaskInput {
       topP: s.topP,
       minP: s.minP,
       repeatPenalty: s.repeatPenalty,
+      repeatLastN: s.repeatLastN,
     },
     stop: request.stop,
     grammar: nonEmpty(request.grammar),

@@ -34,6 +34,7 @@ export interface SamplingParams {
   topP?: number;
   minP?: number;
   repeatPenalty?: number;
+  repeatLastN?: number;
 }
 
 /** Session budgets; an absent member is unlimited. */

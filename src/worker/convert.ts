@@ -40,6 +40,7 @@ function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling.topP !== undefined) out.topP = sampling.topP;
   if (sampling.minP !== undefined) out.minP = sampling.minP;
   if (sampling.repeatPenalty !== undefined) out.repeatPenalty = sampling.repeatPenalty;
+  if (sampling.repeatLastN !== undefined) out.repeatLastN = sampling.repeatLastN;
   if (sampling.seed !== undefined) out.seed = sampling.seed;
   return out;
 }

@@ -1,5 +1,5 @@
 // What the engine guarantees, seen through the control plane: strict determinism under load, session
-// KV reuse on follow-up turns, and the wall timeout.
+// KV reuse on follow-up turns, sampling knobs reaching the sampler, and the wall timeout.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
@@ -70,6 +70,20 @@ describe("engine guarantees through the control plane", () => {
     const cold = await submit(serve.orchestrator, { prompt: next, maxTokens: 8, sampling: greedy });
     assert.ok((endOf(second)?.cachedTokens ?? 0) > 50, `cached ${endOf(second)?.cachedTokens}`);
     assert.equal(second.text, cold.text);
+  });
+
+  it("carries repeat_penalty and its window repeat_last_n to the sampler", async () => {
+    const greedy = (sampling: object) =>
+      submit(serve.orchestrator, {
+        prompt: "The river",
+        maxTokens: 40,
+        ignoreEos: true,
+        sampling: { temperature: 0, ...sampling },
+      }).then((out) => out.text);
+    const plain = await greedy({});
+    // A window of 0 switches the penalty off: the text is the unpenalised one.
+    assert.equal(await greedy({ repeatPenalty: 3, repeatLastN: 0 }), plain);
+    assert.notEqual(await greedy({ repeatPenalty: 3, repeatLastN: 64 }), plain);
   });
 
   it("ends a task that runs past the wall timeout with DECODE_TIMEOUT", async () => {

@@ -160,7 +160,11 @@ export interface Sampling {
   topP?: number | undefined;
   minP?: number | undefined;
   repeatPenalty?: number | undefined;
-  seed?: number | undefined;
+  seed?:
+    | number
+    | undefined;
+  /** How many recent tokens repeat_penalty looks at: 0 disables it, -1 means the whole context. */
+  repeatLastN?: number | undefined;
 }
 
 export interface Token {
@@ -418,6 +422,7 @@ function createBaseSampling(): Sampling {
     minP: undefined,
     repeatPenalty: undefined,
     seed: undefined,
+    repeatLastN: undefined,
   };
 }
 
@@ -440,6 +445,9 @@ export const Sampling: MessageFns<Sampling> = {
     }
     if (message.seed !== undefined) {
       writer.uint32(48).uint32(message.seed);
+    }
+    if (message.repeatLastN !== undefined) {
+      writer.uint32(56).int32(message.repeatLastN);
     }
     return writer;
   },
@@ -505,6 +513,14 @@ export const Sampling: MessageFns<Sampling> = {
             message.seed = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.repeatLastN = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -541,6 +557,11 @@ export const Sampling: MessageFns<Sampling> = {
         ? globalThis.Number(object.repeat_penalty)
         : undefined,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : undefined,
+      repeatLastN: isSet(object.repeatLastN)
+        ? globalThis.Number(object.repeatLastN)
+        : isSet(object.repeat_last_n)
+        ? globalThis.Number(object.repeat_last_n)
+        : undefined,
     };
   },
 
@@ -564,6 +585,9 @@ export const Sampling: MessageFns<Sampling> = {
     if (message.seed !== undefined) {
       obj.seed = Math.round(message.seed);
     }
+    if (message.repeatLastN !== undefined) {
+      obj.repeatLastN = Math.round(message.repeatLastN);
+    }
     return obj;
   },
 
@@ -578,6 +602,7 @@ export const Sampling: MessageFns<Sampling> = {
     message.minP = object.minP ?? undefined;
     message.repeatPenalty = object.repeatPenalty ?? undefined;
     message.seed = object.seed ?? undefined;
+    message.repeatLastN = object.repeatLastN ?? undefined;
     return message;
   },
 };
