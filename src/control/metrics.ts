@@ -213,7 +213,7 @@ export class ControlMetrics {
     for (const d of t.devices) {
       const withDevice = this.bound({ ...labels, device: String(d.index) });
       if (d.utilizationGpuPercent !== undefined) c.gpuUtil.set(withDevice, d.utilizationGpuPercent);
-      c.vramUsed.set(withDevice, d.memoryUsedBytes);
+      if (d.memoryUsedBytes !== undefined) c.vramUsed.set(withDevice, d.memoryUsedBytes);
     }
   }
 }

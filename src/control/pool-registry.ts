@@ -197,8 +197,12 @@ export class PoolRegistry extends EventEmitter {
 
 function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
   const devices = pool.telemetry?.devices ?? [];
-  const sum = (pick: (d: (typeof devices)[number]) => number) =>
-    devices.length > 0 ? devices.reduce((total, d) => total + pick(d), 0) : undefined;
+  // Unknown when there are no devices or any of them refused the reading.
+  const sum = (pick: (d: (typeof devices)[number]) => number | undefined) => {
+    const values = devices.map(pick);
+    if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
+    return (values as number[]).reduce((total, v) => total + v, 0);
+  };
   return {
     poolId: pool.poolId,
     ready: pool.ready,

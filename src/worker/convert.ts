@@ -130,15 +130,15 @@ export function toWorkerDescription(
   };
 }
 
-/** NVML leaves out what a device refused to report; proto has no "absent" for these, so 0 / "". */
+/** NVML leaves out what a device refused to report: absent numbers stay absent, names become "". */
 export function toGpuDevice(device: GpuDevice): ProtoGpuDevice {
   return {
     index: device.index,
     uuid: device.uuid ?? "",
     name: device.name ?? "",
-    memoryTotalBytes: device.memoryTotalBytes ?? 0,
-    memoryUsedBytes: device.memoryUsedBytes ?? 0,
-    memoryFreeBytes: device.memoryFreeBytes ?? 0,
+    memoryTotalBytes: device.memoryTotalBytes,
+    memoryUsedBytes: device.memoryUsedBytes,
+    memoryFreeBytes: device.memoryFreeBytes,
     utilizationGpuPercent: device.utilizationGpuPercent,
     utilizationMemoryPercent: device.utilizationMemoryPercent,
     temperatureC: device.temperatureC,

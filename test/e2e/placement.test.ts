@@ -139,4 +139,24 @@ describe("placement across two GPUs", () => {
       [["rtx-3060", "device_mask_mismatch"]],
     );
   });
+  it("HME-010 a GPU that refuses its memory reading reports it unknown, not 0 bytes, and still serves", async () => {
+    const temp = `${statePath}.tmp`;
+    await writeFile(temp, `0 fail memory\n0 free ${20 * GiB}\n1 free ${10 * GiB}\n`);
+    await rename(temp, statePath);
+    const health = await waitForPool(
+      serve.pools,
+      "rtx-3090",
+      (h) => h.devices.length === 1 && h.devices[0]?.memoryFreeBytes === undefined,
+    );
+    assert.equal(health.devices[0]?.memoryTotalBytes, undefined);
+    assert.equal(health.devices[0]?.name, "NVIDIA GeForce RTX 3090");
+    assert.equal(await placedOn({ mode: "pin", pinPoolId: "rtx-3090" }), "rtx-3090");
+    const metrics = await fetch(`${serve.http}/metrics`).then((r) => r.text());
+    const vram = metrics.split("\n").filter((l) => l.startsWith("vram_used_bytes{"));
+    assert.ok(
+      vram.some((l) => l.includes('pool_id="rtx-3060"')),
+      "the 3060 still reports VRAM",
+    );
+    assert.ok(!vram.some((l) => l.includes('pool_id="rtx-3090"')), "no made-up 0 for the 3090");
+  });
 });

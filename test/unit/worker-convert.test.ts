@@ -280,7 +280,7 @@ describe("Telemetry", () => {
     });
   });
 
-  it("reports every GPU when the pool names none; refused readings become 0 or absent", () => {
+  it("reports every GPU when the pool names none; refused readings stay absent", () => {
     const telemetry = overWire(Telemetry, toTelemetry(stats, probe));
     assert.deepEqual(
       telemetry.devices.map((d) => d.index),
@@ -290,9 +290,9 @@ describe("Telemetry", () => {
       index: 1,
       uuid: "",
       name: "",
-      memoryTotalBytes: 0,
-      memoryUsedBytes: 0,
-      memoryFreeBytes: 0,
+      memoryTotalBytes: undefined,
+      memoryUsedBytes: undefined,
+      memoryFreeBytes: undefined,
       utilizationGpuPercent: undefined,
       utilizationMemoryPercent: undefined,
       temperatureC: undefined,

@@ -191,9 +191,10 @@ export interface GpuDevice {
   index: number;
   uuid: string;
   name: string;
-  memoryTotalBytes: number;
-  memoryUsedBytes: number;
-  memoryFreeBytes: number;
+  /** Absent when the device refused the reading: unknown, which placement must not take for full. */
+  memoryTotalBytes?: number | undefined;
+  memoryUsedBytes?: number | undefined;
+  memoryFreeBytes?: number | undefined;
   utilizationGpuPercent?: number | undefined;
   utilizationMemoryPercent?: number | undefined;
   temperatureC?: number | undefined;
@@ -935,9 +936,9 @@ function createBaseGpuDevice(): GpuDevice {
     index: 0,
     uuid: "",
     name: "",
-    memoryTotalBytes: 0,
-    memoryUsedBytes: 0,
-    memoryFreeBytes: 0,
+    memoryTotalBytes: undefined,
+    memoryUsedBytes: undefined,
+    memoryFreeBytes: undefined,
     utilizationGpuPercent: undefined,
     utilizationMemoryPercent: undefined,
     temperatureC: undefined,
@@ -956,13 +957,13 @@ export const GpuDevice: MessageFns<GpuDevice> = {
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
     }
-    if (message.memoryTotalBytes !== 0) {
+    if (message.memoryTotalBytes !== undefined) {
       writer.uint32(32).int64(message.memoryTotalBytes);
     }
-    if (message.memoryUsedBytes !== 0) {
+    if (message.memoryUsedBytes !== undefined) {
       writer.uint32(40).int64(message.memoryUsedBytes);
     }
-    if (message.memoryFreeBytes !== 0) {
+    if (message.memoryFreeBytes !== undefined) {
       writer.uint32(48).int64(message.memoryFreeBytes);
     }
     if (message.utilizationGpuPercent !== undefined) {
@@ -1094,17 +1095,17 @@ export const GpuDevice: MessageFns<GpuDevice> = {
         ? globalThis.Number(object.memoryTotalBytes)
         : isSet(object.memory_total_bytes)
         ? globalThis.Number(object.memory_total_bytes)
-        : 0,
+        : undefined,
       memoryUsedBytes: isSet(object.memoryUsedBytes)
         ? globalThis.Number(object.memoryUsedBytes)
         : isSet(object.memory_used_bytes)
         ? globalThis.Number(object.memory_used_bytes)
-        : 0,
+        : undefined,
       memoryFreeBytes: isSet(object.memoryFreeBytes)
         ? globalThis.Number(object.memoryFreeBytes)
         : isSet(object.memory_free_bytes)
         ? globalThis.Number(object.memory_free_bytes)
-        : 0,
+        : undefined,
       utilizationGpuPercent: isSet(object.utilizationGpuPercent)
         ? globalThis.Number(object.utilizationGpuPercent)
         : isSet(object.utilization_gpu_percent)
@@ -1139,13 +1140,13 @@ export const GpuDevice: MessageFns<GpuDevice> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.memoryTotalBytes !== 0) {
+    if (message.memoryTotalBytes !== undefined) {
       obj.memoryTotalBytes = Math.round(message.memoryTotalBytes);
     }
-    if (message.memoryUsedBytes !== 0) {
+    if (message.memoryUsedBytes !== undefined) {
       obj.memoryUsedBytes = Math.round(message.memoryUsedBytes);
     }
-    if (message.memoryFreeBytes !== 0) {
+    if (message.memoryFreeBytes !== undefined) {
       obj.memoryFreeBytes = Math.round(message.memoryFreeBytes);
     }
     if (message.utilizationGpuPercent !== undefined) {
@@ -1171,9 +1172,9 @@ export const GpuDevice: MessageFns<GpuDevice> = {
     message.index = object.index ?? 0;
     message.uuid = object.uuid ?? "";
     message.name = object.name ?? "";
-    message.memoryTotalBytes = object.memoryTotalBytes ?? 0;
-    message.memoryUsedBytes = object.memoryUsedBytes ?? 0;
-    message.memoryFreeBytes = object.memoryFreeBytes ?? 0;
+    message.memoryTotalBytes = object.memoryTotalBytes ?? undefined;
+    message.memoryUsedBytes = object.memoryUsedBytes ?? undefined;
+    message.memoryFreeBytes = object.memoryFreeBytes ?? undefined;
     message.utilizationGpuPercent = object.utilizationGpuPercent ?? undefined;
     message.utilizationMemoryPercent = object.utilizationMemoryPercent ?? undefined;
     message.temperatureC = object.temperatureC ?? undefined;
