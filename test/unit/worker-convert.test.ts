@@ -42,19 +42,22 @@ function assertEveryField<T extends object>(codec: Codec<T>, message: T, allowed
   }
 }
 
+/** Every sampling knob set, each to a value other than the engine's default. */
+const sampling = {
+  temperature: 0.5,
+  topK: 40,
+  topP: 0.875,
+  minP: 0.125,
+  repeatPenalty: 1.25,
+  repeatLastN: 16,
+  seed: 7,
+};
+
 const fullRequest: GenerateRequest = {
   taskId: "task-1",
   prompt: "Once upon a time",
   maxTokens: 17,
-  sampling: {
-    temperature: 0.5,
-    topK: 40,
-    topP: 0.875,
-    minP: 0.125,
-    repeatPenalty: 1.25,
-    repeatLastN: 16,
-    seed: 7,
-  },
+  sampling,
   stop: ["\n\n", "END"],
   grammar: 'root ::= "a"',
   strict: true,
@@ -68,15 +71,7 @@ describe("GenerateRequest -> SubmitRequest", () => {
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
-      sampling: {
-        temperature: 0.5,
-        topK: 40,
-        topP: 0.875,
-        minP: 0.125,
-        repeatPenalty: 1.25,
-        repeatLastN: 16,
-        seed: 7,
-      },
+      sampling,
       stop: ["\n\n", "END"],
       grammar: 'root ::= "a"',
       strict: true,
