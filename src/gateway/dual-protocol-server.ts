@@ -77,6 +77,10 @@ export function dualProtocolServer(handler: Handler): Http1Server {
       }
     });
   }) as FrontServer;
+  // The HTTP/1 server never listens itself: its connection tracking (headersTimeout,
+  // requestTimeout, closing idle keep-alive sockets) starts and stops with the front's.
+  front.on("listening", () => http1.emit("listening"));
+  front.on("close", () => http1.close());
   front.closeIdleConnections = () => {
     http1.closeIdleConnections();
     for (const session of sessions) session.close();
