@@ -1,4 +1,5 @@
-// Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload.
+// Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload,
+// and purge (a fresh worker after dropping generated model files).
 import { rm } from "node:fs/promises";
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";

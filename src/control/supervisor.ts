@@ -46,7 +46,7 @@ interface Supervised {
   timer: NodeJS.Timeout | undefined;
   tail: string[];
   /** Set by restart(): the next exit is asked for, not a crash. */
-  planned: (() => void) | undefined;
+  planned: boolean;
 }
 
 const TAIL_LINES = 20;
@@ -77,7 +77,7 @@ export class Supervisor extends EventEmitter {
       restarts: 0,
       timer: undefined,
       tail: [],
-      planned: undefined,
+      planned: false,
     };
     this.workers.set(spec.poolId, entry);
     this.launch(entry);
@@ -106,13 +106,10 @@ export class Supervisor extends EventEmitter {
     if (!entry || this.stopping) return;
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    const stopped = new Promise<void>((resolve) => {
-      entry.planned = resolve;
-    });
-    if (entry.child) await this.terminate(entry, graceMs);
-    else entry.planned?.();
-    await stopped;
-    entry.planned = undefined;
+    // terminate() resolves after onExit (registered first, at launch) has seen the planned exit.
+    entry.planned = true;
+    await this.terminate(entry, graceMs);
+    entry.planned = false;
     try {
       await between();
     } finally {
@@ -169,7 +166,6 @@ export class Supervisor extends EventEmitter {
     entry.child = undefined;
     const lastOutput = entry.tail.slice(-5).join("\n");
     if (entry.planned) {
-      entry.planned();
       const { poolId } = entry.spec;
       this.emit("exit", { poolId, code, signal, lastOutput, restartInMs: 0, breakerOpen: false });
       return;

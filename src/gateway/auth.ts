@@ -31,21 +31,18 @@ export type AuthOutcome =
   | { ok: true; identity: string }
   | { ok: false; status: 401; body: { code: number; message: string; hint: string } };
 
+/** 40101 MISSING_TOKEN, with a hint fitting where the token was wanted. */
+export function missingToken(hint: string): Extract<AuthOutcome, { ok: false }> {
+  return { ok: false, status: 401, body: { code: 40101, message: "MISSING_TOKEN", hint } };
+}
+
 export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthOutcome {
   const loopback = isLoopbackHost(request.socket.remoteAddress ?? "");
   if (!auth.token) return { ok: true, identity: loopback ? "localhost" : "anonymous" };
   const header = request.headers.authorization;
   if (header === undefined) {
     if (auth.optional && loopback) return { ok: true, identity: "localhost" };
-    return {
-      ok: false,
-      status: 401,
-      body: {
-        code: 40101,
-        message: "MISSING_TOKEN",
-        hint: "send `Authorization: Bearer $AUTH_TOKEN`",
-      },
-    };
+    return missingToken("send `Authorization: Bearer $AUTH_TOKEN`");
   }
   if (auth.trustProxy && loopback && /^Bearer \S+$/.test(header)) {
     return { ok: true, identity: `proxy:${tokenFingerprint(header.slice("Bearer ".length))}` };

@@ -80,7 +80,7 @@ function registerPoolRoutes(app: FastifyInstance, { clients }: GatewayContext): 
     schema("purgePool"),
     (request, reply) =>
       answer(reply.code(202), async () => {
-        const purge = toPurgeRequest(request.params.id, request.body ?? undefined);
+        const purge = toPurgeRequest(request.params.id, request.body);
         return toPurgeResponseDto(await unaryCall((cb) => pools.purge(purge, cb)));
       }),
   );

@@ -1,6 +1,5 @@
 // The one translation between the control plane's HTTP DTOs (control.yaml, snake_case JSON) and
 // its proto messages: capabilities, pools, catalog and artifacts.
-
 import { OrchError } from "../common/errors.js";
 import type {
   Artifact,

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { RegisterResponse } from "../gen/llama_orch/v1/worker.js";
 import type { components } from "../gen/openapi/control.js";
-import { sendAuthError } from "./auth.js";
+import { missingToken, sendAuthError } from "./auth.js";
 import { sendError } from "./error-envelope.js";
 import { unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
@@ -20,15 +20,8 @@ export function registerWorkerRoutes(app: FastifyInstance, { clients }: GatewayC
     async (request, reply) => {
       // With a token configured the onRequest hook already compared it; without one any is fine.
       if (request.headers.authorization === undefined) {
-        return sendAuthError(reply, {
-          ok: false,
-          status: 401,
-          body: {
-            code: 40101,
-            message: "MISSING_TOKEN",
-            hint: "worker registration always needs `Authorization: Bearer <token>`",
-          },
-        });
+        const hint = "worker registration always needs `Authorization: Bearer <token>`";
+        return sendAuthError(reply, missingToken(hint));
       }
       const { pool_id = "default", replica_id = "r0", address } = request.body;
       try {
