@@ -18,6 +18,7 @@ import { TaskStore } from "../store/task-store.js";
 import { artifactService } from "./artifact-service.js";
 import { catalogService } from "./catalog-service.js";
 import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
@@ -51,6 +52,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   await sessions.load(Date.now());
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
+  const lost = await endLostTasks(tasks, Date.now());
+  if (lost > 0) log.warn({ tasks: lost }, "tasks the last run left unfinished ended: WORKER_RESET");
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
