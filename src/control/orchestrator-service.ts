@@ -28,6 +28,7 @@ import { recordedErrorEvent } from "./lost-tasks.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
+import type { ShutdownGate } from "./shutdown.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 
 export interface OrchestratorServiceDeps {
@@ -37,6 +38,8 @@ export interface OrchestratorServiceDeps {
   tasks: TaskStore;
   registry: PoolRegistry;
   maxTokensLimit: number;
+  /** Closed at shutdown: Submit and Enqueue are refused from then on. */
+  gate: ShutdownGate;
 }
 
 function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
@@ -82,7 +85,11 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
   const { orchestrator, hub, sessions, tasks, registry } = deps;
   const server: Record<keyof OrchestratorServer, UntypedHandleCall> = {
     submit(call: ServerWritableStream<TaskRequest, TaskEvent>) {
-      orchestrator.admit(toTaskInput(call.request), correlationId(call)).then(
+      const admitted = Promise.resolve().then(() => {
+        deps.gate.check();
+        return orchestrator.admit(toTaskInput(call.request), correlationId(call));
+      });
+      admitted.then(
         (entry) => {
           stream(hub, entry, call);
           // A client that goes away cancels its task at once.
@@ -95,6 +102,7 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       );
     },
     enqueue: unary<TaskRequest, Admission>(async (request, call) => {
+      deps.gate.check();
       const entry = await orchestrator.admit(toTaskInput(request), correlationId(call));
       const admitted = entry.events[0]?.event;
       if (admitted?.$case !== "admitted")

@@ -5,9 +5,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { type TaskRecord, TaskState } from "../../src/gen/llama_orch/v1/orchestrator.js";
-import { startTask, unary } from "../support/grpc-calls.js";
+import { errorOf, startTask, unary } from "../support/grpc-calls.js";
 import { call } from "../support/http-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
@@ -70,5 +71,45 @@ describe("serve killed and restarted on the same data dir", () => {
     assert.match(text, /"retriable":true/);
     const cancel = await call(serve, "POST", `/v1/tasks/${taskId}/cancel`);
     assert.equal(cancel.status, 204);
+  });
+});
+
+describe("serve stopped by SIGTERM under load", () => {
+  it("ORCH-2003 queued tasks end retriably, running ones at the drain deadline, and serve exits 0", async () => {
+    const serve = await startServe({ config: `${config}shutdown: { drain_ms: 0 }\n` });
+    try {
+      const running = await startTask(
+        serve.orchestrator,
+        { prompt: "running at the stop", maxTokens: 3000, ignoreEos: true },
+        2,
+      );
+      const queued = [await admit(serve, "queued 1", 50), await admit(serve, "queued 2", 50)];
+      const streams = queued.map(async (taskId) => {
+        const res = await request(`${serve.http}/v1/tasks/${taskId}/stream`);
+        return res.body.text();
+      });
+      await sleep(200); // both streams attached
+      const exited = new Promise<number | null>((resolve) => serve.child.once("exit", resolve));
+      serve.child.kill("SIGTERM");
+      for (const text of await Promise.all(streams)) {
+        assert.match(text, /event: error\n/);
+        assert.match(text, /"code":"POOL_UNAVAILABLE"/);
+        assert.match(text, /"retriable":true/);
+        assert.doesNotMatch(text, /event: token/, "a queued task never starts during shutdown");
+      }
+      const cut = errorOf(await running.done);
+      assert.equal(cut?.code, "POOL_UNAVAILABLE");
+      assert.match(String(cut?.message), /drain deadline/);
+      assert.equal(await exited, 0);
+      const warnings = serve.logs.filter((l) => Number(l.level) >= 40);
+      assert.deepEqual(
+        warnings
+          .map((l) => l.msg)
+          .filter((m) => m !== "drain deadline passed; ending running tasks"),
+        [],
+      );
+    } finally {
+      await serve.stop();
+    }
   });
 });
