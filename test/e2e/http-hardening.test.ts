@@ -1,6 +1,7 @@
 // Regression tests for defects found by trying to break a running `serve` over HTTP (issue 14):
 // each sends what broke it and asserts the clean answer a client sees now.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,17 +13,20 @@ import {
   type ServiceClientConstructor,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { createParser } from "eventsource-parser";
+import { fetch, type Response } from "undici";
 import { repoRoot } from "../../src/common/paths.js";
 import type { TaskRecord } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { TaskState } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { startTask, unary } from "../support/grpc-calls.js";
 import { call } from "../support/http-calls.js";
-import { type ServeProcess, startServe } from "../support/serve-process.js";
+import { type ServeProcess, startServe, waitReady } from "../support/serve-process.js";
 
 const config = `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 admission: { queue_capacity: 16 }
+sessions: { default_budgets: { tokens: 100000 } }
 pools:
   - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 4096, threads: 1 }
 `;
@@ -66,6 +70,27 @@ function reflectedServices(address: string): Promise<string[]> {
     stream.on("error", reject);
     stream.write({ listServices: "*" });
   });
+}
+
+interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads a task's SSE stream to its end, calling `onFrame` per event. */
+async function readFrames(serve: ServeProcess, taskId: string, onFrame: (f: Frame) => void) {
+  const frames: Frame[] = [];
+  const parser = createParser({
+    onEvent: (m) => {
+      const frame = { event: m.event ?? "message", data: JSON.parse(m.data) };
+      frames.push(frame);
+      onFrame(frame);
+    },
+  });
+  const res = await fetch(`${serve.http}/v1/tasks/${taskId}/stream`);
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body ?? []) parser.feed(decoder.decode(chunk, { stream: true }));
+  return frames;
 }
 
 async function record(serve: ServeProcess, taskId: string): Promise<TaskRecord> {
@@ -154,11 +179,35 @@ describe("hardening: what broke a running serve", () => {
     const missing = await call(serve, "POST", "/v1/tasks", { raw: "", headers });
     assert.equal(missing.status, 400, "a route that needs a body still says so");
     assert.equal(missing.body?.code, "INVALID_PARAMS");
+    await waitReady(serve.pools); // the purge started a fresh worker
   });
 
   it("reflection lists only the services the control plane answers", async () => {
     const names = await reflectedServices(serve.address);
     assert.ok(names.includes("llama_orch.v1.Orchestrator"), names.join(", "));
     assert.ok(!names.includes("llama_orch.v1.Worker"), names.join(", "));
+  });
+
+  it("ORCH-2003 after a cancel, end.tokens_out and the budget charge count only delivered tokens", async () => {
+    const sessionId = randomUUID();
+    const taskId = await admit(serve, {
+      prompt: "count me",
+      max_tokens: 2000,
+      session_id: sessionId,
+    });
+    let cancel: Promise<Response> | undefined;
+    const frames = await readFrames(serve, taskId, (f) => {
+      if (f.event === "token" && f.data.i === 5) {
+        cancel = fetch(`${serve.http}/v1/tasks/${taskId}/cancel`, { method: "POST" });
+      }
+    });
+    const delivered = Number((await cancel)?.headers.get("x-tokens-delivered"));
+    const tokens = frames.filter((f) => f.event === "token").length;
+    const end = frames.at(-1);
+    assert.equal(end?.data.finish_reason, "cancelled");
+    assert.equal(tokens, delivered);
+    assert.equal(end?.data.tokens_out, delivered);
+    const session = await call(serve, "GET", `/v1/sessions/${sessionId}`);
+    assert.equal(session.body?.tokens_budget_remaining, 100000 - delivered);
   });
 });
