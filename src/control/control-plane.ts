@@ -22,6 +22,7 @@ import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { modelDirsOf } from "./model-dirs.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
@@ -60,7 +61,11 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const catalog = new MeteredCatalog(new CatalogStore(store), (r) => metrics.verified(r));
+  const catalog = new MeteredCatalog(
+    new CatalogStore(store),
+    (r) => metrics.verified(r),
+    modelDirsOf(config),
+  );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
   const deps = { config, registry, hub, sessions, tasks, log, catalog };

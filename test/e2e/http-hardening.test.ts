@@ -2,6 +2,7 @@
 // each sends what broke it and asserts the clean answer a client sees now.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { mkdir, symlink } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -209,5 +210,22 @@ describe("hardening: what broke a running serve", () => {
     assert.equal(end?.data.tokens_out, delivered);
     const session = await call(serve, "GET", `/v1/sessions/${sessionId}`);
     assert.equal(session.body?.tokens_budget_remaining, 100000 - delivered);
+  });
+
+  it("ORCH-3060 the catalog reads no local file outside the model directories, nor echoes its digest", async () => {
+    const zeros = `sha256:${"0".repeat(64)}`;
+    const dir = join(serve.dataDir, "models");
+    await mkdir(dir, { recursive: true });
+    await symlink("/etc/hostname", join(dir, "escape.gguf"));
+    const probes = ["/etc/shadow", "/etc/hostname", "/nonexistent", `${dir}/../config.yaml`];
+    for (const source of [...probes, join(dir, "escape.gguf")]) {
+      const json = { id: "p", digest: zeros, source_url: source };
+      const answer = await call(serve, "POST", "/v1/catalog/models", { json });
+      assert.equal(answer.status, 400, `${source}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body?.code, "INVALID_PARAMS");
+      assert.match(String(answer.body?.message), /outside the model directories/);
+      const digests = JSON.stringify(answer.body).match(/[0-9a-f]{64}/g) ?? [];
+      assert.deepEqual(digests, [], `no digest in the answer for ${source}`);
+    }
   });
 });
