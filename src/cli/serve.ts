@@ -1,13 +1,22 @@
 // `llama-orch serve`: the control plane plus one supervised worker per configured pool.
+import { setLogger } from "@grpc/grpc-js";
 import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../common/config.js";
 import { createLogger } from "../common/logger.js";
+import { StartupError } from "../common/startup-error.js";
 import { startControlPlane } from "../control/control-plane.js";
 import { startGateway } from "../gateway/server.js";
 
 async function serve(options: { config?: string }): Promise<void> {
   const config = await loadConfig(options.config);
   const log = createLogger({ level: config.logging.level, name: "llama-orch" });
+  // grpc-js writes its own errors to stderr; they belong in the structured log with the rest.
+  const grpcLog = log.child({ component: "grpc-js" });
+  setLogger({
+    error: (...parts: unknown[]) => grpcLog.warn(parts.join(" ")),
+    info: (...parts: unknown[]) => grpcLog.info(parts.join(" ")),
+    debug: (...parts: unknown[]) => grpcLog.debug(parts.join(" ")),
+  });
   const plane = await startControlPlane(config, log);
   const auth = {
     token: config.auth.token?.reveal(),
@@ -22,6 +31,9 @@ async function serve(options: { config?: string }): Promise<void> {
     metrics: plane.metrics,
     sseKeepaliveMs: config.gateway.sseKeepaliveMs,
     corsOrigins: config.gateway.corsOrigins,
+  }).catch(async (error: unknown) => {
+    await plane.stop(); // workers and the database go with a gateway that could not listen
+    throw error;
   });
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {
@@ -48,7 +60,7 @@ export function registerServe(program: Command): void {
       try {
         await serve(options);
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
+        if (!(error instanceof ConfigError || error instanceof StartupError)) throw error;
         process.stderr.write(`llama-orch: ${error.message}\n`);
         process.exitCode = 2;
       }

@@ -25,6 +25,7 @@ import type { ModelCatalog } from "./model-catalog.js";
 import { modelDirsOf } from "./model-dirs.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
+import { checkPoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
@@ -48,6 +49,7 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(config: Config, log: Logger): Promise<ControlPlane> {
+  await checkPoolModels(config.pools);
   const store: Store = await openStore(config.dataDir);
   const sessions = new SessionService(
     new SessionStore<SessionRecord>(store),
@@ -88,11 +90,15 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
   const relaxed = config.auth.optional && isLoopbackHost(hostOf(config.server.grpcAddr));
   const interceptors = token && !relaxed ? [requireBearer(token)] : [];
+  // A refused bind (busy port) must not leave the database open: the process could not exit.
   const server: RunningServer = await startGrpcServer(
     config.server.grpcAddr,
     services,
     interceptors,
-  );
+  ).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
   const lifecycle = { stopping: false };

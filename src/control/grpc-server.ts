@@ -12,6 +12,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { repoRoot } from "../common/paths.js";
+import { isAddressInUse, StartupError } from "../common/startup-error.js";
 import { MAX_ARTIFACT_BYTES } from "../store/artifact-store.js";
 
 export interface ServiceBinding {
@@ -57,9 +58,14 @@ export async function startGrpcServer(
   new ReflectionService(definitions, { services: served }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => {
+      if (!error) resolve(bound);
+      else if (!isAddressInUse(error)) reject(error);
+      else {
+        const why = `server.grpc_addr: ${address} is in use by another process; stop it or choose another port`;
+        reject(new StartupError(why, { cause: error }));
+      }
+    });
   });
   const stop = () =>
     new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
+import { isAddressInUse, StartupError } from "../common/startup-error.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
 import { registerBodyParsers } from "./body-parsers.js";
 import { registerCors } from "./cors.js";
@@ -144,7 +145,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     options.auth,
   );
-  await app.listen({ host, port: Number(options.httpAddr.slice(split + 1)) });
+  await app.listen({ host, port: Number(options.httpAddr.slice(split + 1)) }).catch((error) => {
+    clients.close();
+    if (!isAddressInUse(error)) throw error;
+    const why = `server.http_addr: ${options.httpAddr} is in use by another process; stop it or choose another port`;
+    throw new StartupError(why, { cause: error });
+  });
   const bound = app.server.address();
   const port = typeof bound === "object" && bound ? bound.port : 0;
   return {

@@ -2,6 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
+import { StartupError } from "../common/startup-error.js";
 
 /** Top-level areas of the database; repositories may nest sublevels inside their own area. */
 export const storeAreas = ["sessions", "tasks", "catalog", "artifacts"] as const;
@@ -47,8 +48,13 @@ export async function openStore(dataDir: string): Promise<Store> {
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
-    const hint = cause?.code === "LEVEL_LOCKED" ? " (another process holds it)" : "";
-    throw new Error(`cannot open the database at ${location}${hint}`, { cause: err });
+    if (cause?.code === "LEVEL_LOCKED") {
+      throw new StartupError(
+        `data_dir: ${dataDir} is in use by another llama-orch serve (its database is locked); stop that one or set another data_dir`,
+        { cause: err },
+      );
+    }
+    throw new Error(`cannot open the database at ${location}`, { cause: err });
   }
   return new LevelStore(db, location);
 }

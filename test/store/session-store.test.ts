@@ -57,5 +57,5 @@ test("sessions do not leak into other areas", async () => {
 });
 
 test("a second open of the same data dir fails with a clear message", async () => {
-  await assert.rejects(openStore(dir), /cannot open the database at .*db/);
+  await assert.rejects(openStore(dir), /data_dir: .* is in use by another llama-orch serve/);
 });

@@ -1,0 +1,31 @@
+// Checks each pool's local model file before any worker is spawned: a missing or unreadable file
+// is one start-up error naming the pool, not a worker crash-looping until its breaker opens.
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { PoolConfig } from "../common/config.js";
+import { StartupError } from "../common/startup-error.js";
+
+/** The local path a pool's model ref names; undefined for refs that are not files (builtin:, hf:). */
+function localPath(ref: string): string | undefined {
+  const trimmed = ref.trim();
+  if (trimmed.startsWith("file:")) return trimmed.slice("file:".length);
+  return /^[a-z][a-z0-9+.-]+:/i.test(trimmed) ? undefined : trimmed;
+}
+
+export async function checkPoolModels(pools: readonly PoolConfig[]): Promise<void> {
+  for (const [i, pool] of pools.entries()) {
+    const path = localPath(pool.model);
+    if (path === undefined) continue;
+    const problem = await access(resolve(path), constants.R_OK).then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) =>
+        error.code === "ENOENT" ? "does not exist" : "cannot be read",
+    );
+    if (problem) {
+      throw new StartupError(
+        `pools[${i}].model: ${path} ${problem} (pool ${pool.id}); fix the path or its permissions, or use builtin:tiny`,
+      );
+    }
+  }
+}
