@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
+import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
 import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
@@ -39,6 +40,8 @@ export interface ControlPlane {
   supervisor: Supervisor;
   /** The Prometheus series of this control plane (SPEC 10); the in-process gateway serves them. */
   metrics: Registry;
+  /** Config `tls`, read: the in-process gateway serves HTTPS and dials gRPC with it. */
+  tls: TlsMaterial | undefined;
   stop(): Promise<void>;
 }
 
@@ -52,7 +55,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   await sessions.load(Date.now());
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
   const token = config.auth.token?.reveal();
-  const registry = new PoolRegistry(token);
+  const tls = configuredTls(config);
+  const registry = new PoolRegistry(token, tls);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
   const catalog = new MeteredCatalog(new CatalogStore(store), (r) => metrics.verified(r));
   const metrics = new ControlMetrics(registry, catalog);
@@ -79,6 +83,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     config.server.grpcAddr,
     services,
     interceptors,
+    grpcServerCredentials(tls),
   );
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
@@ -96,7 +101,13 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     await artifacts.idle();
     await store.close();
   };
-  return { grpcAddr, registry, supervisor, metrics: metrics.registry, stop };
+  return { grpcAddr, registry, supervisor, metrics: metrics.registry, tls, stop };
+}
+
+function configuredTls(config: Config): TlsMaterial | undefined {
+  const { certFile, keyFile, caFile } = config.tls;
+  if (!certFile || !keyFile || !caFile) return undefined;
+  return readTls({ certFile, keyFile, caFile });
 }
 
 interface ServiceDeps {
@@ -142,7 +153,10 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.WorkerRegistry",
       definition: WorkerRegistryService,
-      implementation: registryService(registry, config.workers.heartbeatMs),
+      implementation: registryService(registry, {
+        heartbeatMs: config.workers.heartbeatMs,
+        allowInsecureRemote: config.workers.allowInsecureRemote,
+      }),
     },
     {
       name: "llama_orch.v1.Catalog",
@@ -173,7 +187,8 @@ function superviseLocalPools(
     registry.declare(pool.id, pool.backend, pool.model);
     supervisor.start({
       poolId: pool.id,
-      args: () => workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model),
+      args: () =>
+        workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model, config.tls),
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));

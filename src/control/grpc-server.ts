@@ -40,6 +40,7 @@ export async function startGrpcServer(
   address: string,
   services: ServiceBinding[],
   interceptors: ServerInterceptor[] = [],
+  serverCredentials: ServerCredentials = ServerCredentials.createInsecure(),
 ): Promise<RunningServer> {
   // An artifact at the size limit must reach CreateArtifact, which answers ARTIFACT_TOO_LARGE
   // beyond it, rather than be cut off by grpc-js's 4 MiB default.
@@ -55,7 +56,7 @@ export async function startGrpcServer(
   new ReflectionService(definitions).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(address, serverCredentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
