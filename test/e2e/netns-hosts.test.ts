@@ -34,7 +34,7 @@ import { type ServeProcess, startServe, waitForPool } from "../support/serve-pro
 import { cleanEnv, startWorker, type WorkerProcess } from "../support/worker-process.js";
 
 const TOKEN = "netns-test-token";
-const STALE_MS = 1500;
+const STALE_MS = 3000;
 const skip = canMakeNamespaces() ? false : "needs root and `ip netns` (CI runs as root)";
 
 describe("workers on other hosts (network namespaces, mutual TLS)", { skip }, () => {
