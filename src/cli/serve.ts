@@ -2,6 +2,7 @@
 import { setLogger } from "@grpc/grpc-js";
 import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../common/config.js";
+import { OrchError } from "../common/errors.js";
 import { createLogger } from "../common/logger.js";
 import { StartupError } from "../common/startup-error.js";
 import { startControlPlane } from "../control/control-plane.js";
@@ -31,6 +32,7 @@ async function serve(options: { config?: string }): Promise<void> {
     metrics: plane.metrics,
     sseKeepaliveMs: config.gateway.sseKeepaliveMs,
     corsOrigins: config.gateway.corsOrigins,
+    tls: plane.tls,
   }).catch(async (error: unknown) => {
     await plane.stop(); // workers and the database go with a gateway that could not listen
     throw error;
@@ -60,7 +62,12 @@ export function registerServe(program: Command): void {
       try {
         await serve(options);
       } catch (error) {
-        if (!(error instanceof ConfigError || error instanceof StartupError)) throw error;
+        // An unreadable TLS file is as much a setup mistake as a bad config key.
+        const setup =
+          error instanceof ConfigError ||
+          error instanceof OrchError ||
+          error instanceof StartupError;
+        if (!setup) throw error;
         process.stderr.write(`llama-orch: ${error.message}\n`);
         process.exitCode = 2;
       }

@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
+import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
 import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
@@ -43,6 +44,8 @@ export interface ControlPlane {
   supervisor: Supervisor;
   /** The Prometheus series of this control plane (SPEC 10); the in-process gateway serves them. */
   metrics: Registry;
+  /** Config `tls`, read: the in-process gateway serves HTTPS and dials gRPC with it. */
+  tls: TlsMaterial | undefined;
   /** Shutdown's first step: no new task, queued ones end, running ones get `shutdown.drain_ms`. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -61,7 +64,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const lost = await endLostTasks(tasks, Date.now());
   if (lost > 0) log.warn({ tasks: lost }, "tasks the last run left unfinished ended: WORKER_RESET");
   const token = config.auth.token?.reveal();
-  const registry = new PoolRegistry(token);
+  const tls = configuredTls(config);
+  const registry = new PoolRegistry(token, tls);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
   const catalog = new MeteredCatalog(
     new CatalogStore(store),
@@ -95,6 +99,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     config.server.grpcAddr,
     services,
     interceptors,
+    grpcServerCredentials(tls),
   ).catch(async (error: unknown) => {
     await store.close();
     throw error;
@@ -119,7 +124,13 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     await artifacts.idle();
     await store.close();
   };
-  return { grpcAddr, registry, supervisor, metrics: metrics.registry, drain, stop };
+  return { grpcAddr, registry, supervisor, metrics: metrics.registry, tls, drain, stop };
+}
+
+function configuredTls(config: Config): TlsMaterial | undefined {
+  const { certFile, keyFile, caFile } = config.tls;
+  if (!certFile || !keyFile || !caFile) return undefined;
+  return readTls({ certFile, keyFile, caFile });
 }
 
 interface ServiceDeps {
@@ -167,7 +178,10 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.WorkerRegistry",
       definition: WorkerRegistryService,
-      implementation: registryService(registry, config.workers.heartbeatMs),
+      implementation: registryService(registry, {
+        heartbeatMs: config.workers.heartbeatMs,
+        allowInsecureRemote: config.workers.allowInsecureRemote,
+      }),
     },
     {
       name: "llama_orch.v1.Catalog",
@@ -199,7 +213,8 @@ function superviseLocalPools(
     registry.declare(pool.id, pool.backend, pool.model);
     supervisor.start({
       poolId: pool.id,
-      args: () => workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model),
+      args: () =>
+        workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model, config.tls),
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));

@@ -41,6 +41,7 @@ export async function startGrpcServer(
   address: string,
   services: ServiceBinding[],
   interceptors: ServerInterceptor[] = [],
+  serverCredentials: ServerCredentials = ServerCredentials.createInsecure(),
 ): Promise<RunningServer> {
   // An artifact at the size limit must reach CreateArtifact, which answers ARTIFACT_TOO_LARGE
   // beyond it, rather than be cut off by grpc-js's 4 MiB default.
@@ -58,7 +59,7 @@ export async function startGrpcServer(
   new ReflectionService(definitions, { services: served }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => {
+    server.bindAsync(address, serverCredentials, (error, bound) => {
       if (!error) resolve(bound);
       else if (!isAddressInUse(error)) reject(error);
       else {

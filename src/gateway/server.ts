@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { isAddressInUse, StartupError } from "../common/startup-error.js";
+import type { TlsMaterial } from "../common/tls.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
 import { registerBodyParsers } from "./body-parsers.js";
 import { registerCors } from "./cors.js";
@@ -13,6 +14,7 @@ import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
+import { secureServer } from "./secure-server.js";
 
 export interface GatewayOptions {
   /** host:port to listen on (port 0: any). */
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   sseKeepaliveMs: number;
   /** Config `gateway.cors_origins`; empty: CORS off. */
   corsOrigins: readonly string[];
+  /** Config `tls`: HTTPS (h2 and HTTP/1.1 by ALPN) here, mutual TLS to the control plane. */
+  tls?: TlsMaterial;
 }
 
 /** What every route module gets. */
@@ -39,6 +43,8 @@ export interface GatewayContext {
   sseKeepaliveMs?: number;
   /** Allowed CORS origins; absent or empty: CORS off. */
   corsOrigins?: readonly string[];
+  /** Serve HTTPS with this certificate; plaintext (h2c or HTTP/1.1) without. */
+  tls?: TlsMaterial;
 }
 
 export interface RunningGateway {
@@ -59,7 +65,7 @@ const BODY_LIMIT = 2 * 1024 * 1024;
 
 export function buildGateway(context: GatewayContext, auth: AuthSettings): FastifyInstance {
   const app = Fastify({
-    serverFactory: dualProtocolServer,
+    serverFactory: context.tls ? secureServer(context.tls) : dualProtocolServer,
     bodyLimit: BODY_LIMIT,
     ajv: {
       customOptions: {
@@ -134,7 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = options.httpAddr.slice(0, split);
   const refusal = bindRefusal(host, options.auth);
   if (refusal) throw new OrchError("INVALID_PARAMS", refusal);
-  const clients = connectControl(options.grpcAddr, options.auth.token);
+  const clients = connectControl(options.grpcAddr, options.auth.token, options.tls);
   const app = buildGateway(
     {
       clients,
@@ -142,6 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       metrics: options.metrics,
       sseKeepaliveMs: options.sseKeepaliveMs,
       corsOrigins: options.corsOrigins,
+      tls: options.tls,
     },
     options.auth,
   );
