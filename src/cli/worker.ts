@@ -1,5 +1,7 @@
 // `llama-orch worker`: one pool's worker process, registered with a control plane.
 import type { Command } from "commander";
+import { runAdapterWorker } from "../adapters/adapter-main.js";
+import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
 import {
   installExitHooks,
@@ -17,7 +19,41 @@ type WorkerFlags = Omit<
   pool: string;
   listen: string;
   exitWithParent: boolean;
+  engine: string;
+  endpoint?: string;
+  servedModel?: string;
+  tokenEnv?: string;
+  metricsEndpoint?: string;
 };
+
+const engines = ["llamacpp", ...adapterEngines] as const;
+
+/** An adapter pool's worker: the engine's token comes from the variable --token-env names. */
+async function adapterWorker(flags: WorkerFlags, options: WorkerOptions) {
+  const engine = adapterEngines.find((e) => e === flags.engine);
+  if (engine === undefined) return undefined;
+  if (!flags.endpoint) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `--engine ${engine} needs --endpoint <url> of the engine`,
+    );
+  }
+  const engineToken = flags.tokenEnv ? process.env[flags.tokenEnv] : undefined;
+  if (flags.tokenEnv && !engineToken) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `--token-env ${flags.tokenEnv} names an unset variable; export it`,
+    );
+  }
+  return runAdapterWorker({
+    ...options,
+    engine,
+    endpoint: flags.endpoint,
+    servedModel: flags.servedModel,
+    engineToken,
+    metricsEndpoint: flags.metricsEndpoint,
+  });
+}
 
 async function worker(flags: WorkerFlags): Promise<void> {
   const log = workerLogger(flags.pool);
@@ -26,7 +62,16 @@ async function worker(flags: WorkerFlags): Promise<void> {
     if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
       log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
     }
-    const { pool, exitWithParent: _, ...rest } = flags;
+    const {
+      pool,
+      exitWithParent: _,
+      engine: __,
+      endpoint,
+      servedModel,
+      tokenEnv,
+      metricsEndpoint,
+      ...rest
+    } = flags;
     const options: WorkerOptions = {
       ...rest,
       poolId: pool,
@@ -34,7 +79,7 @@ async function worker(flags: WorkerFlags): Promise<void> {
       authOptional: process.env.AUTH_OPTIONAL === "true",
       log,
     };
-    attach(await runWorker(options));
+    attach((await adapterWorker(flags, options)) ?? (await runWorker(options)));
   } catch (error) {
     if (!(error instanceof OrchError)) throw error;
     log.error({ error_code: error.code }, error.message);
@@ -70,6 +115,16 @@ export function registerWorker(program: Command): void {
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option(
+      "--engine <name>",
+      "llamacpp (in-process) or an external engine",
+      oneOf([...engines]),
+      "llamacpp",
+    )
+    .option("--endpoint <url>", "the external engine's base URL (adapter engines)")
+    .option("--served-model <name>", "the model name the external engine serves (default: --model)")
+    .option("--token-env <name>", "environment variable holding the external engine's Bearer token")
+    .option("--metrics-endpoint <url>", "the engine's Prometheus URL when not <endpoint>/metrics")
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

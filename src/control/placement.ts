@@ -50,6 +50,25 @@ export interface DecisionLog {
   pinned: boolean;
   fallbackUsed: boolean;
   selected?: string;
+  /** The load figures `least_loaded` compared, per feasible pool. */
+  loads: Record<string, PoolLoad>;
+}
+
+/** A pool's load as placement counts it: see loadOf. */
+export interface PoolLoad {
+  leases: number;
+  engine_busy?: number;
+  queued: number;
+  slots: number;
+}
+
+/**
+ * Busy sequences are our leases or what the engine reports running + waiting, whichever is more:
+ * an external engine serving other clients is as loaded as it says, while a native worker's
+ * report (a heartbeat old) never undercounts the leases just granted.
+ */
+function loadOf(pool: PoolSnapshot): number {
+  return Math.max(pool.activeLeases, pool.engineBusy ?? 0) + pool.queueDepth;
 }
 
 export type NoCapacityReason =
@@ -137,16 +156,13 @@ const byPoolId = (a: PoolSnapshot, b: PoolSnapshot) =>
   a.poolId < b.poolId ? -1 : a.poolId > b.poolId ? 1 : 0;
 
 // Each returns < 0 when `a` is the better pool. Load is compared by cross-multiplication so that
-// (leases + queued) / slots never goes through floating point.
+// load / slots never goes through floating point.
 const ORDER: readonly (readonly [TieBreaker, Compare])[] = [
   ["session_affinity", (a, b, job) => Number(isWarm(b, job)) - Number(isWarm(a, job))],
   [
     "least_loaded",
     (a, b) =>
-      Math.sign(
-        (a.activeLeases + a.queueDepth) * Math.max(1, b.slotsTotal) -
-          (b.activeLeases + b.queueDepth) * Math.max(1, a.slotsTotal),
-      ),
+      Math.sign(loadOf(a) * Math.max(1, b.slotsTotal) - loadOf(b) * Math.max(1, a.slotsTotal)),
   ],
   ["most_free_vram", (a, b, job) => compareOptional(residualVram(a, job), residualVram(b, job))],
   ["fastest_decode", (a, b) => Math.sign(b.decodeTokensPerSecond - a.decodeTokensPerSecond)],
@@ -262,6 +278,7 @@ export function decidePlacement(
     tieBreakers: [],
     pinned: p.mode === "pin",
     fallbackUsed: false,
+    loads: {},
   };
   if (p.mode === "pin" && !log.candidates.includes(p.pinPoolId ?? "")) return pinUnknown(p, log);
   const feasible: PoolSnapshot[] = [];
@@ -276,6 +293,10 @@ export function decidePlacement(
     if (p.mode !== "pin") return noCapacity("no_feasible_pool", log.filtered, job, log);
     const pinned = log.filtered.filter((f) => f.poolId === p.pinPoolId);
     return noCapacity("pinned_pool_infeasible", pinned, job, log);
+  }
+  for (const pool of chosen) {
+    const { activeLeases: leases, engineBusy, queueDepth: queued, slotsTotal: slots } = pool;
+    log.loads[pool.poolId] = { leases, engine_busy: engineBusy, queued, slots };
   }
   const ranked = chosen.sort((a, b) => compare(a, b, job));
   const best = ranked[0] as PoolSnapshot;

@@ -106,9 +106,9 @@ export class PoolRegistry extends EventEmitter {
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
     pool.backend = request.description?.backend || pool.backend;
     pool.lastHeartbeatMs = nowMs;
-    pool.lastError = "";
-    pool.ready = true;
-    this.emit("ready", pool.poolId);
+    pool.lastError = request.telemetry?.unreadyReason ?? "";
+    pool.ready = pool.lastError === "";
+    if (pool.ready) this.emit("ready", pool.poolId);
     return pool.workerId;
   }
 
@@ -118,8 +118,16 @@ export class PoolRegistry extends EventEmitter {
     if (!pool || pool.workerId !== workerId) return false;
     pool.telemetry = telemetry;
     pool.lastHeartbeatMs = nowMs;
+    // An adapter worker is alive while its engine is not: unready, with the engine's reason.
+    const unready = telemetry?.unreadyReason ?? "";
+    if (unready !== "") {
+      pool.ready = false;
+      pool.lastError = unready;
+      return true;
+    }
     if (!pool.ready && pool.client) {
       pool.ready = true;
+      pool.lastError = "";
       this.emit("ready", poolId);
     }
     return true;
@@ -214,6 +222,8 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     slotsTotal: pool.description?.slots ?? 0,
     activeLeases: pool.activeLeases,
     queueDepth,
+    engineBusy:
+      pool.telemetry === undefined ? undefined : pool.telemetry.slotsBusy + pool.telemetry.pending,
     vramFreeBytes: sum((d) => d.memoryFreeBytes),
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,

@@ -133,6 +133,11 @@ export interface PoolSnapshot {
   slotsTotal: number;
   activeLeases: number;
   queueDepth: number;
+  /**
+   * Requests the engine itself reports running plus waiting (its telemetry): an external engine
+   * may serve other clients too. Absent before the first report.
+   */
+  engineBusy?: number;
   /** Absent for CPU pools and before the first telemetry report. */
   vramFreeBytes?: number;
   vramTotalBytes?: number;

@@ -12,5 +12,14 @@ export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: stri
   if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
+  return pool.engine === "llamacpp" ? args : [...args, ...adapterArgs(pool)];
+}
+
+/** An external engine's pool runs the adapter worker; its token is passed by name, never value. */
+function adapterArgs(pool: PoolConfig): string[] {
+  const args = ["--engine", pool.engine, "--endpoint", pool.endpoint ?? ""];
+  if (pool.servedModel !== undefined) args.push("--served-model", pool.servedModel);
+  if (pool.tokenEnv !== undefined) args.push("--token-env", pool.tokenEnv);
+  if (pool.metricsEndpoint !== undefined) args.push("--metrics-endpoint", pool.metricsEndpoint);
   return args;
 }

@@ -66,7 +66,7 @@ export function workerLogger(poolId: string): Logger {
   }).child({ pool_id: poolId });
 }
 
-function splitHostPort(address: string): { host: string; port: number } {
+export function splitHostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
@@ -125,7 +125,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };
 }
 
-function checkAuth(options: WorkerOptions, listen: string): void {
+export function checkAuth(options: WorkerOptions, listen: string): void {
   if (options.authToken || isLoopbackHost(splitHostPort(listen).host)) return;
   throw new OrchError(
     "INVALID_PARAMS",
@@ -133,14 +133,14 @@ function checkAuth(options: WorkerOptions, listen: string): void {
   );
 }
 
-function interceptors(options: WorkerOptions, listen: string) {
+export function interceptors(options: WorkerOptions, listen: string) {
   const token = options.authToken;
   if (!token) return [];
   if (options.authOptional && isLoopbackHost(splitHostPort(listen).host)) return [];
   return [requireBearer(token)];
 }
 
-function bind(server: Server, listen: string): Promise<number> {
+export function bind(server: Server, listen: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(listen, ServerCredentials.createInsecure(), (error, port) => {
       if (error)
@@ -151,7 +151,7 @@ function bind(server: Server, listen: string): Promise<number> {
 }
 
 /** The address registered: a wildcard bind is reachable by this host's name, not by 0.0.0.0. */
-function advertised(options: WorkerOptions, host: string, port: number): string {
+export function advertised(options: WorkerOptions, host: string, port: number): string {
   if (options.advertise) return options.advertise;
   const wildcard = host === "0.0.0.0" || host === "[::]";
   return `${wildcard ? hostname() : host}:${port}`;
@@ -239,14 +239,14 @@ async function stop(server: Server, host: ModelHost, registration: Registration)
 export function installExitHooks(
   log: Logger,
   exitWithParent: boolean,
-): (worker: RunningWorker) => void {
+): (worker: Pick<RunningWorker, "shutdown">) => void {
   if (exitWithParent && !process.connected) {
     throw new OrchError(
       "INVALID_PARAMS",
       "--exit-with-parent needs an IPC channel to the parent: spawn with stdio [..., 'ipc']",
     );
   }
-  let worker: RunningWorker | undefined;
+  let worker: Pick<RunningWorker, "shutdown"> | undefined;
   let reason: string | undefined;
   const exit = () => {
     if (!worker) process.exit(0);
