@@ -1,11 +1,15 @@
 // Placement: choose the pool for a task from pool snapshots, with every reason logged (DESIGN 5).
 import { type ErrorCode, OrchError } from "../common/errors.js";
-import type { PlacementOverrides, PoolSnapshot } from "./types.js";
+import type { Determinism, PlacementOverrides, PoolSnapshot } from "./types.js";
 
 /** What placement needs to know about a task. */
 export interface PlacementJob {
   taskId: string;
   modelRef: string;
+  /** Only pools of this engine; absent: any. */
+  engine?: string;
+  /** `strict` needs a pool whose engine isolates a sequence from its batch. */
+  determinism?: Determinism;
   ctx: number;
   sessionId: string;
   /** KV bytes the task's context will take; see estimateKvBytes. */
@@ -18,6 +22,8 @@ export type FilterReason =
   | "not_pinned"
   | "avoided"
   | "model_mismatch"
+  | "engine_mismatch"
+  | "strict_unsupported"
   | "ctx_too_small"
   | "device_mask_mismatch"
   | "not_ready"
@@ -121,6 +127,12 @@ function filterReason(pool: PoolSnapshot, job: PlacementJob): FilteredPool | und
   if (pool.modelRef !== job.modelRef) {
     return out("model_mismatch", `serves ${pool.modelRef || "no model"}, not ${job.modelRef}`);
   }
+  if (job.engine !== undefined && pool.engine !== job.engine) {
+    return out("engine_mismatch", `engine ${pool.engine}, not ${job.engine}`);
+  }
+  if (job.determinism === "strict" && pool.isolatesBatch === false) {
+    return out("strict_unsupported", `engine ${pool.engine} cannot serve determinism strict`);
+  }
   if (!pool.ready) return out("not_ready", "not ready");
   if (pool.draining) return out("draining", "draining");
   if (pool.ctxMax < job.ctx) {
@@ -202,6 +214,12 @@ function classify(
   const waiting = relevant.filter((f) => TRANSIENT.includes(f.reason));
   if (waiting.length > 0) {
     return { code: "POOL_UNREADY", text: `${list(waiting)}; retry once the pool is ready` };
+  }
+  if (relevant.some((f) => f.reason === "strict_unsupported")) {
+    return {
+      code: "ENGINE_UNSUPPORTED",
+      text: `${list(relevant)}; use determinism best_effort or a pool of the native engine`,
+    };
   }
   if (!pinned && relevant.every((f) => f.reason === "model_mismatch")) {
     return { code: "POOL_UNREADY", text: `no pool serves model ${modelRef}; serve it on a pool` };

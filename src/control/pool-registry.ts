@@ -229,5 +229,7 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
     decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
     warmSessions: pool.telemetry?.warmSessions ?? [],
+    // A native worker reports no features: it has them all.
+    isolatesBatch: pool.description?.features.strict_determinism ?? true,
   };
 }

@@ -1,4 +1,5 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
+import type { PoolEngine } from "../common/config-schema.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -92,7 +93,8 @@ export interface ValidTask {
   sessionId: string;
   workload: "completion";
   modelRef: string;
-  engine: "llamacpp";
+  /** The engine the task asked for; absent: any pool's engine may serve it. */
+  engine?: PoolEngine;
   /** Tokens the sequence may hold: promptTokens + maxTokens <= ctx <= the model's ctx_max. */
   ctx: number;
   priority: Priority;
@@ -146,4 +148,6 @@ export interface PoolSnapshot {
   decodeTokensPerSecond: number;
   /** Sessions whose KV this pool currently holds. */
   warmSessions: readonly string[];
+  /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */
+  isolatesBatch?: boolean;
 }
