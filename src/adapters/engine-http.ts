@@ -39,8 +39,7 @@ export class EngineHttp {
    * joined by newlines, an empty line ends an event). Aborting `signal` closes the connection.
    */
   async *events(path: string, body: unknown, signal: AbortSignal): AsyncGenerator<string> {
-    const headersBy = AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs())]);
-    const response = await this.send(path, body, headersBy);
+    const response = await this.headersWithin(path, body, signal);
     if (!response.body) return;
     const decoder = new TextDecoder();
     let buffer = "";
@@ -67,6 +66,22 @@ export class EngineHttp {
       );
     }
     if (!signal.aborted && data.length > 0) yield data.join("\n");
+  }
+
+  /**
+   * The timeout bounds the wait for the response headers only: fetch's signal also governs the
+   * body, and a long generation must not be cut at the timeout.
+   */
+  private async headersWithin(path: string, body: unknown, signal: AbortSignal) {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    const timer = setTimeout(abort, this.timeoutMs());
+    try {
+      return await this.send(path, body, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private timeoutMs(): number {

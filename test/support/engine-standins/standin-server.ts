@@ -80,7 +80,9 @@ export class StandinServer {
       open = false;
       void sequence.cancel().catch(() => false);
     });
+    // Engines answer a stream's headers at once, before the first token.
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.flushHeaders();
     let count = 0;
     try {
       for await (const event of sequence) {
