@@ -1,5 +1,6 @@
 // Placement: choose the pool for a task from pool snapshots, with every reason logged (DESIGN 5).
 import { type ErrorCode, OrchError } from "../common/errors.js";
+import { loadOf, loadsOf, type PoolLoad } from "./pool-load.js";
 import type { Determinism, PlacementOverrides, PoolSnapshot } from "./types.js";
 
 /** What placement needs to know about a task. */
@@ -58,23 +59,6 @@ export interface DecisionLog {
   selected?: string;
   /** The load figures `least_loaded` compared, per feasible pool. */
   loads: Record<string, PoolLoad>;
-}
-
-/** A pool's load as placement counts it: see loadOf. */
-export interface PoolLoad {
-  leases: number;
-  engine_busy?: number;
-  queued: number;
-  slots: number;
-}
-
-/**
- * Busy sequences are our leases or what the engine reports running + waiting, whichever is more:
- * an external engine serving other clients is as loaded as it says, while a native worker's
- * report (a heartbeat old) never undercounts the leases just granted.
- */
-function loadOf(pool: PoolSnapshot): number {
-  return Math.max(pool.activeLeases, pool.engineBusy ?? 0) + pool.queueDepth;
 }
 
 export type NoCapacityReason =
@@ -312,10 +296,7 @@ export function decidePlacement(
     const pinned = log.filtered.filter((f) => f.poolId === p.pinPoolId);
     return noCapacity("pinned_pool_infeasible", pinned, job, log);
   }
-  for (const pool of chosen) {
-    const { activeLeases: leases, engineBusy, queueDepth: queued, slotsTotal: slots } = pool;
-    log.loads[pool.poolId] = { leases, engine_busy: engineBusy, queued, slots };
-  }
+  log.loads = loadsOf(chosen);
   const ranked = chosen.sort((a, b) => compare(a, b, job));
   const best = ranked[0] as PoolSnapshot;
   log.ranking = ranked.map((pool) => pool.poolId);
