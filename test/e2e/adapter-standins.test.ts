@@ -114,6 +114,54 @@ for (const { engine: name, standin, contextErrors } of engines) {
       assert.equal(server.closedByClient, closedBefore + 1, "the engine saw the disconnect");
     });
 
+    it("Cancel at random moments, before the first token included: never a token after the ack", async () => {
+      server.faults = { tokenDelayMs: 5 };
+      for (let round = 0; round < 4; round++) {
+        const at = round === 0 ? 0 : Math.floor(Math.random() * 12);
+        const taskId = `${name}-random-${round}`;
+        let seen = 0;
+        let atAck: number | undefined;
+        let asking = false;
+        let ended = false;
+        const cancel = () => {
+          if (asking || atAck !== undefined) return;
+          asking = true;
+          rpc<{ cancelled: boolean }>((cb) => worker.client.cancel({ taskId }, cb)).then(
+            (reply) => {
+              asking = false;
+              if (reply.cancelled) atAck = seen;
+              // Not live yet (the call is still on its way): ask again.
+              else if (!ended) setTimeout(cancel, 5);
+            },
+          );
+        };
+        const stream = generate(worker.client, { taskId, maxTokens: 40 });
+        stream.on("data", (e: { event?: { $case: string } }) => {
+          if (e.event?.$case !== "token") return;
+          seen += 1;
+          if (seen >= at) cancel();
+        });
+        if (at === 0) cancel();
+        const done = await collect(stream);
+        ended = true;
+        // The ack may come back after the stream's end: wait for it before judging.
+        for (let i = 0; i < 100 && atAck === undefined && done.tokens.length >= at; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.ok(
+          atAck !== undefined || done.tokens.length < at,
+          `round ${round}: acked (at ${at}, ${done.tokens.length} tokens, end ${done.end?.finishReason})`,
+        );
+        assert.equal(
+          seen,
+          atAck ?? seen,
+          `round ${round}, cancel at ${at}: no token after the ack`,
+        );
+        assert.ok(done.end, `round ${round} ends with end`);
+      }
+      server.faults = {};
+    });
+
     it("reports the engine's own running and waiting counts as its load", async () => {
       server.faults = { otherRunning: 3, otherWaiting: 2 };
       await registry.waitFor(() => {
