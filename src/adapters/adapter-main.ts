@@ -2,6 +2,7 @@
 // register with the control plane like a native worker, shut down cleanly.
 import { Server } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
+import { readTls } from "../common/tls.js";
 import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
 import { startRegistration } from "../worker/registration.js";
 import {
@@ -11,6 +12,7 @@ import {
   interceptors,
   type RunningWorker,
   splitHostPort,
+  TLS_FLAGS,
   type WorkerOptions,
   workerLogger,
 } from "../worker/worker-main.js";
@@ -62,6 +64,7 @@ export async function runAdapterWorker(
   const listen = options.listen ?? "127.0.0.1:0";
   checkAuth(options, listen);
   checkEndpoint(options.endpoint, options.poolId);
+  const tls = options.tls && readTls(options.tls, TLS_FLAGS);
   const servedModel = options.servedModel ?? options.model;
   const adapter = createAdapter(options.engine, {
     endpoint: options.endpoint,
@@ -86,7 +89,7 @@ export async function runAdapterWorker(
   const service = new AdapterService({ poolId: options.poolId, adapter, watch, log });
   const server = new Server({ interceptors: interceptors(options, listen) });
   server.addService(WorkerServiceDefinition, service.handlers());
-  const port = await bind(server, listen).catch((error: unknown) => {
+  const port = await bind(server, listen, tls).catch((error: unknown) => {
     watch.stop();
     throw error;
   });
@@ -106,6 +109,7 @@ export async function runAdapterWorker(
     log,
     authToken: options.authToken,
     backoff: options.registrationBackoff,
+    tls,
   });
   let stopping: Promise<void> | undefined;
   const shutdown = () => {

@@ -14,11 +14,14 @@ import { hostPort, identifier, integer, integerList, oneOf, proportions } from "
 /** The command's flags: the worker's options as the command line gives them. */
 type WorkerFlags = Omit<
   WorkerOptions,
-  "poolId" | "authToken" | "authOptional" | "log" | "listen" | "registrationBackoff"
+  "poolId" | "authToken" | "authOptional" | "log" | "listen" | "registrationBackoff" | "tls"
 > & {
   pool: string;
   listen: string;
   exitWithParent: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
   engine: string;
   endpoint?: string;
   servedModel?: string;
@@ -55,6 +58,19 @@ async function adapterWorker(flags: WorkerFlags, options: WorkerOptions) {
   });
 }
 
+/** All three TLS flags or none: half a TLS setup would silently fall back to plaintext. */
+function tlsFiles(flags: WorkerFlags): WorkerOptions["tls"] {
+  const { tlsCert, tlsKey, tlsCa } = flags;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined || tlsCa === undefined) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      "mutual TLS needs --tls-cert, --tls-key and --tls-ca together; give all three or none",
+    );
+  }
+  return { certFile: tlsCert, keyFile: tlsKey, caFile: tlsCa };
+}
+
 async function worker(flags: WorkerFlags): Promise<void> {
   const log = workerLogger(flags.pool);
   try {
@@ -62,18 +78,11 @@ async function worker(flags: WorkerFlags): Promise<void> {
     if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
       log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
     }
-    const {
-      pool,
-      exitWithParent: _,
-      engine: __,
-      endpoint,
-      servedModel,
-      tokenEnv,
-      metricsEndpoint,
-      ...rest
-    } = flags;
+    const { pool, exitWithParent: _, tlsCert: _c, tlsKey: _k, tlsCa: _a, ...flagged } = flags;
+    const { engine: _e, endpoint, servedModel, tokenEnv, metricsEndpoint, ...rest } = flagged;
     const options: WorkerOptions = {
       ...rest,
+      tls: tlsFiles(flags),
       poolId: pool,
       authToken: process.env.AUTH_TOKEN || undefined,
       authOptional: process.env.AUTH_OPTIONAL === "true",
@@ -115,6 +124,9 @@ export function registerWorker(program: Command): void {
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option("--tls-cert <file>", "PEM certificate for mutual TLS (server and client)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--tls-ca <file>", "PEM CA bundle that signs the control plane's certificate")
     .option(
       "--engine <name>",
       "llamacpp (in-process) or an external engine",
