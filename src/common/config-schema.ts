@@ -57,6 +57,8 @@ const ADDR = "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
 
 export const poolBackends = ["cpu", "cuda"] as const;
 export const kvTypes = ["f16", "q8_0", "f32"] as const;
+/** `llamacpp` is the in-process addon; the others are engines the user runs (docs/engines.md). */
+export const poolEngines = ["llamacpp", "llamacpp-server", "vllm", "tgi", "triton"] as const;
 export const admissionPolicies = ["reject", "drop-lru"] as const;
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -111,6 +113,36 @@ const pool = obj(
       defaultNote: "`128` on cpu, `ubatch_size` on cuda",
     },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
+    engine: oneOf(
+      "What serves the pool: `llamacpp` (the in-process addon) or an external engine the user " +
+        "runs, reached at `endpoint` through an adapter worker (see docs/engines.md). For an " +
+        "external engine `model` is the name tasks use, `slots` its concurrency, `context_size` " +
+        "its context when the engine does not report one; the native-only keys do not apply.",
+      poolEngines,
+      "llamacpp",
+    ),
+    endpoint: str(
+      "Base URL of the external engine's HTTP API, e.g. `http://127.0.0.1:8000` (external engines only).",
+      undefined,
+      {
+        pattern: "^https?://",
+      },
+    ),
+    served_model: {
+      ...str("The model name the external engine serves (OpenAI `model`, Triton model name)."),
+      defaultNote: "`model`",
+    },
+    token_env: str(
+      "Environment variable holding the external engine's Bearer token; the token itself never goes in the file.",
+      undefined,
+      { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    ),
+    metrics_endpoint: {
+      ...str("URL of the external engine's Prometheus metrics, read for placement.", undefined, {
+        pattern: "^https?://",
+      }),
+      defaultNote: "`<endpoint>/metrics`",
+    },
   },
   ["id", "model", "backend"],
 );
@@ -259,6 +291,7 @@ export const envVars: readonly { name: string; default: string; description: str
 
 export type PoolBackend = (typeof poolBackends)[number];
 export type KvType = (typeof kvTypes)[number];
+export type PoolEngine = (typeof poolEngines)[number];
 export type AdmissionPolicy = (typeof admissionPolicies)[number];
 export type LogLevel = (typeof logLevels)[number];
 
@@ -278,6 +311,11 @@ export interface PoolConfig {
   ubatchSize?: number;
   prefillChunk?: number;
   kvType: KvType;
+  engine: PoolEngine;
+  endpoint?: string;
+  servedModel?: string;
+  tokenEnv?: string;
+  metricsEndpoint?: string;
 }
 
 export interface SessionBudgets {

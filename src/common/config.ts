@@ -112,7 +112,11 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
       : defaultDataDir(env);
   const pools = file.pools.map((p) => ({
     ...p,
-    model: p.model.startsWith("builtin:") ? p.model : resolvePath(p.model, baseDir),
+    // An external engine's model is a name, not a file of ours.
+    model:
+      p.model.startsWith("builtin:") || p.engine !== "llamacpp"
+        ? p.model
+        : resolvePath(p.model, baseDir),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
   }));
   const auth: Config["auth"] = {
@@ -173,8 +177,26 @@ function semanticProblems(config: Config): string[] {
   return problems;
 }
 
+/** An external engine needs its endpoint; the native engine has none. */
+function engineProblems(pool: PoolConfig, at: string): string[] {
+  const adapterKeys = [
+    ["endpoint", pool.endpoint],
+    ["served_model", pool.servedModel],
+    ["token_env", pool.tokenEnv],
+    ["metrics_endpoint", pool.metricsEndpoint],
+  ] as const;
+  if (pool.engine === "llamacpp") {
+    return adapterKeys
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => `${at}.${key}: only external engines use it; remove it or set engine`);
+  }
+  return pool.endpoint === undefined
+    ? [`${at}.endpoint: engine "${pool.engine}" needs the URL of its HTTP API`]
+    : [];
+}
+
 function poolProblems(pool: PoolConfig, at: string): string[] {
-  const problems: string[] = [];
+  const problems: string[] = engineProblems(pool, at);
   if (pool.backend === "cpu") {
     const fix = 'remove it or set backend: "cuda"';
     if (pool.devices) problems.push(`${at}.devices: a cpu pool uses no GPU; ${fix}`);

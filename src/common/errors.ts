@@ -64,6 +64,8 @@ export const errorCodes = {
   SEQUENCE_UNKNOWN: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ENGINE_BUSY: { http: 429, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   ENGINE_DISPOSED: { http: 503, grpc: G.UNAVAILABLE, retriable: false },
+  // External engines (src/adapters): a feature the pool's engine does not have.
+  ENGINE_UNSUPPORTED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCodes;

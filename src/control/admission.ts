@@ -1,4 +1,5 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
+import { poolEngines } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import {
   type BudgetLimits,
@@ -187,9 +188,8 @@ function deadlineOf(input: TaskInput, defaultMs: number): number {
 
 /** The enum-like fields: unknown values are INVALID_PARAMS, absent ones take their defaults. */
 function enums(input: TaskInput) {
-  if (input.engine !== undefined && input.engine !== "llamacpp") {
-    throw invalid(`engine "${input.engine}" is not served; only llamacpp is served`);
-  }
+  const engine =
+    input.engine === undefined ? undefined : oneOf("engine", input.engine, poolEngines);
   if (input.workload !== undefined && input.workload !== "completion") {
     throw invalid(`workload "${input.workload}" is not served; only completion is served`);
   }
@@ -202,7 +202,7 @@ function enums(input: TaskInput) {
       : oneOf("determinism", input.determinism, determinisms);
   const kvHint: KvHint | undefined =
     input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { priority, determinism, kvHint };
+  return { engine, priority, determinism, kvHint };
 }
 
 /**
@@ -211,7 +211,7 @@ function enums(input: TaskInput) {
  * MODEL_DEPRECATED (retired model).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { priority, determinism, kvHint } = enums(input);
+  const { engine, priority, determinism, kvHint } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -232,7 +232,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     sessionId,
     workload: "completion",
     modelRef,
-    engine: "llamacpp",
+    engine,
     ...bounds,
     priority,
     seed,

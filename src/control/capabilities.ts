@@ -32,7 +32,8 @@ export function capabilities(registry: PoolRegistry, maxTokensOut: number): Capa
       supportedWorkloads: ["completion"],
       models: [],
       pools: [],
-      features: { ...LLAMACPP_FEATURES },
+      // An adapter pool reports its engine's features; the native worker reports none.
+      features: { ...(Object.keys(d.features).length > 0 ? d.features : LLAMACPP_FEATURES) },
     };
     cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
     cap.slotsTotal += d.slots;

@@ -13,11 +13,13 @@ export function applyChatTemplate(
   registry: PoolRegistry,
   request: ChatTemplateRequest,
 ): Promise<ChatTemplateResponse> {
-  const pool = registry
+  const serving = registry
     .all()
-    .find(
+    .filter(
       (p) => p.ready && p.client && (request.modelRef === "" || p.modelRef === request.modelRef),
     );
+  // An adapter pool whose engine renders no templates says so; a pool that can is asked first.
+  const pool = serving.find((p) => p.description?.model?.hasChatTemplate) ?? serving[0];
   if (!pool?.client) {
     return Promise.reject(
       new OrchError(

@@ -125,9 +125,9 @@ export class PoolRegistry extends EventEmitter {
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
     pool.backend = request.description?.backend || pool.backend;
     pool.lastHeartbeatMs = nowMs;
-    pool.lastError = "";
-    pool.ready = true;
-    this.emit("ready", pool.poolId);
+    pool.lastError = request.telemetry?.unreadyReason ?? "";
+    pool.ready = pool.lastError === "";
+    if (pool.ready) this.emit("ready", pool.poolId);
     return pool.workerId;
   }
 
@@ -143,8 +143,16 @@ export class PoolRegistry extends EventEmitter {
     pool.sequence = sequence;
     pool.telemetry = telemetry;
     pool.lastHeartbeatMs = nowMs;
+    // An adapter worker is alive while its engine is not: unready, with the engine's reason.
+    const unready = telemetry?.unreadyReason ?? "";
+    if (unready !== "") {
+      pool.ready = false;
+      pool.lastError = unready;
+      return true;
+    }
     if (!pool.ready && pool.client) {
       pool.ready = true;
+      pool.lastError = "";
       this.emit("ready", poolId);
     }
     return true;
@@ -241,10 +249,14 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     slotsTotal: pool.description?.slots ?? 0,
     activeLeases: pool.activeLeases,
     queueDepth,
+    engineBusy:
+      pool.telemetry === undefined ? undefined : pool.telemetry.slotsBusy + pool.telemetry.pending,
     vramFreeBytes: sum((d) => d.memoryFreeBytes),
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
     decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
     warmSessions: pool.telemetry?.warmSessions ?? [],
+    // A native worker reports no features: it has them all.
+    isolatesBatch: pool.description?.features.strict_determinism ?? true,
   };
 }

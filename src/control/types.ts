@@ -1,4 +1,5 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
+import type { PoolEngine } from "../common/config-schema.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -92,7 +93,8 @@ export interface ValidTask {
   sessionId: string;
   workload: "completion";
   modelRef: string;
-  engine: "llamacpp";
+  /** The engine the task asked for; absent: any pool's engine may serve it. */
+  engine?: PoolEngine;
   /** Tokens the sequence may hold: promptTokens + maxTokens <= ctx <= the model's ctx_max. */
   ctx: number;
   priority: Priority;
@@ -133,6 +135,11 @@ export interface PoolSnapshot {
   slotsTotal: number;
   activeLeases: number;
   queueDepth: number;
+  /**
+   * Requests the engine itself reports running plus waiting (its telemetry): an external engine
+   * may serve other clients too. Absent before the first report.
+   */
+  engineBusy?: number;
   /** Absent for CPU pools and before the first telemetry report. */
   vramFreeBytes?: number;
   vramTotalBytes?: number;
@@ -141,4 +148,6 @@ export interface PoolSnapshot {
   decodeTokensPerSecond: number;
   /** Sessions whose KV this pool currently holds. */
   warmSessions: readonly string[];
+  /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */
+  isolatesBatch?: boolean;
 }

@@ -21,5 +21,14 @@ export function workerArgs(
   if (tls.certFile && tls.keyFile && tls.caFile) {
     args.push("--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--tls-ca", tls.caFile);
   }
+  return pool.engine === "llamacpp" ? args : [...args, ...adapterArgs(pool)];
+}
+
+/** An external engine's pool runs the adapter worker; its token is passed by name, never value. */
+function adapterArgs(pool: PoolConfig): string[] {
+  const args = ["--engine", pool.engine, "--endpoint", pool.endpoint ?? ""];
+  if (pool.servedModel !== undefined) args.push("--served-model", pool.servedModel);
+  if (pool.tokenEnv !== undefined) args.push("--token-env", pool.tokenEnv);
+  if (pool.metricsEndpoint !== undefined) args.push("--metrics-endpoint", pool.metricsEndpoint);
   return args;
 }

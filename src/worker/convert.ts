@@ -127,6 +127,7 @@ export function toWorkerDescription(
     engineVersion: context.engineVersion,
     slots: info.slots,
     backend: context.backend,
+    features: {},
   };
 }
 
@@ -173,5 +174,6 @@ export function toTelemetry(
     devices: devices.map(toGpuDevice),
     gpuReason: probe.reason ?? "",
     warmSessions: [...(context.warmSessions ?? [])],
+    unreadyReason: "",
   };
 }

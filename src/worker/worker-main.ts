@@ -69,7 +69,7 @@ export function workerLogger(poolId: string): Logger {
   }).child({ pool_id: poolId });
 }
 
-function splitHostPort(address: string): { host: string; port: number } {
+export function splitHostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
@@ -128,7 +128,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };
 }
 
-function checkAuth(options: WorkerOptions, listen: string): void {
+export function checkAuth(options: WorkerOptions, listen: string): void {
   if (options.authToken || isLoopbackHost(splitHostPort(listen).host)) return;
   throw new OrchError(
     "INVALID_PARAMS",
@@ -136,16 +136,20 @@ function checkAuth(options: WorkerOptions, listen: string): void {
   );
 }
 
-function interceptors(options: WorkerOptions, listen: string) {
+export function interceptors(options: WorkerOptions, listen: string) {
   const token = options.authToken;
   if (!token) return [];
   if (options.authOptional && isLoopbackHost(splitHostPort(listen).host)) return [];
   return [requireBearer(token)];
 }
 
-const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
+export const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
 
-function bind(server: Server, listen: string, tls: TlsMaterial | undefined): Promise<number> {
+export function bind(
+  server: Server,
+  listen: string,
+  tls: TlsMaterial | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(listen, grpcServerCredentials(tls), (error, port) => {
       if (error)
@@ -156,7 +160,7 @@ function bind(server: Server, listen: string, tls: TlsMaterial | undefined): Pro
 }
 
 /** The address registered: a wildcard bind is reachable by this host's name, not by 0.0.0.0. */
-function advertised(options: WorkerOptions, host: string, port: number): string {
+export function advertised(options: WorkerOptions, host: string, port: number): string {
   if (options.advertise) return options.advertise;
   const wildcard = host === "0.0.0.0" || host === "[::]";
   return `${wildcard ? hostname() : host}:${port}`;
@@ -247,14 +251,14 @@ async function stop(server: Server, host: ModelHost, registration: Registration)
 export function installExitHooks(
   log: Logger,
   exitWithParent: boolean,
-): (worker: RunningWorker) => void {
+): (worker: Pick<RunningWorker, "shutdown">) => void {
   if (exitWithParent && !process.connected) {
     throw new OrchError(
       "INVALID_PARAMS",
       "--exit-with-parent needs an IPC channel to the parent: spawn with stdio [..., 'ipc']",
     );
   }
-  let worker: RunningWorker | undefined;
+  let worker: Pick<RunningWorker, "shutdown"> | undefined;
   let reason: string | undefined;
   const exit = () => {
     if (!worker) process.exit(0);

@@ -44,7 +44,8 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
       sessionId: "aaaaaaaa-0000-4000-8000-000000000002",
       workload: "completion",
       modelRef: "m:tiny",
-      engine: "llamacpp",
+      // No engine named: a pool of any engine may serve it (issue 17).
+      engine: undefined,
       ctx: 512,
       maxTokens: 16,
       priority: "interactive",
@@ -148,7 +149,7 @@ describe("validateTask rejections", () => {
     ["ctx above ctx_max", { maxTokens: 1, ctx: 513 }, /ctx 513 exceeds the model's ctx_max 512/],
     ["task_id not a uuid", { maxTokens: 1, taskId: "not-a-uuid" }, /task_id must be a UUID/],
     ["session_id not a uuid", { maxTokens: 1, sessionId: "s1" }, /session_id must be a UUID/],
-    ["engine vllm", { maxTokens: 1, engine: "vllm" }, /only llamacpp is served/],
+    ["engine sglang", { maxTokens: 1, engine: "sglang" }, /engine/],
     ["workload embedding", { maxTokens: 1, workload: "embedding" }, /only completion/],
     ["priority unknown", { maxTokens: 1, priority: "urgent" }, /priority must be one of/],
     ["determinism unknown", { maxTokens: 1, determinism: "exact" }, /determinism/],

@@ -52,6 +52,7 @@ const defaults: Omit<Config, "dataDir"> = {
       slots: 4,
       contextSize: 4096,
       kvType: "f16",
+      engine: "llamacpp",
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -89,6 +90,14 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+  - id: vllm-3090
+    model: qwen-7b
+    backend: cuda
+    engine: vllm
+    endpoint: http://127.0.0.1:8000
+    served_model: Qwen/Qwen2.5-7B-Instruct
+    token_env: VLLM_TOKEN
+    metrics_endpoint: http://127.0.0.1:8000/metrics
 `;
 
 describe("config defaults", () => {
@@ -165,6 +174,7 @@ describe("a full config file", () => {
           contextSize: 512,
           threads: 4,
           kvType: "f16",
+          engine: "llamacpp",
         },
         {
           id: "gpu-3090",
@@ -180,6 +190,21 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          engine: "llamacpp",
+        },
+        {
+          id: "vllm-3090",
+          model: "qwen-7b",
+          backend: "cuda",
+          gpuLayers: -1,
+          slots: 4,
+          contextSize: 4096,
+          kvType: "f16",
+          engine: "vllm",
+          endpoint: "http://127.0.0.1:8000",
+          servedModel: "Qwen/Qwen2.5-7B-Instruct",
+          tokenEnv: "VLLM_TOKEN",
+          metricsEndpoint: "http://127.0.0.1:8000/metrics",
         },
       ],
       auth: { optional: false, trustProxy: false },

@@ -202,7 +202,7 @@ describe("ModelInfo and WorkerDescription", () => {
         engineVersion: "b1234",
       }),
     );
-    assertEveryField(WorkerDescription, description, []);
+    assertEveryField(WorkerDescription, description, ["features"]);
     assert.ok(description.model);
     assertEveryField(ProtoModelInfo, description.model, []);
     assert.deepEqual(description, {
@@ -226,6 +226,7 @@ describe("ModelInfo and WorkerDescription", () => {
       engineVersion: "b1234",
       slots: 3,
       backend: "cpu",
+      features: {},
     });
   });
 });
@@ -266,12 +267,13 @@ describe("Telemetry", () => {
       Telemetry,
       toTelemetry(stats, probe, { deviceIndexes: [0], warmSessions: ["s1", "s2"] }),
     );
-    assertEveryField(Telemetry, telemetry, []);
+    assertEveryField(Telemetry, telemetry, ["unreadyReason"]);
     assert.deepEqual(telemetry, {
       ...stats,
       devices: [{ ...probe.devices[0] }],
       gpuReason: "GPU 1: memory query not supported",
       warmSessions: ["s1", "s2"],
+      unreadyReason: "",
     });
   });
 

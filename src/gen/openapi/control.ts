@@ -304,7 +304,7 @@ export interface components {
             deadline_ms: number;
         };
         /** @enum {string} */
-        Engine: "llamacpp" | "vllm" | "tgi" | "triton";
+        Engine: "llamacpp" | "vllm" | "tgi" | "triton" | "llamacpp-server";
         EngineCapability: {
             batching?: boolean;
             /** Format: int32 */
@@ -340,7 +340,7 @@ export interface components {
          * @description Every code of the registry (src/common/errors.ts); engine codes reach clients unmapped.
          * @enum {string}
          */
-        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
         PoolHealth: {
             draining: boolean;
             engine_version?: string;

@@ -77,6 +77,13 @@ export interface WorkerDescription {
   engineVersion: string;
   slots: number;
   backend: string;
+  /** What the pool supports (capabilities' features); empty: the native engine's full set. */
+  features: { [key: string]: boolean };
+}
+
+export interface WorkerDescription_FeaturesEntry {
+  key: string;
+  value: boolean;
 }
 
 export interface WorkerHealthRequest {
@@ -113,6 +120,8 @@ export interface Telemetry {
   gpuReason: string;
   /** Sessions whose KV this worker holds. */
   warmSessions: string[];
+  /** Non-empty: the worker is up but cannot serve (an adapter's engine is down); the pool is unready. */
+  unreadyReason: string;
 }
 
 export interface RegisterRequest {
@@ -690,7 +699,16 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseWorkerDescription(): WorkerDescription {
-  return { workerId: "", poolId: "", model: undefined, engine: "", engineVersion: "", slots: 0, backend: "" };
+  return {
+    workerId: "",
+    poolId: "",
+    model: undefined,
+    engine: "",
+    engineVersion: "",
+    slots: 0,
+    backend: "",
+    features: {},
+  };
 }
 
 export const WorkerDescription: MessageFns<WorkerDescription> = {
@@ -716,6 +734,9 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     if (message.backend !== "") {
       writer.uint32(58).string(message.backend);
     }
+    globalThis.Object.entries(message.features).forEach(([key, value]: [string, boolean]) => {
+      WorkerDescription_FeaturesEntry.encode({ key: key as any, value }, writer.uint32(162).fork()).join();
+    });
     return writer;
   },
 
@@ -788,6 +809,17 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
             message.backend = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            const entry20 = WorkerDescription_FeaturesEntry.decode(reader, reader.uint32());
+            if (entry20.value !== undefined) {
+              message.features[entry20.key] = entry20.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -821,6 +853,20 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
         : "",
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      features: isObject(object.features)
+        ? (globalThis.Object.entries(object.features) as [string, any][]).reduce(
+          (acc: { [key: string]: boolean }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Boolean(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -847,6 +893,15 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     if (message.backend !== "") {
       obj.backend = message.backend;
     }
+    if (message.features) {
+      const entries = globalThis.Object.entries(message.features) as [string, boolean][];
+      if (entries.length > 0) {
+        obj.features = {};
+        entries.forEach(([k, v]) => {
+          obj.features[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -864,6 +919,102 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     message.engineVersion = object.engineVersion ?? "";
     message.slots = object.slots ?? 0;
     message.backend = object.backend ?? "";
+    message.features = (globalThis.Object.entries(object.features ?? {}) as [string, boolean][]).reduce(
+      (acc: { [key: string]: boolean }, [key, value]: [string, boolean]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Boolean(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseWorkerDescription_FeaturesEntry(): WorkerDescription_FeaturesEntry {
+  return { key: "", value: false };
+}
+
+export const WorkerDescription_FeaturesEntry: MessageFns<WorkerDescription_FeaturesEntry> = {
+  encode(message: WorkerDescription_FeaturesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== false) {
+      writer.uint32(16).bool(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerDescription_FeaturesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerDescription_FeaturesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerDescription_FeaturesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Boolean(object.value) : false,
+    };
+  },
+
+  toJSON(message: WorkerDescription_FeaturesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== false) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkerDescription_FeaturesEntry>, I>>(base?: I): WorkerDescription_FeaturesEntry {
+    return WorkerDescription_FeaturesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerDescription_FeaturesEntry>, I>>(
+    object: I,
+  ): WorkerDescription_FeaturesEntry {
+    const message = createBaseWorkerDescription_FeaturesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? false;
     return message;
   },
 };
@@ -1244,6 +1395,7 @@ function createBaseTelemetry(): Telemetry {
     devices: [],
     gpuReason: "",
     warmSessions: [],
+    unreadyReason: "",
   };
 }
 
@@ -1278,6 +1430,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     }
     for (const v of message.warmSessions) {
       writer.uint32(82).string(v!);
+    }
+    if (message.unreadyReason !== "") {
+      writer.uint32(162).string(message.unreadyReason);
     }
     return writer;
   },
@@ -1375,6 +1530,14 @@ export const Telemetry: MessageFns<Telemetry> = {
             message.warmSessions.push(reader.string());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.unreadyReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1433,6 +1596,11 @@ export const Telemetry: MessageFns<Telemetry> = {
         : globalThis.Array.isArray(object?.warm_sessions)
         ? object.warm_sessions.map((e: any) => globalThis.String(e))
         : [],
+      unreadyReason: isSet(object.unreadyReason)
+        ? globalThis.String(object.unreadyReason)
+        : isSet(object.unready_reason)
+        ? globalThis.String(object.unready_reason)
+        : "",
     };
   },
 
@@ -1468,6 +1636,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     if (message.warmSessions?.length) {
       obj.warmSessions = message.warmSessions;
     }
+    if (message.unreadyReason !== "") {
+      obj.unreadyReason = message.unreadyReason;
+    }
     return obj;
   },
 
@@ -1486,6 +1657,7 @@ export const Telemetry: MessageFns<Telemetry> = {
     message.devices = object.devices?.map((e) => GpuDevice.fromPartial(e)) || [];
     message.gpuReason = object.gpuReason ?? "";
     message.warmSessions = object.warmSessions?.map((e) => e) || [];
+    message.unreadyReason = object.unreadyReason ?? "";
     return message;
   },
 };
@@ -2248,6 +2420,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
