@@ -5,8 +5,10 @@ import { dirname, join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { Ajv, type ErrorObject } from "ajv";
 import { parseDocument } from "yaml";
+import { isPathRef } from "../models/model-ref-kind.js";
 import { presetNames } from "../models/presets.js";
 import { type Config, configSchema, type PoolConfig, type SchemaNode } from "./config-schema.js";
+import { pulledModelsDir } from "./paths.js";
 
 export type {
   AdmissionPolicy,
@@ -99,8 +101,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   return config;
 }
 
-type FileConfig = Omit<Config, "dataDir" | "pools" | "auth"> & {
+type FileConfig = Omit<Config, "dataDir" | "pools" | "auth" | "models"> & {
   dataDir?: string;
+  models: { dirs: string[]; cacheDir?: string };
   pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: number })[];
 };
 
@@ -112,7 +115,7 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
       : defaultDataDir(env);
   const pools = file.pools.map((p) => ({
     ...p,
-    model: p.model.startsWith("builtin:") ? p.model : resolvePath(p.model, baseDir),
+    model: isPathRef(p.model) ? resolvePath(p.model, baseDir) : p.model.trim(),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
   }));
   const auth: Config["auth"] = {
@@ -120,7 +123,11 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     trustProxy: isTrue(env.TRUST_PROXY_AUTH),
   };
   if (env.AUTH_TOKEN) auth.token = new Secret(env.AUTH_TOKEN);
-  return { ...file, dataDir, pools, auth };
+  const models = {
+    dirs: file.models.dirs.map((dir) => resolvePath(dir, baseDir)),
+    cacheDir: file.models.cacheDir ? resolvePath(file.models.cacheDir, baseDir) : pulledModelsDir(),
+  };
+  return { ...file, dataDir, pools, auth, models };
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -10,6 +10,7 @@ import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { allowedModelDirs } from "../models/model-dirs.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
@@ -54,7 +55,9 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const catalog = new MeteredCatalog(new CatalogStore(store), (r) => metrics.verified(r));
+  const catalog = new MeteredCatalog(new CatalogStore(store), allowedModelDirs(config), (r) =>
+    metrics.verified(r),
+  );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
   const deps = { config, registry, hub, sessions, tasks, log, catalog };

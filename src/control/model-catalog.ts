@@ -2,6 +2,8 @@
 import { stat } from "node:fs/promises";
 import { OrchError } from "../common/errors.js";
 import { hashFile, modelDigest } from "../engine/model-digest.js";
+import { confineModelPath } from "../models/model-dirs.js";
+import { parseModelRef } from "../models/model-ref-kind.js";
 import type { CatalogRecord, CatalogStore, ModelState } from "../store/catalog-store.js";
 import { resolveModelRef } from "../worker/model-ref.js";
 
@@ -13,8 +15,6 @@ export interface CreateModel {
   metadata?: Record<string, string>;
 }
 
-const remoteScheme = /^(hf|https?|s3|oci):/i;
-
 /** `sha256:<hex>` in lower case, or an INVALID_PARAMS error. */
 export function parseDigest(digest: string): string {
   const value = digest.trim().toLowerCase();
@@ -24,14 +24,21 @@ export function parseDigest(digest: string): string {
   return value;
 }
 
-async function localFile(modelRef: string): Promise<{ path: string; size: number }> {
-  if (remoteScheme.test(modelRef.trim())) {
+async function localFile(
+  modelRef: string,
+  modelDirs: readonly string[],
+): Promise<{ path: string; size: number }> {
+  const ref = parseModelRef(modelRef);
+  if (ref.kind !== "builtin" && ref.kind !== "path") {
     throw new OrchError(
       "INVALID_PARAMS",
-      `model ref "${modelRef}" needs a download and this control plane does not fetch models; download the .gguf file and create the entry with file:/path/to/model.gguf`,
+      `model ref "${modelRef}" needs a download; pull it with POST /v1/models/pull (or \`llama-orch models pull\`), which creates the catalog entry`,
     );
   }
-  const path = await resolveModelRef(modelRef);
+  const path =
+    ref.kind === "builtin"
+      ? await resolveModelRef(ref.ref)
+      : await confineModelPath(ref.path, modelDirs);
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new OrchError("MODEL_NOT_FOUND", `model ref "${modelRef}" names ${path}: no such file`);
@@ -44,8 +51,12 @@ export class ModelCatalog {
   /** Read-modify-write operations run one at a time, so two creates of one id cannot both win. */
   #serial: Promise<unknown> = Promise.resolve();
 
-  constructor(store: CatalogStore) {
+  readonly #modelDirs: readonly string[];
+
+  /** `modelDirs`: the only folders a local path ref may name (see allowedModelDirs). */
+  constructor(store: CatalogStore, modelDirs: readonly string[]) {
     this.#store = store;
+    this.#modelDirs = modelDirs;
   }
 
   create(request: CreateModel, nowMs: number): Promise<CatalogRecord> {
@@ -67,10 +78,13 @@ export class ModelCatalog {
     return this.#store.list();
   }
 
-  /** Model refs retired in the catalog: admission refuses them with MODEL_DEPRECATED. */
+  /**
+   * Catalog ids retired: admission refuses them with MODEL_DEPRECATED. Only the ids: an entry is
+   * one name for its model ref, and retiring that name must not retire the ref for other names.
+   */
   async retiredRefs(): Promise<Set<string>> {
     const retired = (await this.#store.list()).filter((r) => r.state === "RETIRED");
-    return new Set(retired.flatMap((r) => [r.id, r.modelRef]));
+    return new Set(retired.map((r) => r.id));
   }
 
   delete(id: string): Promise<boolean> {
@@ -106,7 +120,7 @@ export class ModelCatalog {
         `catalog entry "${id}" exists; delete it first or choose another id`,
       );
     }
-    const { path, size } = await localFile(request.modelRef);
+    const { path, size } = await localFile(request.modelRef, this.#modelDirs);
     const digest = `sha256:${expected ? await hashFile(path) : await modelDigest(path)}`;
     if (expected && digest !== expected) {
       throw new OrchError(

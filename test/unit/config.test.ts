@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { configKeyRows } from "../../scripts/config-docs.js";
 import { type Config, loadConfig, validateConfig } from "../../src/common/config.js";
+import { pulledModelsDir } from "../../src/common/paths.js";
 
 let dir = "";
 before(async () => {
@@ -41,6 +42,7 @@ const defaults: Omit<Config, "dataDir"> = {
   workers: { heartbeatMs: 1000, staleAfterMs: 5000 },
   store: { taskRetention: 10000 },
   logging: { level: "info" },
+  models: { dirs: [], cacheDir: pulledModelsDir() },
   pools: [
     {
       id: "cpu-0",
@@ -70,6 +72,7 @@ supervisor: { backoff_initial_ms: 10, backoff_max_ms: 20, breaker_failures: 2, b
 workers: { heartbeat_ms: 100, stale_after_ms: 400 }
 store: { task_retention: 50 }
 logging: { level: debug }
+models: { dirs: [models, /srv/gguf], cache_dir: pulls }
 pools:
   - { id: cpu-a, model: builtin:bench, backend: cpu, slots: 2, context_size: 512, threads: 4 }
   - id: gpu-3090
@@ -145,6 +148,7 @@ describe("a full config file", () => {
       workers: { heartbeatMs: 100, staleAfterMs: 400 },
       store: { taskRetention: 50 },
       logging: { level: "debug" },
+      models: { dirs: [join(dir, "models"), "/srv/gguf"], cacheDir: join(dir, "pulls") },
       pools: [
         {
           id: "cpu-a",
