@@ -4,8 +4,12 @@ import { OrchError } from "../common/errors.js";
 import { hashFile, modelDigest } from "../engine/model-digest.js";
 import { confineModelPath } from "../models/model-dirs.js";
 import { parseModelRef } from "../models/model-ref-kind.js";
+import type { FetchedModel } from "../models/pull/fetch-model.js";
 import type { CatalogRecord, CatalogStore, ModelState } from "../store/catalog-store.js";
 import { resolveModelRef } from "../worker/model-ref.js";
+
+/** A model a pull brought onto this disk, with what its file says about itself. */
+export type PulledModel = FetchedModel & { metadata: Record<string, string> };
 
 export interface CreateModel {
   id?: string;
@@ -99,6 +103,51 @@ export class ModelCatalog {
       const verified = { ...rest, ...(await check(record)), lastVerifiedMs: nowMs };
       await this.#store.put(verified);
       return verified;
+    });
+  }
+
+  /**
+   * Records a pulled model under its ref as id (a re-pull replaces the entry, keeping its
+   * aliases and state); an alias another entry holds is CATALOG_ENTRY_EXISTS.
+   */
+  registerPulled(
+    pulled: PulledModel,
+    aliases: readonly string[],
+    nowMs: number,
+  ): Promise<CatalogRecord> {
+    return this.#run(async () => {
+      const id = pulled.source.ref.trim();
+      const all = await this.#store.list();
+      const taken = all.find(
+        (r) => r.id !== id && aliases.some((a) => a === r.id || r.aliases?.includes(a)),
+      );
+      if (taken) {
+        throw new OrchError(
+          "CATALOG_ENTRY_EXISTS",
+          `alias ${aliases.join(", ")} already names catalog entry "${taken.id}"; choose another alias`,
+        );
+      }
+      const previous = all.find((r) => r.id === id);
+      const digest = `sha256:${pulled.sha256}`;
+      const record: CatalogRecord = {
+        id,
+        aliases: [...new Set([...(previous?.aliases ?? []), ...aliases])],
+        modelRef: id,
+        localPath: pulled.path,
+        digest,
+        ...(pulled.verified ? { expectedDigest: digest, lastVerifiedMs: nowMs } : {}),
+        sizeBytes: pulled.size,
+        state: previous?.state ?? "ACTIVE",
+        createdMs: previous?.createdMs ?? nowMs,
+        verification: pulled.verified ? "PASS" : "UNVERIFIED",
+        metadata: {
+          ...pulled.metadata,
+          source_url: pulled.source.url,
+          ...(pulled.source.commit ? { commit: pulled.source.commit } : {}),
+        },
+      };
+      await this.#store.put(record);
+      return record;
     });
   }
 
