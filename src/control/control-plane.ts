@@ -11,6 +11,7 @@ import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
+import { hubFromEnv } from "../models/pull/hf-hub.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
@@ -22,6 +23,7 @@ import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { ModelPulls } from "./model-pulls.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
@@ -33,6 +35,9 @@ import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
 import { workerArgs } from "./worker-args.js";
+
+/** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
+const PULL_PROGRESS_MS = 250;
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -73,6 +78,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     supervisor,
     artifacts,
     catalog,
+    pulls: modelPulls(config, catalog, log),
     log,
   });
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
@@ -112,6 +118,7 @@ interface ServiceDeps {
   supervisor: Supervisor;
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
+  pulls: ModelPulls;
   log: Logger;
 }
 
@@ -150,7 +157,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog),
+      implementation: catalogService(deps.catalog, deps.pulls),
     },
     {
       name: "llama_orch.v1.Artifacts",
@@ -158,6 +165,17 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
       implementation: artifactService(deps.artifacts),
     },
   ];
+}
+
+function modelPulls(config: Config, catalog: ModelCatalog, log: Logger): ModelPulls {
+  const fetch = {
+    hub: hubFromEnv(),
+    cacheDir: config.models.cacheDir,
+    modelDirs: allowedModelDirs(config),
+    progressMs: PULL_PROGRESS_MS,
+  };
+  const provenancePath = join(config.dataDir, "provenance.jsonl");
+  return new ModelPulls({ catalog, fetch, provenancePath, log });
 }
 
 function hostOf(address: string): string {

@@ -139,6 +139,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
+        post: operations["pullModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pools/{id}/drain": {
         parameters: {
             query?: never;
@@ -362,6 +379,12 @@ export interface components {
             pool_id?: string;
             ready: boolean;
         };
+        PullRequest: {
+            /** @description Another name for the catalog entry. */
+            alias?: string;
+            /** @description The model ref to pull. */
+            ref: string;
+        };
         PurgeRequest: {
             /**
              * Format: int64
@@ -406,6 +429,24 @@ export interface components {
             /** @enum {string} */
             state: "Active" | "Retired";
         };
+        SSEPullDone: {
+            digest: string;
+            /** @description The catalog id of the pulled model. */
+            id: string;
+            pull_id: string;
+        };
+        SSEPullDownloading: {
+            /** @description Bytes on disk */
+            bytes: number;
+            bytes_per_s: number;
+            pull_id: string;
+            /** @description All bytes of the model; absent when the source does not say. */
+            total?: number;
+        };
+        SSEPullResolving: {
+            pull_id: string;
+            ref?: string;
+        };
         WorkerRegistered: {
             /** Format: int64 */
             heartbeat_interval_ms: number;
@@ -429,6 +470,16 @@ export interface components {
         Workload: "completion" | "embedding" | "rerank";
     };
     responses: {
+        /** @description A model source (hub, registry, URL) refused the pull or could not be reached. */
+        BadGateway: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description Invalid request. */
         BadRequest: {
             headers: {
@@ -471,6 +522,16 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["AuthError"];
+            };
+        };
+        /** @description The disk cannot hold the model; the message gives the bytes needed and free. */
+        InsufficientStorage: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Internal failure. */
@@ -906,6 +967,58 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
+        };
+    };
+    pullModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ref": "hf:org/repo:Q4_K_M",
+                 *       "alias": "qwen"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PullRequest"];
+            };
+        };
+        responses: {
+            /** @description `text/event-stream`: resolving, downloading* (at a bounded cadence), verifying, then exactly one terminal `done` or `error`. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    /** @description The pull's id; every event also carries it. */
+                    "X-Pull-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: resolving
+                     *     data: {"pull_id":"0b6f...","ref":"hf:org/repo:Q4_K_M"}
+                     *
+                     *     event: downloading
+                     *     data: {"pull_id":"0b6f...","bytes":1048576,"total":4368439584,"bytes_per_s":52428800}
+                     *
+                     *     event: done
+                     *     data: {"pull_id":"0b6f...","id":"hf:org/repo:Q4_K_M","digest":"sha256:..."}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            507: components["responses"]["InsufficientStorage"];
         };
     };
     drainPool: {

@@ -1,0 +1,99 @@
+// Pull by `hf:` ref through a real `llama-orch serve` (HF_ENDPOINT at a loopback fixture hub):
+// SSE progress, the catalog entry, a task served by the pull's alias, and refusals as HTTP errors.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { createParser } from "eventsource-parser";
+import { request } from "undici";
+import { type FixtureHub, sha256, startFixtureHub } from "../support/fixture-hub.js";
+import { type ServeProcess, startServe } from "../support/serve-process.js";
+import { tinyModelPath } from "../support/tiny.js";
+
+const config = `
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
+data_dir: "{data_dir}"
+models: { cache_dir: "{data_dir}/pulled" }
+pools:
+  - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 512, threads: 1 }
+`;
+
+interface Frame {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+describe("POST /v1/models/pull", () => {
+  let hub: FixtureHub;
+  let serve: ServeProcess;
+  let model: Buffer;
+
+  before(async () => {
+    hub = await startFixtureHub();
+    model = await readFile(await tinyModelPath());
+    const commit = "feedfacefeedfacefeedfacefeedfacefeedface";
+    hub.repos.set("org/tiny-GGUF", { commit, files: { "tiny-F16.gguf": { bytes: model } } });
+    hub.repos.set("org/gated", {
+      commit,
+      token: "hf_x",
+      files: { "g-F16.gguf": { bytes: model } },
+    });
+    serve = await startServe({ config, env: { HF_ENDPOINT: hub.endpoint, HF_TOKEN: "" } });
+  });
+  after(async () => {
+    await serve.stop();
+    await hub.close();
+  });
+
+  async function pull(body: unknown) {
+    const res = await request(`${serve.http}/v1/models/pull`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    const frames: Frame[] = [];
+    const parser = createParser({
+      onEvent: (m) => frames.push({ event: m.event ?? "message", data: JSON.parse(m.data) }),
+    });
+    parser.feed(text);
+    return { status: res.statusCode, headers: res.headers, text, frames };
+  }
+
+  it("streams resolving, downloading, verifying, done; the alias then serves a task", async () => {
+    const answer = await pull({ ref: "hf:org/tiny-GGUF:F16", alias: "tiny-pulled" });
+    assert.equal(answer.status, 202, answer.text);
+    assert.equal(answer.headers["content-type"], "text/event-stream");
+    const events = answer.frames.map((f) => f.event);
+    assert.equal(events[0], "resolving");
+    assert.ok(events.includes("downloading"));
+    assert.deepEqual(events.slice(-2), ["verifying", "done"]);
+    const done = answer.frames.at(-1)?.data;
+    assert.deepEqual(done, {
+      pull_id: answer.headers["x-pull-id"],
+      id: "hf:org/tiny-GGUF:F16",
+      digest: `sha256:${sha256(model)}`,
+    });
+    const completion = { model: "tiny-pulled", prompt: "hello", max_tokens: 2 };
+    const res = await request(`${serve.http}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(completion),
+    });
+    assert.equal(res.statusCode, 200, await res.body.text());
+  });
+
+  it("a refused or missing source is an HTTP error before any stream", async () => {
+    const gated = await pull({ ref: "hf:org/gated/g-F16.gguf" });
+    assert.equal(gated.status, 502, gated.text);
+    assert.equal(JSON.parse(gated.text).code, "MODEL_SOURCE_UNAUTHORIZED");
+    const missing = await pull({ ref: "hf:org/tiny-GGUF/none.gguf" });
+    assert.equal(missing.status, 404, missing.text);
+    assert.equal(JSON.parse(missing.text).code, "MODEL_NOT_FOUND");
+    const bad = await pull({ ref: "tiny-pulled" });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal(JSON.parse(bad.text).code, "INVALID_PARAMS");
+    const outside = await pull({ ref: "/etc/passwd" });
+    assert.equal(outside.status, 400, outside.text);
+    assert.match(JSON.parse(outside.text).message, /outside the model directories/);
+  });
+});
