@@ -40,6 +40,7 @@ export function toCatalogEntry(record: CatalogRecord): CatalogEntry {
     metadata: record.metadata,
     expectedDigest: record.expectedDigest ?? "",
     verificationDetail: record.verificationDetail ?? "",
+    aliases: record.aliases ?? [],
   };
 }
 

@@ -1,10 +1,13 @@
 // Pull by `hf:` ref through a real `llama-orch serve` (HF_ENDPOINT at a loopback fixture hub):
 // SSE progress, the catalog entry, a task served by the pull's alias, and refusals as HTTP errors.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createParser } from "eventsource-parser";
 import { request } from "undici";
+import { repoRoot } from "../../src/common/paths.js";
 import { type FixtureHub, sha256, startFixtureHub } from "../support/fixture-hub.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 import { tinyModelPath } from "../support/tiny.js";
@@ -44,6 +47,15 @@ describe("POST /v1/models/pull", () => {
     await hub.close();
   });
 
+  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const bin = join(repoRoot, "bin", "llama-orch.js");
+    return new Promise((resolve) => {
+      execFile(process.execPath, [bin, ...args, "--addr", serve.address], (error, stdout, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+  }
+
   async function pull(body: unknown) {
     const res = await request(`${serve.http}/v1/models/pull`, {
       method: "POST",
@@ -80,6 +92,42 @@ describe("POST /v1/models/pull", () => {
       body: JSON.stringify(completion),
     });
     assert.equal(res.statusCode, 200, await res.body.text());
+  });
+
+  it("llama-orch models pull --json prints each event; models ls lists the entry and its alias", async () => {
+    hub.repos.set("org/cli", {
+      commit: "c".repeat(40),
+      files: { "c-Q8_0.gguf": { bytes: model } },
+    });
+    const pulled = await cli([
+      "models",
+      "pull",
+      "hf:org/cli:Q8_0",
+      "--alias",
+      "cli-model",
+      "--json",
+    ]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const lines = pulled.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.ok("resolving" in lines[0]);
+    assert.deepEqual(lines.at(-1).done, {
+      id: "hf:org/cli:Q8_0",
+      digest: `sha256:${sha256(model)}`,
+    });
+    const listed = await cli(["models", "ls", "--json"]);
+    const entry = listed.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((e) => e.id === "hf:org/cli:Q8_0");
+    assert.deepEqual(entry?.aliases, ["cli-model"]);
+    assert.equal(entry?.verification, 2, "VERIFICATION_PASS");
+    const refused = await cli(["models", "pull", "hf:org/cli:Q2_K"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /MODEL_NOT_FOUND: .*available quants: Q8_0/);
   });
 
   it("a refused or missing source is an HTTP error before any stream", async () => {

@@ -135,6 +135,8 @@ export interface CatalogEntry {
   expectedDigest: string;
   /** Why the last verification warned or failed; empty after a pass. */
   verificationDetail: string;
+  /** Other names of the entry (given to a pull); tasks and pools may use them. */
+  aliases: string[];
 }
 
 export interface CatalogEntry_MetadataEntry {
@@ -228,6 +230,7 @@ function createBaseCatalogEntry(): CatalogEntry {
     metadata: {},
     expectedDigest: "",
     verificationDetail: "",
+    aliases: [],
   };
 }
 
@@ -268,6 +271,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     }
     if (message.verificationDetail !== "") {
       writer.uint32(98).string(message.verificationDetail);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(106).string(v!);
     }
     return writer;
   },
@@ -384,6 +390,14 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
             message.verificationDetail = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -451,6 +465,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
         : isSet(object.verification_detail)
         ? globalThis.String(object.verification_detail)
         : "",
+      aliases: globalThis.Array.isArray(object?.aliases)
+        ? object.aliases.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -498,6 +515,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     if (message.verificationDetail !== "") {
       obj.verificationDetail = message.verificationDetail;
     }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
     return obj;
   },
 
@@ -526,6 +546,7 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     );
     message.expectedDigest = object.expectedDigest ?? "";
     message.verificationDetail = object.verificationDetail ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
