@@ -24,8 +24,10 @@ import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import { ModelPulls } from "./model-pulls.js";
+import { modelResolver } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
+import { PoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
@@ -34,7 +36,6 @@ import type { SessionRecord } from "./sessions-policy.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
-import { workerArgs } from "./worker-args.js";
 
 /** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
 const PULL_PROGRESS_MS = 250;
@@ -68,6 +69,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const deps = { config, registry, hub, sessions, tasks, log, catalog };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
+  const pulls = modelPulls(config, catalog, log);
+  const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
   const services = grpcServices({
     config,
     orchestrator,
@@ -78,7 +81,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     supervisor,
     artifacts,
     catalog,
-    pulls: modelPulls(config, catalog, log),
+    pulls,
+    poolModels,
     log,
   });
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
@@ -91,7 +95,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
-  superviseLocalPools(config, grpcAddr, registry, supervisor, log);
+  superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels }, log);
   const stale = setInterval(
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
@@ -119,6 +123,7 @@ interface ServiceDeps {
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
   pulls: ModelPulls;
+  poolModels: PoolModels;
   log: Logger;
 }
 
@@ -146,6 +151,8 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         sessions,
         restarts: (id) => supervisor.restarts(id),
         restartWorker: (id, between) => supervisor.restart(id, between),
+        resolveModel: deps.poolModels.resolve,
+        modelLoaded: (id, model) => deps.poolModels.loaded(id, model),
         log,
       }),
     },
@@ -182,19 +189,29 @@ function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(":"));
 }
 
-function superviseLocalPools(
-  config: Config,
-  grpcAddr: string,
-  registry: PoolRegistry,
-  supervisor: Supervisor,
-  log: Logger,
-) {
+interface LocalPools {
+  registry: PoolRegistry;
+  supervisor: Supervisor;
+  poolModels: PoolModels;
+}
+
+function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
+  const { registry, supervisor, poolModels } = local;
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
-    supervisor.start({
-      poolId: pool.id,
-      args: () => workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model),
+    const start = () =>
+      supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control) });
+    if (!PoolModels.needsResolving(pool.model)) {
+      start();
+      continue;
+    }
+    // A model still being pulled keeps the pool unready (not down) until its file is here.
+    log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
+    poolModels.prepare(pool).then(start, (error: unknown) => {
+      const reason = `model ${pool.model} cannot be served: ${error instanceof Error ? error.message : String(error)}`;
+      log.error({ pool_id: pool.id }, reason);
+      registry.markDown(pool.id, reason);
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));

@@ -78,6 +78,12 @@ export class ModelCatalog {
     return record;
   }
 
+  /** The entry a name (id or alias) means, if any. */
+  async lookup(name: string): Promise<CatalogRecord | undefined> {
+    const all = await this.#store.list();
+    return all.find((r) => r.id === name) ?? all.find((r) => r.aliases?.includes(name));
+  }
+
   list(): Promise<CatalogRecord[]> {
     return this.#store.list();
   }

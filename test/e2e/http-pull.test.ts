@@ -56,6 +56,15 @@ describe("POST /v1/models/pull", () => {
     });
   }
 
+  async function post(path: string, body: unknown) {
+    const res = await request(`${serve.http}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: res.statusCode, text: await res.body.text() };
+  }
+
   async function pull(body: unknown) {
     const res = await request(`${serve.http}/v1/models/pull`, {
       method: "POST",
@@ -86,12 +95,8 @@ describe("POST /v1/models/pull", () => {
       digest: `sha256:${sha256(model)}`,
     });
     const completion = { model: "tiny-pulled", prompt: "hello", max_tokens: 2 };
-    const res = await request(`${serve.http}/v1/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(completion),
-    });
-    assert.equal(res.statusCode, 200, await res.body.text());
+    const served = await post("/v1/completions", completion);
+    assert.equal(served.status, 200, served.text);
   });
 
   it("llama-orch models pull --json prints each event; models ls lists the entry and its alias", async () => {
@@ -130,6 +135,24 @@ describe("POST /v1/models/pull", () => {
     assert.match(refused.stderr, /MODEL_NOT_FOUND: .*available quants: Q8_0/);
   });
 
+  it("a pool reloads to a catalog alias, serves tasks by it, and refuses an unknown name", async () => {
+    const reload = (name: string) => post("/v1/pools/cpu-0/reload", { new_model_ref: name });
+    const reloaded = await reload("cli-model");
+    assert.equal(reloaded.status, 202, reloaded.text);
+    const health = await request(`${serve.http}/v1/pools/cpu-0/health`);
+    assert.equal(((await health.body.json()) as { model_ref: string }).model_ref, "cli-model");
+    const served = await post("/v1/completions", {
+      model: "cli-model",
+      prompt: "hi",
+      max_tokens: 2,
+    });
+    assert.equal(served.status, 200, served.text);
+    const unknown = await reload("no-such-model");
+    assert.equal(unknown.status, 404, unknown.text);
+    assert.equal(JSON.parse(unknown.text).code, "CATALOG_ENTRY_NOT_FOUND");
+    assert.equal((await reload("builtin:tiny")).status, 202);
+  });
+
   it("a refused or missing source is an HTTP error before any stream", async () => {
     const gated = await pull({ ref: "hf:org/gated/g-F16.gguf" });
     assert.equal(gated.status, 502, gated.text);
@@ -143,5 +166,38 @@ describe("POST /v1/models/pull", () => {
     const outside = await pull({ ref: "/etc/passwd" });
     assert.equal(outside.status, 400, outside.text);
     assert.match(JSON.parse(outside.text).message, /outside the model directories/);
+  });
+});
+
+describe("a pool configured with an hf: ref", () => {
+  let hub: FixtureHub;
+  let serve: ServeProcess;
+
+  before(async () => {
+    hub = await startFixtureHub();
+    const bytes = await readFile(await tinyModelPath());
+    hub.repos.set("org/boot", { commit: "b".repeat(40), files: { "boot-F16.gguf": { bytes } } });
+    const pooled = `
+server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
+data_dir: "{data_dir}"
+models: { cache_dir: "{data_dir}/pulled" }
+pools:
+  - { id: cpu-0, model: "hf:org/boot:F16", backend: cpu, slots: 1, context_size: 512, threads: 1 }
+`;
+    serve = await startServe({ config: pooled, env: { HF_ENDPOINT: hub.endpoint } });
+  });
+  after(async () => {
+    await serve.stop();
+    await hub.close();
+  });
+
+  it("is pulled at serve start, then ready and serving tasks by that ref", async () => {
+    assert.ok(hub.cdnRequests.length >= 1);
+    const res = await request(`${serve.http}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "hf:org/boot:F16", prompt: "hi", max_tokens: 2 }),
+    });
+    assert.equal(res.statusCode, 200, await res.body.text());
   });
 });
