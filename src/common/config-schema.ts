@@ -70,7 +70,7 @@ const pool = obj(
       pattern: "^[a-z0-9-]+$",
     }),
     model: str(
-      "Path to a GGUF file (relative paths resolve against the config file), or `builtin:tiny` / `builtin:bench` for a generated model.",
+      "Path to a GGUF file (relative paths resolve against the config file), `builtin:tiny` / `builtin:bench` for a generated model, a catalog id or alias, or a ref pulled at start (`hf:org/repo:QUANT`, `hf:org/repo/file.gguf[@rev]`, `https://…`).",
     ),
     backend: oneOf("`cpu` or `cuda`. CPU pools are an explicit opt-in.", poolBackends),
     devices: {

@@ -105,6 +105,29 @@ describe("pulls from a Hugging Face hub", () => {
     assert.equal(provenance.verified, true);
   });
 
+  it("a split GGUF's parts all download beside each other; the entry is the first part", async () => {
+    const half = model.length / 2;
+    const parts = {
+      "s/m-Q8_0-00001-of-00002.gguf": model.subarray(0, half),
+      "s/m-Q8_0-00002-of-00002.gguf": model.subarray(half),
+    };
+    hub.repos.set("org/split", {
+      commit: COMMIT,
+      files: Object.fromEntries(Object.entries(parts).map(([p, bytes]) => [p, { bytes }])),
+    });
+    const events = await outcome(pulls.start("hf:org/split:Q8_0"));
+    assert.equal(events.at(-1)?.type, "done", JSON.stringify(events.at(-1)));
+    const entry = await catalog.get("hf:org/split:Q8_0");
+    const folder = join(dir, "cache", "hf", "org", "split", COMMIT);
+    assert.equal(entry.localPath, join(folder, "m-Q8_0-00001-of-00002.gguf"));
+    assert.deepEqual(
+      await readFile(join(folder, "m-Q8_0-00002-of-00002.gguf")),
+      parts["s/m-Q8_0-00002-of-00002.gguf"],
+    );
+    const last = events.filter((e) => e.type === "downloading").at(-1);
+    assert.equal(last?.type === "downloading" && last.total, model.length);
+  });
+
   it("an unknown quant lists the quants the repo has", async () => {
     const [, error] = await outcome(pulls.start("hf:org/tiny-GGUF:Q4_K_M"));
     assert.equal(error?.type === "error" && error.code, "MODEL_NOT_FOUND");
