@@ -20,6 +20,7 @@ import { TaskStore } from "../store/task-store.js";
 import { artifactService } from "./artifact-service.js";
 import { catalogService } from "./catalog-service.js";
 import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
@@ -33,6 +34,7 @@ import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
+import { drainForShutdown, ShutdownGate } from "./shutdown.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
@@ -46,6 +48,8 @@ export interface ControlPlane {
   supervisor: Supervisor;
   /** The Prometheus series of this control plane (SPEC 10); the in-process gateway serves them. */
   metrics: Registry;
+  /** Shutdown's first step: no new task, queued ones end, running ones get `shutdown.drain_ms`. */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   await sessions.load(Date.now());
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
+  const lost = await endLostTasks(tasks, Date.now());
+  if (lost > 0) log.warn({ tasks: lost }, "tasks the last run left unfinished ended: WORKER_RESET");
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
@@ -71,7 +77,9 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const supervisor = new Supervisor({ ...config.supervisor });
   const pulls = modelPulls(config, catalog, log);
   const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
+  const gate = new ShutdownGate();
   const services = grpcServices({
+    gate,
     config,
     orchestrator,
     hub,
@@ -95,24 +103,29 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
-  superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels }, log);
+  const lifecycle = { stopping: false };
+  superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels, lifecycle }, log);
   const stale = setInterval(
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
   );
   log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
 
+  const drain = () =>
+    drainForShutdown({ gate, orchestrator, registry, log }, config.shutdown.drainMs);
   const stop = async () => {
+    lifecycle.stopping = true;
     clearInterval(stale);
     await supervisor.stop();
     await server.stop();
     await artifacts.idle();
     await store.close();
   };
-  return { grpcAddr, registry, supervisor, metrics: metrics.registry, stop };
+  return { grpcAddr, registry, supervisor, metrics: metrics.registry, drain, stop };
 }
 
 interface ServiceDeps {
+  gate: ShutdownGate;
   config: Config;
   orchestrator: Orchestrator;
   hub: TaskHub;
@@ -140,6 +153,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
+        gate: deps.gate,
       }),
     },
     {
@@ -193,15 +207,19 @@ interface LocalPools {
   registry: PoolRegistry;
   supervisor: Supervisor;
   poolModels: PoolModels;
+  /** Set once the control plane stops: exits are no failures, and no pool starts any more. */
+  lifecycle: { stopping: boolean };
 }
 
 function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
-  const { registry, supervisor, poolModels } = local;
+  const { registry, supervisor, poolModels, lifecycle } = local;
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
-    const start = () =>
+    const start = () => {
+      if (lifecycle.stopping) return;
       supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control) });
+    };
     if (!PoolModels.needsResolving(pool.model)) {
       start();
       continue;
@@ -219,6 +237,11 @@ function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools
     log.debug({ pool_id: poolId, worker: line }, "worker output"),
   );
   supervisor.on("exit", (exit) => {
+    if (lifecycle.stopping) {
+      // A stop, not a failure: no warning, no worker output, no pool-down handling.
+      log.info({ pool_id: exit.poolId, code: exit.code, signal: exit.signal }, "worker stopped");
+      return;
+    }
     const reason = `worker exited (${exit.signal ?? `code ${exit.code}`})${exit.lastOutput ? `: ${exit.lastOutput}` : ""}`;
     log.warn(
       { pool_id: exit.poolId, restart_in_ms: exit.restartInMs, breaker_open: exit.breakerOpen },

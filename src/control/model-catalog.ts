@@ -180,7 +180,7 @@ export class ModelCatalog {
     if (expected && digest !== expected) {
       throw new OrchError(
         "MODEL_DIGEST_MISMATCH",
-        `${path} has ${digest}, not the expected ${expected}; the file is not the model you meant`,
+        `${path} does not match the expected ${expected}; the file is not the model you meant`,
       );
     }
     const record: CatalogRecord = {

@@ -1,16 +1,20 @@
 // Confines local model paths to the configured model directories, so a catalog entry or a pull
 // cannot read (or hash and echo) any other file the server can read.
 import { realpath } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { modelsDir } from "../common/paths.js";
 import { isPathRef } from "./model-ref-kind.js";
 
-/** The folders local model files may come from: pulls, built-ins, `models.dirs`, pool models. */
-export function allowedModelDirs(config: Pick<Config, "models" | "pools">): string[] {
+/**
+ * The folders local model files may come from: pulls, built-ins, `<data_dir>/models`,
+ * `models.dirs`, and the folders of configured pool models.
+ */
+export function allowedModelDirs(config: Pick<Config, "models" | "pools" | "dataDir">): string[] {
   const poolDirs = config.pools.filter((p) => isPathRef(p.model)).map((p) => dirname(p.model));
-  return [...new Set([config.models.cacheDir, modelsDir(), ...config.models.dirs, ...poolDirs])];
+  const dirs = [config.models.cacheDir, modelsDir(), join(config.dataDir, "models")];
+  return [...new Set([...dirs, ...config.models.dirs, ...poolDirs])];
 }
 
 function inside(path: string, dir: string): boolean {

@@ -436,11 +436,18 @@ export interface components {
             pull_id: string;
         };
         SSEPullDownloading: {
-            /** @description Bytes on disk */
+            /**
+             * Format: int64
+             * @description Bytes on disk, resumed ones included.
+             */
             bytes: number;
+            /** Format: int64 */
             bytes_per_s: number;
             pull_id: string;
-            /** @description All bytes of the model; absent when the source does not say. */
+            /**
+             * Format: int64
+             * @description All bytes of the model; absent when the source does not say.
+             */
             total?: number;
         };
         SSEPullResolving: {
