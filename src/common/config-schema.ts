@@ -72,7 +72,7 @@ const pool = obj(
       pattern: "^[a-z0-9-]+$",
     }),
     model: str(
-      "Path to a GGUF file (relative paths resolve against the config file), or `builtin:tiny` / `builtin:bench` for a generated model.",
+      "Path to a GGUF file (relative paths resolve against the config file), `builtin:tiny` / `builtin:bench` for a generated model, a catalog id or alias, or a ref pulled at start (`hf:org/repo:QUANT`, `hf:org/repo/file.gguf[@rev]`, `https://…`).",
     ),
     backend: oneOf("`cpu` or `cuda`. CPU pools are an explicit opt-in.", poolBackends),
     devices: {
@@ -251,6 +251,20 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   logging: obj("Logs (JSON lines on stdout).", {
     level: oneOf("Lowest level written.", logLevels, "info"),
   }),
+  models: obj("Model files: where they may come from and where pulls land.", {
+    dirs: {
+      type: "array",
+      description:
+        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models` and the folders of configured pool models are always allowed.",
+      items: { type: "string", minLength: 1 },
+      default: [],
+    },
+    cache_dir: {
+      ...str("Where pulled models are downloaded; relative paths resolve against the config file."),
+      defaultNote:
+        "`pulled/` in the models cache (`$LLAMA_ORCH_CACHE/models`, else `~/.cache/llama-orch/models`)",
+    },
+  }),
   pools: {
     type: "array",
     description:
@@ -284,6 +298,16 @@ export const envVars: readonly { name: string; default: string; description: str
       "`true` or `1`: on the HTTP gateway, a Bearer header from loopback (a reverse proxy on this host) is trusted " +
       "without matching AUTH_TOKEN; logged as `proxy:<fp6>`. Risk: any local process can spoof " +
       "it. Remote callers still need AUTH_TOKEN.",
+  },
+  {
+    name: "HF_ENDPOINT",
+    default: "`https://huggingface.co`",
+    description: "The Hugging Face hub `hf:` refs are pulled from.",
+  },
+  {
+    name: "HF_TOKEN",
+    default: "unset",
+    description: "Hugging Face access token for gated or private repos. Secret: never logged.",
   },
 ];
 
@@ -350,6 +374,8 @@ export interface Config {
   tls: { certFile?: string; keyFile?: string; caFile?: string };
   store: { taskRetention: number };
   logging: { level: LogLevel };
+  /** `dirs` and `cacheDir` absolute. */
+  models: { dirs: string[]; cacheDir: string };
   pools: PoolConfig[];
   /** From the environment only. */
   auth: { token?: Secret; optional: boolean; trustProxy: boolean };

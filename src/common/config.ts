@@ -5,8 +5,10 @@ import { dirname, join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { Ajv, type ErrorObject } from "ajv";
 import { parseDocument } from "yaml";
+import { isPathRef } from "../models/model-ref-kind.js";
 import { presetNames } from "../models/presets.js";
 import { type Config, configSchema, type PoolConfig, type SchemaNode } from "./config-schema.js";
+import { pulledModelsDir } from "./paths.js";
 
 export type {
   AdmissionPolicy,
@@ -99,8 +101,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   return config;
 }
 
-type FileConfig = Omit<Config, "dataDir" | "pools" | "auth"> & {
+type FileConfig = Omit<Config, "dataDir" | "pools" | "auth" | "models"> & {
   dataDir?: string;
+  models: { dirs: string[]; cacheDir?: string };
   pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: number })[];
 };
 
@@ -114,9 +117,7 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     ...p,
     // An external engine's model is a name, not a file of ours.
     model:
-      p.model.startsWith("builtin:") || p.engine !== "llamacpp"
-        ? p.model
-        : resolvePath(p.model, baseDir),
+      p.engine === "llamacpp" && isPathRef(p.model) ? resolvePath(p.model, baseDir) : p.model.trim(),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
   }));
   const auth: Config["auth"] = {
@@ -127,7 +128,11 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
   const tls = Object.fromEntries(
     Object.entries(file.tls).map(([key, path]) => [key, resolvePath(path, baseDir)]),
   );
-  return { ...file, dataDir, pools, auth, tls };
+  const models = {
+    dirs: file.models.dirs.map((dir) => resolvePath(dir, baseDir)),
+    cacheDir: file.models.cacheDir ? resolvePath(file.models.cacheDir, baseDir) : pulledModelsDir(),
+  };
+  return { ...file, dataDir, pools, auth, tls, models };
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -50,6 +50,10 @@ export const errorCodes = {
   MODEL_DIGEST_MISMATCH: { http: 422, grpc: G.FAILED_PRECONDITION, retriable: false },
   ARTIFACT_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ARTIFACT_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
+  // Model pulls: the source refused us, could not be reached, or the disk is too small.
+  MODEL_SOURCE_UNAUTHORIZED: { http: 502, grpc: G.FAILED_PRECONDITION, retriable: false },
+  MODEL_SOURCE_UNAVAILABLE: { http: 502, grpc: G.UNAVAILABLE, retriable: true },
+  INSUFFICIENT_STORAGE: { http: 507, grpc: G.RESOURCE_EXHAUSTED, retriable: false },
   // HTTP edge codes.
   ROUTE_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },

@@ -11,6 +11,8 @@ import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { allowedModelDirs } from "../models/model-dirs.js";
+import { hubFromEnv } from "../models/pull/hf-hub.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
@@ -23,9 +25,11 @@ import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { modelDirsOf } from "./model-dirs.js";
+import { ModelPulls } from "./model-pulls.js";
+import { modelResolver } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
+import { PoolModels } from "./pool-model-files.js";
 import { checkPoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
@@ -36,7 +40,9 @@ import { drainForShutdown, ShutdownGate } from "./shutdown.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
-import { workerArgs } from "./worker-args.js";
+
+/** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
+const PULL_PROGRESS_MS = 250;
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -67,16 +73,16 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const tls = configuredTls(config);
   const registry = new PoolRegistry(token, tls);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const catalog = new MeteredCatalog(
-    new CatalogStore(store),
-    (r) => metrics.verified(r),
-    modelDirsOf(config),
+  const catalog = new MeteredCatalog(new CatalogStore(store), allowedModelDirs(config), (r) =>
+    metrics.verified(r),
   );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
   const deps = { config, registry, hub, sessions, tasks, log, catalog };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
+  const pulls = modelPulls(config, catalog, log);
+  const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
   const gate = new ShutdownGate();
   const services = grpcServices({
     gate,
@@ -89,6 +95,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     supervisor,
     artifacts,
     catalog,
+    pulls,
+    poolModels,
     log,
   });
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
@@ -107,7 +115,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
   const lifecycle = { stopping: false };
-  superviseLocalPools(config, grpcAddr, registry, supervisor, log, lifecycle);
+  superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels, lifecycle }, log);
   const stale = setInterval(
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
@@ -144,6 +152,8 @@ interface ServiceDeps {
   supervisor: Supervisor;
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
+  pulls: ModelPulls;
+  poolModels: PoolModels;
   log: Logger;
 }
 
@@ -172,6 +182,8 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         sessions,
         restarts: (id) => supervisor.restarts(id),
         restartWorker: (id, between) => supervisor.restart(id, between),
+        resolveModel: deps.poolModels.resolve,
+        modelLoaded: (id, model) => deps.poolModels.loaded(id, model),
         log,
       }),
     },
@@ -186,7 +198,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog),
+      implementation: catalogService(deps.catalog, deps.pulls),
     },
     {
       name: "llama_orch.v1.Artifacts",
@@ -196,25 +208,48 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
   ];
 }
 
+function modelPulls(config: Config, catalog: ModelCatalog, log: Logger): ModelPulls {
+  const fetch = {
+    hub: hubFromEnv(),
+    cacheDir: config.models.cacheDir,
+    modelDirs: allowedModelDirs(config),
+    progressMs: PULL_PROGRESS_MS,
+  };
+  const provenancePath = join(config.dataDir, "provenance.jsonl");
+  return new ModelPulls({ catalog, fetch, provenancePath, log });
+}
+
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(":"));
 }
 
-function superviseLocalPools(
-  config: Config,
-  grpcAddr: string,
-  registry: PoolRegistry,
-  supervisor: Supervisor,
-  log: Logger,
-  lifecycle: { stopping: boolean },
-) {
+interface LocalPools {
+  registry: PoolRegistry;
+  supervisor: Supervisor;
+  poolModels: PoolModels;
+  /** Set once the control plane stops: exits are no failures, and no pool starts any more. */
+  lifecycle: { stopping: boolean };
+}
+
+function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
+  const { registry, supervisor, poolModels, lifecycle } = local;
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
-    supervisor.start({
-      poolId: pool.id,
-      args: () =>
-        workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model, config.tls),
+    const start = () => {
+      if (lifecycle.stopping) return;
+      supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control, config.tls) });
+    };
+    if (!PoolModels.needsResolving(pool.model)) {
+      start();
+      continue;
+    }
+    // A model still being pulled keeps the pool unready (not down) until its file is here.
+    log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
+    poolModels.prepare(pool).then(start, (error: unknown) => {
+      const reason = `model ${pool.model} cannot be served: ${error instanceof Error ? error.message : String(error)}`;
+      log.error({ pool_id: pool.id }, reason);
+      registry.markDown(pool.id, reason);
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));

@@ -14,6 +14,7 @@ import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
 import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { servedModelRef } from "./model-names.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
@@ -31,7 +32,7 @@ export interface OrchestratorDeps {
   sessions: SessionService;
   tasks: TaskStore;
   log: Logger;
-  catalog: Pick<ModelCatalog, "retiredRefs">;
+  catalog: Pick<ModelCatalog, "retiredRefs" | "list">;
   placed?(decision: PlacementDecision): void;
 }
 
@@ -72,12 +73,13 @@ export class Orchestrator {
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { registry, hub, sessions } = this.deps;
-    const modelRef = input.modelRef ?? this.defaultModelRef();
+    const modelRef = await this.servedRef(input.modelRef ?? this.defaultModelRef());
     const [promptTokens, retired] = await Promise.all([
       promptTokensFor(registry, modelRef, input),
       this.deps.catalog.retiredRefs(),
     ]);
-    const task = validateTask(input, this.admissionContext(promptTokens, retired));
+    const context = this.admissionContext(promptTokens, retired);
+    const task = validateTask({ ...input, modelRef }, context);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
@@ -265,6 +267,15 @@ export class Orchestrator {
       this.queues.set(poolId, queue);
     }
     return queue;
+  }
+
+  /** The ref of the pool model a task's name (ref, catalog id or alias) means. */
+  private async servedRef(name: string): Promise<string> {
+    const pools = this.deps.registry.all().map((p) => ({
+      modelRef: p.modelRef,
+      digest: p.description?.model?.digest || undefined,
+    }));
+    return servedModelRef(name, await this.deps.catalog.list(), pools);
   }
 
   /** The model the first configured pool serves now: a reload changes it, the config does not. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { registerControlRoutes } from "./control-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
+import { registerPullRoutes } from "./pull-routes.js";
 import type { GatewayContext } from "./server.js";
 import { registerTaskRoutes } from "./task-routes.js";
 import { registerWorkerRoutes } from "./worker-routes.js";
@@ -13,4 +14,5 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerMetricsRoute(app, context);
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerPullRoutes(app, context);
 }

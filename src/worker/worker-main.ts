@@ -20,8 +20,10 @@ export interface WorkerOptions {
   /** host:port of the control plane's WorkerRegistry. */
   control: string;
   poolId: string;
-  /** builtin:NAME, file:PATH or a path (see model-ref.ts). */
+  /** builtin:NAME, file:PATH or a path (see model-ref.ts); a catalog name with `modelFile`. */
   model: string;
+  /** The file the control plane resolved for `model` (catalog entries and pulls). */
+  modelFile?: string;
   /** host:port to serve on; port 0 picks a free one. Default 127.0.0.1:0. */
   listen?: string;
   /** host:port the control plane should dial, when it differs from the bound address. */
@@ -177,7 +179,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
   const loadOptions = engineOptions(options);
   const host = new ModelHost((modelPath) => Engine.load({ ...loadOptions, modelPath }));
-  const first = await host.switchTo(options.model);
+  const first = await host.switchTo(options.model, options.modelFile);
   log.info(
     { model_ref: options.model, model_digest: first.engine.info.digest, backend: options.backend },
     "model loaded",

@@ -109,10 +109,10 @@ export class WorkerService {
           );
         return { prompt: model.engine.applyChatTemplate(messages, addAssistant) };
       }),
-      loadModel: unary(async ({ modelRef }) => {
+      loadModel: unary(async ({ modelRef, modelPath }) => {
         const log = this.options.log.child({ model_ref: modelRef });
         log.info("loading model");
-        const model = await host.switchTo(modelRef).catch((error: unknown) => {
+        const model = await host.switchTo(modelRef, modelPath).catch((error: unknown) => {
           log.warn({ err: error }, "model load failed; the current model keeps serving");
           throw error;
         });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { configKeyRows } from "../../scripts/config-docs.js";
 import { type Config, loadConfig, validateConfig } from "../../src/common/config.js";
+import { pulledModelsDir } from "../../src/common/paths.js";
 
 let dir = "";
 before(async () => {
@@ -43,6 +44,7 @@ const defaults: Omit<Config, "dataDir"> = {
   tls: {},
   store: { taskRetention: 10000 },
   logging: { level: "info" },
+  models: { dirs: [], cacheDir: pulledModelsDir() },
   pools: [
     {
       id: "cpu-0",
@@ -75,6 +77,7 @@ workers: { heartbeat_ms: 100, stale_after_ms: 400, allow_insecure_remote: true }
 tls: { cert_file: tls/cp.crt, key_file: tls/cp.key, ca_file: /etc/llama-orch/ca.crt }
 store: { task_retention: 50 }
 logging: { level: debug }
+models: { dirs: [models, /srv/gguf], cache_dir: pulls }
 pools:
   - { id: cpu-a, model: builtin:bench, backend: cpu, slots: 2, context_size: 512, threads: 4 }
   - id: gpu-3090
@@ -164,6 +167,7 @@ describe("a full config file", () => {
       },
       store: { taskRetention: 50 },
       logging: { level: "debug" },
+      models: { dirs: [join(dir, "models"), "/srv/gguf"], cacheDir: join(dir, "pulls") },
       pools: [
         {
           id: "cpu-a",

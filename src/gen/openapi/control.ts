@@ -139,6 +139,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
+        post: operations["pullModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pools/{id}/drain": {
         parameters: {
             query?: never;
@@ -340,7 +357,7 @@ export interface components {
          * @description Every code of the registry (src/common/errors.ts); engine codes reach clients unmapped.
          * @enum {string}
          */
-        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
         PoolHealth: {
             draining: boolean;
             engine_version?: string;
@@ -361,6 +378,12 @@ export interface components {
             model_ref?: string;
             pool_id?: string;
             ready: boolean;
+        };
+        PullRequest: {
+            /** @description Another name for the catalog entry. */
+            alias?: string;
+            /** @description The model ref to pull. */
+            ref: string;
         };
         PurgeRequest: {
             /**
@@ -406,6 +429,31 @@ export interface components {
             /** @enum {string} */
             state: "Active" | "Retired";
         };
+        SSEPullDone: {
+            digest: string;
+            /** @description The catalog id of the pulled model. */
+            id: string;
+            pull_id: string;
+        };
+        SSEPullDownloading: {
+            /**
+             * Format: int64
+             * @description Bytes on disk, resumed ones included.
+             */
+            bytes: number;
+            /** Format: int64 */
+            bytes_per_s: number;
+            pull_id: string;
+            /**
+             * Format: int64
+             * @description All bytes of the model; absent when the source does not say.
+             */
+            total?: number;
+        };
+        SSEPullResolving: {
+            pull_id: string;
+            ref?: string;
+        };
         WorkerRegistered: {
             /** Format: int64 */
             heartbeat_interval_ms: number;
@@ -429,6 +477,16 @@ export interface components {
         Workload: "completion" | "embedding" | "rerank";
     };
     responses: {
+        /** @description A model source (hub, registry, URL) refused the pull or could not be reached. */
+        BadGateway: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description Invalid request. */
         BadRequest: {
             headers: {
@@ -471,6 +529,16 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["AuthError"];
+            };
+        };
+        /** @description The disk cannot hold the model; the message gives the bytes needed and free. */
+        InsufficientStorage: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Internal failure. */
@@ -908,6 +976,58 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    pullModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ref": "hf:org/repo:Q4_K_M",
+                 *       "alias": "qwen"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PullRequest"];
+            };
+        };
+        responses: {
+            /** @description `text/event-stream`: resolving, downloading* (at a bounded cadence), verifying, then exactly one terminal `done` or `error`. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    /** @description The pull's id; every event also carries it. */
+                    "X-Pull-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: resolving
+                     *     data: {"pull_id":"0b6f...","ref":"hf:org/repo:Q4_K_M"}
+                     *
+                     *     event: downloading
+                     *     data: {"pull_id":"0b6f...","bytes":1048576,"total":4368439584,"bytes_per_s":52428800}
+                     *
+                     *     event: done
+                     *     data: {"pull_id":"0b6f...","id":"hf:org/repo:Q4_K_M","digest":"sha256:..."}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            507: components["responses"]["InsufficientStorage"];
+        };
+    };
     drainPool: {
         parameters: {
             query?: never;
@@ -1073,7 +1193,9 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["InsufficientStorage"];
         };
     };
     registerWorker: {

@@ -105,6 +105,11 @@ export interface CountTokensResponse {
 
 export interface LoadModelRequest {
   modelRef: string;
+  /**
+   * The file to load for model_ref, resolved by the control plane (a catalog entry, a pull);
+   * empty: the worker resolves model_ref itself (builtin:, a path).
+   */
+  modelPath: string;
 }
 
 export interface Telemetry {
@@ -1311,13 +1316,16 @@ export const CountTokensResponse: MessageFns<CountTokensResponse> = {
 };
 
 function createBaseLoadModelRequest(): LoadModelRequest {
-  return { modelRef: "" };
+  return { modelRef: "", modelPath: "" };
 }
 
 export const LoadModelRequest: MessageFns<LoadModelRequest> = {
   encode(message: LoadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.modelRef !== "") {
       writer.uint32(10).string(message.modelRef);
+    }
+    if (message.modelPath !== "") {
+      writer.uint32(18).string(message.modelPath);
     }
     return writer;
   },
@@ -1343,6 +1351,14 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
             message.modelRef = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.modelPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1362,6 +1378,11 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
         : isSet(object.model_ref)
         ? globalThis.String(object.model_ref)
         : "",
+      modelPath: isSet(object.modelPath)
+        ? globalThis.String(object.modelPath)
+        : isSet(object.model_path)
+        ? globalThis.String(object.model_path)
+        : "",
     };
   },
 
@@ -1369,6 +1390,9 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
     const obj: any = {};
     if (message.modelRef !== "") {
       obj.modelRef = message.modelRef;
+    }
+    if (message.modelPath !== "") {
+      obj.modelPath = message.modelPath;
     }
     return obj;
   },
@@ -1379,6 +1403,7 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
   fromPartial<I extends Exact<DeepPartial<LoadModelRequest>, I>>(object: I): LoadModelRequest {
     const message = createBaseLoadModelRequest();
     message.modelRef = object.modelRef ?? "";
+    message.modelPath = object.modelPath ?? "";
     return message;
   },
 };
