@@ -117,7 +117,9 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     ...p,
     // An external engine's model is a name, not a file of ours.
     model:
-      p.engine === "llamacpp" && isPathRef(p.model) ? resolvePath(p.model, baseDir) : p.model.trim(),
+      p.engine === "llamacpp" && isPathRef(p.model)
+        ? resolvePath(p.model, baseDir)
+        : p.model.trim(),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
   }));
   const auth: Config["auth"] = {
