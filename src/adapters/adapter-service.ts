@@ -75,7 +75,7 @@ export class AdapterService {
       describe: unary(() => watch.description()),
       health: unary(() => ({ live: true, ready: watch.ready, lastError: watch.reason })),
       countTokens: unary(async ({ text }) => ({ count: await adapter.countTokens(text) })),
-      applyChatTemplate: unary(({ messages, addAssistant }) => {
+      applyChatTemplate: unary(({ messages, addAssistant, tools, jsonSchema }) => {
         if (!adapter.applyChatTemplate) {
           throw new OrchError(
             "ENGINE_UNSUPPORTED",
@@ -83,7 +83,17 @@ export class AdapterService {
               "send a prompt to /v1/completions, or use a llamacpp or llamacpp-server pool",
           );
         }
-        return adapter.applyChatTemplate(messages, addAssistant).then((prompt) => ({ prompt }));
+        if (tools.length > 0 || jsonSchema !== "") {
+          // Tool-call formats and schema grammars come from our addon's llama.cpp common library.
+          throw new OrchError(
+            "ENGINE_UNSUPPORTED",
+            `pool ${this.options.poolId} (${adapter.engine}) cannot constrain answers to tools or a ` +
+              "JSON schema; use a llamacpp pool for tools and response_format",
+          );
+        }
+        return adapter
+          .applyChatTemplate(messages, addAssistant)
+          .then((prompt) => ({ prompt, grammar: "", stops: [] }));
       }),
       loadModel: unary(() => {
         throw new OrchError(

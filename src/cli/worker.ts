@@ -138,6 +138,7 @@ export function registerWorker(program: Command): void {
     .option("--served-model <name>", "the model name the external engine serves (default: --model)")
     .option("--token-env <name>", "environment variable holding the external engine's Bearer token")
     .option("--metrics-endpoint <url>", "the engine's Prometheus URL when not <endpoint>/metrics")
+    .option("--chat-template-file <path>", "Jinja chat template replacing the model's")
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

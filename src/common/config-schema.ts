@@ -143,6 +143,12 @@ const pool = obj(
       }),
       defaultNote: "`<endpoint>/metrics`",
     },
+    chat_template_file: {
+      ...str(
+        "A Jinja chat template used instead of the model's own (relative paths resolve against the config file), e.g. one with tool support for a model whose template has none.",
+      ),
+      defaultNote: "the model's template",
+    },
   },
   ["id", "model", "backend"],
 );
@@ -340,6 +346,8 @@ export interface PoolConfig {
   servedModel?: string;
   tokenEnv?: string;
   metricsEndpoint?: string;
+  /** Absolute path of a Jinja chat template replacing the model's. */
+  chatTemplateFile?: string;
 }
 
 export interface SessionBudgets {

@@ -121,6 +121,7 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
         ? resolvePath(p.model, baseDir)
         : p.model.trim(),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
+    ...(p.chatTemplateFile ? { chatTemplateFile: resolvePath(p.chatTemplateFile, baseDir) } : {}),
   }));
   const auth: Config["auth"] = {
     optional: isTrue(env.AUTH_OPTIONAL),

@@ -36,6 +36,17 @@ export interface SamplingParams {
   minP?: number;
   repeatPenalty?: number;
   repeatLastN?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  logitBias?: { token: number; bias: number }[];
+}
+
+/** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */
+export interface ChatFormatParams {
+  grammarLazy: boolean;
+  grammarTriggers: string[];
+  parser: string;
+  grammarPrefill: string;
 }
 
 /** Session budgets; an absent member is unlimited. */
@@ -80,6 +91,7 @@ export interface TaskInput {
   sampling?: SamplingParams;
   stop?: readonly string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
@@ -112,6 +124,7 @@ export interface ValidTask {
   sampling: SamplingParams;
   stop: string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;

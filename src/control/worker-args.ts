@@ -16,6 +16,7 @@ export function workerArgs(
   if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));
   if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
+  if (pool.chatTemplateFile) args.push("--chat-template-file", pool.chatTemplateFile);
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
   // The control plane's gRPC edge then only speaks mutual TLS, to local workers as to remote ones.
   if (tls.certFile && tls.keyFile && tls.caFile) {

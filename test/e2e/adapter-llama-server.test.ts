@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parsePrometheusText, sumOf } from "../../src/adapters/prometheus-text.js";
 import { fromServiceError } from "../../src/common/grpc-errors.js";
-import { FinishReason } from "../../src/gen/llama_orch/v1/common.js";
+import { ChatTemplateRequest, FinishReason } from "../../src/gen/llama_orch/v1/common.js";
 import type { WorkerHealth } from "../../src/gen/llama_orch/v1/worker.js";
 import { LlamaServerProcess } from "../support/llama-server-process.js";
 import { RecordingRegistry } from "../support/recording-registry.js";
@@ -116,9 +116,12 @@ describe("llamacpp-server adapter worker against a real llama-server", { timeout
   });
 
   it("renders chat messages with the model's template", async () => {
-    const messages = [{ role: "user", content: "hello there" }];
+    const request = ChatTemplateRequest.fromPartial({
+      messages: [{ role: "user", content: "hello there" }],
+      addAssistant: true,
+    });
     const { prompt } = await rpc<{ prompt: string }>((cb) =>
-      worker.client.applyChatTemplate({ modelRef: "", messages, addAssistant: true }, cb),
+      worker.client.applyChatTemplate(request, cb),
     );
     assert.match(prompt, /hello there/);
     assert.notEqual(prompt, "hello there");

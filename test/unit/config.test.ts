@@ -93,6 +93,7 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+    chat_template_file: templates/tools.jinja
   - id: vllm-3090
     model: qwen-7b
     backend: cuda
@@ -194,6 +195,7 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          chatTemplateFile: join(dir, "templates", "tools.jinja"),
           engine: "llamacpp",
         },
         {
