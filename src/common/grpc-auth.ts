@@ -14,10 +14,14 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
-/** Rejects every call whose `authorization` metadata is not `Bearer <token>`. */
+/** The standard health service answers without a token (decision 1), as grpc_health_probe sends none. */
+const PUBLIC_SERVICE = "/grpc.health.v1.Health/";
+
+/** Rejects every call whose `authorization` metadata is not `Bearer <token>`, health aside. */
 export function requireBearer(token: string): ServerInterceptor {
   const expected = digest(`Bearer ${token}`);
-  return (_method, call) => {
+  return (method, call) => {
+    if (method.path.startsWith(PUBLIC_SERVICE)) return new ServerInterceptingCall(call);
     const intercepted: ServerInterceptingCall = new ServerInterceptingCall(call, {
       start: (next) =>
         next({

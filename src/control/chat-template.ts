@@ -19,9 +19,11 @@ export function applyChatTemplate(
       (p) => p.ready && p.client && (request.modelRef === "" || p.modelRef === request.modelRef),
     );
   if (!pool?.client) {
+    // As admission: a model some pool is loading is worth a retry, any other is unknown.
+    const known = registry.all().some((p) => p.modelRef === request.modelRef);
     return Promise.reject(
       new OrchError(
-        "POOL_UNREADY",
+        known ? "POOL_UNREADY" : "MODEL_NOT_FOUND",
         `model_ref "${request.modelRef}" is not served by a ready pool; list served models with GET /v1/models`,
       ),
     );

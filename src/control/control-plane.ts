@@ -26,6 +26,7 @@ import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
+import { followReadiness } from "./serving-health.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { Supervisor } from "./supervisor.js";
@@ -81,6 +82,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     interceptors,
   );
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
+  const stopHealth = followReadiness(server.health, registry);
 
   superviseLocalPools(config, grpcAddr, registry, supervisor, log);
   const stale = setInterval(
@@ -91,6 +93,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
 
   const stop = async () => {
     clearInterval(stale);
+    stopHealth();
     await supervisor.stop();
     await server.stop();
     await artifacts.idle();
@@ -125,6 +128,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
+        retiredRefs: () => deps.catalog.retiredRefs(),
       }),
     },
     {
@@ -169,6 +173,7 @@ function superviseLocalPools(
   log: Logger,
 ) {
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
+  logPoolReady(registry, supervisor, log);
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
     supervisor.start({
@@ -193,6 +198,21 @@ function superviseLocalPools(
       exit.breakerOpen
         ? `${reason}; crashing repeatedly, not restarted (circuit breaker open)`
         : reason,
+    );
+  });
+}
+
+/** One `pool ready` line each time a pool becomes ready; load_ms counts from its worker's spawn. */
+function logPoolReady(registry: PoolRegistry, supervisor: Supervisor, log: Logger): void {
+  const spawnedAt = new Map<string, number>();
+  supervisor.on("spawn", (poolId) => spawnedAt.set(poolId, Date.now()));
+  registry.on("ready", (poolId) => {
+    const started = spawnedAt.get(poolId);
+    spawnedAt.delete(poolId);
+    const loadMs = started === undefined ? undefined : Date.now() - started;
+    log.info(
+      { pool_id: poolId, model_ref: registry.get(poolId)?.modelRef, load_ms: loadMs },
+      "pool ready",
     );
   });
 }

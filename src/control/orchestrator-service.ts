@@ -36,6 +36,8 @@ export interface OrchestratorServiceDeps {
   tasks: TaskStore;
   registry: PoolRegistry;
   maxTokensLimit: number;
+  /** Retired models stay loaded for running work but are not offered (catalog lifecycle). */
+  retiredRefs?: () => Promise<Set<string>>;
 }
 
 function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
@@ -121,7 +123,7 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       deleted: await sessions.delete(request.sessionId),
     })),
     getCapabilities: unary<object, Capabilities>(async () =>
-      capabilities(registry, deps.maxTokensLimit),
+      capabilities(registry, deps.maxTokensLimit, await deps.retiredRefs?.()),
     ),
     applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
       applyChatTemplate(registry, request),

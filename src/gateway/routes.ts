@@ -1,6 +1,7 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
 import { registerControlRoutes } from "./control-routes.js";
+import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import type { GatewayContext } from "./server.js";
@@ -13,4 +14,5 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerMetricsRoute(app, context);
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerHealthRoutes(app, context);
 }

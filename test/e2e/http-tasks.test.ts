@@ -106,7 +106,11 @@ describe("data plane over HTTP", () => {
         "INVALID_PARAMS",
       ],
       [{ json: { prompt: "no model" } }, 400, "INVALID_PARAMS"],
-      [{ json: { model_ref: "builtin:tiny", max_tokens: 4, ctx: 999999 } }, 400, "INVALID_PARAMS"],
+      [
+        { json: { model_ref: "builtin:tiny", max_tokens: 4, ctx: 999999 } },
+        400,
+        "CONTEXT_TOO_LARGE",
+      ],
       [
         {
           raw: JSON.stringify({
