@@ -10,6 +10,8 @@ import type {
   CancelRequest,
   CancelResponse,
   Capabilities,
+  CountPromptTokensRequest,
+  CountPromptTokensResponse,
   DeleteSessionResponse,
   OrchestratorServer,
   SessionInfo,
@@ -21,13 +23,14 @@ import type {
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
-import { applyChatTemplate } from "./chat-template.js";
+import { applyChatTemplate, notServed } from "./chat-template.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
 import { unary } from "./grpc-unary.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { countPromptTokens } from "./token-count.js";
 
 export interface OrchestratorServiceDeps {
   orchestrator: Orchestrator;
@@ -127,6 +130,14 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     ),
     applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
       applyChatTemplate(registry, request),
+    ),
+    countPromptTokens: unary<CountPromptTokensRequest, CountPromptTokensResponse>(
+      async ({ modelRef, prompt }) => {
+        if (!registry.all().some((p) => p.ready && p.client && p.modelRef === modelRef)) {
+          throw notServed(registry, modelRef);
+        }
+        return { count: await countPromptTokens(registry, modelRef, prompt) };
+      },
     ),
   };
   return server as unknown as OrchestratorServer;
