@@ -135,7 +135,13 @@ function validSampling(s: SamplingParams | undefined): SamplingParams {
   numIn("sampling.min_p", s.minP, 0, 1);
   numIn("sampling.repeat_penalty", s.repeatPenalty, Number.MIN_VALUE, 100);
   if (s.repeatLastN !== undefined) intIn("sampling.repeat_last_n", s.repeatLastN, -1, 1_000_000);
-  return { ...s };
+  numIn("sampling.presence_penalty", s.presencePenalty, -2, 2);
+  numIn("sampling.frequency_penalty", s.frequencyPenalty, -2, 2);
+  for (const { token, bias } of s.logitBias ?? []) {
+    intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
+    numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
+  }
+  return { ...s, logitBias: s.logitBias && [...s.logitBias] };
 }
 
 function validBudgets(b: BudgetLimits | undefined): BudgetLimits | undefined {
@@ -263,6 +269,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
   if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
+  if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;
   if (budgets) task.budgets = budgets;
   return task;
 }

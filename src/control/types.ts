@@ -35,6 +35,16 @@ export interface SamplingParams {
   minP?: number;
   repeatPenalty?: number;
   repeatLastN?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  logitBias?: { token: number; bias: number }[];
+}
+
+/** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */
+export interface ChatFormatParams {
+  grammarLazy: boolean;
+  grammarTriggers: string[];
+  parser: string;
 }
 
 /** Session budgets; an absent member is unlimited. */
@@ -79,6 +89,7 @@ export interface TaskInput {
   sampling?: SamplingParams;
   stop?: readonly string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
@@ -110,6 +121,7 @@ export interface ValidTask {
   sampling: SamplingParams;
   stop: string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;

@@ -5,6 +5,7 @@ import {
   toEngineEvent,
   toEngineStats,
   toModelInfo,
+  toNativeChat,
   toNativeLoadOptions,
   toNativeRequest,
 } from "./convert.js";
@@ -12,7 +13,16 @@ import { fromNative, native } from "./engine-errors.js";
 import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
-import type { ChatMessage, EngineOptions, EngineStats, ModelInfo, SubmitRequest } from "./types.js";
+import type {
+  ChatMessage,
+  ChatParse,
+  ChatRender,
+  ChatRenderRequest,
+  EngineOptions,
+  EngineStats,
+  ModelInfo,
+  SubmitRequest,
+} from "./types.js";
 
 export class Engine {
   readonly info: ModelInfo;
@@ -90,6 +100,18 @@ export class Engine {
   applyChatTemplate(messages: readonly ChatMessage[], addAssistant = true): string {
     const handle = this.handle();
     return native(() => handle.applyChatTemplate(messages, addAssistant));
+  }
+
+  /** The chat rendered by the model's Jinja template with llama.cpp common: tools, JSON schema. */
+  renderChat(request: ChatRenderRequest): ChatRender {
+    const handle = this.handle();
+    return native(() => handle.renderChat(toNativeChat(request)));
+  }
+
+  /** The answer parsed by the chat format renderChat chose: content and tool calls. */
+  parseChat(text: string, parser: string): ChatParse {
+    const handle = this.handle();
+    return native(() => handle.parseChat(text, parser));
   }
 
   stats(): EngineStats {

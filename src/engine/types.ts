@@ -62,6 +62,11 @@ export interface Sampling {
   repeatPenalty?: number;
   repeatLastN?: number;
   seed?: number;
+  /** OpenAI's penalties in [-2, 2] over the repeat_last_n window; 0 disables each. */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Added to a token's logit; -Infinity (or OpenAI's -100) bans it. */
+  logitBias?: readonly { token: number; bias: number }[];
 }
 
 export interface SubmitRequest {
@@ -72,6 +77,9 @@ export interface SubmitRequest {
   stop?: readonly string[];
   /** GBNF grammar constraining the output. */
   grammar?: string;
+  /** The grammar applies only from the first match of one of grammarTriggers (regexes) on. */
+  grammarLazy?: boolean;
+  grammarTriggers?: readonly string[];
   /** Never share a decode call with another sequence: output independent of load. */
   strict?: boolean;
   /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
@@ -118,4 +126,49 @@ export interface EngineStats {
 export interface ChatMessage {
   role: string;
   content: string;
+}
+
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  /** JSON text. */
+  arguments: string;
+}
+
+/** A chat turn as the model's (Jinja) chat template takes it, tool calls and results included. */
+export interface ChatTurn extends ChatMessage {
+  toolCalls?: readonly ChatToolCall[];
+  toolCallId?: string;
+  name?: string;
+}
+
+export interface ChatRenderRequest {
+  messages: readonly ChatTurn[];
+  /** Parameters as JSON Schema text; "" takes none. */
+  tools?: readonly { name: string; description: string; parameters: string }[];
+  /** "auto" (default), "none" or "required". */
+  toolChoice?: string;
+  parallelToolCalls?: boolean;
+  /** JSON Schema text the answer must follow; "" or absent: free. */
+  jsonSchema?: string;
+  addAssistant?: boolean;
+}
+
+/** A rendered chat: the prompt and what generation and parsing of the answer need. */
+export interface ChatRender {
+  prompt: string;
+  grammar: string;
+  grammarLazy: boolean;
+  grammarTriggers: string[];
+  /** Stop strings the chat format adds. */
+  stops: string[];
+  /** Opaque: the chat format and parser; give it back to parseChat. */
+  parser: string;
+}
+
+/** An answer as its chat format parses it. */
+export interface ChatParse {
+  content: string;
+  reasoningContent: string;
+  toolCalls: ChatToolCall[];
 }

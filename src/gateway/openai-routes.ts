@@ -6,34 +6,38 @@ import { OrchError } from "../common/errors.js";
 import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { ChatTemplateResponse, End } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities, TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
 import {
-  type ChatCompletionRequest,
-  type CompletionRequest,
   missingEnd,
   type ResponseMeta,
   responseMeta,
   type Surface,
-  toChatTemplateRequest,
   toFinishChunk,
   toModelList,
   toOpenAiAuthError,
   toOpenAiError,
   toOpeningChunk,
   toResponse,
-  toTaskRequest,
   toTokenChunk,
   toUsageChunk,
 } from "./translate-openai.js";
+import {
+  type ChatCompletionRequest,
+  type CompletionRequest,
+  ParamError,
+  toChatRequest,
+  toCompletionTask,
+} from "./translate-openai-request.js";
 
 /** Sends `error` as OpenAI's error body with its registry HTTP status; 429s carry Retry-After. */
 export function sendOpenAiError(
   reply: FastifyReply,
   error: unknown,
-  param: string | null = null,
+  param: string | null = error instanceof ParamError ? error.param : null,
 ): FastifyReply {
   const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
   if (orch.retryAfterMs !== undefined) {
@@ -200,7 +204,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     routeOptions("createCompletion"),
     (request, reply) => {
       const { body } = request;
-      const task = toTaskRequest("completion", body, body.prompt, sessionOf(request));
+      const task = toCompletionTask(body, sessionOf(request));
       return runTask(context, request, reply, jobOf("completion", body, task));
     },
   );
@@ -209,14 +213,15 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     routeOptions("createChatCompletion"),
     async (request, reply) => {
       const { body } = request;
-      const { prompt } = await unaryCall<ChatTemplateResponse>((done) =>
+      const chat = toChatRequest(body, sessionOf(request));
+      const rendered = await unaryCall<ChatTemplateResponse>((done) =>
         orchestrator.applyChatTemplate(
-          toChatTemplateRequest(body),
+          toChatTemplateRequest(chat),
           correlationMetadata(request),
           done,
         ),
       );
-      const task = toTaskRequest("chat", body, prompt, sessionOf(request));
+      const task = toChatTask(chat, rendered);
       return runTask(context, request, reply, jobOf("chat", body, task));
     },
   );

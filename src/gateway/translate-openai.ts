@@ -1,12 +1,10 @@
 // The one translation between OpenAI JSON (contracts/openapi/openai.yaml) and the proto messages.
 import { OrchError } from "../common/errors.js";
-import { type ChatTemplateRequest, type End, FinishReason } from "../gen/llama_orch/v1/common.js";
-import { type Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { type End, FinishReason } from "../gen/llama_orch/v1/common.js";
+import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/openai.js";
 
 type Schemas = components["schemas"];
-export type CompletionRequest = Schemas["CompletionRequest"];
-export type ChatCompletionRequest = Schemas["ChatCompletionRequest"];
 export type OpenAiError = Schemas["OpenAIErrorResponse"];
 type Completion = Schemas["Completion"];
 type ChatCompletion = Schemas["ChatCompletion"];
@@ -15,9 +13,6 @@ type Usage = Schemas["Usage"];
 
 /** Which OpenAI surface a task serves; it picks the response and chunk shapes. */
 export type Surface = "completion" | "chat";
-
-/** OpenAI's documented default for completions; chat gets room for a short answer. */
-export const DEFAULT_MAX_TOKENS: Record<Surface, number> = { completion: 16, chat: 256 };
 
 /** What every response and chunk of one task repeats. */
 export interface ResponseMeta {
@@ -30,37 +25,6 @@ export interface ResponseMeta {
 export function responseMeta(surface: Surface, taskId: string, model: string): ResponseMeta {
   const prefix = surface === "chat" ? "chatcmpl" : "cmpl";
   return { surface, id: `${prefix}-${taskId}`, created: Math.floor(Date.now() / 1000), model };
-}
-
-/** The task for a request whose prompt is already final (chat: after the chat template). */
-export function toTaskRequest(
-  surface: Surface,
-  body: CompletionRequest | ChatCompletionRequest,
-  prompt: string,
-  sessionId: string | undefined,
-): TaskRequest {
-  const sampling =
-    body.temperature === undefined && body.top_p === undefined
-      ? undefined
-      : { temperature: body.temperature, topP: body.top_p };
-  return TaskRequest.fromPartial({
-    modelRef: body.model,
-    sessionId: sessionId ?? "",
-    prompt,
-    maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS[surface],
-    seed: body.seed,
-    sampling,
-    stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
-    ignoreEos: body.ignore_eos ?? false,
-  });
-}
-
-export function toChatTemplateRequest(body: ChatCompletionRequest): ChatTemplateRequest {
-  return {
-    modelRef: body.model,
-    messages: body.messages.map(({ role, content }) => ({ role, content })),
-    addAssistant: true,
-  };
 }
 
 export function toModelList(capabilities: Capabilities, created: number): Schemas["ModelList"] {

@@ -51,18 +51,22 @@ const sampling = {
   repeatPenalty: 1.25,
   repeatLastN: 16,
   seed: 7,
+  presencePenalty: 0.5,
+  frequencyPenalty: -0.25,
 };
+const logitBias = [{ token: 3, bias: -100 }];
 
 const fullRequest: GenerateRequest = {
   taskId: "task-1",
   prompt: "Once upon a time",
   maxTokens: 17,
-  sampling,
+  sampling: { ...sampling, logitBias: { entries: logitBias } },
   stop: ["\n\n", "END"],
   grammar: 'root ::= "a"',
   strict: true,
   sessionKey: "session-9",
   ignoreEos: true,
+  chatFormat: { grammarLazy: true, grammarTriggers: ["<tool_call>"], parser: "{}" },
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
@@ -71,9 +75,11 @@ describe("GenerateRequest -> SubmitRequest", () => {
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
-      sampling,
+      sampling: { ...sampling, logitBias },
       stop: ["\n\n", "END"],
       grammar: 'root ::= "a"',
+      grammarLazy: true,
+      grammarTriggers: ["<tool_call>"],
       strict: true,
       sessionKey: "session-9",
       ignoreEos: true,
@@ -122,7 +128,12 @@ describe("engine events -> GenerateEvent", () => {
   });
 
   it("an end carries every count and timing, decode_ms twice, in whole milliseconds", () => {
-    const event = overWire(GenerateEvent, toEndEvent(end));
+    const chat = {
+      content: "hi",
+      reasoningContent: "hm",
+      toolCalls: [{ id: "c1", name: "f", arguments: "{}" }],
+    };
+    const event = overWire(GenerateEvent, toEndEvent(end, { chat }));
     assert.equal(event.event?.$case, "end");
     const value = event.event.value;
     assertEveryField(End, value, []);
@@ -135,6 +146,7 @@ describe("engine events -> GenerateEvent", () => {
       cachedTokens: 4,
       ttftMs: 8,
       promptMs: 3,
+      chat,
     });
   });
 

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
   Determinism,
@@ -150,7 +151,11 @@ export interface TaskRequest {
   /** Generate exactly max_tokens, ignoring end-of-generation tokens. */
   ignoreEos: boolean;
   /** Budgets for the session when this task creates it. */
-  budgets?: SessionBudgets | undefined;
+  budgets?:
+    | SessionBudgets
+    | undefined;
+  /** Chat tasks: the lazy grammar's triggers and the parser of the answer (ChatTemplateResponse). */
+  chatFormat?: ChatFormat | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -589,6 +594,7 @@ function createBaseTaskRequest(): TaskRequest {
     grammar: "",
     ignoreEos: false,
     budgets: undefined,
+    chatFormat: undefined,
   };
 }
 
@@ -656,6 +662,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.budgets !== undefined) {
       SessionBudgets.encode(message.budgets, writer.uint32(170).fork()).join();
+    }
+    if (message.chatFormat !== undefined) {
+      ChatFormat.encode(message.chatFormat, writer.uint32(322).fork()).join();
     }
     return writer;
   },
@@ -841,6 +850,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.budgets = SessionBudgets.decode(reader, reader.uint32());
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.chatFormat = ChatFormat.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -914,6 +931,11 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         ? globalThis.Boolean(object.ignore_eos)
         : false,
       budgets: isSet(object.budgets) ? SessionBudgets.fromJSON(object.budgets) : undefined,
+      chatFormat: isSet(object.chatFormat)
+        ? ChatFormat.fromJSON(object.chatFormat)
+        : isSet(object.chat_format)
+        ? ChatFormat.fromJSON(object.chat_format)
+        : undefined,
     };
   },
 
@@ -982,6 +1004,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.budgets !== undefined) {
       obj.budgets = SessionBudgets.toJSON(message.budgets);
     }
+    if (message.chatFormat !== undefined) {
+      obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
+    }
     return obj;
   },
 
@@ -1016,6 +1041,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.ignoreEos = object.ignoreEos ?? false;
     message.budgets = (object.budgets !== undefined && object.budgets !== null)
       ? SessionBudgets.fromPartial(object.budgets)
+      : undefined;
+    message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
+      ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     return message;
   },

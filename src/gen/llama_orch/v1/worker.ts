@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
   End,
@@ -48,6 +49,7 @@ export interface GenerateRequest {
   /** Keeps the sequence's KV for the session's next turn. */
   sessionKey: string;
   ignoreEos: boolean;
+  chatFormat?: ChatFormat | undefined;
 }
 
 export interface GenerateEvent {
@@ -150,6 +152,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     strict: false,
     sessionKey: "",
     ignoreEos: false,
+    chatFormat: undefined,
   };
 }
 
@@ -181,6 +184,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.ignoreEos !== false) {
       writer.uint32(72).bool(message.ignoreEos);
+    }
+    if (message.chatFormat !== undefined) {
+      ChatFormat.encode(message.chatFormat, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -270,6 +276,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.ignoreEos = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.chatFormat = ChatFormat.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -309,6 +323,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.ignore_eos)
         ? globalThis.Boolean(object.ignore_eos)
         : false,
+      chatFormat: isSet(object.chatFormat)
+        ? ChatFormat.fromJSON(object.chatFormat)
+        : isSet(object.chat_format)
+        ? ChatFormat.fromJSON(object.chat_format)
+        : undefined,
     };
   },
 
@@ -341,6 +360,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.ignoreEos !== false) {
       obj.ignoreEos = message.ignoreEos;
     }
+    if (message.chatFormat !== undefined) {
+      obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
+    }
     return obj;
   },
 
@@ -360,6 +382,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.strict = object.strict ?? false;
     message.sessionKey = object.sessionKey ?? "";
     message.ignoreEos = object.ignoreEos ?? false;
+    message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
+      ? ChatFormat.fromPartial(object.chatFormat)
+      : undefined;
     return message;
   },
 };
