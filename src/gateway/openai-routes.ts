@@ -85,7 +85,9 @@ async function openAiAuthBody(_request: FastifyRequest, reply: FastifyReply, pay
 }
 
 /** The task's events, with a failed call turned into its OrchError and `error` events thrown. */
-async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerator<TaskEvent> {
+export async function* taskEvents(
+  call: ClientReadableStream<TaskEvent>,
+): AsyncGenerator<TaskEvent> {
   try {
     for await (const event of call as AsyncIterable<TaskEvent>) {
       if (event.event?.$case === "error") throw fromErrorDetail(event.event.value);
@@ -98,14 +100,14 @@ async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerato
 }
 
 /** A client that goes away before the answer is complete cancels the Submit call, so the task. */
-function cancelOnClose(reply: FastifyReply, call: ClientReadableStream<TaskEvent>): void {
+export function cancelOnClose(reply: FastifyReply, call: ClientReadableStream<TaskEvent>): void {
   onResponseClosed(reply.raw, () => {
     if (!reply.raw.writableFinished) call.cancel();
   });
 }
 
 /** The X-Session-Id header (a session UUID, validated by admission) or none. */
-function sessionOf(request: FastifyRequest): string | undefined {
+export function sessionOf(request: FastifyRequest): string | undefined {
   const header = request.headers["x-session-id"];
   return typeof header === "string" && header.length > 0 ? header : undefined;
 }

@@ -1,5 +1,6 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
+import { registerAnthropicRoutes } from "./anthropic-routes.js";
 import { registerControlRoutes } from "./control-routes.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
@@ -15,4 +16,5 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerHealthRoutes(app, context);
+  registerAnthropicRoutes(app, context);
 }
