@@ -48,9 +48,11 @@ function userTurns(blocks: Block[], at: string, names: Map<string, string>): Cha
     if (block.type === "text") text.push((block as Schemas["TextBlock"]).text);
     else if (block.type === "tool_result") {
       const result = block as ToolResult;
-      const name = names.get(result.tool_use_id);
       const content = resultText(result, where);
-      turns.push({ role: "tool", content, toolCallId: result.tool_use_id, name });
+      const turn: ChatTurn = { role: "tool", content, toolCallId: result.tool_use_id };
+      const name = names.get(result.tool_use_id);
+      if (name !== undefined) turn.name = name;
+      turns.push(turn);
     } else if (block.type === "tool_use")
       throw invalid(where, "tool_use blocks are the assistant's");
     else if (block.type !== "thinking" && block.type !== "redacted_thinking") {
