@@ -83,6 +83,11 @@ function render(context: GatewayContext, request: FastifyRequest, chat: ChatRequ
   );
 }
 
+/** The request fields the contract names; others (a newer SDK's) are ignored, logged at debug. */
+const KNOWN_FIELDS = new Set(
+  Object.keys(operationSchemas("anthropic.yaml", "createMessage").body?.properties ?? {}),
+);
+
 async function createMessage(
   context: GatewayContext,
   request: FastifyRequest<{ Body: MessagesRequest }>,
@@ -91,6 +96,8 @@ async function createMessage(
   const chat = toChatRequest(request.body, sessionOf(request));
   const log = { correlation_id: request.correlationId };
   if (chat.user) context.log.info({ ...log, user: chat.user }, "messages request user");
+  const unknown = Object.keys(request.body).filter((key) => !KNOWN_FIELDS.has(key));
+  if (unknown.length > 0) context.log.debug({ ...log, fields: unknown }, "unknown fields ignored");
   const task = toChatTask(chat, await render(context, request, chat));
   const call = context.clients.orchestrator.submit(task, correlationMetadata(request));
   cancelOnClose(reply, call);

@@ -47,13 +47,15 @@ describe("Anthropic Messages surface", () => {
   });
   after(() => serve?.stop());
 
-  it("ANT-001 answers a Message with system, text content, stop reason and usage", async () => {
+  it("ANT-001 answers a Message with system, text content, stop reason and usage; unknown fields are ignored", async () => {
     const message = await client.messages.create({
       model,
       max_tokens: 6,
       system: "You are terse.",
       messages: hello,
       metadata: { user_id: "user-42" },
+      // Fields this surface does not know (a newer SDK's) are ignored, not refused.
+      ...({ service_tier: "auto", frobnicate: { a: 1 } } as object),
     });
     assert.equal(message.type, "message");
     assert.equal(message.role, "assistant");
