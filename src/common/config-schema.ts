@@ -111,6 +111,12 @@ const pool = obj(
       defaultNote: "`128` on cpu, `ubatch_size` on cuda",
     },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
+    chat_template_file: {
+      ...str(
+        "A Jinja chat template used instead of the model's own (relative paths resolve against the config file), e.g. one with tool support for a model whose template has none.",
+      ),
+      defaultNote: "the model's template",
+    },
   },
   ["id", "model", "backend"],
 );
@@ -248,6 +254,8 @@ export interface PoolConfig {
   ubatchSize?: number;
   prefillChunk?: number;
   kvType: KvType;
+  /** Absolute path of a Jinja chat template replacing the model's. */
+  chatTemplateFile?: string;
 }
 
 export interface SessionBudgets {

@@ -45,6 +45,7 @@ export interface ChatFormatParams {
   grammarLazy: boolean;
   grammarTriggers: string[];
   parser: string;
+  grammarPrefill: string;
 }
 
 /** Session budgets; an absent member is unlimited. */

@@ -11,6 +11,7 @@ export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: stri
   if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));
   if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
+  if (pool.chatTemplateFile) args.push("--chat-template-file", pool.chatTemplateFile);
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
   return args;
 }

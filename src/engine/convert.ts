@@ -27,6 +27,7 @@ export function toNativeRequest(request: SubmitRequest): object {
     grammar: request.grammar,
     grammarLazy: request.grammarLazy,
     grammarTriggers: request.grammarTriggers,
+    grammarPrefill: request.grammarPrefill,
     strict: request.strict,
     sessionKey: request.sessionKey,
     ignoreEos: request.ignoreEos,

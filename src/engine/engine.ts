@@ -14,7 +14,6 @@ import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
 import type {
-  ChatMessage,
   ChatParse,
   ChatRender,
   ChatRenderRequest,
@@ -95,11 +94,6 @@ export class Engine {
   detokenize(tokens: readonly number[]): string {
     const handle = this.handle();
     return native(() => handle.detokenize(tokens));
-  }
-
-  applyChatTemplate(messages: readonly ChatMessage[], addAssistant = true): string {
-    const handle = this.handle();
-    return native(() => handle.applyChatTemplate(messages, addAssistant));
   }
 
   /** The chat rendered by the model's Jinja template with llama.cpp common: tools, JSON schema. */

@@ -51,10 +51,6 @@ export interface NativeEngine {
   info(): NativeModelInfo;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): number[];
   detokenize(tokens: readonly number[]): string;
-  applyChatTemplate(
-    messages: readonly { role: string; content: string }[],
-    addAssistant: boolean,
-  ): string;
   /** Renders an OpenAI-shaped chat (JSON text) with the model's Jinja template and tools. */
   renderChat(requestJson: string): {
     prompt: string;
@@ -63,6 +59,7 @@ export interface NativeEngine {
     grammarTriggers: string[];
     stops: string[];
     parser: string;
+    grammarPrefill: string;
   };
   parseChat(
     text: string,

@@ -33,6 +33,8 @@ export interface EngineOptions {
   kvType?: KvType;
   /** Sequences waiting for a slot before submit() refuses with ENGINE_BUSY. Default 256. */
   maxPending?: number;
+  /** Jinja chat template text used instead of the model's own. */
+  chatTemplate?: string;
 }
 
 export interface ModelInfo {
@@ -80,6 +82,8 @@ export interface SubmitRequest {
   /** The grammar applies only from the first match of one of grammarTriggers (regexes) on. */
   grammarLazy?: boolean;
   grammarTriggers?: readonly string[];
+  /** The chat template's generation prompt a chat format's grammar starts with; fed to it first. */
+  grammarPrefill?: string;
   /** Never share a decode call with another sequence: output independent of load. */
   strict?: boolean;
   /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
@@ -164,6 +168,7 @@ export interface ChatRender {
   stops: string[];
   /** Opaque: the chat format and parser; give it back to parseChat. */
   parser: string;
+  grammarPrefill: string;
 }
 
 /** An answer as its chat format parses it. */

@@ -8,7 +8,8 @@ import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrato
 import { streamMessage } from "./anthropic-stream.js";
 import { type ChatRequest, toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
-import { cancelOnClose, sessionOf, taskEvents } from "./openai-routes.js";
+import { admit } from "./openai-answer.js";
+import { sessionOf } from "./openai-routes.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
 import {
@@ -99,13 +100,8 @@ async function createMessage(
   const unknown = Object.keys(request.body).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) context.log.debug({ ...log, fields: unknown }, "unknown fields ignored");
   const task = toChatTask(chat, await render(context, request, chat));
-  const call = context.clients.orchestrator.submit(task, correlationMetadata(request));
-  cancelOnClose(reply, call);
-  const events = taskEvents(call);
-  const first = await events.next();
-  const admitted = first.done ? undefined : first.value.event;
-  if (admitted?.$case !== "admitted") throw missingEnd();
-  const meta = messageMeta(admitted.value.taskId, chat.model);
+  const { taskId, events } = await admit(context, request, reply, task);
+  const meta = messageMeta(taskId, chat.model);
   if (request.body.stream === true) {
     return streamMessage(reply, events, meta, {
       parsed: chat.tools.length > 0 && chat.toolChoice.mode !== "none",

@@ -62,6 +62,7 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (sampling !== undefined) submit.sampling = sampling;
   if (request.stop.length > 0) submit.stop = request.stop;
   if (request.grammar !== "") submit.grammar = request.grammar;
+  if (request.chatFormat?.grammarPrefill) submit.grammarPrefill = request.chatFormat.grammarPrefill;
   if (request.chatFormat?.grammarLazy) {
     submit.grammarLazy = true;
     submit.grammarTriggers = request.chatFormat.grammarTriggers;
@@ -154,6 +155,7 @@ export function toChatTemplateResponse(render: ChatRender): ChatTemplateResponse
       grammarLazy: render.grammarLazy,
       grammarTriggers: render.grammarTriggers,
       parser: render.parser,
+      grammarPrefill: render.grammarPrefill,
     },
     stops: render.stops,
   };

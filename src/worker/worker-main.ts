@@ -1,4 +1,5 @@
 // The worker process: load the pool's model, serve the Worker service, register, shut down cleanly.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
   tensorSplit?: number[];
   kvType?: KvType;
+  /** A Jinja chat template file used instead of the model's template. */
+  chatTemplateFile?: string;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -120,6 +123,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     ubatchSize: options.ubatchSize,
     prefillChunk: options.prefillChunk,
     kvType: options.kvType,
+    chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };

@@ -66,7 +66,12 @@ const fullRequest: GenerateRequest = {
   strict: true,
   sessionKey: "session-9",
   ignoreEos: true,
-  chatFormat: { grammarLazy: true, grammarTriggers: ["<tool_call>"], parser: "{}" },
+  chatFormat: {
+    grammarLazy: true,
+    grammarTriggers: ["<tool_call>"],
+    parser: "{}",
+    grammarPrefill: "<|assistant|>\n",
+  },
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
@@ -80,6 +85,7 @@ describe("GenerateRequest -> SubmitRequest", () => {
       grammar: 'root ::= "a"',
       grammarLazy: true,
       grammarTriggers: ["<tool_call>"],
+      grammarPrefill: "<|assistant|>\n",
       strict: true,
       sessionKey: "session-9",
       ignoreEos: true,

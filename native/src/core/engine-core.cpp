@@ -26,6 +26,7 @@ double blend(double average, double sample) { return average == 0 ? sample : 0.8
 
 EngineCore::EngineCore(const LoadParams & params)
     : loaded_(load_model(params)),
+      chat_(std::make_unique<ChatFormatter>(loaded_.model.get(), params.chat_template)),
       vocab_(llama_model_get_vocab(loaded_.model.get())),
       mem_(llama_get_memory(loaded_.ctx.get())),
       n_batch_(llama_n_batch(loaded_.ctx.get())),

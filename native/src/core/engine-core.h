@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/batch-planner.h"
+#include "core/chat-format.h"
 #include "core/command-queue.h"
 #include "core/model-loader.h"
 #include "core/sequence.h"
@@ -39,8 +40,6 @@ struct EngineStats {
   double decode_tokens_per_second = 0;
 };
 
-using ChatMessages = std::vector<std::pair<std::string, std::string>>;
-
 class EngineCore {
  public:
   explicit EngineCore(const LoadParams & params);  // throws EngineError
@@ -51,7 +50,9 @@ class EngineCore {
   const ModelInfo & info() const { return loaded_.info; }
   std::vector<llama_token> tokenize(const std::string & text, bool add_special, bool parse_special) const;
   std::string detokenize(const std::vector<llama_token> & tokens) const;
-  std::string apply_chat_template(const ChatMessages & messages, bool add_assistant) const;
+  // The model's chat template through llama.cpp common (see chat-format.h). Caller's thread.
+  ChatRender render_chat(const std::string & request_json) const { return chat_->render(request_json); }
+  ChatParse parse_chat(const std::string & text, const std::string & parser) const { return chat_->parse(text, parser); }
 
   // Any thread. prepare() validates and builds the sampler; submit() queues it. Both throw EngineError.
   std::unique_ptr<SequenceRequest> prepare(SubmitParams params) const;
@@ -74,8 +75,10 @@ class EngineCore {
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
   SamplerPtr make_sampler(const SubmitParams & params) const;
+  void prefill_grammar(llama_sampler * grammar, const std::string & prefill) const;
 
   LoadedModel loaded_;
+  std::unique_ptr<ChatFormatter> chat_;
   const llama_vocab * vocab_;
   llama_memory_t mem_;
   uint32_t n_batch_;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ggml.h"
@@ -26,6 +27,7 @@ struct LoadParams {
   std::vector<float> tensor_split;
   ggml_type type_kv = GGML_TYPE_F16;
   uint32_t max_pending = 256;
+  std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
 };
 
 struct SamplingParams {
@@ -37,6 +39,9 @@ struct SamplingParams {
   int32_t repeat_last_n = 64;
   uint32_t seed = 0;
   bool has_seed = false;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<std::pair<llama_token, float>> logit_bias;
 };
 
 struct SubmitParams {
@@ -45,6 +50,10 @@ struct SubmitParams {
   SamplingParams sampling;
   std::vector<std::string> stop;
   std::string grammar;
+  bool grammar_lazy = false;
+  std::vector<std::string> grammar_triggers;  // regexes; the lazy grammar starts at a match
+  // Text the chat template already put in the prompt that a format's grammar begins with.
+  std::string grammar_prefill;
   bool strict = false;
   std::string session_key;
   bool ignore_eos = false;

@@ -62,9 +62,13 @@ export interface components {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
                 message: {
-                    content: string;
+                    /** @description null when the answer is only tool calls. */
+                    content: string | null;
+                    /** @description Extension (llama-server's name): a reasoning model's thinking, when its chat format separates it. */
+                    reasoning_content?: string;
                     /** @enum {string} */
                     role: "assistant";
+                    tool_calls?: components["schemas"]["ToolCall"][];
                 };
             }[];
             created: number;
@@ -78,8 +82,20 @@ export interface components {
             choices: {
                 delta: {
                     content?: string;
+                    reasoning_content?: string;
                     /** @enum {string} */
                     role?: "assistant";
+                    /** @description With tools, the answer is parsed when generation ends: content and each call arrive whole, in the chunks before the finish chunk. */
+                    tool_calls?: {
+                        function: {
+                            arguments: string;
+                            name: string;
+                        };
+                        id: string;
+                        index: number;
+                        /** @enum {string} */
+                        type: "function";
+                    }[];
                 };
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
@@ -169,7 +185,7 @@ export interface components {
             suffix?: string | null;
         };
         /** @enum {string|null} */
-        FinishReason: "stop" | "length" | null;
+        FinishReason: "stop" | "length" | "tool_calls" | null;
         /** @description Token id (as a string) -> bias added to its logit; -100 bans the token. */
         LogitBias: {
             [key: string]: number;

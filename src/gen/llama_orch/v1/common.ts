@@ -306,6 +306,8 @@ export interface ChatFormat {
   grammarTriggers: string[];
   /** Opaque: the chat format and its parser, as llama.cpp common serializes them. */
   parser: string;
+  /** The prompt's tail (the assistant turn opener) a format grammar starts with: fed to it first. */
+  grammarPrefill: string;
 }
 
 /** A chat answer parsed by its chat format. */
@@ -2458,7 +2460,7 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
 };
 
 function createBaseChatFormat(): ChatFormat {
-  return { grammarLazy: false, grammarTriggers: [], parser: "" };
+  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "" };
 }
 
 export const ChatFormat: MessageFns<ChatFormat> = {
@@ -2471,6 +2473,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     }
     if (message.parser !== "") {
       writer.uint32(26).string(message.parser);
+    }
+    if (message.grammarPrefill !== "") {
+      writer.uint32(34).string(message.grammarPrefill);
     }
     return writer;
   },
@@ -2512,6 +2517,14 @@ export const ChatFormat: MessageFns<ChatFormat> = {
             message.parser = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grammarPrefill = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2537,6 +2550,11 @@ export const ChatFormat: MessageFns<ChatFormat> = {
         ? object.grammar_triggers.map((e: any) => globalThis.String(e))
         : [],
       parser: isSet(object.parser) ? globalThis.String(object.parser) : "",
+      grammarPrefill: isSet(object.grammarPrefill)
+        ? globalThis.String(object.grammarPrefill)
+        : isSet(object.grammar_prefill)
+        ? globalThis.String(object.grammar_prefill)
+        : "",
     };
   },
 
@@ -2551,6 +2569,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     if (message.parser !== "") {
       obj.parser = message.parser;
     }
+    if (message.grammarPrefill !== "") {
+      obj.grammarPrefill = message.grammarPrefill;
+    }
     return obj;
   },
 
@@ -2562,6 +2583,7 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     message.grammarLazy = object.grammarLazy ?? false;
     message.grammarTriggers = object.grammarTriggers?.map((e) => e) || [];
     message.parser = object.parser ?? "";
+    message.grammarPrefill = object.grammarPrefill ?? "";
     return message;
   },
 };
