@@ -1,19 +1,24 @@
 // The Anthropic Messages surface end to end: the official `@anthropic-ai/sdk`, unmodified, against
 // a real `llama-orch serve` with AUTH_TOKEN and a real worker on the tiny model.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { request } from "undici";
+import { llamaCppDir } from "../../src/common/paths.js";
 import { call } from "../support/http-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
 const TOKEN = "anthropic-secret";
+// The tiny model's own template has no tools; llama.cpp ships templates that do.
+const TOOL_TEMPLATE = join(llamaCppDir(), "models", "templates", "Qwen-Qwen2.5-7B-Instruct.jinja");
 const config = `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 pools:
-  - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 2048, threads: 1 }
+  - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 2048, threads: 1,
+      chat_template_file: "${TOOL_TEMPLATE}" }
 `;
 const model = "builtin:tiny";
 const hello = [{ role: "user" as const, content: "Hello there" }];
@@ -165,5 +170,66 @@ describe("Anthropic Messages surface", () => {
     const bearer = new Anthropic({ baseURL: serve.http, authToken: TOKEN, maxRetries: 0 });
     const ok = await bearer.messages.create({ model, max_tokens: 1, messages: hello });
     assert.equal(ok.type, "message");
+  });
+  it("ANT-001 tool_choice forces a tool call: a tool_use block with parsed input, streamed too; its result is taken back", async () => {
+    const tools = [
+      {
+        name: "get_weather",
+        description: "The weather in a city",
+        input_schema: {
+          type: "object" as const,
+          properties: { city: { type: "string", enum: ["Oslo", "Paris"] } },
+          required: ["city"],
+        },
+      },
+    ];
+    const ask = {
+      model,
+      max_tokens: 128,
+      tools,
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
+    };
+    const forced = { type: "tool" as const, name: "get_weather" };
+    const message = await client.messages.create({ ...ask, tool_choice: forced });
+    assert.equal(message.stop_reason, "tool_use", JSON.stringify(message.content));
+    const use = message.content.find((b) => b.type === "tool_use");
+    assert.ok(use && use.type === "tool_use");
+    assert.equal(use.name, "get_weather");
+    assert.ok(
+      ["Oslo", "Paris"].includes((use.input as { city: string }).city),
+      JSON.stringify(use.input),
+    );
+
+    const stream = client.messages.stream({ ...ask, tool_choice: forced });
+    const deltas = new Map<number, string>();
+    for await (const event of stream) {
+      if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") {
+        deltas.set(event.index, (deltas.get(event.index) ?? "") + event.delta.partial_json);
+      }
+    }
+    const final = await stream.finalMessage();
+    const uses = final.content.flatMap((b, i) => (b.type === "tool_use" ? [[i, b] as const] : []));
+    assert.ok(uses.length >= 1, JSON.stringify(final.content));
+    for (const [index, block] of uses) {
+      assert.equal(block.name, "get_weather");
+      assert.deepEqual(block.input, JSON.parse(deltas.get(index) ?? ""));
+    }
+    assert.equal(final.stop_reason, "tool_use");
+
+    const answer = await client.messages.create({
+      ...ask,
+      messages: [
+        ...ask.messages,
+        { role: "assistant", content: [use] },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: use.id, content: "4 C, clear" }],
+        },
+      ],
+      tool_choice: { type: "none" },
+      max_tokens: 4,
+    });
+    assert.equal(answer.type, "message");
+    assert.equal(answer.content[0]?.type, "text");
   });
 });
