@@ -114,7 +114,7 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     ...p,
     model: p.model.startsWith("builtin:") ? p.model : resolvePath(p.model, baseDir),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
-    chatTemplateFile: p.chatTemplateFile && resolvePath(p.chatTemplateFile, baseDir),
+    ...(p.chatTemplateFile ? { chatTemplateFile: resolvePath(p.chatTemplateFile, baseDir) } : {}),
   }));
   const auth: Config["auth"] = {
     optional: isTrue(env.AUTH_OPTIONAL),

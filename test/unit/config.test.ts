@@ -85,6 +85,7 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+    chat_template_file: templates/tools.jinja
 `;
 
 describe("config defaults", () => {
@@ -170,6 +171,7 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          chatTemplateFile: join(dir, "templates", "tools.jinja"),
         },
       ],
       auth: { optional: false, trustProxy: false },
