@@ -14,12 +14,22 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
+/** The credential of an `Authorization` value; the scheme name is case-insensitive (RFC 7235). */
+export function bearerCredential(header: string): string | undefined {
+  const match = /^bearer +(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** Constant-time comparison of a header's Bearer credential with the token. */
+export function bearerMatches(header: string, token: string): boolean {
+  return timingSafeEqual(digest(bearerCredential(header) ?? ""), digest(token));
+}
+
 /** The standard health service answers without a token (decision 1), as grpc_health_probe sends none. */
 const PUBLIC_SERVICE = "/grpc.health.v1.Health/";
 
 /** Rejects every call whose `authorization` metadata is not `Bearer <token>`, health aside. */
 export function requireBearer(token: string): ServerInterceptor {
-  const expected = digest(`Bearer ${token}`);
   return (method, call) => {
     if (method.path.startsWith(PUBLIC_SERVICE)) return new ServerInterceptingCall(call);
     const intercepted: ServerInterceptingCall = new ServerInterceptingCall(call, {
@@ -27,7 +37,7 @@ export function requireBearer(token: string): ServerInterceptor {
         next({
           onReceiveMetadata: (metadata, pass) => {
             const [given] = metadata.get("authorization");
-            if (typeof given === "string" && timingSafeEqual(digest(given), expected)) {
+            if (typeof given === "string" && bearerMatches(given, token)) {
               pass(metadata);
               return;
             }
