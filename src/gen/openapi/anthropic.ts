@@ -85,6 +85,7 @@ export interface components {
             usage: components["schemas"]["Usage"];
         };
         MessagesRequest: {
+            /** Format: int32 */
             max_tokens: number;
             messages: components["schemas"]["InputMessage"][];
             /** @description user_id is logged with the request; nothing else is kept. */
@@ -99,6 +100,7 @@ export interface components {
             temperature?: number;
             tool_choice?: components["schemas"]["ToolChoice"];
             tools?: components["schemas"]["Tool"][];
+            /** Format: int32 */
             top_k?: number;
             top_p?: number;
         } & {
