@@ -28,6 +28,8 @@ export interface ModelLimits {
 /** The deployment facts and collaborators admission checks a task against. */
 export interface AdmissionContext {
   models: ReadonlyMap<string, ModelLimits>;
+  /** Models some pool is configured or registered for, ready or not: absent ones are unknown. */
+  knownModels?: ReadonlySet<string>;
   defaultModelRef: string;
   defaultDeadlineMs: number;
   maxTokensLimit: number;
@@ -85,9 +87,16 @@ function modelLimits(modelRef: string, ctx: AdmissionContext): ModelLimits {
   const model = ctx.models.get(modelRef);
   if (!model) {
     const known = [...ctx.models.keys()].sort().slice(0, 10).join(", ");
+    // A model a pool is loading (or reloading after a crash) is worth a retry; any other is a typo.
+    if (ctx.knownModels?.has(modelRef)) {
+      throw new OrchError(
+        "POOL_UNREADY",
+        `model_ref "${modelRef}" is not served by a ready pool yet; retry once its pool is ready`,
+      );
+    }
     throw new OrchError(
-      "POOL_UNREADY",
-      `model_ref "${modelRef}" is not in the catalog; serve it on a pool or use one of: ${known}`,
+      "MODEL_NOT_FOUND",
+      `model_ref "${modelRef}" is not served here; use one of: ${known} (GET /v1/models lists them)`,
     );
   }
   if (model.retired) {
@@ -160,14 +169,18 @@ function tokenBounds(
   if (input.maxTokens === undefined) throw invalid("max_tokens is required");
   const maxTokens = intIn("max_tokens", input.maxTokens, 1, maxTokensLimit);
   if (input.ctx !== undefined && Number.isInteger(input.ctx) && input.ctx > ctxMax) {
-    throw invalid(`ctx ${input.ctx} exceeds the model's ctx_max ${ctxMax}; lower ctx or omit it`);
+    throw new OrchError(
+      "CONTEXT_TOO_LARGE",
+      `ctx ${input.ctx} exceeds the model's ctx_max ${ctxMax}; lower ctx or omit it`,
+    );
   }
   const ctx = intIn("ctx", input.ctx ?? ctxMax, 1, ctxMax);
   if (promptTokens + maxTokens > ctx) {
     const raise = ctx < ctxMax ? `, or raise ctx (model limit ${ctxMax})` : "";
     const room = ctx - promptTokens;
     const lower = room >= 1 ? `lower max_tokens to at most ${room} or ` : "";
-    throw invalid(
+    throw new OrchError(
+      "PROMPT_TOO_LONG",
       `prompt (${promptTokens} tokens) + max_tokens (${maxTokens}) = ${promptTokens + maxTokens} ` +
         `exceeds ctx ${ctx}; ${lower}shorten the prompt${raise}`,
     );
@@ -213,8 +226,9 @@ function enums(input: TaskInput) {
 
 /**
  * Checks a raw task against the catalog and DESIGN decision 6 and fills every default.
- * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, POOL_UNREADY (model not in the catalog),
- * MODEL_DEPRECATED (retired model).
+ * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, MODEL_NOT_FOUND (no pool serves the model),
+ * POOL_UNREADY (its pools are not ready), MODEL_DEPRECATED (retired model), CONTEXT_TOO_LARGE
+ * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
   const { engine, priority, determinism, kvHint } = enums(input);

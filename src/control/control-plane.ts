@@ -34,6 +34,7 @@ import { checkPoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
+import { followReadiness } from "./serving-health.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { drainForShutdown, ShutdownGate } from "./shutdown.js";
@@ -113,6 +114,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     throw error;
   });
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
+  const stopHealth = followReadiness(server.health, registry);
 
   const lifecycle = { stopping: false };
   superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels, lifecycle }, log);
@@ -127,6 +129,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const stop = async () => {
     lifecycle.stopping = true;
     clearInterval(stale);
+    stopHealth();
     await supervisor.stop();
     await server.stop();
     await artifacts.idle();
@@ -170,6 +173,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
+        retiredRefs: () => deps.catalog.retiredRefs(),
         gate: deps.gate,
       }),
     },
@@ -234,6 +238,7 @@ interface LocalPools {
 function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
   const { registry, supervisor, poolModels, lifecycle } = local;
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
+  logPoolReady(registry, supervisor, log);
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
     const start = () => {
@@ -274,6 +279,21 @@ function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools
       exit.breakerOpen
         ? `${reason}; crashing repeatedly, not restarted (circuit breaker open)`
         : reason,
+    );
+  });
+}
+
+/** One `pool ready` line each time a pool becomes ready; load_ms counts from its worker's spawn. */
+function logPoolReady(registry: PoolRegistry, supervisor: Supervisor, log: Logger): void {
+  const spawnedAt = new Map<string, number>();
+  supervisor.on("spawn", (poolId) => spawnedAt.set(poolId, Date.now()));
+  registry.on("ready", (poolId) => {
+    const started = spawnedAt.get(poolId);
+    spawnedAt.delete(poolId);
+    const loadMs = started === undefined ? undefined : Date.now() - started;
+    log.info(
+      { pool_id: poolId, model_ref: registry.get(poolId)?.modelRef, load_ms: loadMs },
+      "pool ready",
     );
   });
 }

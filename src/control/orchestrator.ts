@@ -297,6 +297,7 @@ export class Orchestrator {
     const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
     return {
       models,
+      knownModels: new Set(this.deps.registry.all().map((pool) => pool.modelRef)),
       defaultModelRef: this.defaultModelRef(),
       defaultDeadlineMs,
       maxTokensLimit,

@@ -37,7 +37,7 @@ export interface TaskCall {
   echo?: string;
 }
 
-interface Running {
+export interface Running {
   call: ClientReadableStream<TaskEvent>;
   taskId: string;
   events: AsyncGenerator<TaskEvent>;
@@ -57,7 +57,7 @@ async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerato
 }
 
 /** Submits one task and waits for its admission; a client that goes away cancels it. */
-async function admit(
+export async function admit(
   context: GatewayContext,
   request: FastifyRequest,
   reply: FastifyReply,

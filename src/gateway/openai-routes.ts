@@ -70,7 +70,7 @@ async function openAiAuthBody(_request: FastifyRequest, reply: FastifyReply, pay
 }
 
 /** The X-Session-Id header (a session UUID, validated by admission) or none. */
-function sessionOf(request: FastifyRequest): string | undefined {
+export function sessionOf(request: FastifyRequest): string | undefined {
   const header = request.headers["x-session-id"];
   return typeof header === "string" && header.length > 0 ? header : undefined;
 }

@@ -1,6 +1,8 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
+import { registerAnthropicRoutes } from "./anthropic-routes.js";
 import { registerControlRoutes } from "./control-routes.js";
+import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { registerPullRoutes } from "./pull-routes.js";
@@ -15,4 +17,6 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerPullRoutes(app, context);
+  registerHealthRoutes(app, context);
+  registerAnthropicRoutes(app, context);
 }

@@ -86,8 +86,9 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
       typeof given === "string" && given.length > 0 && given.length <= 128 ? given : randomUUID();
     reply.header("X-Correlation-Id", request.correlationId);
     const outcome = authenticate(request, auth);
-    if (!outcome.ok) return sendAuthError(reply, outcome);
-    request.identity = outcome.identity;
+    if (outcome.ok) request.identity = outcome.identity;
+    // Public routes (health probes) answer anyway; an empty identity tells them to say less.
+    else if (!request.routeOptions.config.public) return sendAuthError(reply, outcome);
   });
   // Identity breadcrumbs (AUTH-1008): one line per request; never the token or its header.
   app.addHook("onResponse", async (request, reply) => {

@@ -189,11 +189,15 @@ function errorType(status: number): OpenAiError["error"]["type"] {
   return status >= 500 ? "server_error" : "invalid_request_error";
 }
 
+/** Codes OpenAI itself has a name for: its SDKs and agents match on these, not on ours. */
+const OPENAI_CODES: Partial<Record<OrchError["code"], string>> = {
+  MODEL_NOT_FOUND: "model_not_found",
+};
+
 /** OpenAI's error body with the registry code in `code`; `param` names the offending field. */
 export function toOpenAiError(error: OrchError, param: string | null = null): OpenAiError {
-  return {
-    error: { message: error.message, type: errorType(error.httpStatus), param, code: error.code },
-  };
+  const code = OPENAI_CODES[error.code] ?? error.code;
+  return { error: { message: error.message, type: errorType(error.httpStatus), param, code } };
 }
 
 /** The gateway's auth refusal (auth.ts) in OpenAI's shape, its numeric code as a string. */

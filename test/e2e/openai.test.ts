@@ -220,20 +220,29 @@ describe("OpenAI-compatible surface", () => {
     assert.equal(typeof badTopP.message, "string");
   });
 
-  it("OAI-006: answers an unknown model with its registry code, streaming or not", async () => {
+  it("OAI-006: answers an unknown model 404 model_not_found, streaming or not, and the SDK does not retry it", async () => {
     const model = "no-such-model";
+    // Default retries (2): a retriable answer would reach the gateway three times per call.
+    const retrying = new OpenAI({ baseURL: `${serve.http}/v1`, apiKey: "unused" });
     const calls = [
-      () => client.completions.create({ model, prompt: "x", max_tokens: 2 }),
-      () => client.completions.create({ model, prompt: "x", max_tokens: 2, stream: true }),
-      () => client.chat.completions.create({ model, messages: [{ role: "user", content: "x" }] }),
+      () => retrying.completions.create({ model, prompt: "x", max_tokens: 2 }),
+      () => retrying.completions.create({ model, prompt: "x", max_tokens: 2, stream: true }),
+      () => retrying.chat.completions.create({ model, messages: [{ role: "user", content: "x" }] }),
     ];
+    const seen = () =>
+      serve.logs.filter((l) => l.msg === "http request" && l.status === 404).length;
+    const before = seen();
     for (const call of calls) {
       const error = await apiError(call());
-      assert.equal(error.status, 503);
-      assert.equal(error.code, "POOL_UNREADY");
-      assert.equal(error.type, "server_error");
+      assert.equal(error.status, 404);
+      assert.equal(error.code, "model_not_found");
+      assert.equal(error.type, "invalid_request_error");
       assert.match(error.message, /no-such-model/);
     }
+    // A retry happens before the call rejects; only the last answer's log line may still be in
+    // flight from the serve process.
+    for (let i = 0; i < 100 && seen() - before < calls.length; i += 1) await sleep(50);
+    assert.equal(seen() - before, calls.length, "one request per call: no retries");
   });
 
   it("OAI-006: answers a missing token with 401 in OpenAI's shape", async () => {

@@ -146,7 +146,6 @@ describe("validateTask rejections", () => {
     ["max_tokens fractional", { maxTokens: 1.5 }, /max_tokens/],
     ["max_tokens above the limit", { maxTokens: 257 }, /from 1 to 256; got 257/],
     ["ctx 0 (pact)", { maxTokens: 1, ctx: 0 }, /ctx must be an integer from 1 to 512/],
-    ["ctx above ctx_max", { maxTokens: 1, ctx: 513 }, /ctx 513 exceeds the model's ctx_max 512/],
     ["task_id not a uuid", { maxTokens: 1, taskId: "not-a-uuid" }, /task_id must be a UUID/],
     ["session_id not a uuid", { maxTokens: 1, sessionId: "s1" }, /session_id must be a UUID/],
     ["engine sglang", { maxTokens: 1, engine: "sglang" }, /engine/],
@@ -180,11 +179,19 @@ describe("validateTask rejections", () => {
     test(`INVALID_PARAMS: ${name}`, () => rejects(input, "INVALID_PARAMS", message));
   }
 
-  test("prompt + max_tokens over ctx gives the numbers and what to change", () => {
+  test("ctx above the model's ctx_max is CONTEXT_TOO_LARGE (data.yaml BadRequest)", () => {
+    rejects(
+      { maxTokens: 1, ctx: 513 },
+      "CONTEXT_TOO_LARGE",
+      /ctx 513 exceeds the model's ctx_max 512/,
+    );
+  });
+
+  test("prompt + max_tokens over ctx is PROMPT_TOO_LONG with the numbers and what to change", () => {
     const prompt = "w ".repeat(10);
     rejects(
       { prompt, maxTokens: 16, ctx: 20 },
-      "INVALID_PARAMS",
+      "PROMPT_TOO_LONG",
       new RegExp(
         "prompt \\(10 tokens\\) \\+ max_tokens \\(16\\) = 26 exceeds ctx 20; " +
           "lower max_tokens to at most 10 or shorten the prompt, " +
@@ -196,7 +203,7 @@ describe("validateTask rejections", () => {
   test("a prompt that fills ctx alone asks only for a shorter prompt", () => {
     rejects(
       { prompt: "w ".repeat(512), maxTokens: 1 },
-      "INVALID_PARAMS",
+      "PROMPT_TOO_LONG",
       /exceeds ctx 512; shorten/,
     );
   });
@@ -206,8 +213,21 @@ describe("validateTask rejections", () => {
     rejects({ maxTokens: 1, deadlineMs: -5 }, "DEADLINE_UNMET", /positive number/);
   });
 
-  test("a model not in the catalog is POOL_UNREADY, naming the models that are (SPEC 6.2)", () => {
-    rejects({ maxTokens: 1, modelRef: "m:missing" }, "POOL_UNREADY", /"m:missing".*m:old, m:tiny/);
+  test("a model no pool serves is MODEL_NOT_FOUND, naming the models that are", () => {
+    rejects(
+      { maxTokens: 1, modelRef: "m:missing" },
+      "MODEL_NOT_FOUND",
+      /"m:missing".*m:old, m:tiny/,
+    );
+  });
+
+  test("a model whose pool is not ready yet is POOL_UNREADY, retriable (SPEC 6.2)", () => {
+    const loading = { ...context(), knownModels: new Set(["m:loading"]) };
+    assert.throws(
+      () => validateTask({ maxTokens: 1, modelRef: "m:loading" }, loading),
+      (error: unknown) =>
+        error instanceof OrchError && error.code === "POOL_UNREADY" && error.retriable,
+    );
   });
 
   test("a retired model is MODEL_DEPRECATED (DESIGN decision 10)", () => {

@@ -2,6 +2,40 @@
 // versions: openapi-typescript v7.13.0
 // source: contracts/openapi/control.yaml (regenerate: npm run codegen:openapi)
 export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness as llama-server answers it: 200 when at least one pool is ready, else 503 with `loading` (a pool is still loading) or `unavailable`. Public: without a valid token the body is the status alone; with one it also lists each pool's state. */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness for orchestrators (Kubernetes livenessProbe): 200 while the gateway answers, whatever the pools' state, so a loading model never gets the process restarted. */
+        get: operations["getLivez"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -11,6 +45,23 @@ export interface paths {
         };
         /** Prometheus text exposition (OC-METRICS-7101); not exempt from auth. */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness for orchestrators (Kubernetes readinessProbe); the same answer as /health. */
+        get: operations["getReadyz"];
         put?: never;
         post?: never;
         delete?: never;
@@ -150,6 +201,23 @@ export interface paths {
         put?: never;
         /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
         post: operations["pullModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every pool with its state, model and load, ready or not. */
+        get: operations["listPools"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -358,6 +426,16 @@ export interface components {
          * @enum {string}
          */
         ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        HealthStatus: {
+            /** @description Only for a caller with a valid token (or when no token is configured). */
+            pools?: {
+                pool_id: string;
+                /** @enum {string} */
+                state: "loading" | "ready" | "draining" | "down";
+            }[];
+            /** @enum {string} */
+            status: "ok" | "loading" | "unavailable";
+        };
         PoolHealth: {
             draining: boolean;
             engine_version?: string;
@@ -378,6 +456,14 @@ export interface components {
             model_ref?: string;
             pool_id?: string;
             ready: boolean;
+            /**
+             * @description loading until the pool's first worker registers; down after a failure until a worker registers again (last_error says why); draining while it takes no new work.
+             * @enum {string}
+             */
+            state?: "loading" | "ready" | "draining" | "down";
+        };
+        PoolList: {
+            pools: components["schemas"]["PoolHealth"][];
         };
         PullRequest: {
             /** @description Another name for the catalog entry. */
@@ -641,6 +727,83 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At least one pool is ready. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            /** @description No pool is ready. */
+            503: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "loading",
+                     *       "pools": [
+                     *         {
+                     *           "pool_id": "cpu-0",
+                     *           "state": "loading"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    getLivez: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
     getMetrics: {
         parameters: {
             query?: never;
@@ -669,6 +832,39 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["Internal"];
+        };
+    };
+    getReadyz: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At least one pool is ready. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            /** @description No pool is ready. */
+            503: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
         };
     };
     createArtifact: {
@@ -1026,6 +1222,32 @@ export interface operations {
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
             507: components["responses"]["InsufficientStorage"];
+        };
+    };
+    listPools: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pools, by pool_id. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
         };
     };
     drainPool: {

@@ -288,6 +288,15 @@ export interface Capabilities {
   engines: EngineCapability[];
 }
 
+export interface CountPromptTokensRequest {
+  modelRef: string;
+  prompt: string;
+}
+
+export interface CountPromptTokensResponse {
+  count: number;
+}
+
 function createBasePlacementOverrides(): PlacementOverrides {
   return { mode: "", pinPoolId: "", preferPools: [], avoidPools: [], requireDeviceMask: "", allowFallback: undefined };
 }
@@ -3417,6 +3426,162 @@ export const Capabilities: MessageFns<Capabilities> = {
   },
 };
 
+function createBaseCountPromptTokensRequest(): CountPromptTokensRequest {
+  return { modelRef: "", prompt: "" };
+}
+
+export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
+  encode(message: CountPromptTokensRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelRef !== "") {
+      writer.uint32(10).string(message.modelRef);
+    }
+    if (message.prompt !== "") {
+      writer.uint32(18).string(message.prompt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountPromptTokensRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountPromptTokensRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelRef = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prompt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountPromptTokensRequest {
+    return {
+      modelRef: isSet(object.modelRef)
+        ? globalThis.String(object.modelRef)
+        : isSet(object.model_ref)
+        ? globalThis.String(object.model_ref)
+        : "",
+      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+    };
+  },
+
+  toJSON(message: CountPromptTokensRequest): unknown {
+    const obj: any = {};
+    if (message.modelRef !== "") {
+      obj.modelRef = message.modelRef;
+    }
+    if (message.prompt !== "") {
+      obj.prompt = message.prompt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountPromptTokensRequest>, I>>(base?: I): CountPromptTokensRequest {
+    return CountPromptTokensRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountPromptTokensRequest>, I>>(object: I): CountPromptTokensRequest {
+    const message = createBaseCountPromptTokensRequest();
+    message.modelRef = object.modelRef ?? "";
+    message.prompt = object.prompt ?? "";
+    return message;
+  },
+};
+
+function createBaseCountPromptTokensResponse(): CountPromptTokensResponse {
+  return { count: 0 };
+}
+
+export const CountPromptTokensResponse: MessageFns<CountPromptTokensResponse> = {
+  encode(message: CountPromptTokensResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.count !== 0) {
+      writer.uint32(8).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountPromptTokensResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountPromptTokensResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountPromptTokensResponse {
+    return { count: isSet(object.count) ? globalThis.Number(object.count) : 0 };
+  },
+
+  toJSON(message: CountPromptTokensResponse): unknown {
+    const obj: any = {};
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountPromptTokensResponse>, I>>(base?: I): CountPromptTokensResponse {
+    return CountPromptTokensResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountPromptTokensResponse>, I>>(object: I): CountPromptTokensResponse {
+    const message = createBaseCountPromptTokensResponse();
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
 export type OrchestratorService = typeof OrchestratorService;
 export const OrchestratorService = {
   /**
@@ -3511,6 +3676,21 @@ export const OrchestratorService = {
       Buffer.from(ChatTemplateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ChatTemplateResponse => ChatTemplateResponse.decode(value),
   },
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens: {
+    path: "/llama_orch.v1.Orchestrator/CountPromptTokens" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CountPromptTokensRequest): Buffer =>
+      Buffer.from(CountPromptTokensRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CountPromptTokensRequest => CountPromptTokensRequest.decode(value),
+    responseSerialize: (value: CountPromptTokensResponse): Buffer =>
+      Buffer.from(CountPromptTokensResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CountPromptTokensResponse => CountPromptTokensResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServer extends UntypedServiceImplementation {
@@ -3532,6 +3712,11 @@ export interface OrchestratorServer extends UntypedServiceImplementation {
   getCapabilities: handleUnaryCall<CapabilitiesRequest, Capabilities>;
   /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
   applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens: handleUnaryCall<CountPromptTokensRequest, CountPromptTokensResponse>;
 }
 
 export interface OrchestratorClient extends Client {
@@ -3646,6 +3831,25 @@ export interface OrchestratorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
+  ): ClientUnaryCall;
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
+  ): ClientUnaryCall;
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
   ): ClientUnaryCall;
 }
 
