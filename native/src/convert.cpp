@@ -109,6 +109,7 @@ SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
   p.grammar = string_or(o, "grammar", "");
   p.strict = bool_or(o, "strict", false);
   p.session_key = string_or(o, "sessionKey", "");
+  p.cache_tenant = string_or(o, "cacheTenant", "");
   p.ignore_eos = bool_or(o, "ignoreEos", false);
   return p;
 }
@@ -148,6 +149,8 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   o.Set("pending", s.pending);
   o.Set("kvCellsUsed", static_cast<double>(s.kv_cells_used));
   o.Set("kvCellsTotal", static_cast<double>(s.kv_cells_total));
+  o.Set("kvCellsCached", static_cast<double>(s.kv_cells_cached));
+  o.Set("cacheEvictions", static_cast<double>(s.cache_evictions));
   o.Set("prefillTokensPerSecond", s.prefill_tokens_per_second);
   o.Set("decodeTokensPerSecond", s.decode_tokens_per_second);
   return o;

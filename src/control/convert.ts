@@ -69,6 +69,7 @@ export function toTaskInput(request: TaskRequest): TaskInput {
     stop: request.stop,
     grammar: nonEmpty(request.grammar),
     ignoreEos: request.ignoreEos,
+    cacheSalt: nonEmpty(request.cacheSalt),
     budgets: request.budgets && {
       tokens: request.budgets.tokens,
       timeMs: request.budgets.timeMs,
@@ -92,6 +93,7 @@ export function toGenerateRequest(
     strict: task.determinism === "strict",
     sessionKey: sessionKey ?? "",
     ignoreEos: task.ignoreEos,
+    cacheTenant: task.cacheSalt,
   };
 }
 

@@ -80,6 +80,8 @@ export interface TaskInput {
   stop?: readonly string[];
   grammar?: string;
   ignoreEos?: boolean;
+  /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
+  cacheSalt?: string;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
 }
@@ -111,6 +113,8 @@ export interface ValidTask {
   stop: string[];
   grammar?: string;
   ignoreEos: boolean;
+  /** Prefix-cache tenant: KV is reused only between tasks with the same salt. */
+  cacheSalt: string;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;
   /**

@@ -20,6 +20,7 @@ export function toNativeRequest(request: SubmitRequest): object {
     grammar: request.grammar,
     strict: request.strict,
     sessionKey: request.sessionKey,
+    cacheTenant: request.cacheTenant,
     ignoreEos: request.ignoreEos,
   };
 }

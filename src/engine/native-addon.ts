@@ -43,6 +43,8 @@ export interface NativeStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  kvCellsCached: number;
+  cacheEvictions: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
 }

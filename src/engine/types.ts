@@ -76,6 +76,11 @@ export interface SubmitRequest {
   strict?: boolean;
   /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
   sessionKey?: string;
+  /**
+   * The prefix cache's tenant: a finished sequence's KV stays in its slot as cache, reused only by
+   * later prompts of the same tenant that share a prefix with it. Absent: the "" tenant.
+   */
+  cacheTenant?: string;
   /** Generate exactly maxTokens, ignoring end-of-generation tokens. */
   ignoreEos?: boolean;
 }
@@ -110,6 +115,10 @@ export interface EngineStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  /** Of kvCellsUsed: cells idle slots hold as prefix cache (no sequence running). */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for another prompt. */
+  cacheEvictions: number;
   /** Measured over a recent window; 0 before any work. */
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;

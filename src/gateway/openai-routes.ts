@@ -200,7 +200,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     routeOptions("createCompletion"),
     (request, reply) => {
       const { body } = request;
-      const task = toTaskRequest("completion", body, body.prompt, sessionOf(request));
+      const task = toTaskRequest("completion", body, body.prompt, sessionOf(request), request.identity);
       return runTask(context, request, reply, jobOf("completion", body, task));
     },
   );
@@ -216,7 +216,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
           done,
         ),
       );
-      const task = toTaskRequest("chat", body, prompt, sessionOf(request));
+      const task = toTaskRequest("chat", body, prompt, sessionOf(request), request.identity);
       return runTask(context, request, reply, jobOf("chat", body, task));
     },
   );

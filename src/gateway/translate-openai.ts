@@ -3,6 +3,7 @@ import { OrchError } from "../common/errors.js";
 import { type ChatTemplateRequest, type End, FinishReason } from "../gen/llama_orch/v1/common.js";
 import { type Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/openai.js";
+import { cacheTenant } from "./cache-tenant.js";
 
 type Schemas = components["schemas"];
 export type CompletionRequest = Schemas["CompletionRequest"];
@@ -38,6 +39,7 @@ export function toTaskRequest(
   body: CompletionRequest | ChatCompletionRequest,
   prompt: string,
   sessionId: string | undefined,
+  identity: string,
 ): TaskRequest {
   const sampling =
     body.temperature === undefined && body.top_p === undefined
@@ -52,6 +54,7 @@ export function toTaskRequest(
     sampling,
     stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
     ignoreEos: body.ignore_eos ?? false,
+    cacheSalt: cacheTenant(identity, body.cache_salt),
   });
 }
 
@@ -80,6 +83,7 @@ function toUsage(end: End): Usage {
     prompt_tokens: end.tokensIn,
     completion_tokens: end.tokensOut,
     total_tokens: end.tokensIn + end.tokensOut,
+    prompt_tokens_details: { cached_tokens: end.cachedTokens },
   };
 }
 

@@ -17,6 +17,7 @@ import {
   TaskRequest,
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/data.js";
+import { cacheTenant } from "./cache-tenant.js";
 
 type Schemas = components["schemas"];
 export type TaskRequestBody = Schemas["TaskRequest"];
@@ -47,7 +48,7 @@ const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> =
  * A validated body as the proto TaskRequest. `output_mode` is a hint the engine ignores, and
  * `inputs` (embedding/rerank) has no proto field yet: neither is carried.
  */
-export function toTaskRequest(body: TaskRequestBody): TaskRequest {
+export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequest {
   const placement = body.placement;
   return TaskRequest.fromPartial({
     taskId: body.task_id ?? "",
@@ -69,6 +70,7 @@ export function toTaskRequest(body: TaskRequestBody): TaskRequest {
     kvHint: body.kv_hint ?? "",
     stop: body.stop ?? [],
     ignoreEos: body.ignore_eos ?? false,
+    cacheSalt: cacheTenant(identity, body.cache_salt),
     placement: placement && {
       mode: placement.mode ?? "",
       pinPoolId: placement.pin_pool_id ?? "",
@@ -165,6 +167,7 @@ function endData(end: End): Schemas["SSEEnd"] {
     decode_ms: end.decodeMs,
     decode_time_ms: end.decodeTimeMs,
     finish_reason: FINISH_REASONS[end.finishReason],
+    tokens_cached: end.cachedTokens,
   };
 }
 

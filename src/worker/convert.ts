@@ -55,6 +55,7 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (request.strict) submit.strict = true;
   if (request.sessionKey !== "") submit.sessionKey = request.sessionKey;
   if (request.ignoreEos) submit.ignoreEos = true;
+  if (request.cacheTenant !== "") submit.cacheTenant = request.cacheTenant;
   return submit;
 }
 
@@ -150,6 +151,8 @@ export interface TelemetryContext {
   /** The pool's GPUs (NVML indexes); other GPUs on the host are not this worker's to report. */
   deviceIndexes?: readonly number[];
   warmSessions?: readonly string[];
+  /** Bytes the host-RAM prompt cache holds. */
+  cacheRamBytes?: number;
 }
 
 export function toTelemetry(
@@ -173,5 +176,8 @@ export function toTelemetry(
     devices: devices.map(toGpuDevice),
     gpuReason: probe.reason ?? "",
     warmSessions: [...(context.warmSessions ?? [])],
+    kvCellsCached: stats.kvCellsCached,
+    cacheEvictions: stats.cacheEvictions,
+    cacheRamBytes: context.cacheRamBytes ?? 0,
   };
 }

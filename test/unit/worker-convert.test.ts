@@ -63,6 +63,7 @@ const fullRequest: GenerateRequest = {
   strict: true,
   sessionKey: "session-9",
   ignoreEos: true,
+  cacheTenant: "id:token:abc123",
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
@@ -77,6 +78,7 @@ describe("GenerateRequest -> SubmitRequest", () => {
       strict: true,
       sessionKey: "session-9",
       ignoreEos: true,
+      cacheTenant: "id:token:abc123",
     });
   });
 
@@ -236,6 +238,8 @@ const stats: EngineStats = {
   pending: 1,
   kvCellsUsed: 300,
   kvCellsTotal: 4096,
+  kvCellsCached: 120,
+  cacheEvictions: 3,
   prefillTokensPerSecond: 1500.5,
   decodeTokensPerSecond: 88.25,
 };
@@ -264,7 +268,11 @@ describe("Telemetry", () => {
   it("carries stats, every GPU field, the reason and warm sessions", () => {
     const telemetry = overWire(
       Telemetry,
-      toTelemetry(stats, probe, { deviceIndexes: [0], warmSessions: ["s1", "s2"] }),
+      toTelemetry(stats, probe, {
+        deviceIndexes: [0],
+        warmSessions: ["s1", "s2"],
+        cacheRamBytes: 4096,
+      }),
     );
     assertEveryField(Telemetry, telemetry, []);
     assert.deepEqual(telemetry, {
@@ -272,6 +280,7 @@ describe("Telemetry", () => {
       devices: [{ ...probe.devices[0] }],
       gpuReason: "GPU 1: memory query not supported",
       warmSessions: ["s1", "s2"],
+      cacheRamBytes: 4096,
     });
   });
 

@@ -146,29 +146,17 @@ void EngineCore::end_pending(std::unique_ptr<SequenceRequest> request, FinishRea
   commands_.release_add();
 }
 
-Slot * EngineCore::choose_slot(const std::string & session_key) {
-  Slot * empty = nullptr;
-  Slot * oldest = nullptr;
-  for (auto & slot : slots_) {
-    if (slot.busy()) continue;
-    if (!session_key.empty() && slot.session_key() == session_key) return &slot;
-    if (slot.session_key().empty()) {
-      if (empty == nullptr) empty = &slot;
-    } else if (oldest == nullptr || slot.last_used_us() < oldest->last_used_us()) {
-      oldest = &slot;
-    }
-  }
-  // Parked sessions keep their KV while there is room; the least recently used goes first.
-  if (empty != nullptr) return empty;
-  if (oldest != nullptr) oldest->evict(mem_);
-  return oldest;
-}
-
 void EngineCore::admit_pending() {
   while (!pending_.empty()) {
-    Slot * slot = choose_slot(pending_.front()->params.session_key);
-    if (slot == nullptr) return;
-    slot->assign(std::move(pending_.front()), mem_, now_us());
+    const SubmitParams & params = pending_.front()->params;
+    std::vector<SlotView> views;
+    views.reserve(slots_.size());
+    for (const auto & slot : slots_) views.push_back(slot.view());
+    const SlotQuery query{&params.prompt, &params.cache_tenant, &params.session_key, params.strict};
+    const SlotChoice choice = choose_slot(views, query);
+    if (choice.slot == SlotChoice::kNone) return;
+    if (choice.evicts) ++cache_evictions_;
+    slots_[choice.slot].assign(std::move(pending_.front()), choice.keep, mem_, now_us());
     pending_.pop_front();
     commands_.release_add();
   }
@@ -246,7 +234,9 @@ void EngineCore::publish_stats() {
   for (const auto & slot : slots_) {
     s.slots_busy += slot.busy() ? 1 : 0;
     s.kv_cells_used += slot.kv_size();
+    if (!slot.busy()) s.kv_cells_cached += slot.kv_size();
   }
+  s.cache_evictions = cache_evictions_;
   s.pending = static_cast<uint32_t>(pending_.size());
   s.kv_cells_total = llama_n_ctx(loaded_.ctx.get());
   s.prefill_tokens_per_second = prefill_tps_;

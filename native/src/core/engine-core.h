@@ -35,6 +35,8 @@ struct EngineStats {
   uint32_t pending = 0;
   uint64_t kv_cells_used = 0;
   uint64_t kv_cells_total = 0;
+  uint64_t kv_cells_cached = 0;   // of kv_cells_used: held by idle slots as prefix cache
+  uint64_t cache_evictions = 0;   // cached prompts dropped to make room for another prompt
   double prefill_tokens_per_second = 0;
   double decode_tokens_per_second = 0;
 };
@@ -69,7 +71,6 @@ class EngineCore {
   bool cancel_one(uint64_t id, StepOutput & out);
   void end_pending(std::unique_ptr<SequenceRequest> request, FinishReason reason, StepOutput & out);
   void admit_pending();
-  Slot * choose_slot(const std::string & session_key);
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
@@ -91,6 +92,7 @@ class EngineCore {
   EventSink * sink_ = nullptr;
   std::thread thread_;
 
+  uint64_t cache_evictions_ = 0;
   double prefill_tps_ = 0;
   double decode_tps_ = 0;
   mutable std::mutex stats_mutex_;

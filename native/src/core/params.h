@@ -47,6 +47,8 @@ struct SubmitParams {
   std::string grammar;
   bool strict = false;
   std::string session_key;
+  // The prefix cache's tenant (caller identity or cache_salt): cached KV is reused only within one.
+  std::string cache_tenant;
   bool ignore_eos = false;
 };
 

@@ -93,6 +93,8 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         ChatCompletionRequest: {
+            /** @description Extension (vLLM's name): the prefix-cache tenant. Requests reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
             /**
              * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
              * @default false
@@ -130,6 +132,8 @@ export interface components {
             usage?: components["schemas"]["Usage"];
         };
         CompletionRequest: {
+            /** @description Extension (vLLM's name): the prefix-cache tenant. Requests reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
             /**
              * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
              * @default false
@@ -178,6 +182,10 @@ export interface components {
         Usage: {
             completion_tokens: number;
             prompt_tokens: number;
+            prompt_tokens_details?: {
+                /** @description Prompt tokens served from the prefix cache instead of evaluated. */
+                cached_tokens: number;
+            };
             total_tokens: number;
         };
     };

@@ -80,7 +80,7 @@ TEST_CASE("three sequences on two slots all end with the tokens they asked for")
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
 
-TEST_CASE("a cancel ends the sequence, acknowledges it, and frees the slot's KV") {
+TEST_CASE("a cancel ends the sequence, acknowledges it, and leaves its KV as cache, not busy") {
   orch::EngineCore core(tiny_params());
   CollectingSink sink;
   core.start(&sink);
@@ -94,7 +94,8 @@ TEST_CASE("a cancel ends the sequence, acknowledges it, and frees the slot's KV"
   CHECK(sink.ends_[0].reason == orch::FinishReason::Cancelled);
   const auto stats = core.stats();
   CHECK_EQ(stats.slots_busy, 0u);
-  CHECK_EQ(stats.kv_cells_used, 0u);
+  CHECK(stats.kv_cells_used >= 3u);
+  CHECK_EQ(stats.kv_cells_cached, stats.kv_cells_used);
   core.shutdown();
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
@@ -115,4 +116,23 @@ TEST_CASE("shutdown ends running and queued sequences as cancelled") {
     refused = e.code() == orch::ErrorCode::EngineDisposed;
   }
   CHECK(refused);
+}
+
+TEST_CASE("a finished prompt's KV is reused by the same tenant's next prompt, never by another tenant's") {
+  orch::EngineCore core(tiny_params());
+  CollectingSink sink;
+  core.start(&sink);
+  auto submit = [&](const std::string & tenant, size_t n_ends) {
+    auto p = request(core, 4);
+    p.cache_tenant = tenant;
+    core.submit(core.prepare(std::move(p)));
+    CHECK(sink.wait([n_ends](const CollectingSink & s) { return s.ends_.size() == n_ends; }));
+    return sink.ends_.back();
+  };
+  const size_t n_prompt = core.tokenize("Once upon a time", true, false).size();
+  CHECK_EQ(submit("a", 1).cached_tokens, 0);
+  CHECK_EQ(submit("a", 2).cached_tokens, static_cast<int32_t>(n_prompt - 1));
+  CHECK_EQ(submit("b", 3).cached_tokens, 0);
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }

@@ -150,7 +150,14 @@ export interface TaskRequest {
   /** Generate exactly max_tokens, ignoring end-of-generation tokens. */
   ignoreEos: boolean;
   /** Budgets for the session when this task creates it. */
-  budgets?: SessionBudgets | undefined;
+  budgets?:
+    | SessionBudgets
+    | undefined;
+  /**
+   * Prefix-cache tenant: requests with different salts never share KV. The HTTP gateway sets it to
+   * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
+   */
+  cacheSalt: string;
 }
 
 export interface BudgetsRemaining {
@@ -580,6 +587,7 @@ function createBaseTaskRequest(): TaskRequest {
     grammar: "",
     ignoreEos: false,
     budgets: undefined,
+    cacheSalt: "",
   };
 }
 
@@ -647,6 +655,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.budgets !== undefined) {
       SessionBudgets.encode(message.budgets, writer.uint32(170).fork()).join();
+    }
+    if (message.cacheSalt !== "") {
+      writer.uint32(178).string(message.cacheSalt);
     }
     return writer;
   },
@@ -832,6 +843,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.budgets = SessionBudgets.decode(reader, reader.uint32());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.cacheSalt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -905,6 +924,11 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         ? globalThis.Boolean(object.ignore_eos)
         : false,
       budgets: isSet(object.budgets) ? SessionBudgets.fromJSON(object.budgets) : undefined,
+      cacheSalt: isSet(object.cacheSalt)
+        ? globalThis.String(object.cacheSalt)
+        : isSet(object.cache_salt)
+        ? globalThis.String(object.cache_salt)
+        : "",
     };
   },
 
@@ -973,6 +997,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.budgets !== undefined) {
       obj.budgets = SessionBudgets.toJSON(message.budgets);
     }
+    if (message.cacheSalt !== "") {
+      obj.cacheSalt = message.cacheSalt;
+    }
     return obj;
   },
 
@@ -1008,6 +1035,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.budgets = (object.budgets !== undefined && object.budgets !== null)
       ? SessionBudgets.fromPartial(object.budgets)
       : undefined;
+    message.cacheSalt = object.cacheSalt ?? "";
     return message;
   },
 };

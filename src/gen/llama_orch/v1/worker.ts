@@ -48,6 +48,8 @@ export interface GenerateRequest {
   /** Keeps the sequence's KV for the session's next turn. */
   sessionKey: string;
   ignoreEos: boolean;
+  /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
+  cacheTenant: string;
 }
 
 export interface GenerateEvent {
@@ -113,6 +115,12 @@ export interface Telemetry {
   gpuReason: string;
   /** Sessions whose KV this worker holds. */
   warmSessions: string[];
+  /** Of kv_cells_used: cells idle slots keep as prefix cache. */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for others (slots and host-RAM tier). */
+  cacheEvictions: number;
+  /** Bytes of sequence state the host-RAM prompt cache holds (bounded by prompt_cache_mb). */
+  cacheRamBytes: number;
 }
 
 export interface RegisterRequest {
@@ -150,6 +158,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     strict: false,
     sessionKey: "",
     ignoreEos: false,
+    cacheTenant: "",
   };
 }
 
@@ -181,6 +190,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.ignoreEos !== false) {
       writer.uint32(72).bool(message.ignoreEos);
+    }
+    if (message.cacheTenant !== "") {
+      writer.uint32(82).string(message.cacheTenant);
     }
     return writer;
   },
@@ -270,6 +282,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.ignoreEos = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cacheTenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -309,6 +329,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.ignore_eos)
         ? globalThis.Boolean(object.ignore_eos)
         : false,
+      cacheTenant: isSet(object.cacheTenant)
+        ? globalThis.String(object.cacheTenant)
+        : isSet(object.cache_tenant)
+        ? globalThis.String(object.cache_tenant)
+        : "",
     };
   },
 
@@ -341,6 +366,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.ignoreEos !== false) {
       obj.ignoreEos = message.ignoreEos;
     }
+    if (message.cacheTenant !== "") {
+      obj.cacheTenant = message.cacheTenant;
+    }
     return obj;
   },
 
@@ -360,6 +388,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.strict = object.strict ?? false;
     message.sessionKey = object.sessionKey ?? "";
     message.ignoreEos = object.ignoreEos ?? false;
+    message.cacheTenant = object.cacheTenant ?? "";
     return message;
   },
 };
@@ -1233,6 +1262,9 @@ function createBaseTelemetry(): Telemetry {
     devices: [],
     gpuReason: "",
     warmSessions: [],
+    kvCellsCached: 0,
+    cacheEvictions: 0,
+    cacheRamBytes: 0,
   };
 }
 
@@ -1267,6 +1299,15 @@ export const Telemetry: MessageFns<Telemetry> = {
     }
     for (const v of message.warmSessions) {
       writer.uint32(82).string(v!);
+    }
+    if (message.kvCellsCached !== 0) {
+      writer.uint32(88).int64(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      writer.uint32(96).int64(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      writer.uint32(104).int64(message.cacheRamBytes);
     }
     return writer;
   },
@@ -1364,6 +1405,30 @@ export const Telemetry: MessageFns<Telemetry> = {
             message.warmSessions.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.kvCellsCached = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.cacheEvictions = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.cacheRamBytes = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1422,6 +1487,21 @@ export const Telemetry: MessageFns<Telemetry> = {
         : globalThis.Array.isArray(object?.warm_sessions)
         ? object.warm_sessions.map((e: any) => globalThis.String(e))
         : [],
+      kvCellsCached: isSet(object.kvCellsCached)
+        ? globalThis.Number(object.kvCellsCached)
+        : isSet(object.kv_cells_cached)
+        ? globalThis.Number(object.kv_cells_cached)
+        : 0,
+      cacheEvictions: isSet(object.cacheEvictions)
+        ? globalThis.Number(object.cacheEvictions)
+        : isSet(object.cache_evictions)
+        ? globalThis.Number(object.cache_evictions)
+        : 0,
+      cacheRamBytes: isSet(object.cacheRamBytes)
+        ? globalThis.Number(object.cacheRamBytes)
+        : isSet(object.cache_ram_bytes)
+        ? globalThis.Number(object.cache_ram_bytes)
+        : 0,
     };
   },
 
@@ -1457,6 +1537,15 @@ export const Telemetry: MessageFns<Telemetry> = {
     if (message.warmSessions?.length) {
       obj.warmSessions = message.warmSessions;
     }
+    if (message.kvCellsCached !== 0) {
+      obj.kvCellsCached = Math.round(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      obj.cacheEvictions = Math.round(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      obj.cacheRamBytes = Math.round(message.cacheRamBytes);
+    }
     return obj;
   },
 
@@ -1475,6 +1564,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     message.devices = object.devices?.map((e) => GpuDevice.fromPartial(e)) || [];
     message.gpuReason = object.gpuReason ?? "";
     message.warmSessions = object.warmSessions?.map((e) => e) || [];
+    message.kvCellsCached = object.kvCellsCached ?? 0;
+    message.cacheEvictions = object.cacheEvictions ?? 0;
+    message.cacheRamBytes = object.cacheRamBytes ?? 0;
     return message;
   },
 };
