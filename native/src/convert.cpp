@@ -70,6 +70,7 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.main_gpu = static_cast<int32_t>(number_or(o, "mainGpu", 0));
   p.type_kv = kv_type(string_or(o, "kvType", "f16"));
   p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
+  p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();
@@ -151,6 +152,7 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   o.Set("kvCellsTotal", static_cast<double>(s.kv_cells_total));
   o.Set("kvCellsCached", static_cast<double>(s.kv_cells_cached));
   o.Set("cacheEvictions", static_cast<double>(s.cache_evictions));
+  o.Set("cacheRamBytes", static_cast<double>(s.cache_ram_bytes));
   o.Set("prefillTokensPerSecond", s.prefill_tokens_per_second);
   o.Set("decodeTokensPerSecond", s.decode_tokens_per_second);
   return o;

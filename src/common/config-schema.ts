@@ -111,6 +111,13 @@ const pool = obj(
       defaultNote: "`128` on cpu, `ubatch_size` on cuda",
     },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
+    prompt_cache_mb: int(
+      "Host RAM, in MiB, for the prefix cache's second tier: KV states of prompts a slot had to " +
+        "drop, restored when the same tenant sends a prompt they match (least recently used go " +
+        "first). Counts toward the worker's memory on top of the model and its KV; `0` turns it off.",
+      1024,
+      0,
+    ),
   },
   ["id", "model", "backend"],
 );
@@ -248,6 +255,7 @@ export interface PoolConfig {
   ubatchSize?: number;
   prefillChunk?: number;
   kvType: KvType;
+  promptCacheMb: number;
 }
 
 export interface SessionBudgets {

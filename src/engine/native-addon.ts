@@ -45,6 +45,7 @@ export interface NativeStats {
   kvCellsTotal: number;
   kvCellsCached: number;
   cacheEvictions: number;
+  cacheRamBytes: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
 }

@@ -33,6 +33,8 @@ export interface EngineOptions {
   kvType?: KvType;
   /** Sequences waiting for a slot before submit() refuses with ENGINE_BUSY. Default 256. */
   maxPending?: number;
+  /** Host RAM (MiB) for prompt KV states slots had to drop; restored for a later match. Default 0: off. */
+  promptCacheMb?: number;
 }
 
 export interface ModelInfo {
@@ -119,6 +121,8 @@ export interface EngineStats {
   kvCellsCached: number;
   /** Cached prompts dropped so far to make room for another prompt. */
   cacheEvictions: number;
+  /** Bytes of the host-RAM prompt cache. */
+  cacheRamBytes: number;
   /** Measured over a recent window; 0 before any work. */
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;

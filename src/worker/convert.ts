@@ -151,8 +151,6 @@ export interface TelemetryContext {
   /** The pool's GPUs (NVML indexes); other GPUs on the host are not this worker's to report. */
   deviceIndexes?: readonly number[];
   warmSessions?: readonly string[];
-  /** Bytes the host-RAM prompt cache holds. */
-  cacheRamBytes?: number;
 }
 
 export function toTelemetry(
@@ -178,6 +176,6 @@ export function toTelemetry(
     warmSessions: [...(context.warmSessions ?? [])],
     kvCellsCached: stats.kvCellsCached,
     cacheEvictions: stats.cacheEvictions,
-    cacheRamBytes: context.cacheRamBytes ?? 0,
+    cacheRamBytes: stats.cacheRamBytes,
   };
 }

@@ -40,6 +40,8 @@ export interface WorkerOptions {
   /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
   tensorSplit?: number[];
   kvType?: KvType;
+  /** Host-RAM prompt cache bound in MiB; 0 (the engine's default) turns it off. */
+  promptCacheMb?: number;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -120,6 +122,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     ubatchSize: options.ubatchSize,
     prefillChunk: options.prefillChunk,
     kvType: options.kvType,
+    promptCacheMb: options.promptCacheMb,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };

@@ -50,6 +50,7 @@ const defaults: Omit<Config, "dataDir"> = {
       slots: 4,
       contextSize: 4096,
       kvType: "f16",
+      promptCacheMb: 1024,
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -85,6 +86,7 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+    prompt_cache_mb: 256
 `;
 
 describe("config defaults", () => {
@@ -155,6 +157,7 @@ describe("a full config file", () => {
           contextSize: 512,
           threads: 4,
           kvType: "f16",
+          promptCacheMb: 1024,
         },
         {
           id: "gpu-3090",
@@ -170,6 +173,7 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          promptCacheMb: 256,
         },
       ],
       auth: { optional: false, trustProxy: false },

@@ -240,6 +240,7 @@ const stats: EngineStats = {
   kvCellsTotal: 4096,
   kvCellsCached: 120,
   cacheEvictions: 3,
+  cacheRamBytes: 4096,
   prefillTokensPerSecond: 1500.5,
   decodeTokensPerSecond: 88.25,
 };
@@ -271,7 +272,6 @@ describe("Telemetry", () => {
       toTelemetry(stats, probe, {
         deviceIndexes: [0],
         warmSessions: ["s1", "s2"],
-        cacheRamBytes: 4096,
       }),
     );
     assertEveryField(Telemetry, telemetry, []);
@@ -280,7 +280,6 @@ describe("Telemetry", () => {
       devices: [{ ...probe.devices[0] }],
       gpuReason: "GPU 1: memory query not supported",
       warmSessions: ["s1", "s2"],
-      cacheRamBytes: 4096,
     });
   });
 

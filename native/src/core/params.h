@@ -26,6 +26,8 @@ struct LoadParams {
   std::vector<float> tensor_split;
   ggml_type type_kv = GGML_TYPE_F16;
   uint32_t max_pending = 256;
+  // Bound of the host-RAM prompt cache (prompt-store.h); 0 turns that tier off.
+  uint32_t prompt_cache_mb = 0;
 };
 
 struct SamplingParams {

@@ -18,9 +18,12 @@ SlotChoice pick(size_t index, size_t keep, const SlotView & slot) {
 }  // namespace
 
 size_t reusable_prefix(const SlotView & slot, const SlotQuery & query) {
-  if (query.strict || query.prompt->empty() || *slot.tenant != *query.tenant) return 0;
-  const auto & cached = *slot.tokens;
-  const auto & prompt = *query.prompt;
+  if (query.strict || *slot.tenant != *query.tenant) return 0;
+  return usable_prefix(*slot.tokens, *query.prompt);
+}
+
+size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<llama_token> & prompt) {
+  if (prompt.empty()) return 0;
   const auto mismatch = std::mismatch(cached.begin(), cached.end(), prompt.begin(), prompt.end());
   return std::min(static_cast<size_t>(mismatch.first - cached.begin()), prompt.size() - 1);
 }

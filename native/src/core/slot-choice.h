@@ -37,6 +37,8 @@ struct SlotChoice {
 // Tokens of `slot`'s cache the request may reuse: the longest common prefix with its prompt, within
 // one tenant only, always leaving the last prompt token to evaluate (its logits start generation).
 size_t reusable_prefix(const SlotView & slot, const SlotQuery & query);
+// The same for any cached token list, tenant already checked.
+size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<llama_token> & prompt);
 
 // Order: the request's own parked session; a cache hit that keeps at least half of what the slot
 // holds; an empty slot; a partial hit of at least kMinPartialHit tokens; the least recently used

@@ -107,6 +107,24 @@ void Slot::finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepO
   phase_ = SlotPhase::Idle;
 }
 
+SavedPrompt Slot::save(llama_context * ctx) const {
+  SavedPrompt saved{tenant_, kv_tokens_, std::vector<uint8_t>(llama_state_seq_get_size(ctx, seq_id_))};
+  const size_t n = llama_state_seq_get_data(ctx, saved.state.data(), saved.state.size(), seq_id_);
+  saved.state.resize(n);
+  return saved;
+}
+
+bool Slot::restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem) {
+  evict(mem);
+  if (llama_state_seq_set_data(ctx, saved.state.data(), saved.state.size(), seq_id_) == 0) {
+    evict(mem);
+    return false;
+  }
+  kv_tokens_ = std::move(saved.tokens);
+  tenant_ = std::move(saved.tenant);
+  return true;
+}
+
 void Slot::evict(llama_memory_t mem) {
   llama_memory_seq_rm(mem, seq_id_, -1, -1);
   kv_tokens_.clear();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/prompt-store.h"
 #include "core/sequence.h"
 #include "core/slot-choice.h"
 #include "core/text-stream.h"
@@ -51,6 +52,11 @@ class Slot {
   // unless the sequence failed and the KV cannot be trusted.
   void finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepOutput & out,
               const std::string & error_code = "", const std::string & error_message = "");
+
+  // The slot's cached KV copied to host RAM, with its tokens and tenant.
+  SavedPrompt save(llama_context * ctx) const;
+  // Replaces the slot's cache with a saved one; false (slot left empty) when llama.cpp refuses it.
+  bool restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem);
 
   // Drops the slot's cached KV (and any parked session) so that nothing can reuse it.
   void evict(llama_memory_t mem);

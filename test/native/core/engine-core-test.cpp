@@ -136,3 +136,53 @@ TEST_CASE("a finished prompt's KV is reused by the same tenant's next prompt, ne
   core.shutdown();
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
+
+namespace {
+
+// Runs `texts` one after another on a one-slot engine; returns each end's cached token count.
+std::vector<int32_t> run_in_turn(uint32_t prompt_cache_mb, const std::vector<std::string> & texts,
+                                 orch::EngineStats & stats) {
+  auto params = tiny_params();
+  params.n_seq = 1;
+  params.prompt_cache_mb = prompt_cache_mb;
+  orch::EngineCore core(params);
+  CollectingSink sink;
+  core.start(&sink);
+  std::vector<int32_t> cached;
+  for (const auto & text : texts) {
+    auto p = request(core, 3);
+    p.prompt = core.tokenize(text, true, false);
+    core.submit(core.prepare(std::move(p)));
+    const size_t n = cached.size() + 1;
+    CHECK(sink.wait([n](const CollectingSink & s) { return s.ends_.size() == n; }));
+    cached.push_back(sink.ends_.back().cached_tokens);
+  }
+  stats = core.stats();
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+  return cached;
+}
+
+const std::string kStoryA(200, 'a');
+const std::string kStoryB = std::string(100, 'b') + " the other story, told at length by someone else";
+
+}  // namespace
+
+TEST_CASE("under slot pressure the least recently used prompt is evicted, and counted") {
+  orch::EngineStats stats;
+  const auto cached = run_in_turn(0, {kStoryA, kStoryB, kStoryA}, stats);
+  CHECK(cached[2] <= 1);  // the shared BOS token at most
+  CHECK_EQ(stats.cache_evictions, 2u);
+  CHECK_EQ(stats.cache_ram_bytes, 0u);
+}
+
+TEST_CASE("the host-RAM tier saves a dropped prompt and restores it for the next match") {
+  orch::EngineStats stats;
+  const auto cached = run_in_turn(64, {kStoryA, kStoryB, kStoryA}, stats);
+  CHECK_EQ(cached[0], 0);
+  CHECK(cached[1] <= 1);
+  CHECK(cached[2] > 20);
+  CHECK(stats.cache_ram_bytes > 0);
+  CHECK(stats.cache_ram_bytes <= 64u * 1024 * 1024);
+  CHECK_EQ(stats.cache_evictions, 0u);
+}

@@ -13,6 +13,7 @@ struct FakeSlot {
 };
 
 struct Query {
+  explicit Query(std::vector<llama_token> p) : prompt(std::move(p)) {}
   std::vector<llama_token> prompt;
   std::string tenant = "t1";
   std::string session;
@@ -44,7 +45,7 @@ TEST_CASE("slot choice: the longest common prefix wins, the rest of that slot is
   slots[0].tokens = concat(sys, range(100, 110));
   slots[1].tokens = concat(sys, range(200, 230));
   slots[2].tokens = range(1, 5);
-  const auto c = choose(slots, {concat(concat(sys, range(200, 220)), {7, 8})});
+  const auto c = choose(slots, Query(concat(concat(sys, range(200, 220)), {7, 8})));
   CHECK_EQ(c.slot, 1u);
   CHECK_EQ(c.keep, sys.size() + 20);
   CHECK(!c.evicts);
@@ -53,7 +54,7 @@ TEST_CASE("slot choice: the longest common prefix wins, the rest of that slot is
 TEST_CASE("slot choice: a prompt that is a strict prefix of the cache keeps all but its last token") {
   std::vector<FakeSlot> slots(1);
   slots[0].tokens = range(1, 50);
-  const auto c = choose(slots, {range(1, 30)});
+  const auto c = choose(slots, Query(range(1, 30)));
   CHECK_EQ(c.slot, 0u);
   CHECK_EQ(c.keep, 28u);
 }
@@ -63,7 +64,7 @@ TEST_CASE("slot choice: another tenant's equal prefix is never reused") {
   slots[0].tokens = range(1, 50);
   slots[0].tenant = "t2";
   slots[1].busy = true;
-  const auto c = choose(slots, {range(1, 50)});
+  const auto c = choose(slots, Query(range(1, 50)));
   CHECK_EQ(c.slot, 0u);
   CHECK_EQ(c.keep, 0u);
   CHECK(c.evicts);
@@ -72,7 +73,7 @@ TEST_CASE("slot choice: another tenant's equal prefix is never reused") {
 TEST_CASE("slot choice: strict requests never reuse cache") {
   std::vector<FakeSlot> slots(1);
   slots[0].tokens = range(1, 50);
-  Query q{range(1, 60)};
+  Query q(range(1, 60));
   q.strict = true;
   const auto c = choose(slots, q);
   CHECK_EQ(c.slot, 0u);
@@ -83,7 +84,7 @@ TEST_CASE("slot choice: a miss takes an empty slot before it destroys any cache"
   std::vector<FakeSlot> slots(3);
   slots[0].tokens = range(1, 50);
   slots[2].tokens = range(60, 90);
-  const auto c = choose(slots, {range(300, 320)});
+  const auto c = choose(slots, Query(range(300, 320)));
   CHECK_EQ(c.slot, 1u);
   CHECK(!c.evicts);
 }
@@ -94,7 +95,7 @@ TEST_CASE("slot choice: with no empty slot, a partial hit beats the least recent
   slots[0].used = 1;
   slots[1].tokens = concat(range(500, 520), range(600, 700));
   slots[1].used = 2;
-  const auto c = choose(slots, {concat(range(500, 520), {9, 9})});
+  const auto c = choose(slots, Query(concat(range(500, 520), {9, 9})));
   CHECK_EQ(c.slot, 1u);
   CHECK_EQ(c.keep, 20u);
   CHECK(c.evicts);
@@ -109,11 +110,11 @@ TEST_CASE("slot choice: misses evict the least recently used cache, parked sessi
   slots[1].used = 5;
   slots[2].tokens = range(70, 90);
   slots[2].used = 3;
-  CHECK_EQ(choose(slots, {range(300, 320)}).slot, 2u);
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 2u);
   slots[1].busy = slots[2].busy = true;
-  CHECK_EQ(choose(slots, {range(300, 320)}).slot, 0u);
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 0u);
   slots[0].busy = true;
-  CHECK_EQ(choose(slots, {range(300, 320)}).slot, orch::SlotChoice::kNone);
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, orch::SlotChoice::kNone);
 }
 
 TEST_CASE("slot choice: a session's own slot wins over a longer anonymous prefix") {
@@ -121,7 +122,7 @@ TEST_CASE("slot choice: a session's own slot wins over a longer anonymous prefix
   slots[0].tokens = range(1, 60);
   slots[1].tokens = range(1, 10);
   slots[1].session = "s";
-  Query q{range(1, 60)};
+  Query q(range(1, 60));
   q.session = "s";
   const auto c = choose(slots, q);
   CHECK_EQ(c.slot, 1u);
@@ -133,6 +134,6 @@ TEST_CASE("slot choice: anonymous requests never take a parked session's slot wh
   slots[0].tokens = range(1, 60);
   slots[0].session = "s";
   slots[1].tokens = range(100, 120);
-  const auto c = choose(slots, {range(1, 60)});
+  const auto c = choose(slots, Query(range(1, 60)));
   CHECK_EQ(c.slot, 1u);
 }
