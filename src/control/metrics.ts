@@ -179,7 +179,15 @@ export class ControlMetrics {
       queueDepth: () => this.scrapeQueues(),
       kvRatio: () => {
         const c = this.c;
-        const gauges = [c.kvRatio, c.gpuUtil, c.vramUsed, c.ready, c.leases, c.cacheCells, c.cacheRam];
+        const gauges = [
+          c.kvRatio,
+          c.gpuUtil,
+          c.vramUsed,
+          c.ready,
+          c.leases,
+          c.cacheCells,
+          c.cacheRam,
+        ];
         for (const gauge of gauges) gauge.reset();
         for (const pool of this.pools.all()) this.scrapePool(pool);
       },
@@ -227,7 +235,11 @@ export class ControlMetrics {
     }
   }
 
-  private scrapeCache(poolId: string, labels: Labels, t: NonNullable<PoolState["telemetry"]>): void {
+  private scrapeCache(
+    poolId: string,
+    labels: Labels,
+    t: NonNullable<PoolState["telemetry"]>,
+  ): void {
     this.c.cacheCells.set(labels, t.kvCellsCached);
     this.c.cacheRam.set(labels, t.cacheRamBytes);
     const evicted = newSince(this.evictionsSeen, poolId, t.cacheEvictions);

@@ -200,7 +200,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     routeOptions("createCompletion"),
     (request, reply) => {
       const { body } = request;
-      const task = toTaskRequest("completion", body, body.prompt, sessionOf(request), request.identity);
+      const task = toTaskRequest(
+        "completion",
+        body,
+        body.prompt,
+        sessionOf(request),
+        request.identity,
+      );
       return runTask(context, request, reply, jobOf("completion", body, task));
     },
   );

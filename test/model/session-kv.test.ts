@@ -51,7 +51,12 @@ describe("session KV reuse", () => {
       .submit({ prompt: `${prompt("beta")} more`, maxTokens: 4, sampling: greedy, sessionKey: "b" })
       .result();
     const a = await engine
-      .submit({ prompt: `${prompt("alpha")} more`, maxTokens: 4, sampling: greedy, sessionKey: "a" })
+      .submit({
+        prompt: `${prompt("alpha")} more`,
+        maxTokens: 4,
+        sampling: greedy,
+        sessionKey: "a",
+      })
       .result();
     assert.ok(b.end.cachedTokens > 30, "b was kept");
     assert.ok(a.end.cachedTokens <= 1, `a was evicted (cached ${a.end.cachedTokens}: BOS at most)`);
