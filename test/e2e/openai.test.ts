@@ -161,7 +161,12 @@ describe("OpenAI-compatible surface", () => {
     const finish = chunks.flatMap((c) => c.choices.map((x) => x.finish_reason)).at(-1);
     assert.equal(finish, whole.choices[0]?.finish_reason);
     assert.deepEqual(chunks.at(-1)?.choices, []);
-    assert.deepEqual(chunks.at(-1)?.usage, whole.usage);
+    // The same prompt again: its counts are the same, and now most of it came from the cache.
+    const { prompt_tokens_details: streamed, ...usage } = chunks.at(-1)?.usage ?? {};
+    const { prompt_tokens_details: first, ...wholeUsage } = whole.usage ?? {};
+    assert.deepEqual(usage, wholeUsage);
+    assert.equal(first?.cached_tokens, 0);
+    assert.equal(streamed?.cached_tokens, (whole.usage?.prompt_tokens ?? 0) - 1);
   });
 
   it("OAI-005: runs requests with X-Session-Id in that session, like /v1/tasks", async () => {

@@ -55,8 +55,9 @@ SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & qu
   if (best != SlotChoice::kNone && best_keep * 2 >= slots[best].tokens->size()) return pick(best, best_keep, slots[best]);
   if (empty != SlotChoice::kNone) return SlotChoice{empty, 0, false};
   if (best != SlotChoice::kNone && best_keep >= kMinPartialHit) return pick(best, best_keep, slots[best]);
+  // A miss keeps nothing: the few tokens it might share (a BOS) are not worth reporting as cached.
   for (const size_t lru : {lru_cache, lru_session}) {
-    if (lru != SlotChoice::kNone) return pick(lru, reusable_prefix(slots[lru], query), slots[lru]);
+    if (lru != SlotChoice::kNone) return pick(lru, 0, slots[lru]);
   }
   return SlotChoice{};
 }

@@ -42,7 +42,7 @@ size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<
 
 // Order: the request's own parked session; a cache hit that keeps at least half of what the slot
 // holds; an empty slot; a partial hit of at least kMinPartialHit tokens; the least recently used
-// anonymous cache; the least recently used parked session.
+// anonymous cache; the least recently used parked session. The last three keep nothing.
 SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query);
 
 // Below this a partial hit is not worth destroying a slot's cache for (every prompt shares its BOS).
