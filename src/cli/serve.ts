@@ -1,6 +1,7 @@
 // `llama-orch serve`: the control plane plus one supervised worker per configured pool.
 import type { Command } from "commander";
 import { ConfigError, loadConfig } from "../common/config.js";
+import { OrchError } from "../common/errors.js";
 import { createLogger } from "../common/logger.js";
 import { startControlPlane } from "../control/control-plane.js";
 import { startGateway } from "../gateway/server.js";
@@ -22,10 +23,13 @@ async function serve(options: { config?: string }): Promise<void> {
     metrics: plane.metrics,
     sseKeepaliveMs: config.gateway.sseKeepaliveMs,
     corsOrigins: config.gateway.corsOrigins,
+    tls: plane.tls,
   });
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
+    // Streams end first (their tasks finish or are ended), so closing the gateway waits for none.
+    await plane.drain();
     await gateway.close();
     await plane.stop();
     process.exit(0);
@@ -46,7 +50,8 @@ export function registerServe(program: Command): void {
       try {
         await serve(options);
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
+        // An unreadable TLS file is as much a setup mistake as a bad config key.
+        if (!(error instanceof ConfigError || error instanceof OrchError)) throw error;
         process.stderr.write(`llama-orch: ${error.message}\n`);
         process.exitCode = 2;
       }

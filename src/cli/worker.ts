@@ -12,12 +12,28 @@ import { hostPort, identifier, integer, integerList, oneOf, proportions } from "
 /** The command's flags: the worker's options as the command line gives them. */
 type WorkerFlags = Omit<
   WorkerOptions,
-  "poolId" | "authToken" | "authOptional" | "log" | "listen" | "registrationBackoff"
+  "poolId" | "authToken" | "authOptional" | "log" | "listen" | "registrationBackoff" | "tls"
 > & {
   pool: string;
   listen: string;
   exitWithParent: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 };
+
+/** All three TLS flags or none: half a TLS setup would silently fall back to plaintext. */
+function tlsFiles(flags: WorkerFlags): WorkerOptions["tls"] {
+  const { tlsCert, tlsKey, tlsCa } = flags;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined || tlsCa === undefined) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      "mutual TLS needs --tls-cert, --tls-key and --tls-ca together; give all three or none",
+    );
+  }
+  return { certFile: tlsCert, keyFile: tlsKey, caFile: tlsCa };
+}
 
 async function worker(flags: WorkerFlags): Promise<void> {
   const log = workerLogger(flags.pool);
@@ -26,9 +42,10 @@ async function worker(flags: WorkerFlags): Promise<void> {
     if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
       log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
     }
-    const { pool, exitWithParent: _, ...rest } = flags;
+    const { pool, exitWithParent: _, tlsCert: _c, tlsKey: _k, tlsCa: _a, ...rest } = flags;
     const options: WorkerOptions = {
       ...rest,
+      tls: tlsFiles(flags),
       poolId: pool,
       authToken: process.env.AUTH_TOKEN || undefined,
       authOptional: process.env.AUTH_OPTIONAL === "true",
@@ -71,6 +88,9 @@ export function registerWorker(program: Command): void {
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
     .option("--prompt-cache-mb <n>", "host RAM for saved prompt KV (0: off)", integer(0))
+    .option("--tls-cert <file>", "PEM certificate for mutual TLS (server and client)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--tls-ca <file>", "PEM CA bundle that signs the control plane's certificate")
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

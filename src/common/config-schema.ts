@@ -180,6 +180,13 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
     wall_ms: int("Longest a task may run from placement to its end, in ms.", 300000, 1),
     idle_ms: int("Longest a running task may go without a token, in ms.", 30000, 1),
   }),
+  shutdown: obj("Stopping serve (SIGTERM, SIGINT).", {
+    drain_ms: int(
+      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error.",
+      10000,
+      0,
+    ),
+  }),
   supervisor: obj("Worker process supervision.", {
     backoff_initial_ms: int("First restart delay, in ms.", 500, 1),
     backoff_max_ms: int("Largest restart delay, in ms.", 30000, 1),
@@ -189,7 +196,30 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   workers: obj("Worker liveness.", {
     heartbeat_ms: int("Interval between worker heartbeats, in ms.", 1000, 1),
     stale_after_ms: int("Silence after which a worker counts as gone, in ms.", 5000, 1),
+    allow_insecure_remote: {
+      type: "boolean",
+      description:
+        "INSECURE: accept worker registrations from other hosts without mutual TLS (the Bearer token " +
+        "and every prompt then cross the network in clear text). Off: such a registration is refused.",
+      default: false,
+    },
   }),
+  tls: obj(
+    "TLS for every gRPC edge (mutual: clients and workers must present a certificate the CA signed) " +
+      "and HTTPS on the gateway. All three files or none; relative paths resolve against the config file. " +
+      "Local pools' workers get the same files.",
+    {
+      cert_file: {
+        ...str("PEM certificate chain this control plane presents (server and client)."),
+        defaultNote: "unset: plaintext",
+      },
+      key_file: { ...str("PEM private key of `cert_file`."), defaultNote: "unset" },
+      ca_file: {
+        ...str("PEM CA bundle that verifies workers' and clients' certificates."),
+        defaultNote: "unset",
+      },
+    },
+  ),
   store: obj("Persistence.", {
     task_retention: int("Task records kept (newest first); older ones are pruned.", 10000, 1),
   }),
@@ -198,9 +228,9 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   }),
   pools: {
     type: "array",
-    description: "Pools served by this control plane.",
+    description:
+      "Pools served by this control plane; `[]` for a control plane of remote workers only.",
     items: pool,
-    minItems: 1,
     default: [builtinPool],
   },
 });
@@ -278,13 +308,16 @@ export interface Config {
   sessions: { ttlMs: number; maxTurns: number; defaultBudgets: SessionBudgets };
   streams: { metricsMs: number };
   timeouts: { wallMs: number; idleMs: number };
+  shutdown: { drainMs: number };
   supervisor: {
     backoffInitialMs: number;
     backoffMaxMs: number;
     breakerFailures: number;
     breakerWindowMs: number;
   };
-  workers: { heartbeatMs: number; staleAfterMs: number };
+  workers: { heartbeatMs: number; staleAfterMs: number; allowInsecureRemote: boolean };
+  /** All three paths (absolute) or none. */
+  tls: { certFile?: string; keyFile?: string; caFile?: string };
   store: { taskRetention: number };
   logging: { level: LogLevel };
   pools: PoolConfig[];

@@ -120,7 +120,10 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     trustProxy: isTrue(env.TRUST_PROXY_AUTH),
   };
   if (env.AUTH_TOKEN) auth.token = new Secret(env.AUTH_TOKEN);
-  return { ...file, dataDir, pools, auth };
+  const tls = Object.fromEntries(
+    Object.entries(file.tls).map(([key, path]) => [key, resolvePath(path, baseDir)]),
+  );
+  return { ...file, dataDir, pools, auth, tls };
 }
 
 function isTrue(value: string | undefined): boolean {
@@ -166,7 +169,7 @@ function semanticProblems(config: Config): string[] {
   if (w.staleAfterMs <= w.heartbeatMs) {
     problems.push("workers.stale_after_ms: must be > workers.heartbeat_ms");
   }
-  problems.push(...bindProblems(config));
+  problems.push(...bindProblems(config), ...tlsProblems(config));
   return problems;
 }
 
@@ -209,6 +212,14 @@ function bindProblems(config: Config): string[] {
       ([key, addr]) =>
         `${key}: "${addr}" is not loopback, so AUTH_TOKEN must be set (NON_LOOPBACK_WITHOUT_TOKEN)`,
     );
+}
+
+function tlsProblems(config: Config): string[] {
+  const keys = ["cert_file", "key_file", "ca_file"] as const;
+  const given = keys.filter((key) => config.tls[toCamel(key) as keyof Config["tls"]] !== undefined);
+  if (given.length === 0 || given.length === keys.length) return [];
+  const missing = keys.filter((key) => !given.includes(key)).map((key) => `tls.${key}`);
+  return [`tls: ${missing.join(", ")} missing: give cert_file, key_file and ca_file together`];
 }
 
 function isLoopback(addr: string): boolean {

@@ -33,6 +33,8 @@ export const errorCodes = {
   REPLICA_EXHAUSTED: { http: 503, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   DECODE_TIMEOUT: { http: 500, grpc: G.DEADLINE_EXCEEDED, retriable: false },
   WORKER_RESET: { http: 500, grpc: G.ABORTED, retriable: true },
+  // A worker on another host registering without mutual TLS (workers.allow_insecure_remote off).
+  INSECURE_TRANSPORT: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
   INTERNAL: { http: 500, grpc: G.INTERNAL, retriable: false },
   MODEL_DEPRECATED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
   UNTRUSTED_ARTIFACT: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },

@@ -40,6 +40,7 @@ export async function startGrpcServer(
   address: string,
   services: ServiceBinding[],
   interceptors: ServerInterceptor[] = [],
+  serverCredentials: ServerCredentials = ServerCredentials.createInsecure(),
 ): Promise<RunningServer> {
   // An artifact at the size limit must reach CreateArtifact, which answers ARTIFACT_TOO_LARGE
   // beyond it, rather than be cut off by grpc-js's 4 MiB default.
@@ -52,10 +53,12 @@ export async function startGrpcServer(
   for (const service of services) health.setStatus(service.name, "SERVING");
   health.addToServer(server);
   const definitions = loadSync(protoFiles, { includeDirs: [join(repoRoot, "proto")] });
-  new ReflectionService(definitions).addToServer(server);
+  // Only what this server answers: worker.proto also declares the Worker service workers serve.
+  const served = services.map((service) => service.name);
+  new ReflectionService(definitions, { services: served }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(address, serverCredentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });

@@ -6,6 +6,7 @@ import { FinishReason } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { registerModelServerMetrics } from "./model-server-metrics.js";
 import type { PlacementDecision } from "./placement.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
 import type { TaskEntry } from "./task-hub.js";
@@ -68,6 +69,10 @@ export class ControlMetrics {
   constructor(pools: PoolRegistry, catalog: CatalogSource) {
     this.pools = pools;
     this.c = series(this.registry, this.collectors(catalog));
+    registerModelServerMetrics(this.registry, pools, (poolId) => {
+      const counts = this.queueCounts(poolId);
+      return Object.values(counts).reduce((sum, n) => sum + n, 0);
+    });
   }
 
   /** Where queue depths come from: the orchestrator's queues. */

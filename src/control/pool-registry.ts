@@ -1,10 +1,12 @@
 // The control plane's live view of every pool: its worker, telemetry, readiness, drain state and
 // leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
 import { EventEmitter } from "node:events";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { Metadata } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { sendBearer } from "../common/grpc-auth.js";
+import { grpcClientCredentials, type TlsMaterial } from "../common/tls.js";
 import {
+  type HeartbeatRequest,
   type RegisterRequest,
   type Telemetry,
   WorkerClient,
@@ -21,6 +23,9 @@ export interface PoolState {
   backend: string;
   modelRef: string;
   workerId: string | undefined;
+  /** The registered worker process ("" for one registered by hand) and its last beat number. */
+  instanceId: string;
+  sequence: number;
   address: string | undefined;
   client: WorkerClient | undefined;
   description: WorkerDescription | undefined;
@@ -43,11 +48,22 @@ export class PoolRegistry extends EventEmitter {
   private readonly pools = new Map<string, PoolState>();
   private nextWorker = 1;
   private readonly authToken: string | undefined;
+  private readonly tls: TlsMaterial | undefined;
 
-  /** `authToken` is sent on every call to workers (they require it when it is set). */
-  constructor(authToken?: string) {
+  /**
+   * `authToken` is sent on every call to workers (they require it when it is set); with `tls`,
+   * workers are dialled over mutual TLS.
+   */
+  constructor(authToken?: string, tls?: TlsMaterial) {
     super();
     this.authToken = authToken;
+    this.tls = tls;
+  }
+
+  private workerClient(address: string): WorkerClient {
+    return new WorkerClient(address, grpcClientCredentials(this.tls, address), {
+      interceptors: sendBearer(this.authToken),
+    });
   }
 
   /** A pool this control plane will supervise; unready until its worker registers. */
@@ -71,9 +87,7 @@ export class PoolRegistry extends EventEmitter {
 
   /** Asks the worker at `address` what it serves: a registration that brought no description. */
   describeAt(address: string, timeoutMs = DESCRIBE_TIMEOUT_MS): Promise<WorkerDescription> {
-    const client = new WorkerClient(address, credentials.createInsecure(), {
-      interceptors: sendBearer(this.authToken),
-    });
+    const client = this.workerClient(address);
     return new Promise<WorkerDescription>((resolve, reject) => {
       client.describe({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, reply) => {
         client.close();
@@ -95,12 +109,17 @@ export class PoolRegistry extends EventEmitter {
 
   register(request: RegisterRequest, nowMs: number): string {
     const pool = this.ensure(request.poolId);
+    // A new process took over while the old one's streams may still look open (its host rebooted
+    // behind a dead link): those tasks end now instead of waiting for the stale limit.
+    if (pool.client && pool.instanceId !== "" && pool.instanceId !== request.instanceId) {
+      this.markDown(pool.poolId, "its worker restarted (a new instance registered)");
+    }
     pool.client?.close();
     pool.workerId = `w${this.nextWorker++}-${request.poolId}`;
+    pool.instanceId = request.instanceId;
+    pool.sequence = request.sequence;
     pool.address = request.address;
-    pool.client = new WorkerClient(request.address, credentials.createInsecure(), {
-      interceptors: sendBearer(this.authToken),
-    });
+    pool.client = this.workerClient(request.address);
     pool.description = request.description;
     pool.telemetry = request.telemetry;
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
@@ -112,10 +131,16 @@ export class PoolRegistry extends EventEmitter {
     return pool.workerId;
   }
 
-  /** False when the worker is unknown (e.g. the control plane restarted): it registers again. */
-  heartbeat(workerId: string, poolId: string, telemetry: Telemetry | undefined, nowMs: number) {
+  /**
+   * False when the worker is unknown (e.g. the control plane restarted, or worker ids were reissued
+   * to another instance): it registers again. A beat not newer than the last one is not fresh.
+   */
+  heartbeat(request: HeartbeatRequest, nowMs: number): boolean {
+    const { workerId, poolId, telemetry, instanceId, sequence } = request;
     const pool = this.pools.get(poolId);
-    if (!pool || pool.workerId !== workerId) return false;
+    if (!pool || pool.workerId !== workerId || pool.instanceId !== instanceId) return false;
+    if (sequence <= pool.sequence) return true;
+    pool.sequence = sequence;
     pool.telemetry = telemetry;
     pool.lastHeartbeatMs = nowMs;
     if (!pool.ready && pool.client) {
@@ -178,6 +203,8 @@ export class PoolRegistry extends EventEmitter {
         backend: "",
         modelRef: "",
         workerId: undefined,
+        instanceId: "",
+        sequence: 0,
         address: undefined,
         client: undefined,
         description: undefined,

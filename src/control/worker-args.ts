@@ -1,7 +1,12 @@
 // The `llama-orch worker` arguments for a local pool, from its config and current model.
-import type { PoolConfig } from "../common/config.js";
+import type { Config, PoolConfig } from "../common/config.js";
 
-export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: string): string[] {
+export function workerArgs(
+  pool: PoolConfig,
+  controlAddr: string,
+  modelRef: string,
+  tls: Config["tls"] = {},
+): string[] {
   const args = ["--control", controlAddr, "--pool", pool.id, "--model", modelRef];
   args.push("--backend", pool.backend, "--slots", String(pool.slots));
   args.push("--context-size", String(pool.contextSize), "--kv-type", pool.kvType);
@@ -13,5 +18,9 @@ export function workerArgs(pool: PoolConfig, controlAddr: string, modelRef: stri
   if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
+  // The control plane's gRPC edge then only speaks mutual TLS, to local workers as to remote ones.
+  if (tls.certFile && tls.keyFile && tls.caFile) {
+    args.push("--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--tls-ca", tls.caFile);
+  }
   return args;
 }

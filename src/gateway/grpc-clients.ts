@@ -1,6 +1,7 @@
 // The gateway's gRPC clients to the control plane, each sending the Bearer token when one is set.
-import { credentials, type Interceptor } from "@grpc/grpc-js";
+import type { Interceptor } from "@grpc/grpc-js";
 import { sendBearer } from "../common/grpc-auth.js";
+import { grpcClientCredentials, type TlsMaterial } from "../common/tls.js";
 import { ArtifactsClient } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogClient } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorClient } from "../gen/llama_orch/v1/orchestrator.js";
@@ -16,14 +17,19 @@ export interface ControlClients {
   close(): void;
 }
 
-export function connectControl(grpcAddr: string, token: string | undefined): ControlClients {
+/** With `tls`, over mutual TLS (the control plane's gRPC edge then accepts nothing else). */
+export function connectControl(
+  grpcAddr: string,
+  token: string | undefined,
+  tls?: TlsMaterial,
+): ControlClients {
   const options = { interceptors: sendBearer(token) as Interceptor[] };
-  const insecure = credentials.createInsecure();
-  const orchestrator = new OrchestratorClient(grpcAddr, insecure, options);
-  const pools = new PoolsClient(grpcAddr, insecure, options);
-  const catalog = new CatalogClient(grpcAddr, insecure, options);
-  const artifacts = new ArtifactsClient(grpcAddr, insecure, options);
-  const registry = new WorkerRegistryClient(grpcAddr, insecure, options);
+  const channel = grpcClientCredentials(tls, grpcAddr);
+  const orchestrator = new OrchestratorClient(grpcAddr, channel, options);
+  const pools = new PoolsClient(grpcAddr, channel, options);
+  const catalog = new CatalogClient(grpcAddr, channel, options);
+  const artifacts = new ArtifactsClient(grpcAddr, channel, options);
+  const registry = new WorkerRegistryClient(grpcAddr, channel, options);
   return {
     orchestrator,
     pools,

@@ -5,12 +5,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
+import type { TlsMaterial } from "../common/tls.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
+import { registerBodyParsers } from "./body-parsers.js";
 import { registerCors } from "./cors.js";
 import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
+import { secureServer } from "./secure-server.js";
 
 export interface GatewayOptions {
   /** host:port to listen on (port 0: any). */
@@ -25,6 +28,8 @@ export interface GatewayOptions {
   sseKeepaliveMs: number;
   /** Config `gateway.cors_origins`; empty: CORS off. */
   corsOrigins: readonly string[];
+  /** Config `tls`: HTTPS (h2 and HTTP/1.1 by ALPN) here, mutual TLS to the control plane. */
+  tls?: TlsMaterial;
 }
 
 /** What every route module gets. */
@@ -37,6 +42,8 @@ export interface GatewayContext {
   sseKeepaliveMs?: number;
   /** Allowed CORS origins; absent or empty: CORS off. */
   corsOrigins?: readonly string[];
+  /** Serve HTTPS with this certificate; plaintext (h2c or HTTP/1.1) without. */
+  tls?: TlsMaterial;
 }
 
 export interface RunningGateway {
@@ -57,7 +64,7 @@ const BODY_LIMIT = 2 * 1024 * 1024;
 
 export function buildGateway(context: GatewayContext, auth: AuthSettings): FastifyInstance {
   const app = Fastify({
-    serverFactory: dualProtocolServer,
+    serverFactory: context.tls ? secureServer(context.tls) : dualProtocolServer,
     bodyLimit: BODY_LIMIT,
     ajv: {
       customOptions: {
@@ -71,6 +78,7 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
   app.decorateRequest("correlationId", "");
   app.decorateRequest("identity", "");
   registerCors(app, context.corsOrigins ?? []);
+  registerBodyParsers(app);
   app.addHook("onRequest", async (request, reply) => {
     const given = request.headers["x-correlation-id"];
     request.correlationId =
@@ -131,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = options.httpAddr.slice(0, split);
   const refusal = bindRefusal(host, options.auth);
   if (refusal) throw new OrchError("INVALID_PARAMS", refusal);
-  const clients = connectControl(options.grpcAddr, options.auth.token);
+  const clients = connectControl(options.grpcAddr, options.auth.token, options.tls);
   const app = buildGateway(
     {
       clients,
@@ -139,6 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       metrics: options.metrics,
       sseKeepaliveMs: options.sseKeepaliveMs,
       corsOrigins: options.corsOrigins,
+      tls: options.tls,
     },
     options.auth,
   );

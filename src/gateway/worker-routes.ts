@@ -26,7 +26,11 @@ export function registerWorkerRoutes(app: FastifyInstance, { clients }: GatewayC
       const { pool_id = "default", replica_id = "r0", address } = request.body;
       try {
         const registered = await unaryCall<RegisterResponse>((cb) =>
-          clients.registry.register({ poolId: pool_id, address }, cb),
+          clients.registry.register(
+            // An address registered by hand has no instance of ours to track.
+            { poolId: pool_id, address, instanceId: "", sequence: 0 },
+            cb,
+          ),
         );
         const body: Registered = {
           ok: true,

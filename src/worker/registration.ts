@@ -1,8 +1,10 @@
 // Registers this worker with the control plane, then heartbeats its telemetry until stopped.
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { credentials, type Metadata } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
 import { bearerMetadata } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
+import { grpcClientCredentials, type TlsMaterial } from "../common/tls.js";
 import {
   type HeartbeatResponse,
   type RegisterResponse,
@@ -25,6 +27,8 @@ export interface RegistrationOptions {
   /** Retry delays while the control plane is unreachable: doubling from initial up to max. */
   backoff?: { initialMs: number; maxMs: number };
   callTimeoutMs?: number;
+  /** Mutual TLS to the control plane; plaintext without. */
+  tls?: TlsMaterial;
 }
 
 export interface Registration {
@@ -45,10 +49,14 @@ class RegistrationLoop implements Registration {
   private workerId = "";
   private intervalMs = DEFAULT_INTERVAL_MS;
   private failing = false;
+  /** This process's identity and beat counter: a restart is a new instance starting again at 1. */
+  private readonly instanceId = randomUUID();
+  private sequence = 0;
 
   constructor(options: RegistrationOptions) {
     this.options = options;
-    this.client = new WorkerRegistryClient(options.control, credentials.createInsecure());
+    const channel = grpcClientCredentials(options.tls, options.control);
+    this.client = new WorkerRegistryClient(options.control, channel);
     this.metadata = bearerMetadata(options.authToken);
   }
 
@@ -106,6 +114,7 @@ class RegistrationLoop implements Registration {
       address,
       description: this.options.description(),
       telemetry: await this.options.telemetry(),
+      ...this.beatId(),
     };
     return new Promise((resolve, reject) => {
       this.client.register(request, this.metadata, this.callOptions(), (error, response) =>
@@ -119,12 +128,18 @@ class RegistrationLoop implements Registration {
       workerId: this.workerId,
       poolId: this.options.poolId,
       telemetry: await this.options.telemetry(),
+      ...this.beatId(),
     };
     return new Promise((resolve, reject) => {
       this.client.heartbeat(request, this.metadata, this.callOptions(), (error, response) =>
         error ? reject(error) : resolve(response),
       );
     });
+  }
+
+  private beatId(): { instanceId: string; sequence: number } {
+    this.sequence += 1;
+    return { instanceId: this.instanceId, sequence: this.sequence };
   }
 
   private callOptions() {

@@ -1,10 +1,11 @@
 // The worker process: load the pool's model, serve the Worker service, register, shut down cleanly.
 import { hostname } from "node:os";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { OrchError } from "../common/errors.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import { createLogger, type Logger } from "../common/logger.js";
+import { grpcServerCredentials, readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
 import { Engine } from "../engine/engine.js";
 import { probeGpus } from "../engine/nvml.js";
 import type { EngineOptions, KvType } from "../engine/types.js";
@@ -48,6 +49,8 @@ export interface WorkerOptions {
   authOptional?: boolean;
   log?: Logger;
   registrationBackoff?: { initialMs: number; maxMs: number };
+  /** Mutual TLS: serve with this certificate to clients the CA signed, and present it to the control plane. */
+  tls?: TlsFiles;
 }
 
 export interface RunningWorker {
@@ -143,9 +146,11 @@ function interceptors(options: WorkerOptions, listen: string) {
   return [requireBearer(token)];
 }
 
-function bind(server: Server, listen: string): Promise<number> {
+const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
+
+function bind(server: Server, listen: string, tls: TlsMaterial | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(listen, grpcServerCredentials(tls), (error, port) => {
       if (error)
         reject(new OrchError("INVALID_PARAMS", `cannot listen on ${listen}: ${error.message}`));
       else resolve(port);
@@ -164,6 +169,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   const log = options.log ?? workerLogger(options.poolId);
   const listen = options.listen ?? "127.0.0.1:0";
   checkAuth(options, listen);
+  const tls = options.tls && readTls(options.tls, TLS_FLAGS);
   await checkBackend(options);
   // NVML numbers GPUs in PCI bus order; CUDA must agree for --devices to mean the same GPUs. Only
   // effective before CUDA initialises, so the supervisor should set it in the worker's env too.
@@ -184,7 +190,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   });
   const server = new Server({ interceptors: interceptors(options, listen) });
   server.addService(WorkerServiceDefinition, service.handlers());
-  const port = await bind(server, listen).catch(async (error: unknown) => {
+  const port = await bind(server, listen, tls).catch(async (error: unknown) => {
     await host.close();
     throw error;
   });
@@ -193,7 +199,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   // A parent that already left makes the send fail (EPIPE); the callback keeps that from crashing us.
   process.send?.({ event: "listening", address }, undefined, {}, () => undefined);
   const advertise = advertised(options, splitHostPort(listen).host, port);
-  const registration = register(options, advertise, service, log);
+  const registration = register(options, advertise, service, log, tls);
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= stop(server, host, registration);
@@ -207,6 +213,7 @@ function register(
   address: string,
   service: WorkerService,
   log: Logger,
+  tls: TlsMaterial | undefined,
 ): Registration {
   return startRegistration({
     control: options.control,
@@ -220,6 +227,7 @@ function register(
     log,
     authToken: options.authToken,
     backoff: options.registrationBackoff,
+    tls,
   });
 }
 

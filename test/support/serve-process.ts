@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { credentials } from "@grpc/grpc-js";
 import { sendBearer } from "../../src/common/grpc-auth.js";
 import { repoRoot } from "../../src/common/paths.js";
+import { grpcClientCredentials, readTls, type TlsFiles } from "../../src/common/tls.js";
 import { OrchestratorClient } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import {
   type ListPoolsResponse,
@@ -40,6 +40,12 @@ export interface ServeOptions {
   waitReady?: boolean;
   /** The Bearer token the support gRPC clients send (pass AUTH_TOKEN in `env` as well). */
   token?: string;
+  /** The support clients' certificate (mutual TLS); the gateway URL is then https. */
+  tls?: TlsFiles;
+  /** A command that runs `node ...` elsewhere, e.g. `ip netns exec NAME`. */
+  wrapper?: string[];
+  /** Where the support clients reach the gRPC edge, given the address it announced. */
+  dial?: (grpcAddr: string) => string;
 }
 
 const cli = join(repoRoot, "bin", "llama-orch.js");
@@ -48,7 +54,9 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "llama-orch-e2e-")));
   const configPath = join(dataDir, "config.yaml");
   await writeFile(configPath, options.config.replaceAll("{data_dir}", dataDir));
-  const child = spawn(process.execPath, [cli, "serve", "--config", configPath], {
+  const command = [...(options.wrapper ?? []), process.execPath, cli, "serve"];
+  const [program = process.execPath, ...args] = command;
+  const child = spawn(program, [...args, "--config", configPath], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -68,15 +76,18 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
           grpc = entry.grpc_addr;
         if (entry.msg === "gateway serving" && typeof entry.http_addr === "string") {
           clearTimeout(timer);
-          resolve({ address: grpc, http: `http://${entry.http_addr}` });
+          const scheme = options.tls ? "https" : "http";
+          resolve({ address: grpc, http: `${scheme}://${entry.http_addr}` });
         }
       });
       child.stderr?.resume();
     },
   );
   const clientOptions = { interceptors: sendBearer(options.token) };
-  const orchestrator = new OrchestratorClient(address, credentials.createInsecure(), clientOptions);
-  const pools = new PoolsClient(address, credentials.createInsecure(), clientOptions);
+  const target = options.dial?.(address) ?? address;
+  const channel = grpcClientCredentials(options.tls && readTls(options.tls), target);
+  const orchestrator = new OrchestratorClient(target, channel, clientOptions);
+  const pools = new PoolsClient(target, channel, clientOptions);
   if (options.waitReady !== false) await waitReady(pools);
   const stop = async () => {
     orchestrator.close();

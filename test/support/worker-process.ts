@@ -35,8 +35,14 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function spawnWorker(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [cli, "worker", ...args], {
+/** `wrapper` runs the worker elsewhere, e.g. `ip netns exec NAME`. */
+export function spawnWorker(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  wrapper: string[] = [],
+): ChildProcess {
+  const [program = process.execPath, ...rest] = [...wrapper, process.execPath];
+  return spawn(program, [...rest, cli, "worker", ...args], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -54,8 +60,12 @@ function parse(line: string): Record<string, unknown> | undefined {
   }
 }
 
-export async function startWorker(args: string[], env = cleanEnv()): Promise<WorkerProcess> {
-  const child = spawnWorker([...args, "--exit-with-parent"], env);
+export async function startWorker(
+  args: string[],
+  env = cleanEnv(),
+  wrapper: string[] = [],
+): Promise<WorkerProcess> {
+  const child = spawnWorker([...args, "--exit-with-parent"], env, wrapper);
   const exited = once(child, "exit").then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,

@@ -35,6 +35,12 @@ describe("config errors name the key path and what is expected", () => {
     assert.deepEqual(problemsOf("serverz: {}"), ['unknown key "serverz" (did you mean "server"?)']);
   });
 
+  test("half a TLS setup names the files missing (it would silently stay plaintext)", () => {
+    assert.deepEqual(problemsOf("tls: { cert_file: cp.crt }"), [
+      "tls: tls.key_file, tls.ca_file missing: give cert_file, key_file and ca_file together",
+    ]);
+  });
+
   test("unknown key nested in pools[1]", () => {
     const problems = problemsOf(`
 pools:

@@ -32,13 +32,15 @@ const defaults: Omit<Config, "dataDir"> = {
   sessions: { ttlMs: 600000, maxTurns: 8, defaultBudgets: {} },
   streams: { metricsMs: 1000 },
   timeouts: { wallMs: 300000, idleMs: 30000 },
+  shutdown: { drainMs: 10000 },
   supervisor: {
     backoffInitialMs: 500,
     backoffMaxMs: 30000,
     breakerFailures: 5,
     breakerWindowMs: 60000,
   },
-  workers: { heartbeatMs: 1000, staleAfterMs: 5000 },
+  workers: { heartbeatMs: 1000, staleAfterMs: 5000, allowInsecureRemote: false },
+  tls: {},
   store: { taskRetention: 10000 },
   logging: { level: "info" },
   pools: [
@@ -67,8 +69,10 @@ sessions:
   default_budgets: { tokens: 100, time_ms: 2000, cost: 0.5 }
 streams: { metrics_ms: 250 }
 timeouts: { wall_ms: 9000, idle_ms: 900 }
+shutdown: { drain_ms: 1500 }
 supervisor: { backoff_initial_ms: 10, backoff_max_ms: 20, breaker_failures: 2, breaker_window_ms: 30 }
-workers: { heartbeat_ms: 100, stale_after_ms: 400 }
+workers: { heartbeat_ms: 100, stale_after_ms: 400, allow_insecure_remote: true }
+tls: { cert_file: tls/cp.crt, key_file: tls/cp.key, ca_file: /etc/llama-orch/ca.crt }
 store: { task_retention: 50 }
 logging: { level: debug }
 pools:
@@ -138,13 +142,19 @@ describe("a full config file", () => {
       },
       streams: { metricsMs: 250 },
       timeouts: { wallMs: 9000, idleMs: 900 },
+      shutdown: { drainMs: 1500 },
       supervisor: {
         backoffInitialMs: 10,
         backoffMaxMs: 20,
         breakerFailures: 2,
         breakerWindowMs: 30,
       },
-      workers: { heartbeatMs: 100, staleAfterMs: 400 },
+      workers: { heartbeatMs: 100, staleAfterMs: 400, allowInsecureRemote: true },
+      tls: {
+        certFile: join(dir, "tls/cp.crt"),
+        keyFile: join(dir, "tls/cp.key"),
+        caFile: "/etc/llama-orch/ca.crt",
+      },
       store: { taskRetention: 50 },
       logging: { level: "debug" },
       pools: [

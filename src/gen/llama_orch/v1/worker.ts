@@ -128,7 +128,13 @@ export interface RegisterRequest {
   /** host:port of this worker's Worker service. */
   address: string;
   description?: WorkerDescription | undefined;
-  telemetry?: Telemetry | undefined;
+  telemetry?:
+    | Telemetry
+    | undefined;
+  /** Random per worker process start: a restarted worker is a new instance, never the old one. */
+  instanceId: string;
+  /** This instance's beat counter (registrations and heartbeats), strictly increasing from 1. */
+  sequence: number;
 }
 
 export interface RegisterResponse {
@@ -139,7 +145,12 @@ export interface RegisterResponse {
 export interface HeartbeatRequest {
   workerId: string;
   poolId: string;
-  telemetry?: Telemetry | undefined;
+  telemetry?:
+    | Telemetry
+    | undefined;
+  /** As in RegisterRequest: a beat from another instance, or not newer than the last, is not fresh. */
+  instanceId: string;
+  sequence: number;
 }
 
 export interface HeartbeatResponse {
@@ -1572,7 +1583,7 @@ export const Telemetry: MessageFns<Telemetry> = {
 };
 
 function createBaseRegisterRequest(): RegisterRequest {
-  return { poolId: "", address: "", description: undefined, telemetry: undefined };
+  return { poolId: "", address: "", description: undefined, telemetry: undefined, instanceId: "", sequence: 0 };
 }
 
 export const RegisterRequest: MessageFns<RegisterRequest> = {
@@ -1588,6 +1599,12 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     }
     if (message.telemetry !== undefined) {
       Telemetry.encode(message.telemetry, writer.uint32(34).fork()).join();
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(42).string(message.instanceId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(48).uint64(message.sequence);
     }
     return writer;
   },
@@ -1637,6 +1654,22 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
             message.telemetry = Telemetry.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1659,6 +1692,12 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
       address: isSet(object.address) ? globalThis.String(object.address) : "",
       description: isSet(object.description) ? WorkerDescription.fromJSON(object.description) : undefined,
       telemetry: isSet(object.telemetry) ? Telemetry.fromJSON(object.telemetry) : undefined,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
     };
   },
 
@@ -1676,6 +1715,12 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     if (message.telemetry !== undefined) {
       obj.telemetry = Telemetry.toJSON(message.telemetry);
     }
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
     return obj;
   },
 
@@ -1692,6 +1737,8 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
     message.telemetry = (object.telemetry !== undefined && object.telemetry !== null)
       ? Telemetry.fromPartial(object.telemetry)
       : undefined;
+    message.instanceId = object.instanceId ?? "";
+    message.sequence = object.sequence ?? 0;
     return message;
   },
 };
@@ -1790,7 +1837,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
 };
 
 function createBaseHeartbeatRequest(): HeartbeatRequest {
-  return { workerId: "", poolId: "", telemetry: undefined };
+  return { workerId: "", poolId: "", telemetry: undefined, instanceId: "", sequence: 0 };
 }
 
 export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
@@ -1803,6 +1850,12 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     }
     if (message.telemetry !== undefined) {
       Telemetry.encode(message.telemetry, writer.uint32(26).fork()).join();
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(34).string(message.instanceId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(40).uint64(message.sequence);
     }
     return writer;
   },
@@ -1844,6 +1897,22 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
             message.telemetry = Telemetry.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1869,6 +1938,12 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
         ? globalThis.String(object.pool_id)
         : "",
       telemetry: isSet(object.telemetry) ? Telemetry.fromJSON(object.telemetry) : undefined,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
     };
   },
 
@@ -1883,6 +1958,12 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     if (message.telemetry !== undefined) {
       obj.telemetry = Telemetry.toJSON(message.telemetry);
     }
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
     return obj;
   },
 
@@ -1896,6 +1977,8 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     message.telemetry = (object.telemetry !== undefined && object.telemetry !== null)
       ? Telemetry.fromPartial(object.telemetry)
       : undefined;
+    message.instanceId = object.instanceId ?? "";
+    message.sequence = object.sequence ?? 0;
     return message;
   },
 };
