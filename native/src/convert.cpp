@@ -83,6 +83,7 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.type_kv = kv_type(string_or(o, "kvType", "f16"));
   p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
   p.chat_template = string_or(o, "chatTemplate", "");
+  p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();
@@ -129,6 +130,7 @@ SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
   }
   p.strict = bool_or(o, "strict", false);
   p.session_key = string_or(o, "sessionKey", "");
+  p.cache_tenant = string_or(o, "cacheTenant", "");
   p.ignore_eos = bool_or(o, "ignoreEos", false);
   return p;
 }
@@ -190,6 +192,9 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   o.Set("pending", s.pending);
   o.Set("kvCellsUsed", static_cast<double>(s.kv_cells_used));
   o.Set("kvCellsTotal", static_cast<double>(s.kv_cells_total));
+  o.Set("kvCellsCached", static_cast<double>(s.kv_cells_cached));
+  o.Set("cacheEvictions", static_cast<double>(s.cache_evictions));
+  o.Set("cacheRamBytes", static_cast<double>(s.cache_ram_bytes));
   o.Set("prefillTokensPerSecond", s.prefill_tokens_per_second);
   o.Set("decodeTokensPerSecond", s.decode_tokens_per_second);
   return o;

@@ -107,6 +107,10 @@ export class EngineWatch {
       gpuReason: devices.length === 0 ? "the engine's GPUs are not on this host's NVML" : "",
       warmSessions: o.adapter.warmSessions?.() ?? [],
       unreadyReason: this.ready ? "" : this.reason,
+      // The engine keeps its own prefix cache; it reports none of it in these terms.
+      kvCellsCached: 0,
+      cacheEvictions: 0,
+      cacheRamBytes: 0,
     };
   }
 

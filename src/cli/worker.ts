@@ -125,6 +125,7 @@ export function registerWorker(program: Command): void {
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option("--prompt-cache-mb <n>", "host RAM for saved prompt KV (0: off)", integer(0))
     .option("--tls-cert <file>", "PEM certificate for mutual TLS (server and client)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-ca <file>", "PEM CA bundle that signs the control plane's certificate")

@@ -149,6 +149,13 @@ const pool = obj(
       ),
       defaultNote: "the model's template",
     },
+    prompt_cache_mb: int(
+      "Host RAM, in MiB, for the prefix cache's second tier: KV states of prompts a slot had to " +
+        "drop, restored when the same tenant sends a prompt they match (least recently used go " +
+        "first). Counts toward the worker's memory on top of the model and its KV; `0` turns it off.",
+      1024,
+      0,
+    ),
   },
   ["id", "model", "backend"],
 );
@@ -348,6 +355,7 @@ export interface PoolConfig {
   metricsEndpoint?: string;
   /** Absolute path of a Jinja chat template replacing the model's. */
   chatTemplateFile?: string;
+  promptCacheMb: number;
 }
 
 export interface SessionBudgets {

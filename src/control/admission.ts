@@ -41,6 +41,8 @@ export interface AdmissionContext {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEED_MAX = 0xffff_ffff;
+// Longer than the gateway's 256-character cache_salt: it prefixes the salt with `salt:` or `id:`.
+const CACHE_SALT_MAX = 512;
 
 function invalid(message: string): OrchError {
   return new OrchError("INVALID_PARAMS", message);
@@ -224,6 +226,15 @@ function enums(input: TaskInput) {
   return { engine, priority, determinism, kvHint };
 }
 
+/** A salt names a cache tenant; it is a key, not text, so it stays short. */
+function validCacheSalt(salt: string | undefined): string {
+  if (salt === undefined) return "";
+  if (salt.length > CACHE_SALT_MAX) {
+    throw invalid(`cache_salt is ${salt.length} characters; use at most ${CACHE_SALT_MAX}`);
+  }
+  return salt;
+}
+
 /**
  * Checks a raw task against the catalog and DESIGN decision 6 and fills every default.
  * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, MODEL_NOT_FOUND (no pool serves the model),
@@ -241,6 +252,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const stop = validStop(input.stop);
   const budgets = validBudgets(input.budgets);
   if (input.grammar === "") throw invalid("grammar must not be empty when given");
+  const cacheSalt = validCacheSalt(input.cacheSalt);
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
@@ -264,6 +276,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     sampling,
     stop,
     ignoreEos: input.ignoreEos ?? false,
+    cacheSalt,
     promptTokens,
   };
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;

@@ -74,6 +74,7 @@ export function toTaskInput(request: TaskRequest): TaskInput {
     grammar: nonEmpty(request.grammar),
     chatFormat: request.chatFormat?.parser ? request.chatFormat : undefined,
     ignoreEos: request.ignoreEos,
+    cacheSalt: nonEmpty(request.cacheSalt),
     budgets: request.budgets && {
       tokens: request.budgets.tokens,
       timeMs: request.budgets.timeMs,
@@ -102,6 +103,7 @@ export function toGenerateRequest(
     sessionKey: sessionKey ?? "",
     ignoreEos: task.ignoreEos,
     chatFormat: task.chatFormat,
+    cacheTenant: task.cacheSalt,
   };
 }
 

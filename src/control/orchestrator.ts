@@ -17,6 +17,7 @@ import type { ModelCatalog } from "./model-catalog.js";
 import { servedModelRef } from "./model-names.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
+import { PrefixIndex } from "./prefix-index.js";
 import type { SessionService } from "./session-service.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
@@ -40,6 +41,7 @@ export class Orchestrator {
   private readonly queues = new Map<string, TaskQueue<QueuedTask>>();
   private readonly dispatcher: Dispatcher;
   private readonly deps: OrchestratorDeps;
+  private readonly prefixes = new PrefixIndex();
 
   constructor(deps: OrchestratorDeps) {
     this.deps = deps;
@@ -88,14 +90,22 @@ export class Orchestrator {
     const snapshots = this.snapshots();
     const estKvBytes =
       (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
-    const decision = decidePlacement({ ...task, estKvBytes }, snapshots);
+    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
+    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
       task_id: task.taskId,
       session_id: task.sessionId,
       seed: task.seed,
     });
-    log.info({ placement: decision.log, outcome: decision.kind }, "placement decision");
+    log.info(
+      {
+        placement: decision.log,
+        outcome: decision.kind,
+        expected_cached_tokens: expectedCachedTokens,
+      },
+      "placement decision",
+    );
     this.deps.placed?.(decision);
     if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
     const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
@@ -132,6 +142,7 @@ export class Orchestrator {
       );
     }
     item.admission.queuePosition = queue.position(task.taskId) ?? 0;
+    this.prefixes.record(task, pool.poolId);
     hub.publish(entry, { event: { $case: "admitted", value: item.admission } }, now);
     log.info(
       {
@@ -227,6 +238,7 @@ export class Orchestrator {
 
   private onPoolDown(poolId: string, reason: string): void {
     this.deps.log.warn({ pool_id: poolId, reason }, "pool down");
+    this.prefixes.forgetPool(poolId);
     this.deps.sessions.coolPool(poolId);
     this.dispatcher.failRunning(poolId, workerReset(poolId, reason));
     const pool = this.deps.registry.get(poolId);

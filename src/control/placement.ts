@@ -1,6 +1,6 @@
 // Placement: choose the pool for a task from pool snapshots, with every reason logged (DESIGN 5).
 import { type ErrorCode, OrchError } from "../common/errors.js";
-import { loadOf, loadsOf, type PoolLoad } from "./pool-load.js";
+import { compareLoad, hasIdleSlot, loadsOf, type PoolLoad } from "./pool-load.js";
 import type { Determinism, PlacementOverrides, PoolSnapshot } from "./types.js";
 
 /** What placement needs to know about a task. */
@@ -15,6 +15,8 @@ export interface PlacementJob {
   sessionId: string;
   /** KV bytes the task's context will take; see estimateKvBytes. */
   estKvBytes?: number;
+  /** Per pool id, prompt tokens the prefix index expects that pool to hold cached. */
+  expectedCachedTokens?: Readonly<Record<string, number>>;
   placement: PlacementOverrides;
 }
 
@@ -34,6 +36,7 @@ export type FilterReason =
 /** Ordering keys, most significant first. */
 export type TieBreaker =
   | "session_affinity"
+  | "prefix_cache"
   | "least_loaded"
   | "most_free_vram"
   | "fastest_decode"
@@ -147,19 +150,27 @@ function compareOptional(a: number | undefined, b: number | undefined): number {
 
 type Compare = (a: PoolSnapshot, b: PoolSnapshot, job: PlacementJob) => number;
 
+// More expected cache wins against load only while it can be used at once: the pool holding more
+// of the prompt wins if it is no more loaded than the other or still has an idle slot; otherwise
+// waiting there would cost more than the prefill it saves, and load decides.
+const comparePrefix: Compare = (a, b, job) => {
+  const cached = (pool: PoolSnapshot) => job.expectedCachedTokens?.[pool.poolId] ?? 0;
+  const diff = cached(b) - cached(a);
+  if (diff === 0) return 0;
+  const [more, less] = diff < 0 ? [a, b] : [b, a];
+  const usable = compareLoad(more, less) <= 0 || hasIdleSlot(more);
+  return usable ? Math.sign(diff) : 0;
+};
+
 // Code-unit order, not localeCompare: the same on every machine and locale.
 const byPoolId = (a: PoolSnapshot, b: PoolSnapshot) =>
   a.poolId < b.poolId ? -1 : a.poolId > b.poolId ? 1 : 0;
 
-// Each returns < 0 when `a` is the better pool. Load is compared by cross-multiplication so that
-// load / slots never goes through floating point.
+// Each returns < 0 when `a` is the better pool.
 const ORDER: readonly (readonly [TieBreaker, Compare])[] = [
   ["session_affinity", (a, b, job) => Number(isWarm(b, job)) - Number(isWarm(a, job))],
-  [
-    "least_loaded",
-    (a, b) =>
-      Math.sign(loadOf(a) * Math.max(1, b.slotsTotal) - loadOf(b) * Math.max(1, a.slotsTotal)),
-  ],
+  ["prefix_cache", comparePrefix],
+  ["least_loaded", compareLoad],
   ["most_free_vram", (a, b, job) => compareOptional(residualVram(a, job), residualVram(b, job))],
   ["fastest_decode", (a, b) => Math.sign(b.decodeTokensPerSecond - a.decodeTokensPerSecond)],
   ["pool_id", byPoolId],
@@ -264,7 +275,8 @@ function pinUnknown(p: PlacementOverrides, log: DecisionLog): PlacementDecision 
 
 /**
  * Picks a pool: filter (pin, avoid, model, ready, not draining, ctx, device mask), restrict to
- * prefer_pools when any is feasible, then order by session affinity, least load, most VRAM left
+ * prefer_pools when any is feasible, then order by session affinity, expected prefix cache (while
+ * usable without waiting), least load, most VRAM left
  * after the KV estimate, fastest measured decode, pool id. Same inputs, same answer.
  */
 export function decidePlacement(

@@ -18,6 +18,18 @@ export function loadOf(pool: PoolSnapshot): number {
   return Math.max(pool.activeLeases, pool.engineBusy ?? 0) + pool.queueDepth;
 }
 
+/**
+ * loadOf / slots, compared by cross-multiplication so that it never goes through floating point;
+ * < 0 when `a` is the less loaded.
+ */
+export function compareLoad(a: PoolSnapshot, b: PoolSnapshot): number {
+  return Math.sign(loadOf(a) * Math.max(1, b.slotsTotal) - loadOf(b) * Math.max(1, a.slotsTotal));
+}
+
+export function hasIdleSlot(pool: PoolSnapshot): boolean {
+  return loadOf(pool) < pool.slotsTotal;
+}
+
 export function loadsOf(pools: readonly PoolSnapshot[]): Record<string, PoolLoad> {
   const loads: Record<string, PoolLoad> = {};
   for (const pool of pools) {

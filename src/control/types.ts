@@ -93,6 +93,8 @@ export interface TaskInput {
   grammar?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
+  /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
+  cacheSalt?: string;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
 }
@@ -126,6 +128,8 @@ export interface ValidTask {
   grammar?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
+  /** Prefix-cache tenant: KV is reused only between tasks with the same salt. */
+  cacheSalt: string;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;
   /**

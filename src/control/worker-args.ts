@@ -11,6 +11,7 @@ export function workerArgs(
   args.push("--backend", pool.backend, "--slots", String(pool.slots));
   args.push("--context-size", String(pool.contextSize), "--kv-type", pool.kvType);
   args.push("--gpu-layers", String(pool.gpuLayers));
+  args.push("--prompt-cache-mb", String(pool.promptCacheMb));
   if (pool.threads !== undefined) args.push("--threads", String(pool.threads));
   if (pool.batchSize !== undefined) args.push("--batch-size", String(pool.batchSize));
   if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));

@@ -30,6 +30,7 @@ export function toNativeRequest(request: SubmitRequest): object {
     grammarPrefill: request.grammarPrefill,
     strict: request.strict,
     sessionKey: request.sessionKey,
+    cacheTenant: request.cacheTenant,
     ignoreEos: request.ignoreEos,
   };
 }

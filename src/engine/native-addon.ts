@@ -43,6 +43,9 @@ export interface NativeStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  kvCellsCached: number;
+  cacheEvictions: number;
+  cacheRamBytes: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
 }

@@ -35,6 +35,8 @@ export interface EngineOptions {
   maxPending?: number;
   /** Jinja chat template text used instead of the model's own. */
   chatTemplate?: string;
+  /** Host RAM (MiB) for prompt KV states slots had to drop; restored for a later match. Default 0: off. */
+  promptCacheMb?: number;
 }
 
 export interface ModelInfo {
@@ -88,6 +90,11 @@ export interface SubmitRequest {
   strict?: boolean;
   /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
   sessionKey?: string;
+  /**
+   * The prefix cache's tenant: a finished sequence's KV stays in its slot as cache, reused only by
+   * later prompts of the same tenant that share a prefix with it. Absent: the "" tenant.
+   */
+  cacheTenant?: string;
   /** Generate exactly maxTokens, ignoring end-of-generation tokens. */
   ignoreEos?: boolean;
 }
@@ -122,6 +129,12 @@ export interface EngineStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  /** Of kvCellsUsed: cells idle slots hold as prefix cache (no sequence running). */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for another prompt. */
+  cacheEvictions: number;
+  /** Bytes of the host-RAM prompt cache. */
+  cacheRamBytes: number;
   /** Measured over a recent window; 0 before any work. */
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;

@@ -6,6 +6,7 @@ import { OrchError } from "../common/errors.js";
 import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrator.js";
 import { streamMessage } from "./anthropic-stream.js";
+import { cacheTenant } from "./cache-tenant.js";
 import { type ChatRequest, toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { admit } from "./openai-answer.js";
@@ -99,7 +100,10 @@ async function createMessage(
   if (chat.user) context.log.info({ ...log, user: chat.user }, "messages request user");
   const unknown = Object.keys(request.body).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) context.log.debug({ ...log, fields: unknown }, "unknown fields ignored");
-  const task = toChatTask(chat, await render(context, request, chat));
+  const task = {
+    ...toChatTask(chat, await render(context, request, chat)),
+    cacheSalt: cacheTenant(request.identity, undefined),
+  };
   const { taskId, events } = await admit(context, request, reply, task);
   const meta = messageMeta(taskId, chat.model);
   if (request.body.stream === true) {

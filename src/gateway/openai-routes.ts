@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { OrchError } from "../common/errors.js";
 import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { cacheTenant } from "./cache-tenant.js";
 import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { runTasks, type TaskCall } from "./openai-answer.js";
@@ -151,7 +152,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     async (request, reply) => {
       const { body } = request;
       noteRequest(request, knownCompletion, body.user);
-      const task = toCompletionTask(body, sessionOf(request));
+      const task = {
+        ...toCompletionTask(body, sessionOf(request)),
+        cacheSalt: cacheTenant(request.identity, body.cache_salt),
+      };
       const tasks = await choices(context, request, task, body.n ?? 1);
       const job = jobOf("completion", body, tasks, false);
       return runTasks(context, request, reply, {
@@ -174,7 +178,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
           done,
         ),
       );
-      const tasks = await choices(context, request, toChatTask(chat, rendered), body.n ?? 1);
+      const task = {
+        ...toChatTask(chat, rendered),
+        cacheSalt: cacheTenant(request.identity, body.cache_salt),
+      };
+      const tasks = await choices(context, request, task, body.n ?? 1);
       const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
       return runTasks(context, request, reply, jobOf("chat", body, tasks, withTools));
     },

@@ -102,7 +102,7 @@ export function registerTaskRoutes(app: FastifyInstance, context: GatewayContext
     "/v1/tasks",
     { schema: operationSchemas("data.yaml", "createTask") },
     async (request, reply) => {
-      const task = toTaskRequest(request.body);
+      const task = toTaskRequest(request.body, request.identity);
       const admission = await unaryCall<Admission>((cb) =>
         orchestrator.enqueue(task, correlationMetadata(request), cb),
       );

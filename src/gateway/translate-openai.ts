@@ -56,7 +56,12 @@ function finishReason(end: End): Finish {
 function toUsage(ends: readonly End[]): Usage {
   const prompt_tokens = ends[0]?.tokensIn ?? 0;
   const completion_tokens = ends.reduce((sum, end) => sum + end.tokensOut, 0);
-  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+  return {
+    prompt_tokens,
+    completion_tokens,
+    total_tokens: prompt_tokens + completion_tokens,
+    prompt_tokens_details: { cached_tokens: ends[0]?.cachedTokens ?? 0 },
+  };
 }
 
 /** One choice: the text generated and how its task ended (with the parsed chat answer). */

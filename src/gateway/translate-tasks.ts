@@ -20,6 +20,7 @@ import {
   TaskState,
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/data.js";
+import { cacheTenant } from "./cache-tenant.js";
 
 type Schemas = components["schemas"];
 export type TaskRequestBody = Schemas["TaskRequest"];
@@ -51,7 +52,7 @@ const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> =
  * A validated body as the proto TaskRequest. `output_mode` is a hint the engine ignores, and
  * `inputs` (embedding/rerank) has no proto field yet: neither is carried.
  */
-export function toTaskRequest(body: TaskRequestBody): TaskRequest {
+export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequest {
   const placement = body.placement;
   return TaskRequest.fromPartial({
     taskId: body.task_id ?? "",
@@ -75,6 +76,7 @@ export function toTaskRequest(body: TaskRequestBody): TaskRequest {
     sampling: body.sampling && toSampling(body.sampling),
     grammar: body.grammar ?? "",
     ignoreEos: body.ignore_eos ?? false,
+    cacheSalt: cacheTenant(identity, body.cache_salt),
     placement: placement && {
       mode: placement.mode ?? "",
       pinPoolId: placement.pin_pool_id ?? "",
@@ -220,6 +222,7 @@ function endData(end: End): Schemas["SSEEnd"] {
     decode_ms: end.decodeMs,
     decode_time_ms: end.decodeTimeMs,
     finish_reason: FINISH_REASONS[end.finishReason],
+    tokens_cached: end.cachedTokens,
   };
 }
 

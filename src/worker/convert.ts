@@ -70,6 +70,7 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (request.strict) submit.strict = true;
   if (request.sessionKey !== "") submit.sessionKey = request.sessionKey;
   if (request.ignoreEos) submit.ignoreEos = true;
+  if (request.cacheTenant !== "") submit.cacheTenant = request.cacheTenant;
   return submit;
 }
 
@@ -246,5 +247,8 @@ export function toTelemetry(
     gpuReason: probe.reason ?? "",
     warmSessions: [...(context.warmSessions ?? [])],
     unreadyReason: "",
+    kvCellsCached: stats.kvCellsCached,
+    cacheEvictions: stats.cacheEvictions,
+    cacheRamBytes: stats.cacheRamBytes,
   };
 }

@@ -46,6 +46,8 @@ export interface WorkerOptions {
   kvType?: KvType;
   /** A Jinja chat template file used instead of the model's template. */
   chatTemplateFile?: string;
+  /** Host-RAM prompt cache bound in MiB; 0 (the engine's default) turns it off. */
+  promptCacheMb?: number;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -129,6 +131,7 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     prefillChunk: options.prefillChunk,
     kvType: options.kvType,
     chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
+    promptCacheMb: options.promptCacheMb,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };

@@ -58,6 +58,7 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
       sampling: {},
       stop: [],
       ignoreEos: false,
+      cacheSalt: "",
       promptTokens: 2,
     });
   });
@@ -169,6 +170,7 @@ describe("validateTask rejections", () => {
     ["repeat_last_n -2", { maxTokens: 1, sampling: { repeatLastN: -2 } }, /repeat_last_n/],
     ["empty stop string", { maxTokens: 1, stop: ["\n", ""] }, /stop strings must not be empty/],
     ["empty grammar", { maxTokens: 1, grammar: "" }, /grammar/],
+    ["cache_salt too long", { maxTokens: 1, cacheSalt: "s".repeat(513) }, /cache_salt is 513/],
     ["expected_tokens 0", { maxTokens: 8, expectedTokens: 0 }, /expected_tokens/],
     ["expected_tokens > max_tokens", { maxTokens: 8, expectedTokens: 9 }, /from 1 to 8/],
     ["negative token budget", { maxTokens: 1, budgets: { tokens: -1 } }, /budgets.tokens/],

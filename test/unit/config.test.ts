@@ -55,6 +55,7 @@ const defaults: Omit<Config, "dataDir"> = {
       contextSize: 4096,
       kvType: "f16",
       engine: "llamacpp",
+      promptCacheMb: 1024,
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -93,6 +94,7 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+    prompt_cache_mb: 256
     chat_template_file: templates/tools.jinja
   - id: vllm-3090
     model: qwen-7b
@@ -180,6 +182,7 @@ describe("a full config file", () => {
           threads: 4,
           kvType: "f16",
           engine: "llamacpp",
+          promptCacheMb: 1024,
         },
         {
           id: "gpu-3090",
@@ -195,6 +198,7 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
           engine: "llamacpp",
         },
@@ -211,6 +215,7 @@ describe("a full config file", () => {
           servedModel: "Qwen/Qwen2.5-7B-Instruct",
           tokenEnv: "VLLM_TOKEN",
           metricsEndpoint: "http://127.0.0.1:8000/metrics",
+          promptCacheMb: 1024,
         },
       ],
       auth: { optional: false, trustProxy: false },

@@ -72,6 +72,7 @@ const fullRequest: GenerateRequest = {
     parser: "{}",
     grammarPrefill: "<|assistant|>\n",
   },
+  cacheTenant: "id:token:abc123",
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
@@ -89,6 +90,7 @@ describe("GenerateRequest -> SubmitRequest", () => {
       strict: true,
       sessionKey: "session-9",
       ignoreEos: true,
+      cacheTenant: "id:token:abc123",
     });
   });
 
@@ -255,6 +257,9 @@ const stats: EngineStats = {
   pending: 1,
   kvCellsUsed: 300,
   kvCellsTotal: 4096,
+  kvCellsCached: 120,
+  cacheEvictions: 3,
+  cacheRamBytes: 4096,
   prefillTokensPerSecond: 1500.5,
   decodeTokensPerSecond: 88.25,
 };
@@ -283,7 +288,10 @@ describe("Telemetry", () => {
   it("carries stats, every GPU field, the reason and warm sessions", () => {
     const telemetry = overWire(
       Telemetry,
-      toTelemetry(stats, probe, { deviceIndexes: [0], warmSessions: ["s1", "s2"] }),
+      toTelemetry(stats, probe, {
+        deviceIndexes: [0],
+        warmSessions: ["s1", "s2"],
+      }),
     );
     assertEveryField(Telemetry, telemetry, ["unreadyReason"]);
     assert.deepEqual(telemetry, {

@@ -16,6 +16,7 @@
 #include "core/chat-format.h"
 #include "core/command-queue.h"
 #include "core/model-loader.h"
+#include "core/prompt-store.h"
 #include "core/sequence.h"
 #include "core/slot.h"
 
@@ -36,6 +37,9 @@ struct EngineStats {
   uint32_t pending = 0;
   uint64_t kv_cells_used = 0;
   uint64_t kv_cells_total = 0;
+  uint64_t kv_cells_cached = 0;   // of kv_cells_used: held by idle slots as prefix cache
+  uint64_t cache_evictions = 0;   // cached prompts dropped to make room for another prompt
+  uint64_t cache_ram_bytes = 0;   // held by the host-RAM prompt cache
   double prefill_tokens_per_second = 0;
   double decode_tokens_per_second = 0;
 };
@@ -70,7 +74,7 @@ class EngineCore {
   bool cancel_one(uint64_t id, StepOutput & out);
   void end_pending(std::unique_ptr<SequenceRequest> request, FinishReason reason, StepOutput & out);
   void admit_pending();
-  Slot * choose_slot(const std::string & session_key);
+  size_t use_host_tier(Slot & slot, const SlotChoice & choice, const SubmitParams & params);
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
@@ -94,6 +98,8 @@ class EngineCore {
   EventSink * sink_ = nullptr;
   std::thread thread_;
 
+  PromptStore store_;
+  uint64_t cache_evictions_ = 0;
   double prefill_tps_ = 0;
   double decode_tps_ = 0;
   mutable std::mutex stats_mutex_;

@@ -28,6 +28,8 @@ struct LoadParams {
   ggml_type type_kv = GGML_TYPE_F16;
   uint32_t max_pending = 256;
   std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
+  // Bound of the host-RAM prompt cache (prompt-store.h); 0 turns that tier off.
+  uint32_t prompt_cache_mb = 0;
 };
 
 struct SamplingParams {
@@ -56,6 +58,8 @@ struct SubmitParams {
   std::string grammar_prefill;
   bool strict = false;
   std::string session_key;
+  // The prefix cache's tenant (caller identity or cache_salt): cached KV is reused only within one.
+  std::string cache_tenant;
   bool ignore_eos = false;
 };
 

@@ -223,6 +223,11 @@ export interface components {
             decode_time_ms: number;
             /** @enum {string} */
             finish_reason: "stop" | "length" | "cancelled";
+            /**
+             * Format: int32
+             * @description Of tokens_in: prompt tokens served from the prefix cache instead of evaluated.
+             */
+            tokens_cached?: number;
             /** Format: int32 */
             tokens_in: number;
             /** Format: int32 */
@@ -308,6 +313,8 @@ export interface components {
         };
         /** @description Fields omitted per DESIGN decision 6 get server defaults. */
         TaskRequest: {
+            /** @description The prefix-cache tenant: tasks reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
             /** Format: int32 */
             ctx?: number;
             /** Format: int64 */

@@ -226,6 +226,8 @@ export interface components {
         };
         /** @description The sampling fields completions and chat share. Extensions (llama-server's names) are `top_k`, `min_p`, `repeat_penalty`, `ignore_eos`. */
         Sampling: {
+            /** @description Extension (vLLM's name): the prefix-cache tenant. Requests reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
             frequency_penalty?: components["schemas"]["Penalty"];
             /**
              * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
@@ -298,6 +300,10 @@ export interface components {
         Usage: {
             completion_tokens: number;
             prompt_tokens: number;
+            prompt_tokens_details?: {
+                /** @description Prompt tokens served from the prefix cache instead of evaluated. */
+                cached_tokens: number;
+            };
             total_tokens: number;
         };
     };

@@ -155,7 +155,14 @@ export interface TaskRequest {
     | SessionBudgets
     | undefined;
   /** Chat tasks: the lazy grammar's triggers and the parser of the answer (ChatTemplateResponse). */
-  chatFormat?: ChatFormat | undefined;
+  chatFormat?:
+    | ChatFormat
+    | undefined;
+  /**
+   * Prefix-cache tenant: requests with different salts never share KV. The HTTP gateway sets it to
+   * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
+   */
+  cacheSalt: string;
 }
 
 export interface BudgetsRemaining {
@@ -595,6 +602,7 @@ function createBaseTaskRequest(): TaskRequest {
     ignoreEos: false,
     budgets: undefined,
     chatFormat: undefined,
+    cacheSalt: "",
   };
 }
 
@@ -665,6 +673,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.chatFormat !== undefined) {
       ChatFormat.encode(message.chatFormat, writer.uint32(322).fork()).join();
+    }
+    if (message.cacheSalt !== "") {
+      writer.uint32(178).string(message.cacheSalt);
     }
     return writer;
   },
@@ -858,6 +869,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.chatFormat = ChatFormat.decode(reader, reader.uint32());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.cacheSalt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -936,6 +955,11 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.chat_format)
         ? ChatFormat.fromJSON(object.chat_format)
         : undefined,
+      cacheSalt: isSet(object.cacheSalt)
+        ? globalThis.String(object.cacheSalt)
+        : isSet(object.cache_salt)
+        ? globalThis.String(object.cache_salt)
+        : "",
     };
   },
 
@@ -1007,6 +1031,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.chatFormat !== undefined) {
       obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
     }
+    if (message.cacheSalt !== "") {
+      obj.cacheSalt = message.cacheSalt;
+    }
     return obj;
   },
 
@@ -1045,6 +1072,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
+    message.cacheSalt = object.cacheSalt ?? "";
     return message;
   },
 };

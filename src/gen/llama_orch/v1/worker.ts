@@ -49,7 +49,11 @@ export interface GenerateRequest {
   /** Keeps the sequence's KV for the session's next turn. */
   sessionKey: string;
   ignoreEos: boolean;
-  chatFormat?: ChatFormat | undefined;
+  chatFormat?:
+    | ChatFormat
+    | undefined;
+  /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
+  cacheTenant: string;
 }
 
 export interface GenerateEvent {
@@ -129,6 +133,12 @@ export interface Telemetry {
   warmSessions: string[];
   /** Non-empty: the worker is up but cannot serve (an adapter's engine is down); the pool is unready. */
   unreadyReason: string;
+  /** Of kv_cells_used: cells idle slots keep as prefix cache. */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for others (slots and host-RAM tier). */
+  cacheEvictions: number;
+  /** Bytes of sequence state the host-RAM prompt cache holds (bounded by prompt_cache_mb). */
+  cacheRamBytes: number;
 }
 
 export interface RegisterRequest {
@@ -178,6 +188,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     sessionKey: "",
     ignoreEos: false,
     chatFormat: undefined,
+    cacheTenant: "",
   };
 }
 
@@ -212,6 +223,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.chatFormat !== undefined) {
       ChatFormat.encode(message.chatFormat, writer.uint32(162).fork()).join();
+    }
+    if (message.cacheTenant !== "") {
+      writer.uint32(82).string(message.cacheTenant);
     }
     return writer;
   },
@@ -309,6 +323,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.chatFormat = ChatFormat.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cacheTenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -353,6 +375,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.chat_format)
         ? ChatFormat.fromJSON(object.chat_format)
         : undefined,
+      cacheTenant: isSet(object.cacheTenant)
+        ? globalThis.String(object.cacheTenant)
+        : isSet(object.cache_tenant)
+        ? globalThis.String(object.cache_tenant)
+        : "",
     };
   },
 
@@ -388,6 +415,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.chatFormat !== undefined) {
       obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
     }
+    if (message.cacheTenant !== "") {
+      obj.cacheTenant = message.cacheTenant;
+    }
     return obj;
   },
 
@@ -410,6 +440,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
+    message.cacheTenant = object.cacheTenant ?? "";
     return message;
   },
 };
@@ -1446,6 +1477,9 @@ function createBaseTelemetry(): Telemetry {
     gpuReason: "",
     warmSessions: [],
     unreadyReason: "",
+    kvCellsCached: 0,
+    cacheEvictions: 0,
+    cacheRamBytes: 0,
   };
 }
 
@@ -1483,6 +1517,15 @@ export const Telemetry: MessageFns<Telemetry> = {
     }
     if (message.unreadyReason !== "") {
       writer.uint32(162).string(message.unreadyReason);
+    }
+    if (message.kvCellsCached !== 0) {
+      writer.uint32(88).int64(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      writer.uint32(96).int64(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      writer.uint32(104).int64(message.cacheRamBytes);
     }
     return writer;
   },
@@ -1588,6 +1631,30 @@ export const Telemetry: MessageFns<Telemetry> = {
             message.unreadyReason = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.kvCellsCached = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.cacheEvictions = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.cacheRamBytes = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1651,6 +1718,21 @@ export const Telemetry: MessageFns<Telemetry> = {
         : isSet(object.unready_reason)
         ? globalThis.String(object.unready_reason)
         : "",
+      kvCellsCached: isSet(object.kvCellsCached)
+        ? globalThis.Number(object.kvCellsCached)
+        : isSet(object.kv_cells_cached)
+        ? globalThis.Number(object.kv_cells_cached)
+        : 0,
+      cacheEvictions: isSet(object.cacheEvictions)
+        ? globalThis.Number(object.cacheEvictions)
+        : isSet(object.cache_evictions)
+        ? globalThis.Number(object.cache_evictions)
+        : 0,
+      cacheRamBytes: isSet(object.cacheRamBytes)
+        ? globalThis.Number(object.cacheRamBytes)
+        : isSet(object.cache_ram_bytes)
+        ? globalThis.Number(object.cache_ram_bytes)
+        : 0,
     };
   },
 
@@ -1689,6 +1771,15 @@ export const Telemetry: MessageFns<Telemetry> = {
     if (message.unreadyReason !== "") {
       obj.unreadyReason = message.unreadyReason;
     }
+    if (message.kvCellsCached !== 0) {
+      obj.kvCellsCached = Math.round(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      obj.cacheEvictions = Math.round(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      obj.cacheRamBytes = Math.round(message.cacheRamBytes);
+    }
     return obj;
   },
 
@@ -1708,6 +1799,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     message.gpuReason = object.gpuReason ?? "";
     message.warmSessions = object.warmSessions?.map((e) => e) || [];
     message.unreadyReason = object.unreadyReason ?? "";
+    message.kvCellsCached = object.kvCellsCached ?? 0;
+    message.cacheEvictions = object.cacheEvictions ?? 0;
+    message.cacheRamBytes = object.cacheRamBytes ?? 0;
     return message;
   },
 };
