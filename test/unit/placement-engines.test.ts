@@ -30,7 +30,11 @@ describe("placement across engines", () => {
   it("an engine busy with other clients counts as loaded, and the log says by how much", () => {
     const decision = decidePlacement(job(), [native, { ...vllm, engineBusy: 3 }]);
     assert.equal(decision.kind === "assigned" && decision.poolId, "native");
-    assert.deepEqual(decision.log.tieBreakers, ["session_affinity", "least_loaded"]);
+    assert.deepEqual(decision.log.tieBreakers, [
+      "session_affinity",
+      "prefix_cache",
+      "least_loaded",
+    ]);
     assert.deepEqual(decision.log.loads.vllm, { leases: 0, engine_busy: 3, queued: 0, slots: 4 });
   });
 
