@@ -10,6 +10,7 @@ import {
   WorkerClient,
   type WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
+import { priorTokensPerSecond } from "./eta.js";
 import type { PoolSnapshot } from "./types.js";
 
 const DESCRIBE_TIMEOUT_MS = 5000;
@@ -31,6 +32,8 @@ export interface PoolState {
   lastError: string;
   activeLeases: number;
   restarts: number;
+  /** Tokens/s finished tasks were delivered on this pool (eta.ts blendObserved). */
+  observedTokensPerSecond?: number;
 }
 
 export declare interface PoolRegistry {
@@ -218,6 +221,11 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
     decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
+    observedTokensPerSecond: pool.observedTokensPerSecond,
+    priorTokensPerSecond: priorTokensPerSecond(
+      pool.backend,
+      pool.description?.model?.fileSizeBytes ?? 0,
+    ),
     warmSessions: pool.telemetry?.warmSessions ?? [],
   };
 }

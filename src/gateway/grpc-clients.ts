@@ -5,6 +5,7 @@ import { ArtifactsClient } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogClient } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorClient } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsClient } from "../gen/llama_orch/v1/pool.js";
+import { StatusClient } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryClient } from "../gen/llama_orch/v1/worker.js";
 
 export interface ControlClients {
@@ -13,6 +14,7 @@ export interface ControlClients {
   catalog: CatalogClient;
   artifacts: ArtifactsClient;
   registry: WorkerRegistryClient;
+  status: StatusClient;
   close(): void;
 }
 
@@ -24,14 +26,17 @@ export function connectControl(grpcAddr: string, token: string | undefined): Con
   const catalog = new CatalogClient(grpcAddr, insecure, options);
   const artifacts = new ArtifactsClient(grpcAddr, insecure, options);
   const registry = new WorkerRegistryClient(grpcAddr, insecure, options);
+  const status = new StatusClient(grpcAddr, insecure, options);
   return {
     orchestrator,
     pools,
     catalog,
     artifacts,
     registry,
+    status,
     close() {
-      for (const client of [orchestrator, pools, catalog, artifacts, registry]) client.close();
+      for (const client of [orchestrator, pools, catalog, artifacts, registry, status])
+        client.close();
     },
   };
 }

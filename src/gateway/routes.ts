@@ -1,9 +1,11 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
 import { registerControlRoutes } from "./control-routes.js";
+import { registerEventsRoutes } from "./events-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import type { GatewayContext } from "./server.js";
+import { registerStatusPage } from "./status-page/page-routes.js";
 import { registerTaskRoutes } from "./task-routes.js";
 import { registerWorkerRoutes } from "./worker-routes.js";
 
@@ -13,4 +15,6 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerMetricsRoute(app, context);
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerEventsRoutes(app, context);
+  registerStatusPage(app);
 }

@@ -11,6 +11,7 @@ import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
+import { isStatusPagePath } from "./status-page/page-routes.js";
 
 export interface GatewayOptions {
   /** host:port to listen on (port 0: any). */
@@ -76,6 +77,7 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
     request.correlationId =
       typeof given === "string" && given.length > 0 && given.length <= 128 ? given : randomUUID();
     reply.header("X-Correlation-Id", request.correlationId);
+    if (isStatusPagePath(request.url)) return;
     const outcome = authenticate(request, auth);
     if (!outcome.ok) return sendAuthError(reply, outcome);
     request.identity = outcome.identity;
