@@ -62,6 +62,8 @@ export const errorCodes = {
   SEQUENCE_UNKNOWN: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ENGINE_BUSY: { http: 429, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   ENGINE_DISPOSED: { http: 503, grpc: G.UNAVAILABLE, retriable: false },
+  // A client (the CLI) reached no control plane at the address it was given.
+  CONTROL_PLANE_UNREACHABLE: { http: 503, grpc: G.UNAVAILABLE, retriable: true },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCodes;
