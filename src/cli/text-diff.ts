@@ -29,9 +29,9 @@ export function diffLines(before: string[], after: string[]): DiffLine[] {
     if (i < n && j < m && before[i] === after[j]) {
       out.push({ op: " ", text: before[i++] as string });
       j++;
-    } else if (j < m && (i === n || at(i, j + 1) >= at(i + 1, j)))
-      out.push({ op: "+", text: after[j++] as string });
-    else out.push({ op: "-", text: before[i++] as string });
+    } else if (i < n && (j === m || at(i + 1, j) >= at(i, j + 1)))
+      out.push({ op: "-", text: before[i++] as string });
+    else out.push({ op: "+", text: after[j++] as string });
   }
   return out;
 }

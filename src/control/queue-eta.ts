@@ -1,5 +1,5 @@
 // Live ETAs of a pool's queue: each queued task's predicted start from the real work ahead of it.
-import { predictStartFromQueue, queueStartsMs } from "./eta.js";
+import { deliveredTokensPerSecond, predictStartFromQueue, queueStartsMs } from "./eta.js";
 import type { TaskEntry } from "./task-hub.js";
 import type { PoolSnapshot, ValidTask } from "./types.js";
 
@@ -14,6 +14,24 @@ export function tokensLeft(running: readonly TaskEntry[]): number[] {
 }
 
 /**
+ * The pool as the ETA sees it: before any task finished here, the rate running tasks are being
+ * delivered at stands in for the observed one (the engine's step rate leaves out sampling, IPC and
+ * host load, and can be many times what clients get).
+ */
+function withLiveRate(
+  pool: PoolSnapshot,
+  running: readonly TaskEntry[],
+  nowMs: number,
+): PoolSnapshot {
+  if (pool.observedTokensPerSecond !== undefined) return pool;
+  const rates = running
+    .map((e) => deliveredTokensPerSecond(e.tokensOut, e.firstTokenMs, nowMs))
+    .filter((r): r is number => r !== undefined);
+  if (rates.length === 0) return pool;
+  return { ...pool, observedTokensPerSecond: rates.reduce((a, b) => a + b, 0) / rates.length };
+}
+
+/**
  * Predicted ms to start for a task at `position` in dispatch order, behind `queued` (the pool's
  * queue in dispatch order, the task itself excluded or at `position`) and the `running` tasks.
  */
@@ -24,7 +42,7 @@ export function predictedStart(
   position: number,
 ): number {
   return predictStartFromQueue({
-    ...pool,
+    ...withLiveRate(pool, running, Date.now()),
     runningTokensLeft: tokensLeft(running),
     aheadTokens: queued.slice(0, position).map((entry) => expectedTokens(entry.task)),
   });
@@ -37,7 +55,7 @@ export function queueEtas(
   running: readonly TaskEntry[],
 ): number[] {
   const starts = queueStartsMs({
-    ...pool,
+    ...withLiveRate(pool, running, Date.now()),
     runningTokensLeft: tokensLeft(running),
     aheadTokens: queued.map((entry) => expectedTokens(entry.task)),
   });

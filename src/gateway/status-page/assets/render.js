@@ -171,16 +171,24 @@ export function renderTasks(snapshot, act) {
   fill(
     "queue",
     table(
-      [["#"], ["task"], ["pool"], ["priority"], ["age"], ["starts in"], [""]],
+      [
+        ["#"],
+        ["task"],
+        ["pool", "hide-narrow"],
+        ["priority"],
+        ["age", "hide-narrow"],
+        ["starts in"],
+        [""],
+      ],
       queued.map((t) =>
         h(
           "tr",
           { "data-task": t.task_id },
           h("td", {}, String(t.queue_position)),
           idCell(t),
-          h("td", {}, t.pool_id),
+          h("td", { class: "hide-narrow" }, t.pool_id),
           h("td", {}, t.priority),
-          h("td", {}, ms(now - t.queued_ms)),
+          h("td", { class: "hide-narrow" }, ms(now - t.queued_ms)),
           h("td", {}, ms(t.predicted_start_ms)),
           h("td", {}, cancelButton(t, act)),
         ),
@@ -191,16 +199,16 @@ export function renderTasks(snapshot, act) {
   fill(
     "running",
     table(
-      [["task"], ["pool"], ["timeline"], ["tokens"], ["rate"], [""]],
+      [["task"], ["pool", "hide-narrow"], ["timeline"], ["tokens"], ["rate", "hide-narrow"], [""]],
       running.map((t) =>
         h(
           "tr",
           { "data-task": t.task_id },
           idCell(t),
-          h("td", {}, t.pool_id),
+          h("td", { class: "hide-narrow" }, t.pool_id),
           h("td", {}, timeline(t, now)),
           h("td", {}, `${t.tokens_out} / ${t.max_tokens}`),
-          h("td", {}, rate(t.tokens_per_second)),
+          h("td", { class: "hide-narrow" }, rate(t.tokens_per_second)),
           h("td", {}, cancelButton(t, act)),
         ),
       ),
