@@ -67,18 +67,21 @@ describe("llama-orch CLI against a running serve", { timeout: 300_000 }, () => {
   });
 
   it("reports an unreachable server, a missing and a wrong token as one line with its code", async () => {
-    const gone = await cli(["status", "--addr", "127.0.0.1:1"]);
+    // Independent runs go together: each CLI start costs seconds on a loaded machine.
+    const [gone, missing, wrong, unknown] = await Promise.all([
+      cli(["status", "--addr", "127.0.0.1:1"]),
+      cli(["pools", "ls"], {}),
+      cli(["pools", "ls"], { AUTH_TOKEN: "nope" }),
+      cli(["tasks", "cancel", "no-such-task"]),
+    ]);
     assert.equal(gone.code, 2);
     assert.match(
       gone.stderr,
       /^llama-orch: CONTROL_PLANE_UNREACHABLE: no control plane answered at 127\.0\.0\.1:1; .*--addr/,
     );
     assert.equal(gone.stderr.trim().split("\n").length, 1);
-    const missing = await cli(["pools", "ls"], {});
     assert.match(missing.stderr, /^llama-orch: MISSING_TOKEN: .*export AUTH_TOKEN/);
-    const wrong = await cli(["pools", "ls"], { AUTH_TOKEN: "nope" });
     assert.match(wrong.stderr, /^llama-orch: BAD_TOKEN: /);
-    const unknown = await cli(["tasks", "cancel", "no-such-task"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^llama-orch: TASK_NOT_FOUND: no task no-such-task/);
   });
@@ -175,8 +178,7 @@ describe("llama-orch CLI against a running serve", { timeout: 300_000 }, () => {
         "--tag",
         "cli",
       ]);
-    const idA = (await put(a)).stdout.trim();
-    const idB = (await put(b)).stdout.trim();
+    const [idA = "", idB = ""] = (await Promise.all([put(a), put(b)])).map((r) => r.stdout.trim());
     assert.match(idA, /^sha256:[0-9a-f]{64}$/);
     const listed = json(
       await cli(["artifacts", "ls", "--kind", "plan", "--json"]),
@@ -189,28 +191,29 @@ describe("llama-orch CLI against a running serve", { timeout: 300_000 }, () => {
   });
 
   it("status, pools ls, capabilities, metrics tail, then pools reload and drain", async () => {
-    const status = await cli(["status"]);
+    const [status, poolsRun, capsRun, metrics] = await Promise.all([
+      cli(["status"]),
+      cli(["pools", "ls", "--json"]),
+      cli(["capabilities", "--json"]),
+      cli([
+        "metrics",
+        "tail",
+        "--http",
+        serve.http,
+        "--count",
+        "1",
+        "--json",
+        "--series",
+        "tokens_out_total",
+      ]),
+    ]);
     assert.match(status.stdout, /^Pools\n.*\n\s+cpu-0\s+ready\s+builtin:tiny/m);
     assert.match(status.stdout, /^GPUs\n\s+no GPUs: /m);
     assert.match(status.stdout, /^Recent\n/m);
-    const pools = json(await cli(["pools", "ls", "--json"])) as unknown as Record<
-      string,
-      unknown
-    >[];
+    const pools = json(poolsRun) as unknown as Record<string, unknown>[];
     assert.equal(pools[0]?.pool_id, "cpu-0");
-    const caps = json(await cli(["capabilities", "--json"]));
+    const caps = json(capsRun);
     assert.deepEqual((caps.engines as Record<string, unknown>[])[0]?.pools, ["cpu-0"]);
-    const metrics = await cli([
-      "metrics",
-      "tail",
-      "--http",
-      serve.http,
-      "--count",
-      "1",
-      "--json",
-      "--series",
-      "tokens_out_total",
-    ]);
     const sample = JSON.parse(metrics.stdout) as { samples: Record<string, string> };
     assert.ok(
       Object.keys(sample.samples).some((k) => k.startsWith("tokens_out_total{")),
