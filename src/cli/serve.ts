@@ -26,6 +26,8 @@ async function serve(options: { config?: string }): Promise<void> {
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
+    // Streams end first (their tasks finish or are ended), so closing the gateway waits for none.
+    await plane.drain();
     await gateway.close();
     await plane.stop();
     process.exit(0);

@@ -173,6 +173,13 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
     wall_ms: int("Longest a task may run from placement to its end, in ms.", 300000, 1),
     idle_ms: int("Longest a running task may go without a token, in ms.", 30000, 1),
   }),
+  shutdown: obj("Stopping serve (SIGTERM, SIGINT).", {
+    drain_ms: int(
+      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error.",
+      10000,
+      0,
+    ),
+  }),
   supervisor: obj("Worker process supervision.", {
     backoff_initial_ms: int("First restart delay, in ms.", 500, 1),
     backoff_max_ms: int("Largest restart delay, in ms.", 30000, 1),
@@ -270,6 +277,7 @@ export interface Config {
   sessions: { ttlMs: number; maxTurns: number; defaultBudgets: SessionBudgets };
   streams: { metricsMs: number };
   timeouts: { wallMs: number; idleMs: number };
+  shutdown: { drainMs: number };
   supervisor: {
     backoffInitialMs: number;
     backoffMaxMs: number;

@@ -14,16 +14,26 @@ function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
 
+/** The credential of an `Authorization` value; the scheme name is case-insensitive (RFC 7235). */
+export function bearerCredential(header: string): string | undefined {
+  const match = /^bearer +(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** Constant-time comparison of a header's Bearer credential with the token. */
+export function bearerMatches(header: string, token: string): boolean {
+  return timingSafeEqual(digest(bearerCredential(header) ?? ""), digest(token));
+}
+
 /** Rejects every call whose `authorization` metadata is not `Bearer <token>`. */
 export function requireBearer(token: string): ServerInterceptor {
-  const expected = digest(`Bearer ${token}`);
   return (_method, call) => {
     const intercepted: ServerInterceptingCall = new ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
             const [given] = metadata.get("authorization");
-            if (typeof given === "string" && timingSafeEqual(digest(given), expected)) {
+            if (typeof given === "string" && bearerMatches(given, token)) {
               pass(metadata);
               return;
             }

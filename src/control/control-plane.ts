@@ -20,9 +20,11 @@ import { TaskStore } from "../store/task-store.js";
 import { artifactService } from "./artifact-service.js";
 import { catalogService } from "./catalog-service.js";
 import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { modelDirsOf } from "./model-dirs.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolRegistry } from "./pool-registry.js";
@@ -30,6 +32,7 @@ import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
+import { drainForShutdown, ShutdownGate } from "./shutdown.js";
 import { statusService } from "./status-service.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
@@ -42,6 +45,8 @@ export interface ControlPlane {
   supervisor: Supervisor;
   /** The Prometheus series of this control plane (SPEC 10); the in-process gateway serves them. */
   metrics: Registry;
+  /** Shutdown's first step: no new task, queued ones end, running ones get `shutdown.drain_ms`. */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,16 +59,24 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   await sessions.load(Date.now());
   const tasks = new TaskStore(store, { retain: config.store.taskRetention });
+  const lost = await endLostTasks(tasks, Date.now());
+  if (lost > 0) log.warn({ tasks: lost }, "tasks the last run left unfinished ended: WORKER_RESET");
   const token = config.auth.token?.reveal();
   const registry = new PoolRegistry(token);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const catalog = new MeteredCatalog(new CatalogStore(store), (r) => metrics.verified(r));
+  const catalog = new MeteredCatalog(
+    new CatalogStore(store),
+    (r) => metrics.verified(r),
+    modelDirsOf(config),
+  );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
   const deps = { config, registry, hub, sessions, tasks, log, catalog };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
+  const gate = new ShutdownGate();
   const services = grpcServices({
+    gate,
     config,
     orchestrator,
     hub,
@@ -85,24 +98,29 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
 
-  superviseLocalPools(config, grpcAddr, registry, supervisor, log);
+  const lifecycle = { stopping: false };
+  superviseLocalPools(config, grpcAddr, registry, supervisor, log, lifecycle);
   const stale = setInterval(
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
   );
   log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
 
+  const drain = () =>
+    drainForShutdown({ gate, orchestrator, registry, log }, config.shutdown.drainMs);
   const stop = async () => {
+    lifecycle.stopping = true;
     clearInterval(stale);
     await supervisor.stop();
     await server.stop();
     await artifacts.idle();
     await store.close();
   };
-  return { grpcAddr, registry, supervisor, metrics: metrics.registry, stop };
+  return { grpcAddr, registry, supervisor, metrics: metrics.registry, drain, stop };
 }
 
 interface ServiceDeps {
+  gate: ShutdownGate;
   config: Config;
   orchestrator: Orchestrator;
   hub: TaskHub;
@@ -128,6 +146,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
+        gate: deps.gate,
       }),
     },
     {
@@ -182,6 +201,7 @@ function superviseLocalPools(
   registry: PoolRegistry,
   supervisor: Supervisor,
   log: Logger,
+  lifecycle: { stopping: boolean },
 ) {
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
   for (const pool of config.pools) {
@@ -196,6 +216,11 @@ function superviseLocalPools(
     log.debug({ pool_id: poolId, worker: line }, "worker output"),
   );
   supervisor.on("exit", (exit) => {
+    if (lifecycle.stopping) {
+      // A stop, not a failure: no warning, no worker output, no pool-down handling.
+      log.info({ pool_id: exit.poolId, code: exit.code, signal: exit.signal }, "worker stopped");
+      return;
+    }
     const reason = `worker exited (${exit.signal ?? `code ${exit.code}`})${exit.lastOutput ? `: ${exit.lastOutput}` : ""}`;
     log.warn(
       { pool_id: exit.poolId, restart_in_ms: exit.restartInMs, breaker_open: exit.breakerOpen },

@@ -1,4 +1,5 @@
 // The one translation between the control plane's domain types and the gRPC messages.
+import { errorCodes, isErrorCode } from "../common/errors.js";
 import { Determinism, FinishReason, Priority } from "../gen/llama_orch/v1/common.js";
 import {
   type Admission,
@@ -148,7 +149,7 @@ export function toTaskRecord(record: StoredTask): TaskRecord {
     error: record.error && {
       code: record.error.code,
       message: record.error.message,
-      retriable: false,
+      retriable: isErrorCode(record.error.code) && errorCodes[record.error.code].retriable,
       engine: "llamacpp",
       poolId: record.poolId ?? "",
       policyLabel: "",

@@ -53,7 +53,9 @@ export async function startGrpcServer(
   for (const service of services) health.setStatus(service.name, "SERVING");
   health.addToServer(server);
   const definitions = loadSync(protoFiles, { includeDirs: [join(repoRoot, "proto")] });
-  new ReflectionService(definitions).addToServer(server);
+  // Only what this server answers: worker.proto also declares the Worker service workers serve.
+  const served = services.map((service) => service.name);
+  new ReflectionService(definitions, { services: served }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>

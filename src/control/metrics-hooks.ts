@@ -48,8 +48,12 @@ export class MeteredOrchestrator extends Orchestrator {
 export class MeteredCatalog extends ModelCatalog {
   private readonly onVerified: (record: CatalogRecord) => void;
 
-  constructor(store: CatalogStore, onVerified: (record: CatalogRecord) => void) {
-    super(store);
+  constructor(
+    store: CatalogStore,
+    onVerified: (record: CatalogRecord) => void,
+    modelDirs?: readonly string[],
+  ) {
+    super(store, modelDirs);
     this.onVerified = onVerified;
   }
 

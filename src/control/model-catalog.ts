@@ -4,6 +4,7 @@ import { OrchError } from "../common/errors.js";
 import { hashFile, modelDigest } from "../engine/model-digest.js";
 import type { CatalogRecord, CatalogStore, ModelState } from "../store/catalog-store.js";
 import { resolveModelRef } from "../worker/model-ref.js";
+import { confineModelPath } from "./model-dirs.js";
 
 export interface CreateModel {
   id?: string;
@@ -24,7 +25,10 @@ export function parseDigest(digest: string): string {
   return value;
 }
 
-async function localFile(modelRef: string): Promise<{ path: string; size: number }> {
+async function localFile(
+  modelRef: string,
+  modelDirs: readonly string[] | undefined,
+): Promise<{ path: string; size: number }> {
   if (remoteScheme.test(modelRef.trim())) {
     throw new OrchError(
       "INVALID_PARAMS",
@@ -32,6 +36,7 @@ async function localFile(modelRef: string): Promise<{ path: string; size: number
     );
   }
   const path = await resolveModelRef(modelRef);
+  if (modelDirs) await confineModelPath(path, modelDirs);
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new OrchError("MODEL_NOT_FOUND", `model ref "${modelRef}" names ${path}: no such file`);
@@ -44,8 +49,12 @@ export class ModelCatalog {
   /** Read-modify-write operations run one at a time, so two creates of one id cannot both win. */
   #serial: Promise<unknown> = Promise.resolve();
 
-  constructor(store: CatalogStore) {
+  /** Where local model files may live; absent (unit tests): anywhere. */
+  readonly #modelDirs: readonly string[] | undefined;
+
+  constructor(store: CatalogStore, modelDirs?: readonly string[]) {
     this.#store = store;
+    this.#modelDirs = modelDirs;
   }
 
   create(request: CreateModel, nowMs: number): Promise<CatalogRecord> {
@@ -106,12 +115,12 @@ export class ModelCatalog {
         `catalog entry "${id}" exists; delete it first or choose another id`,
       );
     }
-    const { path, size } = await localFile(request.modelRef);
+    const { path, size } = await localFile(request.modelRef, this.#modelDirs);
     const digest = `sha256:${expected ? await hashFile(path) : await modelDigest(path)}`;
     if (expected && digest !== expected) {
       throw new OrchError(
         "MODEL_DIGEST_MISMATCH",
-        `${path} has ${digest}, not the expected ${expected}; the file is not the model you meant`,
+        `${path} does not match the expected ${expected}; the file is not the model you meant`,
       );
     }
     const record: CatalogRecord = {

@@ -24,9 +24,11 @@ import { capabilities } from "./capabilities.js";
 import { applyChatTemplate } from "./chat-template.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
 import { unary } from "./grpc-unary.js";
+import { recordedErrorEvent } from "./lost-tasks.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
+import type { ShutdownGate } from "./shutdown.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 
 export interface OrchestratorServiceDeps {
@@ -36,6 +38,8 @@ export interface OrchestratorServiceDeps {
   tasks: TaskStore;
   registry: PoolRegistry;
   maxTokensLimit: number;
+  /** Closed at shutdown: Submit and Enqueue are refused from then on. */
+  gate: ShutdownGate;
 }
 
 function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
@@ -57,11 +61,35 @@ function stream(
   call.on("cancelled", unsubscribe);
 }
 
+/** Attach to a task no longer live: its recorded error as the terminal event, else 404. */
+async function attachEnded(
+  tasks: TaskStore,
+  call: ServerWritableStream<AttachRequest, TaskEvent>,
+): Promise<void> {
+  const { taskId } = call.request;
+  const record = await tasks.get(taskId).catch(() => undefined);
+  const terminal = record && recordedErrorEvent(record);
+  if (terminal) {
+    call.write(terminal);
+    call.end();
+    return;
+  }
+  const missing = new OrchError(
+    "TASK_NOT_FOUND",
+    `no live task ${taskId}; GetTask has the records of ended tasks`,
+  );
+  call.emit("error", toStatus(missing));
+}
+
 export function orchestratorService(deps: OrchestratorServiceDeps): OrchestratorServer {
   const { orchestrator, hub, sessions, tasks, registry } = deps;
   const server: Record<keyof OrchestratorServer, UntypedHandleCall> = {
     submit(call: ServerWritableStream<TaskRequest, TaskEvent>) {
-      orchestrator.admit(toTaskInput(call.request), correlationId(call)).then(
+      const admitted = Promise.resolve().then(() => {
+        deps.gate.check();
+        return orchestrator.admit(toTaskInput(call.request), correlationId(call));
+      });
+      admitted.then(
         (entry) => {
           stream(hub, entry, call);
           // A client that goes away cancels its task at once.
@@ -74,6 +102,7 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       );
     },
     enqueue: unary<TaskRequest, Admission>(async (request, call) => {
+      deps.gate.check();
       const entry = await orchestrator.admit(toTaskInput(request), correlationId(call));
       const admitted = entry.events[0]?.event;
       if (admitted?.$case !== "admitted")
@@ -82,21 +111,13 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     }),
     attach(call: ServerWritableStream<AttachRequest, TaskEvent>) {
       const entry = hub.get(call.request.taskId);
-      if (!entry) {
-        call.emit(
-          "error",
-          toStatus(
-            new OrchError(
-              "TASK_NOT_FOUND",
-              `no live task ${call.request.taskId}; GetTask has the records of ended tasks`,
-            ),
-          ),
-        );
-        return;
-      }
-      stream(hub, entry, call);
+      if (entry) stream(hub, entry, call);
+      else void attachEnded(tasks, call);
     },
     cancel: unary<CancelRequest, CancelResponse>(async (request) => {
+      const ended = hub.get(request.taskId) ? undefined : await tasks.get(request.taskId);
+      // Ended long ago, or lost by a previous run: nothing left to cancel.
+      if (ended) return { cancelled: false, state: toTaskRecord(ended).state, tokensDelivered: 0 };
       const { cancelled, tokensDelivered } = await orchestrator.cancel(request.taskId);
       const entry = hub.get(request.taskId);
       return { cancelled, state: entry?.state ?? 0, tokensDelivered };

@@ -102,7 +102,12 @@ export class TaskRun {
         this.hooks.publish(this.entry, this.hooks.metricsFrame(this.entry));
       }
     } else if (e.$case === "end") {
-      this.finish({ kind: "end", end: e.value });
+      // After a cancel the engine counts tokens the hub never published: report and charge
+      // only those delivered.
+      const end = this.entry.cancelRequested
+        ? { ...e.value, tokensOut: this.delivered() }
+        : e.value;
+      this.finish({ kind: "end", end });
     } else {
       this.finish({ kind: "error", error: fromErrorDetail(e.value) });
     }
@@ -161,8 +166,12 @@ export class TaskRun {
     this.pool.client?.cancel(request, new Metadata(), { deadline }, () => undefined);
   }
 
+  private delivered(): number {
+    return this.entry.events.filter((e) => e.event?.$case === "token").length;
+  }
+
   private synthesizedEnd(reason: FinishReason): End {
-    const tokensOut = this.entry.events.filter((e) => e.event?.$case === "token").length;
+    const tokensOut = this.delivered();
     const decodeMs = Date.now() - this.startedMs;
     return {
       tokensIn: this.tokensIn,

@@ -1,9 +1,9 @@
 // The HTTP edge's Bearer check (SPEC section 11, DESIGN decision 1): one shared token, compared in
 // constant time; loopback callers may skip it only under AUTH_OPTIONAL, and under TRUST_PROXY_AUTH a
 // reverse proxy on this host may vouch for its callers with an Authorization header of its own.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { isLoopbackHost } from "../common/grpc-auth.js";
+import { bearerCredential, bearerMatches, isLoopbackHost } from "../common/grpc-auth.js";
 
 export interface AuthSettings {
   token: string | undefined;
@@ -20,10 +20,6 @@ export interface AuthSettings {
 /** The token's fingerprint for logs: the first 6 hex digits of its SHA-256; never the token. */
 export function tokenFingerprint(token: string): string {
   return createHash("sha256").update(token).digest("hex").slice(0, 6);
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
 }
 
 /** The caller's identity for logs, or an auth error body to answer with (and its status). */
@@ -44,10 +40,11 @@ export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthO
     if (auth.optional && loopback) return { ok: true, identity: "localhost" };
     return missingToken("send `Authorization: Bearer $AUTH_TOKEN`");
   }
-  if (auth.trustProxy && loopback && /^Bearer \S+$/.test(header)) {
-    return { ok: true, identity: `proxy:${tokenFingerprint(header.slice("Bearer ".length))}` };
+  const credential = bearerCredential(header);
+  if (auth.trustProxy && loopback && credential !== undefined) {
+    return { ok: true, identity: `proxy:${tokenFingerprint(credential)}` };
   }
-  if (!timingSafeEqual(digest(header), digest(`Bearer ${auth.token}`))) {
+  if (!bearerMatches(header, auth.token)) {
     return {
       ok: false,
       status: 401,

@@ -3,7 +3,7 @@
 // stopped reading), so the stream is destroyed here to drop them and free the connection.
 import type { ServerResponse } from "node:http";
 
-/** Calls `gone` once, on the response's close or its HTTP/2 stream's reset, whichever is first. */
+/** Calls `gone` once: on the response's close or its HTTP/2 stream's reset, or at once if closed. */
 export function onResponseClosed(res: ServerResponse, gone: () => void): void {
   let fired = false;
   const fire = () => {
@@ -11,7 +11,9 @@ export function onResponseClosed(res: ServerResponse, gone: () => void): void {
     fired = true;
     gone();
   };
-  res.once("close", fire);
+  // Already closed (the peer left before the handler ran): 'close' will not come again.
+  if (res.destroyed) queueMicrotask(fire);
+  else res.once("close", fire);
   const stream = (res as { stream?: NodeJS.EventEmitter & { destroy(): void } }).stream;
   stream?.once("aborted", () => {
     fire();

@@ -75,7 +75,7 @@ function registerPoolRoutes(app: FastifyInstance, { clients }: GatewayContext): 
         return toReloadResponseDto(await unaryCall((cb) => pools.reload(reload, cb)));
       }),
   );
-  app.post<IdParams & { Body: Partial<PurgeRequestDto> | undefined }>(
+  app.post<IdParams & { Body: Partial<PurgeRequestDto> | null | undefined }>(
     "/v1/pools/:id/purge",
     schema("purgePool"),
     (request, reply) =>

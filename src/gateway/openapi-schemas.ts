@@ -47,7 +47,31 @@ function inline(node: Json, file: string, seen: string[] = []): Json {
     if (key === "example" || key === "examples" || key.startsWith("x-")) continue;
     out[key] = inline(value, file, seen);
   }
-  return out;
+  return bounded(out);
+}
+
+/** Bounds of an integer by its OpenAPI format; without one (or int64), what JSON carries exactly. */
+const INTEGER_BOUNDS: Record<string, [number, number]> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  int64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * Every integer of the contracts gets the bounds of its format unless it states tighter ones, so
+ * `1e308` or `2^64` is a 400 naming the field rather than a 500 when it is encoded for gRPC.
+ */
+function bounded(schema: JsonObject): JsonObject {
+  const type = schema.type;
+  const integer = type === "integer" || (Array.isArray(type) && type.includes("integer"));
+  if (!integer) return schema;
+  const [min, max] =
+    INTEGER_BOUNDS[String(schema.format)] ?? (INTEGER_BOUNDS.int64 as [number, number]);
+  return {
+    ...schema,
+    minimum: Math.max(min, Number(schema.minimum ?? min)),
+    maximum: Math.min(max, Number(schema.maximum ?? max)),
+  };
 }
 
 export interface OperationSchemas {
@@ -82,7 +106,12 @@ function schemasOf(op: JsonObject): OperationSchemas {
   const out: OperationSchemas = {};
   const content = ((op.requestBody as JsonObject | undefined)?.content ?? {}) as JsonObject;
   const json = content["application/json"] as JsonObject | undefined;
-  if (json?.schema) out.body = json.schema as JsonObject;
+  // An optional body may be absent: fastify validates an absent body as null.
+  const optional = (op.requestBody as JsonObject | undefined)?.required !== true;
+  if (json?.schema) {
+    const body = json.schema as JsonObject;
+    out.body = optional ? { anyOf: [{ type: "null" }, body] } : body;
+  }
   for (const where of ["path", "query"] as const) {
     const params = ((op.parameters ?? []) as JsonObject[]).filter((p) => p.in === where);
     if (params.length === 0) continue;

@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { type AuthSettings, authenticate, bindRefusal, sendAuthError } from "./auth.js";
+import { registerBodyParsers } from "./body-parsers.js";
 import { registerCors } from "./cors.js";
 import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
@@ -72,6 +73,7 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
   app.decorateRequest("correlationId", "");
   app.decorateRequest("identity", "");
   registerCors(app, context.corsOrigins ?? []);
+  registerBodyParsers(app);
   app.addHook("onRequest", async (request, reply) => {
     const given = request.headers["x-correlation-id"];
     request.correlationId =

@@ -1,5 +1,6 @@
 // Pipes a task's gRPC event stream into an SSE response: one flush per frame, keep-alives,
-// backpressure by pausing the gRPC stream, and a client disconnect that cancels the task.
+// backpressure by pausing the gRPC stream; the route, watching from the request's arrival, cancels
+// the task when the client goes away first.
 import type { ServerResponse } from "node:http";
 import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import { fromServiceError } from "../common/grpc-errors.js";
@@ -19,8 +20,8 @@ export interface SsePipe {
   verbose: boolean;
   /** Interval of `: keep-alive` comments (config `gateway.sse_keepalive_ms`). */
   keepAliveMs: number;
-  /** Called once when the client goes away before the terminal frame. */
-  onClientGone(): void;
+  /** Called once as the terminal frame is written: a later close is no longer a disconnect. */
+  onEnded(): void;
 }
 
 /** Writes the 200 head; no compression, Nagle off so each frame leaves at once. */
@@ -46,6 +47,7 @@ export function pipeTaskEvents(pipe: SsePipe): void {
   const finish = (last?: string) => {
     if (done) return;
     done = true;
+    pipe.onEnded();
     clearInterval(keepAlive);
     res.off("drain", resume);
     res.end(last);
@@ -60,11 +62,8 @@ export function pipeTaskEvents(pipe: SsePipe): void {
   };
   res.on("drain", resume);
   onResponseClosed(res, () => {
-    if (done) return;
     done = true;
     clearInterval(keepAlive);
-    pipe.onClientGone();
-    call.cancel();
   });
   call.on("data", onEvent);
   // After our own cancel `done` is set already; any other failure is the terminal frame.

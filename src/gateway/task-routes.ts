@@ -5,6 +5,7 @@ import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { Admission, CancelResponse, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
@@ -52,7 +53,26 @@ function registerStream(app: FastifyInstance, context: GatewayContext): void {
     async (request, reply) => {
       const taskId = request.params.id;
       const call = orchestrator.attach({ taskId }, correlationMetadata(request));
-      const first = await firstEvent(call);
+      // Watched from the request's arrival: a client gone while its task is still queued (before
+      // the first event) cancels it as surely as one gone mid-stream.
+      let ended = false;
+      onResponseClosed(reply.raw, () => {
+        if (ended) return;
+        context.log.info(
+          { task_id: taskId, correlation_id: request.correlationId },
+          "sse client gone; cancelling its task",
+        );
+        orchestrator.cancel({ taskId }, correlationMetadata(request), () => undefined);
+        call.cancel();
+      });
+      const first = await firstEvent(call).catch((error: unknown) => {
+        if (reply.raw.destroyed) return undefined; // our own cancel: nobody to answer
+        throw error;
+      });
+      if (first === undefined || reply.raw.destroyed) {
+        reply.hijack();
+        return;
+      }
       const admitted = first.event?.$case === "admitted" ? first.event.value : undefined;
       reply.hijack();
       pipeTaskEvents({
@@ -62,9 +82,8 @@ function registerStream(app: FastifyInstance, context: GatewayContext): void {
         headers: { "X-Correlation-Id": request.correlationId, ...budgetHeaders(admitted?.budgets) },
         verbose: request.query.verbose === "true",
         keepAliveMs: interval,
-        onClientGone: () => {
-          request.log.info({ task_id: taskId }, "sse client gone; cancelling its task");
-          orchestrator.cancel({ taskId }, correlationMetadata(request), () => undefined);
+        onEnded: () => {
+          ended = true;
         },
       });
     },

@@ -88,7 +88,11 @@ export function toReloadResponseDto(response: ReloadResponse): ReloadResponseDto
 }
 
 /** The engine is linked into the addon at install: there is no per-pool engine build to delete. */
-export function toPurgeRequest(poolId: string, dto: Partial<PurgeRequestDto> = {}): PurgeRequest {
+export function toPurgeRequest(
+  poolId: string,
+  given: Partial<PurgeRequestDto> | null = {},
+): PurgeRequest {
+  const dto = given ?? {};
   if (dto.purge_engine || dto.delete_cache_dirs) {
     throw new OrchError(
       "INVALID_PARAMS",

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { credentials, type ServiceError, status } from "@grpc/grpc-js";
+import { credentials, InterceptingCall, type ServiceError, status } from "@grpc/grpc-js";
 import { request } from "undici";
 import { sendBearer } from "../../src/common/grpc-auth.js";
 import { type Capabilities, OrchestratorClient } from "../../src/gen/llama_orch/v1/orchestrator.js";
@@ -124,6 +124,31 @@ describe("auth with AUTH_TOKEN set", () => {
       plain.close();
       authed.close();
       wrong.close();
+    }
+  });
+
+  it("AUTH-1001 the scheme name is case-insensitive (RFC 7235) over HTTP and gRPC", async () => {
+    for (const scheme of ["bearer", "BEARER", "BeArEr"]) {
+      const headers = { authorization: `${scheme} ${TOKEN}` };
+      const answer = await call(serve, "GET", "/v1/capabilities", { headers });
+      assert.equal(answer.status, 200, scheme);
+    }
+    const lower = new OrchestratorClient(serve.address, credentials.createInsecure(), {
+      interceptors: [
+        (options, next) =>
+          new InterceptingCall(next(options), {
+            start: (metadata, listener, start) => {
+              metadata.set("authorization", `bearer ${TOKEN}`);
+              start(metadata, listener);
+            },
+          }),
+      ],
+    });
+    try {
+      const caps = await capabilities(lower);
+      assert.ok(!(caps instanceof Error), String(caps));
+    } finally {
+      lower.close();
     }
   });
 

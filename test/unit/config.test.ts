@@ -32,6 +32,7 @@ const defaults: Omit<Config, "dataDir"> = {
   sessions: { ttlMs: 600000, maxTurns: 8, defaultBudgets: {} },
   streams: { metricsMs: 1000 },
   timeouts: { wallMs: 300000, idleMs: 30000 },
+  shutdown: { drainMs: 10000 },
   supervisor: {
     backoffInitialMs: 500,
     backoffMaxMs: 30000,
@@ -66,6 +67,7 @@ sessions:
   default_budgets: { tokens: 100, time_ms: 2000, cost: 0.5 }
 streams: { metrics_ms: 250 }
 timeouts: { wall_ms: 9000, idle_ms: 900 }
+shutdown: { drain_ms: 1500 }
 supervisor: { backoff_initial_ms: 10, backoff_max_ms: 20, breaker_failures: 2, breaker_window_ms: 30 }
 workers: { heartbeat_ms: 100, stale_after_ms: 400 }
 store: { task_retention: 50 }
@@ -136,6 +138,7 @@ describe("a full config file", () => {
       },
       streams: { metricsMs: 250 },
       timeouts: { wallMs: 9000, idleMs: 900 },
+      shutdown: { drainMs: 1500 },
       supervisor: {
         backoffInitialMs: 10,
         backoffMaxMs: 20,
