@@ -70,6 +70,8 @@ export const errorCodes = {
   ENGINE_DISPOSED: { http: 503, grpc: G.UNAVAILABLE, retriable: false },
   // External engines (src/adapters): a feature the pool's engine does not have.
   ENGINE_UNSUPPORTED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
+  // A client (the CLI) reached no control plane at the address it was given.
+  CONTROL_PLANE_UNREACHABLE: { http: 503, grpc: G.UNAVAILABLE, retriable: true },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCodes;

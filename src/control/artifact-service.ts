@@ -6,6 +6,8 @@ import type {
   ArtifactRef,
   ArtifactsServer,
   CreateArtifactRequest,
+  ListArtifactsRequest,
+  ListArtifactsResponse,
 } from "../gen/llama_orch/v1/artifacts.js";
 import {
   type ArtifactKind,
@@ -48,6 +50,10 @@ export function toArtifact(meta: ArtifactMeta, content: Uint8Array): Artifact {
   };
 }
 
+/** ListArtifacts answers this many when the request names no limit, and never more than MAX_LIST. */
+const DEFAULT_LIST = 100;
+const MAX_LIST = 1000;
+
 export function artifactService(artifacts: ArtifactStore): ArtifactsServer {
   const server: Record<keyof ArtifactsServer, UntypedHandleCall> = {
     createArtifact: unary<CreateArtifactRequest, Artifact>(async (request) => {
@@ -68,6 +74,12 @@ export function artifactService(artifacts: ArtifactStore): ArtifactsServer {
       const artifact = await artifacts.get(checkId(request.id, "id"));
       if (!artifact) throw new OrchError("ARTIFACT_NOT_FOUND", `no artifact ${request.id}`);
       return toArtifact(artifact, artifact.content);
+    }),
+    listArtifacts: unary<ListArtifactsRequest, ListArtifactsResponse>(async (request) => {
+      const kind = request.kind ? toKind(request.kind) : undefined;
+      const limit = request.limit > 0 ? Math.min(request.limit, MAX_LIST) : DEFAULT_LIST;
+      const metas = await artifacts.list(kind, limit);
+      return { artifacts: metas.map((meta) => toArtifact(meta, new Uint8Array())) };
     }),
   };
   return server as unknown as ArtifactsServer;

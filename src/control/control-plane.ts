@@ -6,10 +6,12 @@ import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
+import { version } from "../common/version.js";
 import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
+import { StatusService } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
 import { hubFromEnv } from "../models/pull/hf-hub.js";
@@ -38,6 +40,7 @@ import { followReadiness } from "./serving-health.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { drainForShutdown, ShutdownGate } from "./shutdown.js";
+import { statusService } from "./status-service.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
@@ -208,6 +211,18 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
       name: "llama_orch.v1.Artifacts",
       definition: ArtifactsService,
       implementation: artifactService(deps.artifacts),
+    },
+    {
+      name: "llama_orch.v1.Status",
+      definition: StatusService,
+      implementation: statusService({
+        pools: () => registry.all(),
+        snapshots: () => orchestrator.snapshots(),
+        work: (poolId) => orchestrator.work(poolId),
+        entries: () => hub.entries(),
+        sessions: (nowMs, limit) => sessions.recent(nowMs, limit),
+        version,
+      }),
     },
   ];
 }

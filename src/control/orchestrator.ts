@@ -5,21 +5,21 @@ import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
-import { FinishReason } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { type AdmissionContext, checkDeadline, validateTask } from "./admission.js";
 import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
-import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
+import { predictDecodeMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import { servedModelRef } from "./model-names.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
+import { expectedTokens, predictedStart } from "./queue-eta.js";
 import type { SessionService } from "./session-service.js";
-import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
 import { workerReset } from "./task-run.js";
@@ -57,6 +57,12 @@ export class Orchestrator {
 
   queueDepth(poolId: string): number {
     return this.queues.get(poolId)?.size ?? 0;
+  }
+
+  /** The pool's queued tasks in dispatch order, and its running ones. */
+  work(poolId: string): { queued: TaskEntry[]; running: TaskEntry[] } {
+    const queued = (this.queues.get(poolId)?.items() ?? []).map((item) => item.entry);
+    return { queued, running: this.dispatcher.runningOn(poolId).map((run) => run.entry) };
   }
 
   queueCounts(poolId: string): Record<Priority, number> {
@@ -110,8 +116,10 @@ export class Orchestrator {
     if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
     const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
     const queue = this.queue(pool.poolId);
-    const avgTokens = task.expectedTokens ?? task.maxTokens;
-    const startMs = predictStartMs({ ...pool, position: queue.size, avgTaskTokens: avgTokens });
+    const avgTokens = expectedTokens(task);
+    // From the task's real place in dispatch order: an interactive task goes ahead of batch ones.
+    const { queued, running } = this.work(pool.poolId);
+    const startMs = predictedStart(pool, queued, running, queue.positionFor(task.priority));
     checkDeadline(task, { startMs, decodeMs: predictDecodeMs(avgTokens, pool) });
     const entry = hub.add(task, pool.poolId, now);
     entry.correlationId = correlationId;
@@ -179,17 +187,7 @@ export class Orchestrator {
     entry.cancelRequested = true;
     const queued = this.queues.get(entry.poolId)?.remove(taskId);
     if (queued) {
-      const end = {
-        tokensIn: entry.task.promptTokens,
-        tokensOut: 0,
-        decodeMs: 0,
-        decodeTimeMs: 0,
-        finishReason: FinishReason.FINISH_REASON_CANCELLED,
-        cachedTokens: 0,
-        ttftMs: 0,
-        promptMs: 0,
-      };
-      await this.endUnrun(queued, { event: { $case: "end", value: end } });
+      await this.endUnrun(queued, { event: { $case: "end", value: cancelledUnrun(entry.task) } });
     } else {
       await this.dispatcher.run(taskId)?.cancel();
     }

@@ -12,6 +12,7 @@ import {
   WorkerClient,
   type WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
+import { priorTokensPerSecond } from "./eta.js";
 import type { PoolSnapshot } from "./types.js";
 
 const DESCRIBE_TIMEOUT_MS = 5000;
@@ -36,6 +37,8 @@ export interface PoolState {
   lastError: string;
   activeLeases: number;
   restarts: number;
+  /** Tokens/s finished tasks were delivered on this pool (eta.ts blendObserved). */
+  observedTokensPerSecond?: number;
 }
 
 export declare interface PoolRegistry {
@@ -255,6 +258,11 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
     decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
+    observedTokensPerSecond: pool.observedTokensPerSecond,
+    priorTokensPerSecond: priorTokensPerSecond(
+      pool.backend,
+      pool.description?.model?.fileSizeBytes ?? 0,
+    ),
     warmSessions: pool.telemetry?.warmSessions ?? [],
     // A native worker reports no features: it has them all.
     isolatesBatch: pool.description?.features.strict_determinism ?? true,

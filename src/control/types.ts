@@ -163,6 +163,10 @@ export interface PoolSnapshot {
   deviceMask?: string;
   /** Measured aggregate decode rate over recent steps; 0 before any work. */
   decodeTokensPerSecond: number;
+  /** Per-sequence rate believed before any measurement, from the model's size (eta.ts). */
+  priorTokensPerSecond?: number;
+  /** Per-sequence rate finished tasks' clients were delivered here (eta.ts); absent before one. */
+  observedTokensPerSecond?: number;
   /** Sessions whose KV this pool currently holds. */
   warmSessions: readonly string[];
   /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */

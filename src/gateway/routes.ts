@@ -2,11 +2,13 @@
 import type { FastifyInstance } from "fastify";
 import { registerAnthropicRoutes } from "./anthropic-routes.js";
 import { registerControlRoutes } from "./control-routes.js";
+import { registerEventsRoutes } from "./events-routes.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { registerPullRoutes } from "./pull-routes.js";
 import type { GatewayContext } from "./server.js";
+import { registerStatusPage } from "./status-page/page-routes.js";
 import { registerTaskRoutes } from "./task-routes.js";
 import { registerWorkerRoutes } from "./worker-routes.js";
 
@@ -19,4 +21,6 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerPullRoutes(app, context);
   registerHealthRoutes(app, context);
   registerAnthropicRoutes(app, context);
+  registerEventsRoutes(app, context);
+  registerStatusPage(app);
 }

@@ -107,6 +107,15 @@ export class ArtifactStore {
     return { ...meta, content: await readFile(this.blobPath(id)) };
   }
 
+  /** Metadata of stored artifacts, newest first; `kind` filters. Reads every record: O(stored). */
+  async list(kind: ArtifactKind | undefined, limit: number): Promise<ArtifactMeta[]> {
+    const all = (await this.#meta.values().all()) as ArtifactMeta[];
+    return all
+      .filter((meta) => kind === undefined || meta.kind === kind)
+      .sort((a, b) => b.createdMs - a.createdMs)
+      .slice(0, limit);
+  }
+
   /** Where the content of `id` lives. */
   blobPath(id: string): string {
     const hex = id.slice("sha256:".length);

@@ -190,6 +190,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live status over SSE: `event: status` frames, each a whole StatusSnapshot, one at once and then one whenever something changed (at most one per interval_ms); keep-alive comments. */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models/pull": {
         parameters: {
             query?: never;
@@ -289,6 +306,23 @@ export interface paths {
         put?: never;
         /** Atomically switch the pool's model; failure rolls back (ORCH-2102, OC-CTRL-2003). */
         post: operations["reloadPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The operator's view at one instant: pools (state, slots, KV, tokens/s, GPUs), every queue with live positions and predicted starts, running and recent tasks, sessions. */
+        get: operations["getStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -425,7 +459,22 @@ export interface components {
          * @description Every code of the registry (src/common/errors.ts); engine codes reach clients unmapped.
          * @enum {string}
          */
-        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "CONTROL_PLANE_UNREACHABLE" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        GpuStatus: {
+            /** Format: int32 */
+            index: number;
+            /** Format: int64 */
+            memory_total_bytes?: number;
+            /** Format: int64 */
+            memory_used_bytes?: number;
+            name: string;
+            power_watts?: number;
+            /** Format: int32 */
+            temperature_c?: number;
+            /** Format: int32 */
+            utilization_percent?: number;
+            uuid?: string;
+        };
         HealthStatus: {
             /** @description Only for a caller with a valid token (or when no token is configured). */
             pools?: {
@@ -464,6 +513,31 @@ export interface components {
         };
         PoolList: {
             pools: components["schemas"]["PoolHealth"][];
+        };
+        PoolStatus: {
+            backend?: string;
+            decode_tokens_per_second?: number;
+            expected_tokens_per_second?: number;
+            gpu_reason?: string;
+            gpus: components["schemas"]["GpuStatus"][];
+            /** Format: int64 */
+            kv_cells_total?: number;
+            /** Format: int64 */
+            kv_cells_used?: number;
+            last_error?: string;
+            model_ref: string;
+            pool_id: string;
+            prefix_cache_hit_ratio?: number;
+            /** Format: int32 */
+            queue_depth: number;
+            /** Format: int32 */
+            restarts?: number;
+            /** Format: int32 */
+            slots_busy: number;
+            /** Format: int32 */
+            slots_total: number;
+            /** @enum {string} */
+            state: "loading" | "ready" | "draining" | "failed";
         };
         PullRequest: {
             /** @description Another name for the catalog entry. */
@@ -509,6 +583,25 @@ export interface components {
             model_digest?: string;
             model_ref?: string;
         };
+        SessionInfo: {
+            /** Format: float */
+            cost_budget_remaining?: number;
+            /** Format: int64 */
+            kv_bytes: number;
+            kv_warmth: boolean;
+            /** Format: int32 */
+            max_turns?: number;
+            pool_id?: string;
+            session_id?: components["schemas"]["Uuid"];
+            /** Format: int64 */
+            time_budget_remaining_ms?: number;
+            /** Format: int64 */
+            tokens_budget_remaining?: number;
+            /** Format: int64 */
+            ttl_ms_remaining: number;
+            /** Format: int32 */
+            turns: number;
+        };
         SetModelStateRequest: {
             /** Format: int64 */
             deadline_ms?: number;
@@ -540,6 +633,51 @@ export interface components {
             pull_id: string;
             ref?: string;
         };
+        StatusSnapshot: {
+            /** Format: int64 */
+            now_ms: number;
+            pools: components["schemas"]["PoolStatus"][];
+            sessions: components["schemas"]["SessionInfo"][];
+            /** @description Queued (dispatch order per pool), running, then recently ended (newest first). */
+            tasks: components["schemas"]["TaskStatus"][];
+            version: string;
+        };
+        TaskStatus: {
+            /** Format: int64 */
+            ended_ms?: number;
+            error_code?: string;
+            /** Format: int64 */
+            first_token_ms?: number;
+            /** Format: int32 */
+            max_tokens: number;
+            model_ref?: string;
+            /** Format: int64 */
+            placed_ms?: number;
+            pool_id: string;
+            /**
+             * Format: int64
+             * @description Queued tasks only.
+             */
+            predicted_start_ms?: number;
+            /** @enum {string} */
+            priority: "interactive" | "batch";
+            /**
+             * Format: int32
+             * @description Queued tasks only; 0-based.
+             */
+            queue_position?: number;
+            /** Format: int64 */
+            queued_ms: number;
+            session_id?: string;
+            /** @enum {string} */
+            state: "queued" | "placed" | "running" | "finished_stop" | "finished_length" | "cancelled" | "error";
+            task_id: string;
+            /** Format: int32 */
+            tokens_out: number;
+            tokens_per_second?: number;
+        };
+        /** Format: uuid */
+        Uuid: string;
         WorkerRegistered: {
             /** Format: int64 */
             heartbeat_interval_ms: number;
@@ -1172,6 +1310,36 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Cadence bound in ms (at least 100; default 500). */
+                interval_ms?: string;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SSE stream of `status` frames (data: StatusSnapshot JSON). */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
     pullModel: {
         parameters: {
             query?: never;
@@ -1418,6 +1586,32 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             507: components["responses"]["InsufficientStorage"];
+        };
+    };
+    getStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One status snapshot. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusSnapshot"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
         };
     };
     registerWorker: {

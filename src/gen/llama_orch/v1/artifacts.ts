@@ -63,6 +63,18 @@ export interface ArtifactRef {
   id: string;
 }
 
+export interface ListArtifactsRequest {
+  /** Only this kind; empty: every kind. */
+  kind: string;
+  /** At most this many; 0: 100. */
+  limit: number;
+}
+
+export interface ListArtifactsResponse {
+  /** Metadata only: content is empty. */
+  artifacts: Artifact[];
+}
+
 function createBaseArtifact(): Artifact {
   return {
     id: "",
@@ -736,6 +748,162 @@ export const ArtifactRef: MessageFns<ArtifactRef> = {
   },
 };
 
+function createBaseListArtifactsRequest(): ListArtifactsRequest {
+  return { kind: "", limit: 0 };
+}
+
+export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
+  encode(message: ListArtifactsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListArtifactsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListArtifactsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListArtifactsRequest {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListArtifactsRequest): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(base?: I): ListArtifactsRequest {
+    return ListArtifactsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(object: I): ListArtifactsRequest {
+    const message = createBaseListArtifactsRequest();
+    message.kind = object.kind ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListArtifactsResponse(): ListArtifactsResponse {
+  return { artifacts: [] };
+}
+
+export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
+  encode(message: ListArtifactsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.artifacts) {
+      Artifact.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListArtifactsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListArtifactsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifacts.push(Artifact.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListArtifactsResponse {
+    return {
+      artifacts: globalThis.Array.isArray(object?.artifacts)
+        ? object.artifacts.map((e: any) => Artifact.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListArtifactsResponse): unknown {
+    const obj: any = {};
+    if (message.artifacts?.length) {
+      obj.artifacts = message.artifacts.map((e) => Artifact.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(base?: I): ListArtifactsResponse {
+    return ListArtifactsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(object: I): ListArtifactsResponse {
+    const message = createBaseListArtifactsResponse();
+    message.artifacts = object.artifacts?.map((e) => Artifact.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type ArtifactsService = typeof ArtifactsService;
 export const ArtifactsService = {
   /**
@@ -761,6 +929,17 @@ export const ArtifactsService = {
     responseSerialize: (value: Artifact): Buffer => Buffer.from(Artifact.encode(value).finish()),
     responseDeserialize: (value: Buffer): Artifact => Artifact.decode(value),
   },
+  /** Metadata of stored artifacts (no content), newest first. */
+  listArtifacts: {
+    path: "/llama_orch.v1.Artifacts/ListArtifacts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListArtifactsRequest): Buffer => Buffer.from(ListArtifactsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListArtifactsRequest => ListArtifactsRequest.decode(value),
+    responseSerialize: (value: ListArtifactsResponse): Buffer =>
+      Buffer.from(ListArtifactsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListArtifactsResponse => ListArtifactsResponse.decode(value),
+  },
 } as const;
 
 export interface ArtifactsServer extends UntypedServiceImplementation {
@@ -770,6 +949,8 @@ export interface ArtifactsServer extends UntypedServiceImplementation {
    */
   createArtifact: handleUnaryCall<CreateArtifactRequest, Artifact>;
   getArtifact: handleUnaryCall<ArtifactRef, Artifact>;
+  /** Metadata of stored artifacts (no content), newest first. */
+  listArtifacts: handleUnaryCall<ListArtifactsRequest, ListArtifactsResponse>;
 }
 
 export interface ArtifactsClient extends Client {
@@ -806,6 +987,22 @@ export interface ArtifactsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Artifact) => void,
+  ): ClientUnaryCall;
+  /** Metadata of stored artifacts (no content), newest first. */
+  listArtifacts(
+    request: ListArtifactsRequest,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listArtifacts(
+    request: ListArtifactsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listArtifacts(
+    request: ListArtifactsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
   ): ClientUnaryCall;
 }
 
