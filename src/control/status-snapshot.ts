@@ -32,7 +32,30 @@ export function poolState(pool: Pick<PoolState, "ready" | "draining" | "lastErro
   return pool.lastError ? "failed" : "loading";
 }
 
-function toPoolStatus(pool: PoolState, snapshot: PoolSnapshot | undefined): PoolStatus {
+/**
+ * Prompt tokens served from the prefix cache over the prompt tokens of the pool's tasks the hub
+ * still holds (the recent ones); undefined until one of them ended with a prompt.
+ */
+export function prefixCacheHitRatio(
+  entries: readonly TaskEntry[],
+  poolId: string,
+): number | undefined {
+  let prompt = 0;
+  let cached = 0;
+  for (const entry of entries) {
+    const last = entry.events[entry.events.length - 1]?.event;
+    if (entry.poolId !== poolId || last?.$case !== "end") continue;
+    prompt += last.value.tokensIn;
+    cached += last.value.cachedTokens;
+  }
+  return prompt === 0 ? undefined : cached / prompt;
+}
+
+function toPoolStatus(
+  pool: PoolState,
+  snapshot: PoolSnapshot | undefined,
+  hitRatio: number | undefined,
+): PoolStatus {
   const t = pool.telemetry;
   return {
     poolId: pool.poolId,
@@ -50,6 +73,7 @@ function toPoolStatus(pool: PoolState, snapshot: PoolSnapshot | undefined): Pool
     restarts: pool.restarts,
     backend: pool.backend,
     expectedTokensPerSecond: snapshot ? perSequenceTokensPerSecond(snapshot) : 0,
+    prefixCacheHitRatio: hitRatio,
   };
 }
 
@@ -97,14 +121,15 @@ function liveTasks(sources: StatusSources, snapshot: PoolSnapshot, nowMs: number
 
 export function statusSnapshot(sources: StatusSources, nowMs: number): StatusSnapshot {
   const snapshots = sources.snapshots();
+  const entries = sources.entries();
   const pools = sources.pools().map((pool) =>
     toPoolStatus(
       pool,
       snapshots.find((s) => s.poolId === pool.poolId),
+      prefixCacheHitRatio(entries, pool.poolId),
     ),
   );
-  const ended = sources
-    .entries()
+  const ended = entries
     .filter((entry) => isTerminal(entry.state))
     .sort((a, b) => (b.endedMs ?? 0) - (a.endedMs ?? 0))
     .slice(0, RECENT_TASKS)
