@@ -165,14 +165,20 @@ describe("health, readiness and pool states", () => {
     const [pool] = (pools.body?.pools ?? []) as { metrics: { model_digest: string } }[];
     const digest = pool?.metrics.model_digest;
     const created = await call(serve, "POST", "/v1/catalog/models", {
-      json: { id: "tiny", source_url: "builtin:tiny", digest: `sha256:${digest}` },
+      // The served name itself: retiring another catalog name of builtin:tiny retires only that name.
+      json: { id: "builtin:tiny", source_url: "builtin:tiny", digest: `sha256:${digest}` },
       headers: auth,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const retired = await call(serve, "POST", "/v1/catalog/models/tiny/state", {
-      json: { state: "Retired" },
-      headers: auth,
-    });
+    const retired = await call(
+      serve,
+      "POST",
+      `/v1/catalog/models/${encodeURIComponent("builtin:tiny")}/state`,
+      {
+        json: { state: "Retired" },
+        headers: auth,
+      },
+    );
     assert.equal(retired.status, 202, JSON.stringify(retired.body));
     const models = await call(serve, "GET", "/v1/models", { headers: auth });
     assert.deepEqual(models.body?.data, []);
