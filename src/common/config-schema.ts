@@ -175,7 +175,7 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   }),
   shutdown: obj("Stopping serve (SIGTERM, SIGINT).", {
     drain_ms: int(
-      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error.",
+      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error and serve exits within 2 s more.",
       10000,
       0,
     ),

@@ -48,8 +48,12 @@ export interface ControlPlane {
   tls: TlsMaterial | undefined;
   /** Shutdown's first step: no new task, queued ones end, running ones get `shutdown.drain_ms`. */
   drain(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops workers and the gRPC server; with `deadlineAt` (epoch ms), by then, killing laggards. */
+  stop(deadlineAt?: number): Promise<void>;
 }
+
+/** Of the time left at stop, the share kept for the gRPC server once the workers are gone. */
+const GRPC_STOP_RESERVE_MS = 500;
 
 export async function startControlPlane(config: Config, log: Logger): Promise<ControlPlane> {
   await checkPoolModels(config.pools);
@@ -116,11 +120,16 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
 
   const drain = () =>
     drainForShutdown({ gate, orchestrator, registry, log }, config.shutdown.drainMs);
-  const stop = async () => {
+  const stop = async (deadlineAt?: number) => {
     lifecycle.stopping = true;
     clearInterval(stale);
-    await supervisor.stop();
-    await server.stop();
+    const left = () =>
+      deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - Date.now());
+    const workerGrace = left();
+    await supervisor.stop(
+      workerGrace === undefined ? undefined : Math.max(0, workerGrace - GRPC_STOP_RESERVE_MS),
+    );
+    await server.stop(left());
     await artifacts.idle();
     await store.close();
   };
