@@ -66,9 +66,10 @@ export class Dispatcher {
     pool.activeLeases += 1;
     const { entry } = item;
     entry.poolId = pool.poolId;
+    // The figures as of now, not admission: the task is at the head and starts at once.
     const started = {
-      queuePosition: item.admission.queuePosition,
-      predictedStartMs: item.admission.predictedStartMs,
+      queuePosition: 0,
+      predictedStartMs: 0,
       poolId: pool.poolId,
       engineVersion: pool.description?.engineVersion ?? "",
       modelDigest: pool.description?.model?.digest ?? "",
@@ -92,7 +93,7 @@ export class Dispatcher {
       engine_version: engineVersion,
       model_digest: modelDigest,
       seed: entry.task.seed,
-      queue_position: started.queuePosition,
+      queue_position: item.admission.queuePosition, // where it waited, for the log
     }).info("stream start");
     run.start(toGenerateRequest(entry.task, item.sessionKey));
   }
