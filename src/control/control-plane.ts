@@ -37,6 +37,7 @@ import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
 import { workerArgs } from "./worker-args.js";
+import { relayWorkerLine } from "./worker-log.js";
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -181,6 +182,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         sessions,
         restarts: (id) => supervisor.restarts(id),
         restartWorker: (id, between) => supervisor.restart(id, between),
+        rearmWorker: (id) => supervisor.rearm(id),
         log,
       }),
     },
@@ -227,9 +229,7 @@ function superviseLocalPools(
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));
-  supervisor.on("output", (poolId, line) =>
-    log.debug({ pool_id: poolId, worker: line }, "worker output"),
-  );
+  supervisor.on("output", (poolId, line) => relayWorkerLine(log, poolId, line));
   supervisor.on("exit", (exit) => {
     if (lifecycle.stopping) {
       // A stop, not a failure: no warning, no worker output, no pool-down handling.
@@ -242,7 +242,10 @@ function superviseLocalPools(
       reason,
     );
     const state = registry.get(exit.poolId);
-    if (state) state.restarts = supervisor.restarts(exit.poolId);
+    if (state) {
+      state.restarts = supervisor.restarts(exit.poolId);
+      state.failed = exit.breakerOpen;
+    }
     registry.markDown(
       exit.poolId,
       exit.breakerOpen

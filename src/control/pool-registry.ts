@@ -33,6 +33,8 @@ export interface PoolState {
   lastHeartbeatMs: number;
   ready: boolean;
   draining: boolean;
+  /** The local worker's crash breaker opened: no restarts until the pool's Restart re-arms it. */
+  failed: boolean;
   lastError: string;
   activeLeases: number;
   restarts: number;
@@ -126,6 +128,7 @@ export class PoolRegistry extends EventEmitter {
     pool.backend = request.description?.backend || pool.backend;
     pool.lastHeartbeatMs = nowMs;
     pool.lastError = "";
+    pool.failed = false;
     pool.ready = true;
     this.emit("ready", pool.poolId);
     return pool.workerId;
@@ -212,6 +215,7 @@ export class PoolRegistry extends EventEmitter {
         lastHeartbeatMs: 0,
         ready: false,
         draining: false,
+        failed: false,
         lastError: "",
         activeLeases: 0,
         restarts: 0,

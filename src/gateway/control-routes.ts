@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
 import { unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
@@ -55,6 +56,13 @@ function registerPoolRoutes(app: FastifyInstance, { clients }: GatewayContext): 
     answer(reply, async () =>
       toPoolHealthDto(await unaryCall((cb) => pools.health({ poolId: request.params.id }, cb))),
     ),
+  );
+  app.post<IdParams>("/v1/pools/:id/restart", schema("restartPool"), (request, reply) =>
+    answer(reply.code(202), async () => {
+      const ref = { poolId: request.params.id };
+      const restarted = await unaryCall<RestartResponse>((cb) => pools.restart(ref, cb));
+      return { accepted: restarted.accepted };
+    }),
   );
   app.post<IdParams & { Body: { deadline_ms: number } }>(
     "/v1/pools/:id/drain",

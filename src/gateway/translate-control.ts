@@ -62,6 +62,7 @@ export function toPoolHealthDto(health: PoolHealth): PoolHealthDto {
     live: health.live,
     ready: health.ready,
     draining: health.draining,
+    state: health.state as PoolHealthDto["state"],
     last_error: health.lastError,
     model_ref: health.modelRef,
     engine_version: health.engineVersion,

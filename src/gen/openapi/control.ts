@@ -210,6 +210,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pools/{id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-arm a pool whose crash breaker opened (state failed): a fresh worker starts at once.
+         * @description A worker that crashes `supervisor.breaker_failures` times within `supervisor.breaker_window_ms` is not restarted; the pool's health shows `state: failed` and the worker's last error line. Fix the cause, then call this. `accepted` is false when the pool was not failed (nothing to re-arm).
+         */
+        post: operations["restartPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workers/register": {
         parameters: {
             query?: never;
@@ -361,6 +381,11 @@ export interface components {
             model_ref?: string;
             pool_id?: string;
             ready: boolean;
+            /**
+             * @description failed: the crash breaker opened; POST /v1/pools/{id}/restart re-arms it.
+             * @enum {string}
+             */
+            state?: "ready" | "unready" | "draining" | "failed";
         };
         PurgeRequest: {
             /**
@@ -399,6 +424,9 @@ export interface components {
             duration_ms?: number;
             model_digest?: string;
             model_ref?: string;
+        };
+        RestartResponse: {
+            accepted: boolean;
         };
         SetModelStateRequest: {
             /** Format: int64 */
@@ -1074,6 +1102,40 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restartPool: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                id: components["parameters"]["PoolId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Restart under way, or nothing to re-arm. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RestartResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
         };
     };
     registerWorker: {
