@@ -216,6 +216,19 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   store: obj("Persistence.", {
     task_retention: int("Task records kept (newest first); older ones are pruned.", 10000, 1),
   }),
+  artifacts: obj("Stored artifacts (task transcripts, plans, diffs): retention.", {
+    max_age_ms: int("Artifacts older than this are deleted, in ms; 0 keeps them.", 604800000, 0),
+    max_total_bytes: int(
+      "Total content kept; the oldest artifacts go first beyond it, in bytes; 0: no limit.",
+      1073741824,
+      0,
+    ),
+    sweep_ms: int(
+      "Interval between retention passes (also removing blobs no record names), in ms.",
+      60000,
+      1000,
+    ),
+  }),
   logging: obj("Logs (JSON lines on stdout).", {
     level: oneOf("Lowest level written.", logLevels, "info"),
   }),
@@ -311,6 +324,7 @@ export interface Config {
   /** All three paths (absolute) or none. */
   tls: { certFile?: string; keyFile?: string; caFile?: string };
   store: { taskRetention: number };
+  artifacts: { maxAgeMs: number; maxTotalBytes: number; sweepMs: number };
   logging: { level: LogLevel };
   pools: PoolConfig[];
   /** From the environment only. */

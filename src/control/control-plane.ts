@@ -11,6 +11,7 @@ import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
@@ -117,6 +118,10 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
   );
+  const sweep = setInterval(
+    () => void retain(artifacts, config.artifacts, log),
+    config.artifacts.sweepMs,
+  );
   log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
 
   const drain = () =>
@@ -124,6 +129,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const stop = async (deadlineAt?: number) => {
     lifecycle.stopping = true;
     clearInterval(stale);
+    clearInterval(sweep);
     const left = () =>
       deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - Date.now());
     const workerGrace = left();
@@ -135,6 +141,16 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     await store.close();
   };
   return { grpcAddr, registry, supervisor, metrics: metrics.registry, tls, drain, stop };
+}
+
+/** One retention pass of config `artifacts.*`; a failure is logged and the next pass retries. */
+async function retain(artifacts: ArtifactStore, limits: RetentionLimits, log: Logger) {
+  try {
+    const result = await sweepArtifacts(artifacts, limits, Date.now());
+    if (result.removed + result.orphanBlobs > 0) log.info(result, "artifact retention pass");
+  } catch (error) {
+    log.error({ error: String(error) }, "artifact retention pass failed");
+  }
 }
 
 function configuredTls(config: Config): TlsMaterial | undefined {

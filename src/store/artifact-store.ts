@@ -107,6 +107,28 @@ export class ArtifactStore {
     return { ...meta, content: await readFile(this.blobPath(id)) };
   }
 
+  /** Every artifact's metadata, in id order. */
+  async allMeta(): Promise<ArtifactMeta[]> {
+    return (await this.#meta.values().all()) as ArtifactMeta[];
+  }
+
+  /** True while a put of `id` is in flight: its blob may be on disk before its record. */
+  isPending(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
+  /** Deletes the records of `ids`, then their blobs (a record never names a missing blob). */
+  async remove(ids: readonly string[]): Promise<void> {
+    const ops = ids.map((key) => ({ type: "del" as const, area: this.#meta, key }));
+    await this.#store.write(ops);
+    await Promise.all(ids.map((id) => rm(this.blobPath(id), { force: true })));
+  }
+
+  /** The directory of all blobs. */
+  get blobDir(): string {
+    return join(this.#dir, "sha256");
+  }
+
   /** Where the content of `id` lives. */
   blobPath(id: string): string {
     const hex = id.slice("sha256:".length);
