@@ -6,6 +6,8 @@ import type {
   ArtifactRef,
   ArtifactsServer,
   CreateArtifactRequest,
+  ListArtifactsRequest,
+  ListArtifactsResponse,
 } from "../gen/llama_orch/v1/artifacts.js";
 import {
   type ArtifactKind,
@@ -15,6 +17,9 @@ import {
   isArtifactId,
 } from "../store/artifact-store.js";
 import { unary } from "./grpc-unary.js";
+
+const DEFAULT_PAGE = 20;
+const MAX_PAGE = 100;
 
 function toKind(kind: string): ArtifactKind {
   const known = artifactKinds.find((k) => k === kind);
@@ -63,6 +68,20 @@ export function artifactService(artifacts: ArtifactStore): ArtifactsServer {
         Date.now(),
       );
       return toArtifact(meta, request.content);
+    }),
+    listArtifacts: unary<ListArtifactsRequest, ListArtifactsResponse>(async (request) => {
+      const limit = request.limit === 0 ? DEFAULT_PAGE : request.limit;
+      if (limit < 1 || limit > MAX_PAGE)
+        throw new OrchError("INVALID_PARAMS", `limit ${limit} is not within 1..${MAX_PAGE}`);
+      const after = request.pageToken ? checkId(request.pageToken, "page_token") : "";
+      // One more than asked tells whether another page follows.
+      const metas = await artifacts.page(after, limit + 1);
+      const shown = metas.slice(0, limit);
+      const more = metas.length > limit;
+      return {
+        artifacts: shown.map((meta) => toArtifact(meta, new Uint8Array())),
+        nextPageToken: more ? (shown.at(-1)?.id ?? "") : "",
+      };
     }),
     getArtifact: unary<ArtifactRef, Artifact>(async (request) => {
       const artifact = await artifacts.get(checkId(request.id, "id"));

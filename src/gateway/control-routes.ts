@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
 import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
 import { unaryCall } from "./grpc-call.js";
@@ -138,6 +139,18 @@ function registerCatalogRoutes(app: FastifyInstance, { clients }: GatewayContext
   );
 }
 
+/**
+ * Query values arrive as text and the gateway does not coerce types: `limit` is checked as digits
+ * here (1 or more) and its range (the contract's 1..100) by the control plane, with the field named.
+ */
+const listQuery = {
+  type: "object",
+  properties: {
+    limit: { type: "string", pattern: "^[1-9][0-9]{0,8}$" },
+    page_token: { type: "string" },
+  },
+};
+
 function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContext): void {
   const { artifacts } = clients;
   app.post<{ Body: ArtifactDto }>("/v1/artifacts", schema("createArtifact"), (request, reply) =>
@@ -145,6 +158,23 @@ function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContex
       const create = toCreateArtifactRequest(request.body);
       return toArtifactRefDto(await unaryCall((cb) => artifacts.createArtifact(create, cb)));
     }),
+  );
+  app.get<{ Querystring: { limit?: string; page_token?: string } }>(
+    "/v1/artifacts",
+    { schema: { ...schema("listArtifacts").schema, querystring: listQuery } },
+    (request, reply) =>
+      answer(reply, async () => {
+        const { limit, page_token: pageToken = "" } = request.query;
+        const list = { limit: limit === undefined ? 0 : Number(limit), pageToken };
+        const page = await unaryCall<ListArtifactsResponse>((cb) =>
+          artifacts.listArtifacts(list, cb),
+        );
+        const body: { artifacts: unknown[]; next_page_token?: string } = {
+          artifacts: page.artifacts.map(toArtifactRefDto),
+        };
+        if (page.nextPageToken) body.next_page_token = page.nextPageToken;
+        return body;
+      }),
   );
   app.get<IdParams>("/v1/artifacts/:id", schema("getArtifact"), (request, reply) =>
     answer(reply, async () =>

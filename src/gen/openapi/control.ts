@@ -26,7 +26,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Stored artifacts in id order, without content, a page at a time. */
+        get: operations["listArtifacts"];
         put?: never;
         /** Store a content-addressed artifact (OC-CTRL-2065). */
         post: operations["createArtifact"];
@@ -267,6 +268,11 @@ export interface components {
         };
         /** @enum {string} */
         ArtifactKind: "plan" | "summary" | "diff" | "trace" | "other";
+        ArtifactPage: {
+            artifacts: components["schemas"]["ArtifactRef"][];
+            /** @description Absent on the last page; pass it as page_token for the next. */
+            next_page_token?: string;
+        };
         ArtifactRef: {
             /** Format: int64 */
             created_ms?: number;
@@ -626,6 +632,37 @@ export interface operations {
                     "text/plain; version=0.0.4": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listArtifacts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's next_page_token. */
+                page_token?: string;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["Internal"];

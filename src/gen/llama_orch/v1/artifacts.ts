@@ -63,6 +63,20 @@ export interface ArtifactRef {
   id: string;
 }
 
+export interface ListArtifactsRequest {
+  /** 1 to 100; 0: 20. */
+  limit: number;
+  /** The previous page's next_page_token; empty for the first page. */
+  pageToken: string;
+}
+
+export interface ListArtifactsResponse {
+  /** Content left empty: GetArtifact reads one. */
+  artifacts: Artifact[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
 function createBaseArtifact(): Artifact {
   return {
     id: "",
@@ -736,6 +750,186 @@ export const ArtifactRef: MessageFns<ArtifactRef> = {
   },
 };
 
+function createBaseListArtifactsRequest(): ListArtifactsRequest {
+  return { limit: 0, pageToken: "" };
+}
+
+export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
+  encode(message: ListArtifactsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).int32(message.limit);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListArtifactsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListArtifactsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListArtifactsRequest {
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListArtifactsRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(base?: I): ListArtifactsRequest {
+    return ListArtifactsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(object: I): ListArtifactsRequest {
+    const message = createBaseListArtifactsRequest();
+    message.limit = object.limit ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListArtifactsResponse(): ListArtifactsResponse {
+  return { artifacts: [], nextPageToken: "" };
+}
+
+export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
+  encode(message: ListArtifactsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.artifacts) {
+      Artifact.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListArtifactsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListArtifactsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifacts.push(Artifact.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListArtifactsResponse {
+    return {
+      artifacts: globalThis.Array.isArray(object?.artifacts)
+        ? object.artifacts.map((e: any) => Artifact.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListArtifactsResponse): unknown {
+    const obj: any = {};
+    if (message.artifacts?.length) {
+      obj.artifacts = message.artifacts.map((e) => Artifact.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(base?: I): ListArtifactsResponse {
+    return ListArtifactsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(object: I): ListArtifactsResponse {
+    const message = createBaseListArtifactsResponse();
+    message.artifacts = object.artifacts?.map((e) => Artifact.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 export type ArtifactsService = typeof ArtifactsService;
 export const ArtifactsService = {
   /**
@@ -761,6 +955,17 @@ export const ArtifactsService = {
     responseSerialize: (value: Artifact): Buffer => Buffer.from(Artifact.encode(value).finish()),
     responseDeserialize: (value: Buffer): Artifact => Artifact.decode(value),
   },
+  /** Artifacts in id order, without content, a page at a time. */
+  listArtifacts: {
+    path: "/llama_orch.v1.Artifacts/ListArtifacts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListArtifactsRequest): Buffer => Buffer.from(ListArtifactsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListArtifactsRequest => ListArtifactsRequest.decode(value),
+    responseSerialize: (value: ListArtifactsResponse): Buffer =>
+      Buffer.from(ListArtifactsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListArtifactsResponse => ListArtifactsResponse.decode(value),
+  },
 } as const;
 
 export interface ArtifactsServer extends UntypedServiceImplementation {
@@ -770,6 +975,8 @@ export interface ArtifactsServer extends UntypedServiceImplementation {
    */
   createArtifact: handleUnaryCall<CreateArtifactRequest, Artifact>;
   getArtifact: handleUnaryCall<ArtifactRef, Artifact>;
+  /** Artifacts in id order, without content, a page at a time. */
+  listArtifacts: handleUnaryCall<ListArtifactsRequest, ListArtifactsResponse>;
 }
 
 export interface ArtifactsClient extends Client {
@@ -806,6 +1013,22 @@ export interface ArtifactsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Artifact) => void,
+  ): ClientUnaryCall;
+  /** Artifacts in id order, without content, a page at a time. */
+  listArtifacts(
+    request: ListArtifactsRequest,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listArtifacts(
+    request: ListArtifactsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
+  ): ClientUnaryCall;
+  listArtifacts(
+    request: ListArtifactsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,
   ): ClientUnaryCall;
 }
 
