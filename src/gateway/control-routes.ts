@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { ownerMetadata } from "../common/artifact-owner.js";
 import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
 import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
@@ -156,7 +157,8 @@ function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContex
   app.post<{ Body: ArtifactDto }>("/v1/artifacts", schema("createArtifact"), (request, reply) =>
     answer(reply.code(201), async () => {
       const create = toCreateArtifactRequest(request.body);
-      return toArtifactRefDto(await unaryCall((cb) => artifacts.createArtifact(create, cb)));
+      const owner = ownerMetadata(request.identity);
+      return toArtifactRefDto(await unaryCall((cb) => artifacts.createArtifact(create, owner, cb)));
     }),
   );
   app.get<{ Querystring: { limit?: string; page_token?: string } }>(
@@ -167,7 +169,7 @@ function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContex
         const { limit, page_token: pageToken = "" } = request.query;
         const list = { limit: limit === undefined ? 0 : Number(limit), pageToken };
         const page = await unaryCall<ListArtifactsResponse>((cb) =>
-          artifacts.listArtifacts(list, cb),
+          artifacts.listArtifacts(list, ownerMetadata(request.identity), cb),
         );
         const body: { artifacts: unknown[]; next_page_token?: string } = {
           artifacts: page.artifacts.map(toArtifactRefDto),
@@ -179,7 +181,13 @@ function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContex
   app.get<IdParams>("/v1/artifacts/:id", schema("getArtifact"), (request, reply) =>
     answer(reply, async () =>
       toArtifactDto(
-        await unaryCall((cb) => artifacts.getArtifact(toArtifactRef(request.params.id), cb)),
+        await unaryCall((cb) =>
+          artifacts.getArtifact(
+            toArtifactRef(request.params.id),
+            ownerMetadata(request.identity),
+            cb,
+          ),
+        ),
       ),
     ),
   );

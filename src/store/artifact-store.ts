@@ -26,6 +26,8 @@ export interface NewArtifact {
   tags?: string[];
   parent?: string;
   metadata?: Record<string, string>;
+  /** Who stores it (absent: the admin or the system, e.g. a task transcript). */
+  owner?: string;
 }
 
 /** What LevelDB holds for an artifact; the content lives in the blob file. */
@@ -38,6 +40,8 @@ export interface ArtifactMeta {
   parent?: string;
   metadata: Record<string, string>;
   sizeBytes: number;
+  /** Identities that stored this content; absent: visible to all (task transcripts). */
+  owners?: string[];
 }
 
 export interface Artifact extends ArtifactMeta {
@@ -143,7 +147,7 @@ export class ArtifactStore {
 
   async #put(id: string, artifact: NewArtifact, nowMs: number): Promise<ArtifactMeta> {
     const existing = (await this.#meta.get(id)) as ArtifactMeta | undefined;
-    if (existing) return existing;
+    if (existing) return this.#addOwner(existing, artifact.owner);
     if (artifact.parent && (await this.getMeta(artifact.parent)) === undefined) {
       throw new OrchError("ARTIFACT_NOT_FOUND", `parent artifact ${artifact.parent} is not stored`);
     }
@@ -158,9 +162,18 @@ export class ArtifactStore {
       ...(artifact.parent ? { parent: artifact.parent } : {}),
       metadata: artifact.metadata ?? {},
       sizeBytes: artifact.content.byteLength,
+      ...(artifact.owner ? { owners: [artifact.owner] } : {}),
     };
     await this.#store.write([{ type: "put", area: this.#meta, key: id, value: meta }]);
     return meta;
+  }
+
+  /** The same content stored by another identity: it becomes theirs too (one blob, many owners). */
+  async #addOwner(meta: ArtifactMeta, owner: string | undefined): Promise<ArtifactMeta> {
+    if (!owner || !meta.owners || meta.owners.includes(owner)) return meta;
+    const shared = { ...meta, owners: [...meta.owners, owner] };
+    await this.#store.write([{ type: "put", area: this.#meta, key: meta.id, value: shared }]);
+    return shared;
   }
 
   /** Temp file then rename, so a reader never sees a partial blob. */
