@@ -4,12 +4,18 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 
-const OWNER_KEY = "x-llama-orch-owner";
+export const OWNER_KEY = "x-llama-orch-owner";
 
 export function ownerMetadata(identity: string): Metadata {
   const metadata = new GrpcMetadata();
   metadata.set(OWNER_KEY, identity);
   return metadata;
+}
+
+/** Who the gateway says is calling (the admin too); undefined for a direct gRPC caller. */
+export function callerIdentity(metadata: Metadata): string | undefined {
+  const [value] = metadata.get(OWNER_KEY);
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** The identity of the caller; undefined for the admin. */

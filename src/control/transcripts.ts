@@ -61,6 +61,7 @@ export function transcriptRecorder(
         contentType: "application/json",
         tags: ["sse", "stream", `task:${taskId}`, `session:${entry.task.sessionId}`],
         metadata: provenance(entry, registry),
+        owner: entry.owner,
       };
       artifacts.put(artifact, Date.now()).catch((error: unknown) => {
         log.error({ task_id: taskId, error: String(error) }, "transcript not stored");

@@ -17,7 +17,7 @@ describe("artifact ownership", () => {
   let serve: ServeProcess;
   before(async () => {
     const env = { AUTH_TOKEN: TOKEN, TRUST_PROXY_AUTH: "true" };
-    serve = await startServe({ config, env, token: TOKEN, waitReady: false });
+    serve = await startServe({ config, env, token: TOKEN });
   });
   after(() => serve?.stop());
 
@@ -55,5 +55,31 @@ describe("artifact ownership", () => {
     // Storing the same content makes it Bob's too (one blob, both owners).
     assert.equal((await as("bob-sso", "POST", "/v1/artifacts", plan)).status, 201);
     assert.equal((await as("bob-sso", "GET", path)).status, 200);
+  });
+
+  it("OC-CTRL-2067 a task's transcript belongs to its submitter", async () => {
+    const task = { model_ref: "builtin:tiny", prompt: "Hi", max_tokens: 3 };
+    const admitted = await as("alice-sso", "POST", "/v1/tasks", task);
+    assert.equal(admitted.status, 202, JSON.stringify(admitted.body));
+    const stream = await request(`${serve.http}/v1/tasks/${admitted.body.task_id}/stream`, {
+      headers: { authorization: "Bearer alice-sso" },
+    });
+    assert.match(await stream.body.text(), /event: end/);
+    const tag = `task:${admitted.body.task_id}`;
+    const transcriptOf = async (who: string) => {
+      const page = await as(who, "GET", "/v1/artifacts?limit=100");
+      return (page.body.artifacts as { id: string; tags: string[] }[]).find((a) =>
+        a.tags.includes(tag),
+      );
+    };
+    let mine = await transcriptOf("alice-sso");
+    for (let i = 0; i < 100 && !mine; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // stored just after the end
+      mine = await transcriptOf("alice-sso");
+    }
+    assert.ok(mine, "the submitter lists the transcript");
+    assert.equal(await transcriptOf("bob-sso"), undefined);
+    assert.equal((await as("bob-sso", "GET", `/v1/artifacts/${mine.id}`)).status, 404);
+    assert.equal((await as(TOKEN, "GET", `/v1/artifacts/${mine.id}`)).status, 200);
   });
 });
