@@ -2,7 +2,13 @@
 import { performance } from "node:perf_hooks";
 import { promptTexts } from "../control/prompts.js";
 import { errorText } from "./load.js";
-import type { MultiTurnSample, MultiTurnSettings, RequestSample, SurfaceName } from "./types.js";
+import type {
+  MultiTurnSample,
+  MultiTurnSettings,
+  RequestSample,
+  ServeSettings,
+  SurfaceName,
+} from "./types.js";
 
 /** The texts of one scenario: the same on both servers, in every round. */
 export interface Script {
@@ -19,6 +25,13 @@ export function writeScript(settings: MultiTurnSettings, seed: number): Script {
     users.slice(client * settings.turns, (client + 1) * settings.turns),
   );
   return { preamble: `System: ${preamble}`, userTurns };
+}
+
+/** The shared system prompt scenario: one turn per user, all over the same long preamble. */
+export function writeSharedScript(settings: ServeSettings["sharedSystem"], seed: number): Script {
+  const [preamble = ""] = promptTexts(1, settings.preambleWords, seed + 3);
+  const questions = promptTexts(settings.users, settings.userWords, seed + 4);
+  return { preamble: `System: ${preamble}`, userTurns: questions.map((q) => [q]) };
 }
 
 /** One turn of one client's conversation; `client` picks its session, where the server has one. */

@@ -23,6 +23,8 @@ interface CompletionChunk {
     completion_tokens?: number;
     prompt_tokens_details?: { cached_tokens?: number };
   };
+  /** llama-server's own figures; cache_n: prompt tokens it reused. */
+  timings?: { cache_n?: number };
   error?: { message?: string };
 }
 
@@ -48,6 +50,7 @@ export async function streamCompletion(
   };
   const clock = new RequestClock();
   let usage: CompletionChunk["usage"];
+  let cacheN: number | undefined;
   let done = false;
   const path = "/v1/completions";
   await requestEvents(origin, { method: "POST", path, body, headers: call.headers }, (event) => {
@@ -60,8 +63,9 @@ export async function streamCompletion(
     const text = chunk.choices?.[0]?.text;
     if (text) clock.chunk(text);
     if (chunk.usage) usage = chunk.usage;
+    if (chunk.timings?.cache_n !== undefined) cacheN = chunk.timings.cache_n;
   });
   if (!done) throw new Error("the stream ended without [DONE]");
-  const cached = usage?.prompt_tokens_details?.cached_tokens;
+  const cached = usage?.prompt_tokens_details?.cached_tokens ?? cacheN;
   return clock.end(call.maxTokens, usage?.prompt_tokens ?? 0, usage?.completion_tokens, cached);
 }

@@ -98,12 +98,12 @@ export function formatLatencyTable(levels: readonly LevelSummary[]): string {
   return lines.join("\n");
 }
 
-export function formatMultiTurnTable(summary: ServeSummary): string {
-  const peer = summary.multiTurn["llama-server"];
-  const ours = summary.multiTurn["llama-orch"];
-  if (!peer || !ours) return "(multi-turn: a server has no result)";
+export function formatMultiTurnTable(scenario: ServeSummary["multiTurn"]): string {
+  const peer = scenario["llama-server"];
+  const ours = scenario["llama-orch"];
+  if (!peer || !ours) return "(a server has no result)";
   const lines = [
-    "| turn | prompt tokens | llama-server cached | TTFT p50 llama-server | TTFT p50 llama-orch | ratio | TTFT p95 llama-server | TTFT p95 llama-orch |",
+    "| turn | prompt tokens | cached llama-server / llama-orch | TTFT p50 llama-server | TTFT p50 llama-orch | ratio | TTFT p95 llama-server | TTFT p95 llama-orch |",
     "|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   type P = typeof peer.overall;
@@ -112,7 +112,7 @@ export function formatMultiTurnTable(summary: ServeSummary): string {
   const count = fixed(0);
   for (const [k, p] of peer.perTurn.entries()) {
     const o = ours.perTurn[k] ?? { p50: Number.NaN, p95: Number.NaN };
-    const cached = count(peer.cachedTokensPerTurn[k]);
+    const cached = `${count(peer.cachedTokensPerTurn[k])} / ${count(ours.cachedTokensPerTurn[k])}`;
     lines.push(row(String(k + 1), count(ours.tokensInPerTurn[k]), cached, p, o));
   }
   lines.push(row("all", "", "", peer.overall, ours.overall));
@@ -145,6 +145,10 @@ export function formatLegend(summary: ServeSummary): string {
     ...target("(1) tok/s", t.tokensPerSecond),
     ...target("(2) TTFT c=1", t.ttftC1),
     `(3) multi-turn: ${mark(t.multiTurn.met)}: ${t.multiTurn.detail}`,
+    ...(t.agents ? [`(4) agents: ${mark(t.agents.met)}: ${t.agents.detail}`] : []),
+    ...(t.sharedSystem
+      ? [`(5) shared system prompt: ${mark(t.sharedSystem.met)}: ${t.sharedSystem.detail}`]
+      : []),
   ].join("\n");
 }
 

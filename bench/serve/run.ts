@@ -12,7 +12,7 @@ import { describeMachine } from "../engine/machine.js";
 import { writeResultsFile } from "../results-file.js";
 import { writeChart } from "./chart.js";
 import { llamaServerArgs, llamaServerEnv, startLlamaServer } from "./llama-server-side.js";
-import { writeScript } from "./multi-turn.js";
+import { writeScript, writeSharedScript } from "./multi-turn.js";
 import { serveConfig, startOrch } from "./orch-side.js";
 import {
   formatLatencyTable,
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     settings,
     plan: planPrompts(settings, texts),
     script: writeScript(settings.multiTurn, settings.seed),
+    sharedScript: writeSharedScript(settings.sharedSystem, settings.seed),
   };
   const runs = await alternate(ctx, toolPath, model);
   const summary = summarize(settings, runs);
@@ -94,7 +95,13 @@ async function main(): Promise<void> {
   console.log(
     `\nMulti-turn (${settings.multiTurn.clients} clients x ${settings.multiTurn.turns} turns):\n`,
   );
-  console.log(`${formatMultiTurnTable(summary)}\n\n${formatLegend(summary)}`);
+  console.log(`${formatMultiTurnTable(summary.multiTurn)}\n`);
+  console.log(
+    `Agents (same conversations, no session id):\n\n${formatMultiTurnTable(summary.agents)}\n`,
+  );
+  const { users } = settings.sharedSystem;
+  console.log(`Shared system prompt (${users} users, one turn each):\n`);
+  console.log(`${formatMultiTurnTable(summary.sharedSystem)}\n\n${formatLegend(summary)}`);
   const base = join(repoRoot, "bench", "results", settings.quick ? "serve-quick" : "serve");
   const timestamp = new Date().toISOString();
   writeResultsFile<ServeResults>(`${base}.json`, {

@@ -4,7 +4,7 @@ import { processTree, TreeMemorySampler } from "../process-tree.js";
 import { requestCount, runLevel } from "./load.js";
 import { runConversations, type Script } from "./multi-turn.js";
 import { formatLevel, formatMultiTurn } from "./report.js";
-import { conversationOf, type Surface, surfacesOf } from "./surfaces.js";
+import { anonymousOf, conversationOf, type Surface, surfacesOf } from "./surfaces.js";
 import type { LevelSample, RunningServer, ServerRun, ServeSettings } from "./types.js";
 
 /** How long a run waits for other processes to calm down before it starts regardless. */
@@ -66,6 +66,21 @@ export interface RunContext {
   settings: ServeSettings;
   plan: PromptPlan;
   script: Script;
+  sharedScript: Script;
+}
+
+/** One conversation scenario, with the noise measured over it. */
+async function converse(
+  meter: CpuMeter,
+  conversation: ReturnType<typeof conversationOf>,
+  script: Script,
+  label: string,
+) {
+  const result = await runConversations(conversation.surface, conversation.generate, script);
+  const noise = meter.lap();
+  const sample = { ...result, ...noise, clean: isClean(noise) };
+  console.log(`  ${label}: ${formatMultiTurn(sample).trim()}`);
+  return sample;
 }
 
 /** Measures `server` (already started and ready) and stops it, whatever happens. */
@@ -87,11 +102,11 @@ export async function measureServer(
     const meter = new CpuMeter();
     for (const pid of processTree(server.rootPid)) meter.addChild(pid);
     const levels = await measureLevels(surfaces, ctx.plan, ctx.settings, meter);
-    const conversation = conversationOf(server, ctx.settings);
-    const result = await runConversations(conversation.surface, conversation.generate, ctx.script);
-    const noise = meter.lap();
-    const multiTurn = { ...result, ...noise, clean: isClean(noise) };
-    console.log(formatMultiTurn(multiTurn));
+    const sessions = conversationOf(server, ctx.settings);
+    const multiTurn = await converse(meter, sessions, ctx.script, "sessions");
+    const anonymous = anonymousOf(server, ctx.settings);
+    const agents = await converse(meter, anonymous, ctx.script, "agents");
+    const sharedSystem = await converse(meter, anonymous, ctx.sharedScript, "shared system");
     const { name, startupMs } = server;
     return {
       server: name,
@@ -102,6 +117,8 @@ export async function measureServer(
       memory: memory.stop(),
       levels,
       multiTurn,
+      agents,
+      sharedSystem,
     };
   } finally {
     memory.stop();

@@ -73,6 +73,7 @@ export function readSettings(): ServeSettings {
       preambleWords: 240,
       userWords: 20,
     },
+    sharedSystem: { users: quick ? 8 : 16, preambleWords: 480, userWords: 20 },
     seed: 1234,
     quick,
     cpuProfileDir: values["cpu-prof"],

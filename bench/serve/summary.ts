@@ -22,6 +22,19 @@ const allSurfaces: readonly SurfaceName[] = ["llama-server", ...orchSurfaces];
 export const TTFT_C1_MARGIN_MS = 10;
 /** Target (3): llama-orch's multi-turn TTFT p50 at most this fraction of llama-server's. */
 export const MULTI_TURN_RATIO = 0.5;
+/** Issue 9's targets: agents warm-turn TTFT p50 <= 0.5x llama-server's, shared system <= 0.7x. */
+export const AGENTS_RATIO = 0.5;
+export const SHARED_SYSTEM_RATIO = 0.7;
+
+/** Median over rounds of the TTFT p50 of turns from `fromTurn` on (0: every turn). */
+function ttftP50From(samples: readonly MultiTurnSample[], fromTurn: number): number {
+  const use = usable(samples);
+  return median(use.map((s) => percentiles(s.ttftsMs.slice(fromTurn).flat()).p50));
+}
+
+function ratioTarget(name: string, value: number, limit: number) {
+  return { met: value <= limit, detail: `${name} ${value.toFixed(3)} (target <= ${limit})` };
+}
 
 /** The samples a median is taken over: the clean ones, or all when noise spoiled every one. */
 function usable<T extends { clean: boolean }>(samples: readonly T[]): T[] {
@@ -118,6 +131,10 @@ export function summarize(settings: ServeSettings, runs: readonly ServerRun[]): 
     levels,
     multiTurn: {},
     multiTurnTtftP50Ratio: Number.NaN,
+    agents: {},
+    agentsWarmTtftP50Ratio: Number.NaN,
+    sharedSystem: {},
+    sharedSystemTtftP50Ratio: Number.NaN,
     memory: {},
     targets: { tokensPerSecond: {}, ttftC1: {}, multiTurn: { met: false, detail: "" } },
   };
@@ -125,13 +142,33 @@ export function summarize(settings: ServeSettings, runs: readonly ServerRun[]): 
     const own = runs.filter((run) => run.server === server);
     const multiTurn = multiTurnSummary(own.map((run) => run.multiTurn));
     if (multiTurn) summary.multiTurn[server] = multiTurn;
+    const agents = multiTurnSummary(own.map((run) => run.agents));
+    if (agents) summary.agents[server] = agents;
+    const shared = multiTurnSummary(own.map((run) => run.sharedSystem));
+    if (shared) summary.sharedSystem[server] = shared;
     const memory = memorySummary(own);
     if (memory) summary.memory[server] = memory;
   }
   const ours = summary.multiTurn["llama-orch"]?.overall.p50 ?? Number.NaN;
   const peer = summary.multiTurn["llama-server"]?.overall.p50 ?? Number.NaN;
   summary.multiTurnTtftP50Ratio = ours / peer;
+  const of = (server: ServerName) => runs.filter((run) => run.server === server);
+  const scenarioRatio = (pick: (run: ServerRun) => MultiTurnSample, fromTurn: number) =>
+    ttftP50From(of("llama-orch").map(pick), fromTurn) /
+    ttftP50From(of("llama-server").map(pick), fromTurn);
+  summary.agentsWarmTtftP50Ratio = scenarioRatio((run) => run.agents, 1);
+  summary.sharedSystemTtftP50Ratio = scenarioRatio((run) => run.sharedSystem, 0);
   summary.targets = checkTargets(summary);
+  summary.targets.agents = ratioTarget(
+    "agents warm-turn TTFT p50 ratio",
+    summary.agentsWarmTtftP50Ratio,
+    AGENTS_RATIO,
+  );
+  summary.targets.sharedSystem = ratioTarget(
+    "shared system prompt TTFT p50 ratio",
+    summary.sharedSystemTtftP50Ratio,
+    SHARED_SYSTEM_RATIO,
+  );
   return summary;
 }
 

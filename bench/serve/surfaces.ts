@@ -55,6 +55,21 @@ export function conversationOf(
   return { surface: "orch-openai", generate };
 }
 
+/**
+ * Coding agents: the whole history resent on every call through /v1/completions with no session
+ * id, so llama-orch has only its prefix cache; llama-server gets its defaults (prompt cache on).
+ */
+export function anonymousOf(
+  server: RunningServer,
+  settings: ServeSettings,
+): { surface: SurfaceName; generate: TurnGenerate } {
+  const { maxTokens, seed } = settings;
+  const call = { maxTokens, seed, model: BENCH_MODEL_REF };
+  const generate: TurnGenerate = (_client, prompt) =>
+    streamCompletion(server.origin, { ...call, prompt });
+  return { surface: server.name === "llama-server" ? "llama-server" : "orch-openai", generate };
+}
+
 /** Which model file llama-orch's worker loaded, from a native task's `started` event. */
 export async function orchModelDigest(server: RunningServer, settings: ServeSettings) {
   let digest = "";

@@ -33,6 +33,8 @@ export interface ServeSettings {
   requestsPerClient: number;
   rounds: number;
   multiTurn: MultiTurnSettings;
+  /** Shared system prompt: `users` one-turn clients, one long preamble, distinct questions. */
+  sharedSystem: { users: number; preambleWords: number; userWords: number };
   seed: number;
   quick: boolean;
   cpuProfileDir: string | undefined;
@@ -110,7 +112,11 @@ export interface ServerRun {
   startupMs: number;
   memory: TreeMemory;
   levels: LevelSample[];
+  /** The session scenario: llama-orch keeps each client's KV under its X-Session-Id. */
   multiTurn: MultiTurnSample;
+  /** The same conversations with no session id: only the prefix cache helps. */
+  agents: MultiTurnSample;
+  sharedSystem: MultiTurnSample;
 }
 
 /** A server started for one run; the load generator reaches it at `origin` only. */
@@ -172,10 +178,18 @@ export interface ServeSummary {
   multiTurn: Partial<Record<ServerName, MultiTurnSummary>>;
   /** llama-orch's multi-turn TTFT p50 over llama-server's: < 0.5 meets the target. */
   multiTurnTtftP50Ratio: number;
+  agents: Partial<Record<ServerName, MultiTurnSummary>>;
+  /** llama-orch's agents TTFT p50 over llama-server's, warm turns (2..T) only: <= 0.5 meets it. */
+  agentsWarmTtftP50Ratio: number;
+  sharedSystem: Partial<Record<ServerName, MultiTurnSummary>>;
+  /** <= 0.7 meets the target. */
+  sharedSystemTtftP50Ratio: number;
   memory: Partial<Record<ServerName, MemorySummary>>;
   targets: {
     tokensPerSecond: Partial<Record<SurfaceName, TargetCheck>>;
     ttftC1: Partial<Record<SurfaceName, TargetCheck>>;
     multiTurn: TargetCheck;
+    agents?: TargetCheck;
+    sharedSystem?: TargetCheck;
   };
 }

@@ -50,6 +50,18 @@ SamplingParams to_sampling(const Napi::Value & value) {
     s.seed = static_cast<uint32_t>(number_or(o, "seed", 0));
     s.has_seed = true;
   }
+  s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", 0));
+  s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", 0));
+  const Napi::Value bias = o.Get("logitBias");
+  if (bias.IsArray()) {
+    const auto arr = bias.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      if (!arr.Get(i).IsObject()) invalid("logitBias entries must be {token, bias} objects");
+      const auto entry = arr.Get(i).As<Napi::Object>();
+      s.logit_bias.emplace_back(static_cast<llama_token>(number_or(entry, "token", -1)),
+                                static_cast<float>(number_or(entry, "bias", 0)));
+    }
+  }
   return s;
 }
 
@@ -70,6 +82,8 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.main_gpu = static_cast<int32_t>(number_or(o, "mainGpu", 0));
   p.type_kv = kv_type(string_or(o, "kvType", "f16"));
   p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
+  p.chat_template = string_or(o, "chatTemplate", "");
+  p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();
@@ -107,21 +121,51 @@ SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
     for (uint32_t i = 0; i < arr.Length(); ++i) p.stop.push_back(arr.Get(i).ToString().Utf8Value());
   }
   p.grammar = string_or(o, "grammar", "");
+  p.grammar_lazy = bool_or(o, "grammarLazy", false);
+  p.grammar_prefill = string_or(o, "grammarPrefill", "");
+  const Napi::Value triggers = o.Get("grammarTriggers");
+  if (triggers.IsArray()) {
+    const auto arr = triggers.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) p.grammar_triggers.push_back(arr.Get(i).ToString().Utf8Value());
+  }
   p.strict = bool_or(o, "strict", false);
   p.session_key = string_or(o, "sessionKey", "");
+  p.cache_tenant = string_or(o, "cacheTenant", "");
   p.ignore_eos = bool_or(o, "ignoreEos", false);
   return p;
 }
 
-ChatMessages to_chat_messages(const Napi::Array & messages) {
-  ChatMessages out;
-  for (uint32_t i = 0; i < messages.Length(); ++i) {
-    const Napi::Value m = messages.Get(i);
-    if (!m.IsObject()) invalid("each chat message must be an object with role and content");
-    const auto o = m.As<Napi::Object>();
-    out.emplace_back(string_or(o, "role", ""), string_or(o, "content", ""));
+Napi::Object to_js(Napi::Env env, const ChatRender & render) {
+  auto o = Napi::Object::New(env);
+  o.Set("prompt", render.prompt);
+  o.Set("grammar", render.grammar);
+  o.Set("grammarLazy", render.grammar_lazy);
+  auto strings = [env](const std::vector<std::string> & values) {
+    auto arr = Napi::Array::New(env, values.size());
+    for (uint32_t i = 0; i < values.size(); ++i) arr.Set(i, values[i]);
+    return arr;
+  };
+  o.Set("grammarTriggers", strings(render.grammar_triggers));
+  o.Set("stops", strings(render.stops));
+  o.Set("parser", render.parser);
+  o.Set("grammarPrefill", render.grammar_prefill);
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const ChatParse & parse) {
+  auto o = Napi::Object::New(env);
+  o.Set("content", parse.content);
+  o.Set("reasoningContent", parse.reasoning_content);
+  auto calls = Napi::Array::New(env, parse.tool_calls.size());
+  for (uint32_t i = 0; i < parse.tool_calls.size(); ++i) {
+    auto call = Napi::Object::New(env);
+    call.Set("id", parse.tool_calls[i].id);
+    call.Set("name", parse.tool_calls[i].name);
+    call.Set("arguments", parse.tool_calls[i].arguments);
+    calls.Set(i, call);
   }
-  return out;
+  o.Set("toolCalls", calls);
+  return o;
 }
 
 Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
@@ -148,6 +192,9 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   o.Set("pending", s.pending);
   o.Set("kvCellsUsed", static_cast<double>(s.kv_cells_used));
   o.Set("kvCellsTotal", static_cast<double>(s.kv_cells_total));
+  o.Set("kvCellsCached", static_cast<double>(s.kv_cells_cached));
+  o.Set("cacheEvictions", static_cast<double>(s.cache_evictions));
+  o.Set("cacheRamBytes", static_cast<double>(s.cache_ram_bytes));
   o.Set("prefillTokensPerSecond", s.prefill_tokens_per_second);
   o.Set("decodeTokensPerSecond", s.decode_tokens_per_second);
   return o;

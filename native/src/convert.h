@@ -13,10 +13,11 @@ namespace orch {
 LoadParams to_load_params(const Napi::Object & options);
 // Text prompts are tokenized here, on the caller's thread, with the model's BOS.
 SubmitParams to_submit_params(const Napi::Object & request, const EngineCore & core);
-ChatMessages to_chat_messages(const Napi::Array & messages);
 std::vector<llama_token> to_tokens(const Napi::Value & value);
 
 Napi::Object to_js(Napi::Env env, const ModelInfo & info);
+Napi::Object to_js(Napi::Env env, const ChatRender & render);
+Napi::Object to_js(Napi::Env env, const ChatParse & parse);
 Napi::Object to_js(Napi::Env env, const EngineStats & stats);
 Napi::Array to_js(Napi::Env env, const StepOutput & out);
 Napi::Array to_js(Napi::Env env, const std::vector<llama_token> & tokens);

@@ -23,7 +23,8 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                                         InstanceMethod<&EngineWrap::Info>("info"),
                                         InstanceMethod<&EngineWrap::Tokenize>("tokenize"),
                                         InstanceMethod<&EngineWrap::Detokenize>("detokenize"),
-                                        InstanceMethod<&EngineWrap::ApplyChatTemplate>("applyChatTemplate"),
+                                        InstanceMethod<&EngineWrap::RenderChat>("renderChat"),
+                                        InstanceMethod<&EngineWrap::ParseChat>("parseChat"),
                                         InstanceMethod<&EngineWrap::Submit>("submit"),
                                         InstanceMethod<&EngineWrap::Cancel>("cancel"),
                                         InstanceMethod<&EngineWrap::Stats>("stats"),
@@ -108,15 +109,22 @@ Napi::Value EngineWrap::Detokenize(const Napi::CallbackInfo & info) {
   }
 }
 
-Napi::Value EngineWrap::ApplyChatTemplate(const Napi::CallbackInfo & info) {
+Napi::Value EngineWrap::RenderChat(const Napi::CallbackInfo & info) {
   auto & engine = core(info.Env());
   try {
-    if (!info[0].IsArray()) throw EngineError(ErrorCode::InvalidParams, "messages must be an array");
-    const auto messages = to_chat_messages(info[0].As<Napi::Array>());
-    return Napi::String::New(info.Env(), engine.apply_chat_template(messages, info[1].ToBoolean().Value()));
+    if (!info[0].IsString()) throw EngineError(ErrorCode::InvalidParams, "renderChat takes the chat as JSON text");
+    return to_js(info.Env(), engine.render_chat(info[0].As<Napi::String>().Utf8Value()));
   } catch (const EngineError & e) {
     throw to_js_error(info.Env(), e.code(), e.what());
   }
+}
+
+Napi::Value EngineWrap::ParseChat(const Napi::CallbackInfo & info) {
+  auto & engine = core(info.Env());
+  if (!info[0].IsString() || !info[1].IsString()) {
+    throw to_js_error(info.Env(), ErrorCode::InvalidParams, "parseChat takes the text and the parser renderChat gave");
+  }
+  return to_js(info.Env(), engine.parse_chat(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
 }
 
 Napi::Value EngineWrap::Submit(const Napi::CallbackInfo & info) {

@@ -25,7 +25,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap>, private EventSink {
   Napi::Value Info(const Napi::CallbackInfo & info);
   Napi::Value Tokenize(const Napi::CallbackInfo & info);
   Napi::Value Detokenize(const Napi::CallbackInfo & info);
-  Napi::Value ApplyChatTemplate(const Napi::CallbackInfo & info);
+  Napi::Value RenderChat(const Napi::CallbackInfo & info);
+  Napi::Value ParseChat(const Napi::CallbackInfo & info);
   Napi::Value Submit(const Napi::CallbackInfo & info);
   Napi::Value Cancel(const Napi::CallbackInfo & info);
   Napi::Value Stats(const Napi::CallbackInfo & info);

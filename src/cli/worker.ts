@@ -1,5 +1,7 @@
 // `llama-orch worker`: one pool's worker process, registered with a control plane.
 import type { Command } from "commander";
+import { runAdapterWorker } from "../adapters/adapter-main.js";
+import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
 import {
   installExitHooks,
@@ -20,7 +22,41 @@ type WorkerFlags = Omit<
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  engine: string;
+  endpoint?: string;
+  servedModel?: string;
+  tokenEnv?: string;
+  metricsEndpoint?: string;
 };
+
+const engines = ["llamacpp", ...adapterEngines] as const;
+
+/** An adapter pool's worker: the engine's token comes from the variable --token-env names. */
+async function adapterWorker(flags: WorkerFlags, options: WorkerOptions) {
+  const engine = adapterEngines.find((e) => e === flags.engine);
+  if (engine === undefined) return undefined;
+  if (!flags.endpoint) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `--engine ${engine} needs --endpoint <url> of the engine`,
+    );
+  }
+  const engineToken = flags.tokenEnv ? process.env[flags.tokenEnv] : undefined;
+  if (flags.tokenEnv && !engineToken) {
+    throw new OrchError(
+      "INVALID_PARAMS",
+      `--token-env ${flags.tokenEnv} names an unset variable; export it`,
+    );
+  }
+  return runAdapterWorker({
+    ...options,
+    engine,
+    endpoint: flags.endpoint,
+    servedModel: flags.servedModel,
+    engineToken,
+    metricsEndpoint: flags.metricsEndpoint,
+  });
+}
 
 /** All three TLS flags or none: half a TLS setup would silently fall back to plaintext. */
 function tlsFiles(flags: WorkerFlags): WorkerOptions["tls"] {
@@ -42,7 +78,8 @@ async function worker(flags: WorkerFlags): Promise<void> {
     if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
       log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
     }
-    const { pool, exitWithParent: _, tlsCert: _c, tlsKey: _k, tlsCa: _a, ...rest } = flags;
+    const { pool, exitWithParent: _, tlsCert: _c, tlsKey: _k, tlsCa: _a, ...flagged } = flags;
+    const { engine: _e, endpoint, servedModel, tokenEnv, metricsEndpoint, ...rest } = flagged;
     const options: WorkerOptions = {
       ...rest,
       tls: tlsFiles(flags),
@@ -51,7 +88,7 @@ async function worker(flags: WorkerFlags): Promise<void> {
       authOptional: process.env.AUTH_OPTIONAL === "true",
       log,
     };
-    attach(await runWorker(options));
+    attach((await adapterWorker(flags, options)) ?? (await runWorker(options)));
   } catch (error) {
     if (!(error instanceof OrchError)) throw error;
     log.error({ error_code: error.code }, error.message);
@@ -70,6 +107,7 @@ export function registerWorker(program: Command): void {
       "--model <ref>",
       "builtin:tiny, builtin:tiny-q8_0, builtin:bench, or a GGUF path",
     )
+    .option("--model-file <path>", "the file to load for --model (a catalog name)")
     .option("--listen <host:port>", "Worker service address (port 0: any)", hostPort, "127.0.0.1:0")
     .option(
       "--advertise <host:port>",
@@ -87,9 +125,21 @@ export function registerWorker(program: Command): void {
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option("--prompt-cache-mb <n>", "host RAM for saved prompt KV (0: off)", integer(0))
     .option("--tls-cert <file>", "PEM certificate for mutual TLS (server and client)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-ca <file>", "PEM CA bundle that signs the control plane's certificate")
+    .option(
+      "--engine <name>",
+      "llamacpp (in-process) or an external engine",
+      oneOf([...engines]),
+      "llamacpp",
+    )
+    .option("--endpoint <url>", "the external engine's base URL (adapter engines)")
+    .option("--served-model <name>", "the model name the external engine serves (default: --model)")
+    .option("--token-env <name>", "environment variable holding the external engine's Bearer token")
+    .option("--metrics-endpoint <url>", "the engine's Prometheus URL when not <endpoint>/metrics")
+    .option("--chat-template-file <path>", "Jinja chat template replacing the model's")
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

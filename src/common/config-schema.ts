@@ -57,6 +57,8 @@ const ADDR = "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
 
 export const poolBackends = ["cpu", "cuda"] as const;
 export const kvTypes = ["f16", "q8_0", "f32"] as const;
+/** `llamacpp` is the in-process addon; the others are engines the user runs (docs/engines.md). */
+export const poolEngines = ["llamacpp", "llamacpp-server", "vllm", "tgi", "triton"] as const;
 export const admissionPolicies = ["reject", "drop-lru"] as const;
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -70,7 +72,7 @@ const pool = obj(
       pattern: "^[a-z0-9-]+$",
     }),
     model: str(
-      "Path to a GGUF file (relative paths resolve against the config file), or `builtin:tiny` / `builtin:bench` for a generated model.",
+      "Path to a GGUF file (relative paths resolve against the config file), `builtin:tiny` / `builtin:bench` for a generated model, a catalog id or alias, or a ref pulled at start (`hf:org/repo:QUANT`, `hf:org/repo/file.gguf[@rev]`, `https://…`).",
     ),
     backend: oneOf("`cpu` or `cuda`. CPU pools are an explicit opt-in.", poolBackends),
     devices: {
@@ -111,6 +113,49 @@ const pool = obj(
       defaultNote: "`128` on cpu, `ubatch_size` on cuda",
     },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
+    engine: oneOf(
+      "What serves the pool: `llamacpp` (the in-process addon) or an external engine the user " +
+        "runs, reached at `endpoint` through an adapter worker (see docs/engines.md). For an " +
+        "external engine `model` is the name tasks use, `slots` its concurrency, `context_size` " +
+        "its context when the engine does not report one; the native-only keys do not apply.",
+      poolEngines,
+      "llamacpp",
+    ),
+    endpoint: str(
+      "Base URL of the external engine's HTTP API, e.g. `http://127.0.0.1:8000` (external engines only).",
+      undefined,
+      {
+        pattern: "^https?://",
+      },
+    ),
+    served_model: {
+      ...str("The model name the external engine serves (OpenAI `model`, Triton model name)."),
+      defaultNote: "`model`",
+    },
+    token_env: str(
+      "Environment variable holding the external engine's Bearer token; the token itself never goes in the file.",
+      undefined,
+      { pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    ),
+    metrics_endpoint: {
+      ...str("URL of the external engine's Prometheus metrics, read for placement.", undefined, {
+        pattern: "^https?://",
+      }),
+      defaultNote: "`<endpoint>/metrics`",
+    },
+    chat_template_file: {
+      ...str(
+        "A Jinja chat template used instead of the model's own (relative paths resolve against the config file), e.g. one with tool support for a model whose template has none.",
+      ),
+      defaultNote: "the model's template",
+    },
+    prompt_cache_mb: int(
+      "Host RAM, in MiB, for the prefix cache's second tier: KV states of prompts a slot had to " +
+        "drop, restored when the same tenant sends a prompt they match (least recently used go " +
+        "first). Counts toward the worker's memory on top of the model and its KV; `0` turns it off.",
+      1024,
+      0,
+    ),
   },
   ["id", "model", "backend"],
 );
@@ -232,6 +277,20 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   logging: obj("Logs (JSON lines on stdout).", {
     level: oneOf("Lowest level written.", logLevels, "info"),
   }),
+  models: obj("Model files: where they may come from and where pulls land.", {
+    dirs: {
+      type: "array",
+      description:
+        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models` and the folders of configured pool models are always allowed.",
+      items: { type: "string", minLength: 1 },
+      default: [],
+    },
+    cache_dir: {
+      ...str("Where pulled models are downloaded; relative paths resolve against the config file."),
+      defaultNote:
+        "`pulled/` in the models cache (`$LLAMA_ORCH_CACHE/models`, else `~/.cache/llama-orch/models`)",
+    },
+  }),
   pools: {
     type: "array",
     description:
@@ -266,12 +325,23 @@ export const envVars: readonly { name: string; default: string; description: str
       "without matching AUTH_TOKEN; logged as `proxy:<fp6>`. Risk: any local process can spoof " +
       "it. Remote callers still need AUTH_TOKEN.",
   },
+  {
+    name: "HF_ENDPOINT",
+    default: "`https://huggingface.co`",
+    description: "The Hugging Face hub `hf:` refs are pulled from.",
+  },
+  {
+    name: "HF_TOKEN",
+    default: "unset",
+    description: "Hugging Face access token for gated or private repos. Secret: never logged.",
+  },
 ];
 
 // The typed view of the schema above; test/unit/config.test.ts checks the two agree key by key.
 
 export type PoolBackend = (typeof poolBackends)[number];
 export type KvType = (typeof kvTypes)[number];
+export type PoolEngine = (typeof poolEngines)[number];
 export type AdmissionPolicy = (typeof admissionPolicies)[number];
 export type LogLevel = (typeof logLevels)[number];
 
@@ -291,6 +361,14 @@ export interface PoolConfig {
   ubatchSize?: number;
   prefillChunk?: number;
   kvType: KvType;
+  engine: PoolEngine;
+  endpoint?: string;
+  servedModel?: string;
+  tokenEnv?: string;
+  metricsEndpoint?: string;
+  /** Absolute path of a Jinja chat template replacing the model's. */
+  chatTemplateFile?: string;
+  promptCacheMb: number;
 }
 
 export interface SessionBudgets {
@@ -326,6 +404,8 @@ export interface Config {
   store: { taskRetention: number };
   artifacts: { maxAgeMs: number; maxTotalBytes: number; sweepMs: number };
   logging: { level: LogLevel };
+  /** `dirs` and `cacheDir` absolute. */
+  models: { dirs: string[]; cacheDir: string };
   pools: PoolConfig[];
   /** From the environment only. */
   auth: { token?: Secret; optional: boolean; trustProxy: boolean };

@@ -5,8 +5,10 @@ import { dirname, join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { Ajv, type ErrorObject } from "ajv";
 import { parseDocument } from "yaml";
+import { isPathRef } from "../models/model-ref-kind.js";
 import { presetNames } from "../models/presets.js";
 import { type Config, configSchema, type PoolConfig, type SchemaNode } from "./config-schema.js";
+import { pulledModelsDir } from "./paths.js";
 
 export type {
   AdmissionPolicy,
@@ -99,8 +101,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   return config;
 }
 
-type FileConfig = Omit<Config, "dataDir" | "pools" | "auth"> & {
+type FileConfig = Omit<Config, "dataDir" | "pools" | "auth" | "models"> & {
   dataDir?: string;
+  models: { dirs: string[]; cacheDir?: string };
   pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: number })[];
 };
 
@@ -112,8 +115,13 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
       : defaultDataDir(env);
   const pools = file.pools.map((p) => ({
     ...p,
-    model: p.model.startsWith("builtin:") ? p.model : resolvePath(p.model, baseDir),
+    // An external engine's model is a name, not a file of ours.
+    model:
+      p.engine === "llamacpp" && isPathRef(p.model)
+        ? resolvePath(p.model, baseDir)
+        : p.model.trim(),
     gpuLayers: p.gpuLayers ?? (p.backend === "cuda" ? -1 : 0),
+    ...(p.chatTemplateFile ? { chatTemplateFile: resolvePath(p.chatTemplateFile, baseDir) } : {}),
   }));
   const auth: Config["auth"] = {
     optional: isTrue(env.AUTH_OPTIONAL),
@@ -123,7 +131,11 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
   const tls = Object.fromEntries(
     Object.entries(file.tls).map(([key, path]) => [key, resolvePath(path, baseDir)]),
   );
-  return { ...file, dataDir, pools, auth, tls };
+  const models = {
+    dirs: file.models.dirs.map((dir) => resolvePath(dir, baseDir)),
+    cacheDir: file.models.cacheDir ? resolvePath(file.models.cacheDir, baseDir) : pulledModelsDir(),
+  };
+  return { ...file, dataDir, pools, auth, tls, models };
 }
 
 function isTrue(value: string | undefined): boolean {
@@ -173,8 +185,26 @@ function semanticProblems(config: Config): string[] {
   return problems;
 }
 
+/** An external engine needs its endpoint; the native engine has none. */
+function engineProblems(pool: PoolConfig, at: string): string[] {
+  const adapterKeys = [
+    ["endpoint", pool.endpoint],
+    ["served_model", pool.servedModel],
+    ["token_env", pool.tokenEnv],
+    ["metrics_endpoint", pool.metricsEndpoint],
+  ] as const;
+  if (pool.engine === "llamacpp") {
+    return adapterKeys
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => `${at}.${key}: only external engines use it; remove it or set engine`);
+  }
+  return pool.endpoint === undefined
+    ? [`${at}.endpoint: engine "${pool.engine}" needs the URL of its HTTP API`]
+    : [];
+}
+
 function poolProblems(pool: PoolConfig, at: string): string[] {
-  const problems: string[] = [];
+  const problems: string[] = engineProblems(pool, at);
   if (pool.backend === "cpu") {
     const fix = 'remove it or set backend: "cuda"';
     if (pool.devices) problems.push(`${at}.devices: a cpu pool uses no GPU; ${fix}`);

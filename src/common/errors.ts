@@ -50,6 +50,10 @@ export const errorCodes = {
   MODEL_DIGEST_MISMATCH: { http: 422, grpc: G.FAILED_PRECONDITION, retriable: false },
   ARTIFACT_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ARTIFACT_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
+  // Model pulls: the source refused us, could not be reached, or the disk is too small.
+  MODEL_SOURCE_UNAUTHORIZED: { http: 502, grpc: G.FAILED_PRECONDITION, retriable: false },
+  MODEL_SOURCE_UNAVAILABLE: { http: 502, grpc: G.UNAVAILABLE, retriable: true },
+  INSUFFICIENT_STORAGE: { http: 507, grpc: G.RESOURCE_EXHAUSTED, retriable: false },
   // HTTP edge codes.
   ROUTE_NOT_FOUND: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: G.INVALID_ARGUMENT, retriable: false },
@@ -64,6 +68,10 @@ export const errorCodes = {
   SEQUENCE_UNKNOWN: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ENGINE_BUSY: { http: 429, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   ENGINE_DISPOSED: { http: 503, grpc: G.UNAVAILABLE, retriable: false },
+  // External engines (src/adapters): a feature the pool's engine does not have.
+  ENGINE_UNSUPPORTED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
+  // A client (the CLI) reached no control plane at the address it was given.
+  CONTROL_PLANE_UNREACHABLE: { http: 503, grpc: G.UNAVAILABLE, retriable: true },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -25,9 +25,13 @@ export function bearerMatches(header: string, token: string): boolean {
   return timingSafeEqual(digest(bearerCredential(header) ?? ""), digest(token));
 }
 
-/** Rejects every call whose `authorization` metadata is not `Bearer <token>`. */
+/** The standard health service answers without a token (decision 1), as grpc_health_probe sends none. */
+const PUBLIC_SERVICE = "/grpc.health.v1.Health/";
+
+/** Rejects every call whose `authorization` metadata is not `Bearer <token>`, health aside. */
 export function requireBearer(token: string): ServerInterceptor {
-  return (_method, call) => {
+  return (method, call) => {
+    if (method.path.startsWith(PUBLIC_SERVICE)) return new ServerInterceptingCall(call);
     const intercepted: ServerInterceptingCall = new ServerInterceptingCall(call, {
       start: (next) =>
         next({

@@ -26,14 +26,17 @@ export function fromServiceError(error: ServiceError): OrchError {
 }
 
 /** The terminal `error` event of a stream. */
-export function toErrorDetail(error: unknown, context: { poolId?: string } = {}): ErrorDetail {
+export function toErrorDetail(
+  error: unknown,
+  context: { poolId?: string; engine?: string } = {},
+): ErrorDetail {
   const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
   return {
     code: orch.code,
     message: orch.message,
     retriable: orch.retriable,
     retryAfterMs: orch.retryAfterMs,
-    engine: "llamacpp",
+    engine: context.engine ?? "llamacpp",
     poolId: context.poolId ?? "",
     policyLabel: "",
   };

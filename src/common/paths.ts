@@ -32,6 +32,11 @@ export function modelsDir(): string {
   return join(cacheDir(), "models");
 }
 
+/** Pulled models land here unless `models.cache_dir` says otherwise. */
+export function pulledModelsDir(): string {
+  return join(modelsDir(), "pulled");
+}
+
 /** The built addon, copied into the work tree's ignored build/ folder by the build script. */
 export const addonPath = join(repoRoot, "build", "llama_orch.node");
 

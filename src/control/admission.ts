@@ -1,4 +1,5 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
+import { poolEngines } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import {
   type BudgetLimits,
@@ -27,6 +28,8 @@ export interface ModelLimits {
 /** The deployment facts and collaborators admission checks a task against. */
 export interface AdmissionContext {
   models: ReadonlyMap<string, ModelLimits>;
+  /** Models some pool is configured or registered for, ready or not: absent ones are unknown. */
+  knownModels?: ReadonlySet<string>;
   defaultModelRef: string;
   defaultDeadlineMs: number;
   maxTokensLimit: number;
@@ -38,6 +41,8 @@ export interface AdmissionContext {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEED_MAX = 0xffff_ffff;
+// Longer than the gateway's 256-character cache_salt: it prefixes the salt with `salt:` or `id:`.
+const CACHE_SALT_MAX = 512;
 
 function invalid(message: string): OrchError {
   return new OrchError("INVALID_PARAMS", message);
@@ -84,9 +89,16 @@ function modelLimits(modelRef: string, ctx: AdmissionContext): ModelLimits {
   const model = ctx.models.get(modelRef);
   if (!model) {
     const known = [...ctx.models.keys()].sort().slice(0, 10).join(", ");
+    // A model a pool is loading (or reloading after a crash) is worth a retry; any other is a typo.
+    if (ctx.knownModels?.has(modelRef)) {
+      throw new OrchError(
+        "POOL_UNREADY",
+        `model_ref "${modelRef}" is not served by a ready pool yet; retry once its pool is ready`,
+      );
+    }
     throw new OrchError(
-      "POOL_UNREADY",
-      `model_ref "${modelRef}" is not in the catalog; serve it on a pool or use one of: ${known}`,
+      "MODEL_NOT_FOUND",
+      `model_ref "${modelRef}" is not served here; use one of: ${known} (GET /v1/models lists them)`,
     );
   }
   if (model.retired) {
@@ -126,7 +138,13 @@ function validSampling(s: SamplingParams | undefined): SamplingParams {
   numIn("sampling.min_p", s.minP, 0, 1);
   numIn("sampling.repeat_penalty", s.repeatPenalty, Number.MIN_VALUE, 100);
   if (s.repeatLastN !== undefined) intIn("sampling.repeat_last_n", s.repeatLastN, -1, 1_000_000);
-  return { ...s };
+  numIn("sampling.presence_penalty", s.presencePenalty, -2, 2);
+  numIn("sampling.frequency_penalty", s.frequencyPenalty, -2, 2);
+  for (const { token, bias } of s.logitBias ?? []) {
+    intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
+    numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
+  }
+  return { ...s, logitBias: s.logitBias && [...s.logitBias] };
 }
 
 function validBudgets(b: BudgetLimits | undefined): BudgetLimits | undefined {
@@ -153,14 +171,18 @@ function tokenBounds(
   if (input.maxTokens === undefined) throw invalid("max_tokens is required");
   const maxTokens = intIn("max_tokens", input.maxTokens, 1, maxTokensLimit);
   if (input.ctx !== undefined && Number.isInteger(input.ctx) && input.ctx > ctxMax) {
-    throw invalid(`ctx ${input.ctx} exceeds the model's ctx_max ${ctxMax}; lower ctx or omit it`);
+    throw new OrchError(
+      "CONTEXT_TOO_LARGE",
+      `ctx ${input.ctx} exceeds the model's ctx_max ${ctxMax}; lower ctx or omit it`,
+    );
   }
   const ctx = intIn("ctx", input.ctx ?? ctxMax, 1, ctxMax);
   if (promptTokens + maxTokens > ctx) {
     const raise = ctx < ctxMax ? `, or raise ctx (model limit ${ctxMax})` : "";
     const room = ctx - promptTokens;
     const lower = room >= 1 ? `lower max_tokens to at most ${room} or ` : "";
-    throw invalid(
+    throw new OrchError(
+      "PROMPT_TOO_LONG",
       `prompt (${promptTokens} tokens) + max_tokens (${maxTokens}) = ${promptTokens + maxTokens} ` +
         `exceeds ctx ${ctx}; ${lower}shorten the prompt${raise}`,
     );
@@ -187,9 +209,8 @@ function deadlineOf(input: TaskInput, defaultMs: number): number {
 
 /** The enum-like fields: unknown values are INVALID_PARAMS, absent ones take their defaults. */
 function enums(input: TaskInput) {
-  if (input.engine !== undefined && input.engine !== "llamacpp") {
-    throw invalid(`engine "${input.engine}" is not served; only llamacpp is served`);
-  }
+  const engine =
+    input.engine === undefined ? undefined : oneOf("engine", input.engine, poolEngines);
   if (input.workload !== undefined && input.workload !== "completion") {
     throw invalid(`workload "${input.workload}" is not served; only completion is served`);
   }
@@ -202,16 +223,26 @@ function enums(input: TaskInput) {
       : oneOf("determinism", input.determinism, determinisms);
   const kvHint: KvHint | undefined =
     input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { priority, determinism, kvHint };
+  return { engine, priority, determinism, kvHint };
+}
+
+/** A salt names a cache tenant; it is a key, not text, so it stays short. */
+function validCacheSalt(salt: string | undefined): string {
+  if (salt === undefined) return "";
+  if (salt.length > CACHE_SALT_MAX) {
+    throw invalid(`cache_salt is ${salt.length} characters; use at most ${CACHE_SALT_MAX}`);
+  }
+  return salt;
 }
 
 /**
  * Checks a raw task against the catalog and DESIGN decision 6 and fills every default.
- * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, POOL_UNREADY (model not in the catalog),
- * MODEL_DEPRECATED (retired model).
+ * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, MODEL_NOT_FOUND (no pool serves the model),
+ * POOL_UNREADY (its pools are not ready), MODEL_DEPRECATED (retired model), CONTEXT_TOO_LARGE
+ * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { priority, determinism, kvHint } = enums(input);
+  const { engine, priority, determinism, kvHint } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -221,6 +252,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const stop = validStop(input.stop);
   const budgets = validBudgets(input.budgets);
   if (input.grammar === "") throw invalid("grammar must not be empty when given");
+  const cacheSalt = validCacheSalt(input.cacheSalt);
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
@@ -232,7 +264,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     sessionId,
     workload: "completion",
     modelRef,
-    engine: "llamacpp",
+    engine,
     ...bounds,
     priority,
     seed,
@@ -244,11 +276,13 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     sampling,
     stop,
     ignoreEos: input.ignoreEos ?? false,
+    cacheSalt,
     promptTokens,
   };
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
   if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
+  if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;
   if (budgets) task.budgets = budgets;
   return task;
 }

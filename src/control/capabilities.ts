@@ -16,11 +16,16 @@ const LLAMACPP_FEATURES = {
   continuous_batching: true,
 };
 
-export function capabilities(registry: PoolRegistry, maxTokensOut: number): Capabilities {
+/** What can be served now: ready pools that are not draining, their models unless retired. */
+export function capabilities(
+  registry: PoolRegistry,
+  maxTokensOut: number,
+  retired: ReadonlySet<string> = new Set(),
+): Capabilities {
   const byEngine = new Map<string, EngineCapability>();
   for (const pool of registry.all()) {
     const d = pool.description;
-    if (!pool.ready || !d) continue;
+    if (!pool.ready || pool.draining || !d) continue;
     const engine = d.engine || "llamacpp";
     const cap = byEngine.get(engine) ?? {
       engine,
@@ -32,11 +37,14 @@ export function capabilities(registry: PoolRegistry, maxTokensOut: number): Capa
       supportedWorkloads: ["completion"],
       models: [],
       pools: [],
-      features: { ...LLAMACPP_FEATURES },
+      // An adapter pool reports its engine's features; the native worker reports none.
+      features: { ...(Object.keys(d.features).length > 0 ? d.features : LLAMACPP_FEATURES) },
     };
     cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
     cap.slotsTotal += d.slots;
-    if (!cap.models.includes(pool.modelRef)) cap.models.push(pool.modelRef);
+    if (!cap.models.includes(pool.modelRef) && !retired.has(pool.modelRef)) {
+      cap.models.push(pool.modelRef);
+    }
     cap.pools.push(pool.poolId);
     byEngine.set(engine, cap);
   }

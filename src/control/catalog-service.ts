@@ -15,6 +15,8 @@ import {
 import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-store.js";
 import { unary } from "./grpc-unary.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import type { ModelPulls } from "./model-pulls.js";
+import { pullModelHandler } from "./pull-service.js";
 
 const verificationCodes: Record<CatalogRecord["verification"], Verification> = {
   UNVERIFIED: Verification.VERIFICATION_UNVERIFIED,
@@ -38,6 +40,7 @@ export function toCatalogEntry(record: CatalogRecord): CatalogEntry {
     metadata: record.metadata,
     expectedDigest: record.expectedDigest ?? "",
     verificationDetail: record.verificationDetail ?? "",
+    aliases: record.aliases ?? [],
   };
 }
 
@@ -47,7 +50,7 @@ function toStoredState(state: ModelState): StoredState {
   throw new OrchError("INVALID_PARAMS", "state must be MODEL_STATE_ACTIVE or MODEL_STATE_RETIRED");
 }
 
-export function catalogService(catalog: ModelCatalog): CatalogServer {
+export function catalogService(catalog: ModelCatalog, pulls: ModelPulls): CatalogServer {
   const server: Record<keyof CatalogServer, UntypedHandleCall> = {
     createModel: unary<CreateModelRequest, CatalogEntry>(async (request) => {
       const record = await catalog.create(
@@ -79,6 +82,7 @@ export function catalogService(catalog: ModelCatalog): CatalogServer {
     setModelState: unary<SetModelStateRequest, CatalogEntry>(async (request) =>
       toCatalogEntry(await catalog.setState(request.id, toStoredState(request.state))),
     ),
+    pullModel: pullModelHandler(pulls),
   };
   return server as unknown as CatalogServer;
 }

@@ -8,24 +8,28 @@ import type { PoolRegistry } from "./pool-registry.js";
 
 const TEMPLATE_DEADLINE_MS = 5000;
 
+/** As admission: a model some pool is loading is worth a retry (POOL_UNREADY), any other is unknown. */
+export function notServed(registry: PoolRegistry, modelRef: string): OrchError {
+  const known = registry.all().some((p) => p.modelRef === modelRef);
+  return new OrchError(
+    known ? "POOL_UNREADY" : "MODEL_NOT_FOUND",
+    `model_ref "${modelRef}" is not served by a ready pool; list served models with GET /v1/models`,
+  );
+}
+
 /** An empty model_ref takes any ready pool's model, as admission's default model would. */
 export function applyChatTemplate(
   registry: PoolRegistry,
   request: ChatTemplateRequest,
 ): Promise<ChatTemplateResponse> {
-  const pool = registry
+  const serving = registry
     .all()
-    .find(
+    .filter(
       (p) => p.ready && p.client && (request.modelRef === "" || p.modelRef === request.modelRef),
     );
-  if (!pool?.client) {
-    return Promise.reject(
-      new OrchError(
-        "POOL_UNREADY",
-        `model_ref "${request.modelRef}" is not served by a ready pool; list served models with GET /v1/models`,
-      ),
-    );
-  }
+  // An adapter pool whose engine renders no templates says so; a pool that can is asked first.
+  const pool = serving.find((p) => p.description?.model?.hasChatTemplate) ?? serving[0];
+  if (!pool?.client) return Promise.reject(notServed(registry, request.modelRef));
   const client = pool.client;
   const forwarded = { ...request, modelRef: pool.modelRef };
   return new Promise((resolve, reject) => {

@@ -6,11 +6,15 @@ import type { Config } from "../common/config.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
+import { version } from "../common/version.js";
 import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
+import { StatusService } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { allowedModelDirs } from "../models/model-dirs.js";
+import { hubFromEnv } from "../models/pull/hf-hub.js";
 import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
@@ -24,21 +28,27 @@ import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { modelDirsOf } from "./model-dirs.js";
+import { ModelPulls } from "./model-pulls.js";
+import { modelResolver } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
+import { PoolModels } from "./pool-model-files.js";
 import { checkPoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
 import { poolService } from "./pool-service.js";
 import { registryService } from "./registry-service.js";
+import { followReadiness } from "./serving-health.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { drainForShutdown, ShutdownGate } from "./shutdown.js";
+import { statusService } from "./status-service.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
-import { workerArgs } from "./worker-args.js";
 import { relayWorkerLine } from "./worker-log.js";
+
+/** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
+const PULL_PROGRESS_MS = 250;
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -73,16 +83,16 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const tls = configuredTls(config);
   const registry = new PoolRegistry(token, tls);
   const artifacts = new ArtifactStore(store, join(config.dataDir, "artifacts"));
-  const catalog = new MeteredCatalog(
-    new CatalogStore(store),
-    (r) => metrics.verified(r),
-    modelDirsOf(config),
+  const catalog = new MeteredCatalog(new CatalogStore(store), allowedModelDirs(config), (r) =>
+    metrics.verified(r),
   );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
   const deps = { config, registry, hub, sessions, tasks, log, catalog };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
+  const pulls = modelPulls(config, catalog, log);
+  const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
   const gate = new ShutdownGate();
   const services = grpcServices({
     gate,
@@ -95,6 +105,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     supervisor,
     artifacts,
     catalog,
+    pulls,
+    poolModels,
     log,
   });
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
@@ -111,9 +123,10 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     throw error;
   });
   const grpcAddr = `${hostOf(config.server.grpcAddr)}:${server.port}`;
+  const stopHealth = followReadiness(server.health, registry);
 
   const lifecycle = { stopping: false };
-  superviseLocalPools(config, grpcAddr, registry, supervisor, log, lifecycle);
+  superviseLocalPools(config, grpcAddr, { registry, supervisor, poolModels, lifecycle }, log);
   const stale = setInterval(
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
@@ -129,6 +142,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const stop = async (deadlineAt?: number) => {
     lifecycle.stopping = true;
     clearInterval(stale);
+    stopHealth();
     clearInterval(sweep);
     const left = () =>
       deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - Date.now());
@@ -170,6 +184,8 @@ interface ServiceDeps {
   supervisor: Supervisor;
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
+  pulls: ModelPulls;
+  poolModels: PoolModels;
   log: Logger;
 }
 
@@ -186,6 +202,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
+        retiredRefs: () => deps.catalog.retiredRefs(),
         gate: deps.gate,
       }),
     },
@@ -199,6 +216,8 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         restarts: (id) => supervisor.restarts(id),
         restartWorker: (id, between) => supervisor.restart(id, between),
         rearmWorker: (id) => supervisor.rearm(id),
+        resolveModel: deps.poolModels.resolve,
+        modelLoaded: (id, model) => deps.poolModels.loaded(id, model),
         log,
       }),
     },
@@ -213,35 +232,71 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog),
+      implementation: catalogService(deps.catalog, deps.pulls),
     },
     {
       name: "llama_orch.v1.Artifacts",
       definition: ArtifactsService,
       implementation: artifactService(deps.artifacts),
     },
+    {
+      name: "llama_orch.v1.Status",
+      definition: StatusService,
+      implementation: statusService({
+        pools: () => registry.all(),
+        snapshots: () => orchestrator.snapshots(),
+        work: (poolId) => orchestrator.work(poolId),
+        entries: () => hub.entries(),
+        sessions: (nowMs, limit) => sessions.recent(nowMs, limit),
+        version,
+      }),
+    },
   ];
+}
+
+function modelPulls(config: Config, catalog: ModelCatalog, log: Logger): ModelPulls {
+  const fetch = {
+    hub: hubFromEnv(),
+    cacheDir: config.models.cacheDir,
+    modelDirs: allowedModelDirs(config),
+    progressMs: PULL_PROGRESS_MS,
+  };
+  const provenancePath = join(config.dataDir, "provenance.jsonl");
+  return new ModelPulls({ catalog, fetch, provenancePath, log });
 }
 
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(":"));
 }
 
-function superviseLocalPools(
-  config: Config,
-  grpcAddr: string,
-  registry: PoolRegistry,
-  supervisor: Supervisor,
-  log: Logger,
-  lifecycle: { stopping: boolean },
-) {
+interface LocalPools {
+  registry: PoolRegistry;
+  supervisor: Supervisor;
+  poolModels: PoolModels;
+  /** Set once the control plane stops: exits are no failures, and no pool starts any more. */
+  lifecycle: { stopping: boolean };
+}
+
+function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
+  const { registry, supervisor, poolModels, lifecycle } = local;
   const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
+  logPoolReady(registry, supervisor, log);
   for (const pool of config.pools) {
     registry.declare(pool.id, pool.backend, pool.model);
-    supervisor.start({
-      poolId: pool.id,
-      args: () =>
-        workerArgs(pool, control, registry.get(pool.id)?.modelRef ?? pool.model, config.tls),
+    const start = () => {
+      if (lifecycle.stopping) return;
+      supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control, config.tls) });
+    };
+    if (!PoolModels.needsResolving(pool.model)) {
+      start();
+      continue;
+    }
+    // A model still being pulled keeps the pool unready (not down) until its file is here.
+    log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
+    poolModels.prepare(pool).then(start, (error: unknown) => {
+      const reason = `model ${pool.model} cannot be served: ${error instanceof Error ? error.message : String(error)}`;
+      log.error({ pool_id: pool.id }, reason);
+      registry.markDown(pool.id, reason);
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));
@@ -267,6 +322,21 @@ function superviseLocalPools(
       exit.breakerOpen
         ? `${reason}; crashing repeatedly, not restarted (circuit breaker open)`
         : reason,
+    );
+  });
+}
+
+/** One `pool ready` line each time a pool becomes ready; load_ms counts from its worker's spawn. */
+function logPoolReady(registry: PoolRegistry, supervisor: Supervisor, log: Logger): void {
+  const spawnedAt = new Map<string, number>();
+  supervisor.on("spawn", (poolId) => spawnedAt.set(poolId, Date.now()));
+  registry.on("ready", (poolId) => {
+    const started = spawnedAt.get(poolId);
+    spawnedAt.delete(poolId);
+    const loadMs = started === undefined ? undefined : Date.now() - started;
+    log.info(
+      { pool_id: poolId, model_ref: registry.get(poolId)?.modelRef, load_ms: loadMs },
+      "pool ready",
     );
   });
 }

@@ -66,10 +66,15 @@ export function toTaskInput(request: TaskRequest): TaskInput {
       minP: s.minP,
       repeatPenalty: s.repeatPenalty,
       repeatLastN: s.repeatLastN,
+      presencePenalty: s.presencePenalty,
+      frequencyPenalty: s.frequencyPenalty,
+      logitBias: s.logitBias?.entries,
     },
     stop: request.stop,
     grammar: nonEmpty(request.grammar),
+    chatFormat: request.chatFormat?.parser ? request.chatFormat : undefined,
     ignoreEos: request.ignoreEos,
+    cacheSalt: nonEmpty(request.cacheSalt),
     budgets: request.budgets && {
       tokens: request.budgets.tokens,
       timeMs: request.budgets.timeMs,
@@ -87,12 +92,18 @@ export function toGenerateRequest(
     taskId: task.taskId,
     prompt: task.prompt,
     maxTokens: task.maxTokens,
-    sampling: { ...task.sampling, seed: task.seed },
+    sampling: {
+      ...task.sampling,
+      seed: task.seed,
+      logitBias: task.sampling.logitBias && { entries: task.sampling.logitBias },
+    },
     stop: task.stop,
     grammar: task.grammar ?? "",
     strict: task.determinism === "strict",
     sessionKey: sessionKey ?? "",
     ignoreEos: task.ignoreEos,
+    chatFormat: task.chatFormat,
+    cacheTenant: task.cacheSalt,
   };
 }
 

@@ -8,7 +8,12 @@ import type { Admission, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js"
 import type { TaskStore } from "../store/task-store.js";
 import { type Reservation, remaining } from "./budgets.js";
 import { toBudgetsRemaining, toGenerateRequest } from "./convert.js";
-import { onTimeProbability, predictDecodeMs } from "./eta.js";
+import {
+  blendObserved,
+  deliveredTokensPerSecond,
+  onTimeProbability,
+  predictDecodeMs,
+} from "./eta.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import type { TaskEntry, TaskHub } from "./task-hub.js";
@@ -66,7 +71,8 @@ export class Dispatcher {
     pool.activeLeases += 1;
     const { entry } = item;
     entry.poolId = pool.poolId;
-    // The figures as of now, not admission: the task is at the head and starts at once.
+    // Sent as the task takes its slot: the figures true now (head of the queue, starting at once),
+    // not the admission's, which the 202 / `admitted` already carried.
     const started = {
       queuePosition: 0,
       predictedStartMs: 0,
@@ -93,7 +99,7 @@ export class Dispatcher {
       engine_version: engineVersion,
       model_digest: modelDigest,
       seed: entry.task.seed,
-      queue_position: item.admission.queuePosition, // where it waited, for the log
+      queue_position: item.admission.queuePosition,
     }).info("stream start");
     run.start(toGenerateRequest(entry.task, item.sessionKey));
   }
@@ -125,6 +131,13 @@ export class Dispatcher {
     if (outcome.kind === "error" && outcome.error.code === "WORKER_RESET") {
       this.deps.registry.suspect(pool.poolId, outcome.error.message);
     }
+    const delivered = deliveredTokensPerSecond(
+      item.entry.tokensOut,
+      item.entry.firstTokenMs,
+      item.entry.endedMs ?? Date.now(),
+    );
+    if (delivered)
+      pool.observedTokensPerSecond = blendObserved(pool.observedTokensPerSecond, delivered);
     this.deps.slotFreed(pool.poolId);
     const { sessions, tasks, registry } = this.deps;
     await Promise.all([

@@ -36,6 +36,7 @@ const protoFiles = [
   "worker.proto",
   "catalog.proto",
   "artifacts.proto",
+  "status.proto",
 ].map((f) => join(repoRoot, "proto", "llama_orch", "v1", f));
 
 export async function startGrpcServer(

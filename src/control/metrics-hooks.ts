@@ -50,8 +50,8 @@ export class MeteredCatalog extends ModelCatalog {
 
   constructor(
     store: CatalogStore,
+    modelDirs: readonly string[],
     onVerified: (record: CatalogRecord) => void,
-    modelDirs?: readonly string[],
   ) {
     super(store, modelDirs);
     this.onVerified = onVerified;

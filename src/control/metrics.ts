@@ -62,6 +62,7 @@ export class ControlMetrics {
   /** The orchestrator's own queue counts, read at scrape time (it is built after the metrics). */
   private queueCounts: (poolId: string) => Record<string, number> = () => ({});
   private readonly restartsSeen = new Map<string, number>();
+  private readonly evictionsSeen = new Map<string, number>();
   private readonly pools: PoolRegistry;
   private readonly c: ReturnType<typeof series>;
 
@@ -125,7 +126,13 @@ export class ControlMetrics {
 
   private ended(
     entry: TaskEntry,
-    end: { tokensIn: number; tokensOut: number; decodeTimeMs: number; finishReason: FinishReason },
+    end: {
+      tokensIn: number;
+      tokensOut: number;
+      cachedTokens: number;
+      decodeTimeMs: number;
+      finishReason: FinishReason;
+    },
     neverRan: boolean,
   ): void {
     const labels = this.poolLabels(entry.poolId);
@@ -135,6 +142,7 @@ export class ControlMetrics {
     if (neverRan) return;
     this.c.tokensIn.inc(this.bound(labels), end.tokensIn);
     this.c.tokensOut.inc(this.bound(labels), end.tokensOut);
+    this.c.tokensCached.inc(this.bound(labels), end.cachedTokens);
     const { replica_id: _, ...rest } = labels;
     this.c.decode.observe(this.bound({ ...rest, priority: entry.task.priority }), end.decodeTimeMs);
   }
@@ -176,7 +184,16 @@ export class ControlMetrics {
       queueDepth: () => this.scrapeQueues(),
       kvRatio: () => {
         const c = this.c;
-        for (const gauge of [c.kvRatio, c.gpuUtil, c.vramUsed, c.ready, c.leases]) gauge.reset();
+        const gauges = [
+          c.kvRatio,
+          c.gpuUtil,
+          c.vramUsed,
+          c.ready,
+          c.leases,
+          c.cacheCells,
+          c.cacheRam,
+        ];
+        for (const gauge of gauges) gauge.reset();
         for (const pool of this.pools.all()) this.scrapePool(pool);
       },
       modelState: async () => {
@@ -215,12 +232,31 @@ export class ControlMetrics {
     const t = pool.telemetry;
     if (!t) return;
     if (t.kvCellsTotal > 0) c.kvRatio.set(labels, t.kvCellsUsed / t.kvCellsTotal);
+    this.scrapeCache(pool.poolId, labels, t);
     for (const d of t.devices) {
       const withDevice = this.bound({ ...labels, device: String(d.index) });
       if (d.utilizationGpuPercent !== undefined) c.gpuUtil.set(withDevice, d.utilizationGpuPercent);
       if (d.memoryUsedBytes !== undefined) c.vramUsed.set(withDevice, d.memoryUsedBytes);
     }
   }
+
+  private scrapeCache(
+    poolId: string,
+    labels: Labels,
+    t: NonNullable<PoolState["telemetry"]>,
+  ): void {
+    this.c.cacheCells.set(labels, t.kvCellsCached);
+    this.c.cacheRam.set(labels, t.cacheRamBytes);
+    const evicted = newSince(this.evictionsSeen, poolId, t.cacheEvictions);
+    if (evicted > 0) this.c.evictions.inc(labels, evicted);
+  }
+}
+
+/** The worker's cumulative eviction count restarts from 0 with the worker: count what is new. */
+function newSince(seen: Map<string, number>, key: string, now: number): number {
+  const before = seen.get(key) ?? 0;
+  seen.set(key, now);
+  return now >= before ? now - before : now;
 }
 
 function labelsOf(pool: PoolState | undefined, poolId: string): Labels {
@@ -239,6 +275,8 @@ type Def = readonly [name: string, help: string, labels: string[]];
 // Registration order is scrape order: kv_cache_usage_ratio's collect refreshes every pool series.
 const GAUGES = {
   kvRatio: ["kv_cache_usage_ratio", "KV cells used / total on the worker.", POOL],
+  cacheCells: ["prompt_cache_kv_cells", "KV cells idle slots keep as prefix cache.", POOL],
+  cacheRam: ["prompt_cache_ram_bytes", "Bytes the host-RAM prompt cache holds.", POOL],
   gpuUtil: ["gpu_utilization", "GPU utilization percent (NVML).", [...POOL, "device"]],
   vramUsed: ["vram_used_bytes", "VRAM used in bytes (NVML).", [...POOL, "device"]],
   ready: ["pool_ready", "1 while the pool takes new leases.", ["pool_id"]],
@@ -256,6 +294,8 @@ const COUNTERS = {
   rejected: ["tasks_rejected_total", "Tasks refused or evicted.", ["engine", "reason"]],
   tokensIn: ["tokens_in_total", "Prompt tokens of tasks that ran.", POOL],
   tokensOut: ["tokens_out_total", "Tokens generated.", POOL],
+  tokensCached: ["tokens_cached_total", "Prompt tokens served from the prefix cache.", POOL],
+  evictions: ["prompt_cache_evictions_total", "Cached prompts dropped for others.", POOL],
   backpressure: ["admission_backpressure_events_total", "Full queues.", ["engine", "policy"]],
   verifications: ["catalog_verifications_total", "Verifications.", ["result", "reason", "engine"]],
   placements: ["placement_decisions_total", "Placements.", ["outcome", "pinned", "fallback"]],

@@ -2,9 +2,14 @@
 import { stat } from "node:fs/promises";
 import { OrchError } from "../common/errors.js";
 import { hashFile, modelDigest } from "../engine/model-digest.js";
+import { confineModelPath } from "../models/model-dirs.js";
+import { parseModelRef } from "../models/model-ref-kind.js";
+import type { FetchedModel } from "../models/pull/fetch-model.js";
 import type { CatalogRecord, CatalogStore, ModelState } from "../store/catalog-store.js";
 import { resolveModelRef } from "../worker/model-ref.js";
-import { confineModelPath } from "./model-dirs.js";
+
+/** A model a pull brought onto this disk, with what its file says about itself. */
+export type PulledModel = FetchedModel & { metadata: Record<string, string> };
 
 export interface CreateModel {
   id?: string;
@@ -13,8 +18,6 @@ export interface CreateModel {
   digest?: string;
   metadata?: Record<string, string>;
 }
-
-const remoteScheme = /^(hf|https?|s3|oci):/i;
 
 /** `sha256:<hex>` in lower case, or an INVALID_PARAMS error. */
 export function parseDigest(digest: string): string {
@@ -27,16 +30,19 @@ export function parseDigest(digest: string): string {
 
 async function localFile(
   modelRef: string,
-  modelDirs: readonly string[] | undefined,
+  modelDirs: readonly string[],
 ): Promise<{ path: string; size: number }> {
-  if (remoteScheme.test(modelRef.trim())) {
+  const ref = parseModelRef(modelRef);
+  if (ref.kind !== "builtin" && ref.kind !== "path") {
     throw new OrchError(
       "INVALID_PARAMS",
-      `model ref "${modelRef}" needs a download and this control plane does not fetch models; download the .gguf file and create the entry with file:/path/to/model.gguf`,
+      `model ref "${modelRef}" needs a download; pull it with POST /v1/models/pull (or \`llama-orch models pull\`), which creates the catalog entry`,
     );
   }
-  const path = await resolveModelRef(modelRef);
-  if (modelDirs) await confineModelPath(path, modelDirs);
+  const path =
+    ref.kind === "builtin"
+      ? await resolveModelRef(ref.ref)
+      : await confineModelPath(ref.path, modelDirs);
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new OrchError("MODEL_NOT_FOUND", `model ref "${modelRef}" names ${path}: no such file`);
@@ -49,10 +55,10 @@ export class ModelCatalog {
   /** Read-modify-write operations run one at a time, so two creates of one id cannot both win. */
   #serial: Promise<unknown> = Promise.resolve();
 
-  /** Where local model files may live; absent (unit tests): anywhere. */
-  readonly #modelDirs: readonly string[] | undefined;
+  readonly #modelDirs: readonly string[];
 
-  constructor(store: CatalogStore, modelDirs?: readonly string[]) {
+  /** `modelDirs`: the only folders a local path ref may name (see allowedModelDirs). */
+  constructor(store: CatalogStore, modelDirs: readonly string[]) {
     this.#store = store;
     this.#modelDirs = modelDirs;
   }
@@ -72,14 +78,23 @@ export class ModelCatalog {
     return record;
   }
 
+  /** The entry a name (id or alias) means, if any. */
+  async lookup(name: string): Promise<CatalogRecord | undefined> {
+    const all = await this.#store.list();
+    return all.find((r) => r.id === name) ?? all.find((r) => r.aliases?.includes(name));
+  }
+
   list(): Promise<CatalogRecord[]> {
     return this.#store.list();
   }
 
-  /** Model refs retired in the catalog: admission refuses them with MODEL_DEPRECATED. */
+  /**
+   * Catalog ids retired: admission refuses them with MODEL_DEPRECATED. Only the ids: an entry is
+   * one name for its model ref, and retiring that name must not retire the ref for other names.
+   */
   async retiredRefs(): Promise<Set<string>> {
     const retired = (await this.#store.list()).filter((r) => r.state === "RETIRED");
-    return new Set(retired.flatMap((r) => [r.id, r.modelRef]));
+    return new Set(retired.map((r) => r.id));
   }
 
   delete(id: string): Promise<boolean> {
@@ -94,6 +109,51 @@ export class ModelCatalog {
       const verified = { ...rest, ...(await check(record)), lastVerifiedMs: nowMs };
       await this.#store.put(verified);
       return verified;
+    });
+  }
+
+  /**
+   * Records a pulled model under its ref as id (a re-pull replaces the entry, keeping its
+   * aliases and state); an alias another entry holds is CATALOG_ENTRY_EXISTS.
+   */
+  registerPulled(
+    pulled: PulledModel,
+    aliases: readonly string[],
+    nowMs: number,
+  ): Promise<CatalogRecord> {
+    return this.#run(async () => {
+      const id = pulled.source.ref.trim();
+      const all = await this.#store.list();
+      const taken = all.find(
+        (r) => r.id !== id && aliases.some((a) => a === r.id || r.aliases?.includes(a)),
+      );
+      if (taken) {
+        throw new OrchError(
+          "CATALOG_ENTRY_EXISTS",
+          `alias ${aliases.join(", ")} already names catalog entry "${taken.id}"; choose another alias`,
+        );
+      }
+      const previous = all.find((r) => r.id === id);
+      const digest = `sha256:${pulled.sha256}`;
+      const record: CatalogRecord = {
+        id,
+        aliases: [...new Set([...(previous?.aliases ?? []), ...aliases])],
+        modelRef: id,
+        localPath: pulled.path,
+        digest,
+        ...(pulled.verified ? { expectedDigest: digest, lastVerifiedMs: nowMs } : {}),
+        sizeBytes: pulled.size,
+        state: previous?.state ?? "ACTIVE",
+        createdMs: previous?.createdMs ?? nowMs,
+        verification: pulled.verified ? "PASS" : "UNVERIFIED",
+        metadata: {
+          ...pulled.metadata,
+          source_url: pulled.source.url,
+          ...(pulled.source.commit ? { commit: pulled.source.commit } : {}),
+        },
+      };
+      await this.#store.put(record);
+      return record;
     });
   }
 

@@ -11,6 +11,8 @@ import type {
   CancelRequest,
   CancelResponse,
   Capabilities,
+  CountPromptTokensRequest,
+  CountPromptTokensResponse,
   DeleteSessionResponse,
   OrchestratorServer,
   SessionInfo,
@@ -22,7 +24,7 @@ import type {
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
-import { applyChatTemplate } from "./chat-template.js";
+import { applyChatTemplate, notServed } from "./chat-template.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
 import { unary } from "./grpc-unary.js";
 import { recordedErrorEvent } from "./lost-tasks.js";
@@ -31,6 +33,7 @@ import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import type { ShutdownGate } from "./shutdown.js";
 import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { countPromptTokens } from "./token-count.js";
 
 export interface OrchestratorServiceDeps {
   orchestrator: Orchestrator;
@@ -39,6 +42,8 @@ export interface OrchestratorServiceDeps {
   tasks: TaskStore;
   registry: PoolRegistry;
   maxTokensLimit: number;
+  /** Retired models stay loaded for running work but are not offered (catalog lifecycle). */
+  retiredRefs?: () => Promise<Set<string>>;
   /** Closed at shutdown: Submit and Enqueue are refused from then on. */
   gate: ShutdownGate;
 }
@@ -145,10 +150,18 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       deleted: await sessions.delete(request.sessionId),
     })),
     getCapabilities: unary<object, Capabilities>(async () =>
-      capabilities(registry, deps.maxTokensLimit),
+      capabilities(registry, deps.maxTokensLimit, await deps.retiredRefs?.()),
     ),
     applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
       applyChatTemplate(registry, request),
+    ),
+    countPromptTokens: unary<CountPromptTokensRequest, CountPromptTokensResponse>(
+      async ({ modelRef, prompt }) => {
+        if (!registry.all().some((p) => p.ready && p.client && p.modelRef === modelRef)) {
+          throw notServed(registry, modelRef);
+        }
+        return { count: await countPromptTokens(registry, modelRef, prompt) };
+      },
     ),
   };
   return server as unknown as OrchestratorServer;

@@ -5,19 +5,21 @@ import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
-import { FinishReason } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
 import { type AdmissionContext, checkDeadline, validateTask } from "./admission.js";
 import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
-import { predictDecodeMs, predictStartMs, retryAfterMs } from "./eta.js";
+import { predictDecodeMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { servedModelRef } from "./model-names.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
+import { PrefixIndex } from "./prefix-index.js";
+import { expectedTokens, predictedStart } from "./queue-eta.js";
 import type { SessionService } from "./session-service.js";
-import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
 import { workerReset } from "./task-run.js";
@@ -31,7 +33,7 @@ export interface OrchestratorDeps {
   sessions: SessionService;
   tasks: TaskStore;
   log: Logger;
-  catalog: Pick<ModelCatalog, "retiredRefs">;
+  catalog: Pick<ModelCatalog, "retiredRefs" | "list">;
   placed?(decision: PlacementDecision): void;
 }
 
@@ -39,6 +41,7 @@ export class Orchestrator {
   private readonly queues = new Map<string, TaskQueue<QueuedTask>>();
   private readonly dispatcher: Dispatcher;
   private readonly deps: OrchestratorDeps;
+  private readonly prefixes = new PrefixIndex();
 
   constructor(deps: OrchestratorDeps) {
     this.deps = deps;
@@ -54,6 +57,12 @@ export class Orchestrator {
 
   queueDepth(poolId: string): number {
     return this.queues.get(poolId)?.size ?? 0;
+  }
+
+  /** The pool's queued tasks in dispatch order, and its running ones. */
+  work(poolId: string): { queued: TaskEntry[]; running: TaskEntry[] } {
+    const queued = (this.queues.get(poolId)?.items() ?? []).map((item) => item.entry);
+    return { queued, running: this.dispatcher.runningOn(poolId).map((run) => run.entry) };
   }
 
   queueCounts(poolId: string): Record<Priority, number> {
@@ -72,12 +81,13 @@ export class Orchestrator {
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { registry, hub, sessions } = this.deps;
-    const modelRef = input.modelRef ?? this.defaultModelRef();
+    const modelRef = await this.servedRef(input.modelRef ?? this.defaultModelRef());
     const [promptTokens, retired] = await Promise.all([
       promptTokensFor(registry, modelRef, input),
       this.deps.catalog.retiredRefs(),
     ]);
-    const task = validateTask(input, this.admissionContext(promptTokens, retired));
+    const context = this.admissionContext(promptTokens, retired);
+    const task = validateTask({ ...input, modelRef }, context);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
@@ -86,20 +96,30 @@ export class Orchestrator {
     const snapshots = this.snapshots();
     const estKvBytes =
       (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
-    const decision = decidePlacement({ ...task, estKvBytes }, snapshots);
+    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
+    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
       task_id: task.taskId,
       session_id: task.sessionId,
       seed: task.seed,
     });
-    log.info({ placement: decision.log, outcome: decision.kind }, "placement decision");
+    log.info(
+      {
+        placement: decision.log,
+        outcome: decision.kind,
+        expected_cached_tokens: expectedCachedTokens,
+      },
+      "placement decision",
+    );
     this.deps.placed?.(decision);
     if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
     const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
     const queue = this.queue(pool.poolId);
-    const avgTokens = task.expectedTokens ?? task.maxTokens;
-    const startMs = predictStartMs({ ...pool, position: queue.size, avgTaskTokens: avgTokens });
+    const avgTokens = expectedTokens(task);
+    // From the task's real place in dispatch order: an interactive task goes ahead of batch ones.
+    const { queued, running } = this.work(pool.poolId);
+    const startMs = predictedStart(pool, queued, running, queue.positionFor(task.priority));
     checkDeadline(task, { startMs, decodeMs: predictDecodeMs(avgTokens, pool) });
     const entry = hub.add(task, pool.poolId, now);
     entry.correlationId = correlationId;
@@ -131,6 +151,7 @@ export class Orchestrator {
       );
     }
     item.admission.queuePosition = queue.position(task.taskId) ?? 0;
+    this.prefixes.record(task, pool.poolId);
     hub.publish(entry, { event: { $case: "admitted", value: item.admission } }, now);
     log.info(
       {
@@ -167,17 +188,7 @@ export class Orchestrator {
     entry.cancelRequested = true;
     const queued = this.queues.get(entry.poolId)?.remove(taskId);
     if (queued) {
-      const end = {
-        tokensIn: entry.task.promptTokens,
-        tokensOut: 0,
-        decodeMs: 0,
-        decodeTimeMs: 0,
-        finishReason: FinishReason.FINISH_REASON_CANCELLED,
-        cachedTokens: 0,
-        ttftMs: 0,
-        promptMs: 0,
-      };
-      await this.endUnrun(queued, { event: { $case: "end", value: end } });
+      await this.endUnrun(queued, { event: { $case: "end", value: cancelledUnrun(entry.task) } });
     } else {
       await this.dispatcher.run(taskId)?.cancel();
     }
@@ -226,6 +237,7 @@ export class Orchestrator {
 
   private onPoolDown(poolId: string, reason: string): void {
     this.deps.log.warn({ pool_id: poolId, reason }, "pool down");
+    this.prefixes.forgetPool(poolId);
     this.deps.sessions.coolPool(poolId);
     this.dispatcher.failRunning(poolId, workerReset(poolId, reason));
     const pool = this.deps.registry.get(poolId);
@@ -268,6 +280,15 @@ export class Orchestrator {
     return queue;
   }
 
+  /** The ref of the pool model a task's name (ref, catalog id or alias) means. */
+  private async servedRef(name: string): Promise<string> {
+    const pools = this.deps.registry.all().map((p) => ({
+      modelRef: p.modelRef,
+      digest: p.description?.model?.digest || undefined,
+    }));
+    return servedModelRef(name, await this.deps.catalog.list(), pools);
+  }
+
   /** The model the first configured pool serves now: a reload changes it, the config does not. */
   private defaultModelRef(): string {
     const first = this.deps.config.pools[0];
@@ -287,6 +308,7 @@ export class Orchestrator {
     const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
     return {
       models,
+      knownModels: new Set(this.deps.registry.all().map((pool) => pool.modelRef)),
       defaultModelRef: this.defaultModelRef(),
       defaultDeadlineMs,
       maxTokensLimit,

@@ -1,15 +1,22 @@
 // Placement: choose the pool for a task from pool snapshots, with every reason logged (DESIGN 5).
 import { type ErrorCode, OrchError } from "../common/errors.js";
-import type { PlacementOverrides, PoolSnapshot } from "./types.js";
+import { compareLoad, hasIdleSlot, loadsOf, type PoolLoad } from "./pool-load.js";
+import type { Determinism, PlacementOverrides, PoolSnapshot } from "./types.js";
 
 /** What placement needs to know about a task. */
 export interface PlacementJob {
   taskId: string;
   modelRef: string;
+  /** Only pools of this engine; absent: any. */
+  engine?: string;
+  /** `strict` needs a pool whose engine isolates a sequence from its batch. */
+  determinism?: Determinism;
   ctx: number;
   sessionId: string;
   /** KV bytes the task's context will take; see estimateKvBytes. */
   estKvBytes?: number;
+  /** Per pool id, prompt tokens the prefix index expects that pool to hold cached. */
+  expectedCachedTokens?: Readonly<Record<string, number>>;
   placement: PlacementOverrides;
 }
 
@@ -18,6 +25,8 @@ export type FilterReason =
   | "not_pinned"
   | "avoided"
   | "model_mismatch"
+  | "engine_mismatch"
+  | "strict_unsupported"
   | "ctx_too_small"
   | "device_mask_mismatch"
   | "not_ready"
@@ -27,6 +36,7 @@ export type FilterReason =
 /** Ordering keys, most significant first. */
 export type TieBreaker =
   | "session_affinity"
+  | "prefix_cache"
   | "least_loaded"
   | "most_free_vram"
   | "fastest_decode"
@@ -50,6 +60,8 @@ export interface DecisionLog {
   pinned: boolean;
   fallbackUsed: boolean;
   selected?: string;
+  /** The load figures `least_loaded` compared, per feasible pool. */
+  loads: Record<string, PoolLoad>;
 }
 
 export type NoCapacityReason =
@@ -102,6 +114,12 @@ function filterReason(pool: PoolSnapshot, job: PlacementJob): FilteredPool | und
   if (pool.modelRef !== job.modelRef) {
     return out("model_mismatch", `serves ${pool.modelRef || "no model"}, not ${job.modelRef}`);
   }
+  if (job.engine !== undefined && pool.engine !== job.engine) {
+    return out("engine_mismatch", `engine ${pool.engine}, not ${job.engine}`);
+  }
+  if (job.determinism === "strict" && pool.isolatesBatch === false) {
+    return out("strict_unsupported", `engine ${pool.engine} cannot serve determinism strict`);
+  }
   if (!pool.ready) return out("not_ready", "not ready");
   if (pool.draining) return out("draining", "draining");
   if (pool.ctxMax < job.ctx) {
@@ -132,22 +150,27 @@ function compareOptional(a: number | undefined, b: number | undefined): number {
 
 type Compare = (a: PoolSnapshot, b: PoolSnapshot, job: PlacementJob) => number;
 
+// More expected cache wins against load only while it can be used at once: the pool holding more
+// of the prompt wins if it is no more loaded than the other or still has an idle slot; otherwise
+// waiting there would cost more than the prefill it saves, and load decides.
+const comparePrefix: Compare = (a, b, job) => {
+  const cached = (pool: PoolSnapshot) => job.expectedCachedTokens?.[pool.poolId] ?? 0;
+  const diff = cached(b) - cached(a);
+  if (diff === 0) return 0;
+  const [more, less] = diff < 0 ? [a, b] : [b, a];
+  const usable = compareLoad(more, less) <= 0 || hasIdleSlot(more);
+  return usable ? Math.sign(diff) : 0;
+};
+
 // Code-unit order, not localeCompare: the same on every machine and locale.
 const byPoolId = (a: PoolSnapshot, b: PoolSnapshot) =>
   a.poolId < b.poolId ? -1 : a.poolId > b.poolId ? 1 : 0;
 
-// Each returns < 0 when `a` is the better pool. Load is compared by cross-multiplication so that
-// (leases + queued) / slots never goes through floating point.
+// Each returns < 0 when `a` is the better pool.
 const ORDER: readonly (readonly [TieBreaker, Compare])[] = [
   ["session_affinity", (a, b, job) => Number(isWarm(b, job)) - Number(isWarm(a, job))],
-  [
-    "least_loaded",
-    (a, b) =>
-      Math.sign(
-        (a.activeLeases + a.queueDepth) * Math.max(1, b.slotsTotal) -
-          (b.activeLeases + b.queueDepth) * Math.max(1, a.slotsTotal),
-      ),
-  ],
+  ["prefix_cache", comparePrefix],
+  ["least_loaded", compareLoad],
   ["most_free_vram", (a, b, job) => compareOptional(residualVram(a, job), residualVram(b, job))],
   ["fastest_decode", (a, b) => Math.sign(b.decodeTokensPerSecond - a.decodeTokensPerSecond)],
   ["pool_id", byPoolId],
@@ -186,6 +209,12 @@ function classify(
   const waiting = relevant.filter((f) => TRANSIENT.includes(f.reason));
   if (waiting.length > 0) {
     return { code: "POOL_UNREADY", text: `${list(waiting)}; retry once the pool is ready` };
+  }
+  if (relevant.some((f) => f.reason === "strict_unsupported")) {
+    return {
+      code: "ENGINE_UNSUPPORTED",
+      text: `${list(relevant)}; use determinism best_effort or a pool of the native engine`,
+    };
   }
   if (!pinned && relevant.every((f) => f.reason === "model_mismatch")) {
     return { code: "POOL_UNREADY", text: `no pool serves model ${modelRef}; serve it on a pool` };
@@ -246,7 +275,8 @@ function pinUnknown(p: PlacementOverrides, log: DecisionLog): PlacementDecision 
 
 /**
  * Picks a pool: filter (pin, avoid, model, ready, not draining, ctx, device mask), restrict to
- * prefer_pools when any is feasible, then order by session affinity, least load, most VRAM left
+ * prefer_pools when any is feasible, then order by session affinity, expected prefix cache (while
+ * usable without waiting), least load, most VRAM left
  * after the KV estimate, fastest measured decode, pool id. Same inputs, same answer.
  */
 export function decidePlacement(
@@ -262,6 +292,7 @@ export function decidePlacement(
     tieBreakers: [],
     pinned: p.mode === "pin",
     fallbackUsed: false,
+    loads: {},
   };
   if (p.mode === "pin" && !log.candidates.includes(p.pinPoolId ?? "")) return pinUnknown(p, log);
   const feasible: PoolSnapshot[] = [];
@@ -277,6 +308,7 @@ export function decidePlacement(
     const pinned = log.filtered.filter((f) => f.poolId === p.pinPoolId);
     return noCapacity("pinned_pool_infeasible", pinned, job, log);
   }
+  log.loads = loadsOf(chosen);
   const ranked = chosen.sort((a, b) => compare(a, b, job));
   const best = ranked[0] as PoolSnapshot;
   log.ranking = ranked.map((pool) => pool.poolId);

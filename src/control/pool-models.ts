@@ -6,12 +6,12 @@ import { access, open } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { PoolConfig } from "../common/config.js";
 import { StartupError } from "../common/startup-error.js";
+import { parseModelRef } from "../models/model-ref-kind.js";
 
-/** The local path a pool's model ref names; undefined for refs that are not files (builtin:, hf:). */
+/** The local path a pool's model ref names; undefined for refs that are not files (builtin:, hf:, a catalog name). */
 function localPath(ref: string): string | undefined {
-  const trimmed = ref.trim();
-  if (trimmed.startsWith("file:")) return trimmed.slice("file:".length);
-  return /^[a-z][a-z0-9+.-]+:/i.test(trimmed) ? undefined : trimmed;
+  const parsed = parseModelRef(ref);
+  return parsed.kind === "path" ? parsed.path.replace(/^file:/, "") : undefined;
 }
 
 /** What the worker's loader would refuse first: a file that does not start with GGUF's magic. */

@@ -12,6 +12,7 @@ import {
   WorkerClient,
   type WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
+import { priorTokensPerSecond } from "./eta.js";
 import type { PoolSnapshot } from "./types.js";
 
 const DESCRIBE_TIMEOUT_MS = 5000;
@@ -38,6 +39,8 @@ export interface PoolState {
   lastError: string;
   activeLeases: number;
   restarts: number;
+  /** Tokens/s finished tasks were delivered on this pool (eta.ts blendObserved). */
+  observedTokensPerSecond?: number;
 }
 
 export declare interface PoolRegistry {
@@ -127,10 +130,10 @@ export class PoolRegistry extends EventEmitter {
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
     pool.backend = request.description?.backend || pool.backend;
     pool.lastHeartbeatMs = nowMs;
-    pool.lastError = "";
+    pool.lastError = request.telemetry?.unreadyReason ?? "";
     pool.failed = false;
-    pool.ready = true;
-    this.emit("ready", pool.poolId);
+    pool.ready = pool.lastError === "";
+    if (pool.ready) this.emit("ready", pool.poolId);
     return pool.workerId;
   }
 
@@ -146,8 +149,16 @@ export class PoolRegistry extends EventEmitter {
     pool.sequence = sequence;
     pool.telemetry = telemetry;
     pool.lastHeartbeatMs = nowMs;
+    // An adapter worker is alive while its engine is not: unready, with the engine's reason.
+    const unready = telemetry?.unreadyReason ?? "";
+    if (unready !== "") {
+      pool.ready = false;
+      pool.lastError = unready;
+      return true;
+    }
     if (!pool.ready && pool.client) {
       pool.ready = true;
+      pool.lastError = "";
       this.emit("ready", poolId);
     }
     return true;
@@ -245,10 +256,19 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     slotsTotal: pool.description?.slots ?? 0,
     activeLeases: pool.activeLeases,
     queueDepth,
+    engineBusy:
+      pool.telemetry === undefined ? undefined : pool.telemetry.slotsBusy + pool.telemetry.pending,
     vramFreeBytes: sum((d) => d.memoryFreeBytes),
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,
     decodeTokensPerSecond: pool.telemetry?.decodeTokensPerSecond ?? 0,
+    observedTokensPerSecond: pool.observedTokensPerSecond,
+    priorTokensPerSecond: priorTokensPerSecond(
+      pool.backend,
+      pool.description?.model?.fileSizeBytes ?? 0,
+    ),
     warmSessions: pool.telemetry?.warmSessions ?? [],
+    // A native worker reports no features: it has them all.
+    isolatesBatch: pool.description?.features.strict_determinism ?? true,
   };
 }

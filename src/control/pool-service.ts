@@ -22,6 +22,7 @@ import type {
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
 import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
 import { unary } from "./grpc-unary.js";
+import type { ResolveModel, ServableModel } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
@@ -35,6 +36,10 @@ export interface PoolServiceDeps {
   restartWorker(poolId: string, between: () => Promise<void>): Promise<void>;
   /** Starts a local pool's worker again after its crash breaker opened; false when none was open. */
   rearmWorker(poolId: string): boolean;
+  /** The file a reload's model ref names (catalog names, pulls, confined paths). */
+  resolveModel: ResolveModel;
+  /** Told after a reload, so a restarted worker loads the same model. */
+  modelLoaded(poolId: string, model: ServableModel): void;
   log: Logger;
 }
 
@@ -79,7 +84,7 @@ export function poolHealth(pool: PoolState, deps: PoolServiceDeps): PoolHealth {
   };
 }
 
-function loadModel(pool: PoolState, modelRef: string): Promise<WorkerDescription> {
+function loadModel(pool: PoolState, model: ServableModel): Promise<WorkerDescription> {
   const client = pool.client;
   if (!client)
     throw new OrchError(
@@ -88,12 +93,8 @@ function loadModel(pool: PoolState, modelRef: string): Promise<WorkerDescription
     );
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + RELOAD_DEADLINE_MS;
-    client.loadModel(
-      { modelRef },
-      new Metadata(),
-      { deadline },
-      (error: ServiceError | null, reply) =>
-        error ? reject(fromServiceError(error)) : resolve(reply),
+    client.loadModel(model, new Metadata(), { deadline }, (error: ServiceError | null, reply) =>
+      error ? reject(fromServiceError(error)) : resolve(reply),
     );
   });
 }
@@ -145,8 +146,10 @@ function reload(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
       throw new OrchError("INVALID_PARAMS", "new_model_ref is required");
     const started = Date.now();
     // The worker keeps serving the old model until the new one is loaded; a failure leaves it.
-    const description = await loadModel(pool, newModelRef);
+    const model = await deps.resolveModel(newModelRef);
+    const description = await loadModel(pool, model);
     registry.describe(poolId, description);
+    deps.modelLoaded(poolId, model);
     // A reload ends a drain: work placed from now on must not meet the old drain's deadline.
     pool.draining = false;
     clearTimeout(deadlines.get(poolId));

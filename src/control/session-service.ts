@@ -117,6 +117,15 @@ export class SessionService {
     return existed;
   }
 
+  /** Live sessions' public views, most recently used first, at most `limit`. */
+  recent(nowMs: number, limit: number): SessionView[] {
+    return [...this.sessions.values()]
+      .filter((s) => !isExpired(s, nowMs))
+      .sort((a, b) => b.lastUsedMs - a.lastUsedMs)
+      .slice(0, limit)
+      .map((s) => describeSession(s, nowMs));
+  }
+
   get(sessionId: string): SessionRecord | undefined {
     return this.sessions.get(sessionId);
   }

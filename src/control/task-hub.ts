@@ -1,6 +1,6 @@
 // Live tasks and their event logs: publish events in order, replay them to late subscribers, and
 // keep ended tasks around (bounded) so a client can still attach and read the whole stream.
-import { FinishReason } from "../gen/llama_orch/v1/common.js";
+import { type End, FinishReason } from "../gen/llama_orch/v1/common.js";
 import { type TaskEvent, TaskState } from "../gen/llama_orch/v1/orchestrator.js";
 import type { ValidTask } from "./types.js";
 
@@ -24,6 +24,11 @@ export interface TaskEntry {
   owner?: string;
   /** The artifact id of the stored event transcript, set when the task ends. */
   transcriptArtifactId?: string;
+  /** Timeline for the operator's view (ms since the epoch): its `started`, its first token. */
+  placedMs?: number;
+  firstTokenMs?: number;
+  /** Token events published so far. */
+  tokensOut: number;
 }
 
 const FINISHED: Record<number, TaskState> = {
@@ -32,6 +37,20 @@ const FINISHED: Record<number, TaskState> = {
   [FinishReason.FINISH_REASON_CANCELLED]: TaskState.TASK_STATE_FINISHED_CANCELLED,
   [FinishReason.FINISH_REASON_ERROR]: TaskState.TASK_STATE_FINISHED_ERROR,
 };
+
+/** The `end` of a task cancelled before it ran: nothing decoded. */
+export function cancelledUnrun(task: ValidTask): End {
+  return {
+    tokensIn: task.promptTokens,
+    tokensOut: 0,
+    decodeMs: 0,
+    decodeTimeMs: 0,
+    finishReason: FinishReason.FINISH_REASON_CANCELLED,
+    cachedTokens: 0,
+    ttftMs: 0,
+    promptMs: 0,
+  };
+}
 
 export function isTerminal(state: TaskState): boolean {
   return state >= TaskState.TASK_STATE_FINISHED_STOP;
@@ -59,6 +78,7 @@ export class TaskHub {
       endedMs: undefined,
       cancelRequested: false,
       correlationId: "",
+      tokensOut: 0,
     };
     this.live.set(task.taskId, entry);
     return entry;
@@ -66,6 +86,11 @@ export class TaskHub {
 
   get(taskId: string): TaskEntry | undefined {
     return this.live.get(taskId);
+  }
+
+  /** Every task the hub holds, live and recently ended, in admission order. */
+  entries(): TaskEntry[] {
+    return [...this.live.values()];
   }
 
   /** Drops a task that was never admitted (its queue refused it). */
@@ -78,7 +103,12 @@ export class TaskHub {
     if (isTerminal(entry.state)) return;
     const kind = event.event?.$case;
     if (kind === "token" && entry.cancelRequested) return;
-    if (kind === "token") entry.state = TaskState.TASK_STATE_RUNNING;
+    if (kind === "token") {
+      entry.state = TaskState.TASK_STATE_RUNNING;
+      entry.firstTokenMs ??= nowMs;
+      entry.tokensOut += 1;
+    }
+    if (kind === "started") entry.placedMs = nowMs;
     if (kind === "end" && event.event?.$case === "end") {
       entry.state = FINISHED[event.event.value.finishReason] ?? TaskState.TASK_STATE_FINISHED_STOP;
     }

@@ -104,6 +104,11 @@ export class TaskQueue<T extends Queueable> {
     return undefined;
   }
 
+  /** The place a new task of this class would take in dispatch order (it joins its class's back). */
+  positionFor(priority: Priority): number {
+    return priority === "interactive" ? this.classes.interactive.size : this.size;
+  }
+
   /** All queued tasks in dispatch order. */
   items(): T[] {
     return [...this.dispatchOrder()];

@@ -1,4 +1,5 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
+import type { PoolEngine } from "../common/config-schema.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -35,6 +36,17 @@ export interface SamplingParams {
   minP?: number;
   repeatPenalty?: number;
   repeatLastN?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  logitBias?: { token: number; bias: number }[];
+}
+
+/** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */
+export interface ChatFormatParams {
+  grammarLazy: boolean;
+  grammarTriggers: string[];
+  parser: string;
+  grammarPrefill: string;
 }
 
 /** Session budgets; an absent member is unlimited. */
@@ -81,7 +93,10 @@ export interface TaskInput {
   sampling?: SamplingParams;
   stop?: readonly string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
+  /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
+  cacheSalt?: string;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
 }
@@ -94,7 +109,8 @@ export interface ValidTask {
   sessionId: string;
   workload: "completion";
   modelRef: string;
-  engine: "llamacpp";
+  /** The engine the task asked for; absent: any pool's engine may serve it. */
+  engine?: PoolEngine;
   /** Tokens the sequence may hold: promptTokens + maxTokens <= ctx <= the model's ctx_max. */
   ctx: number;
   priority: Priority;
@@ -112,7 +128,10 @@ export interface ValidTask {
   sampling: SamplingParams;
   stop: string[];
   grammar?: string;
+  chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
+  /** Prefix-cache tenant: KV is reused only between tasks with the same salt. */
+  cacheSalt: string;
   /** Budgets for the session if this task creates it; validated non-negative. */
   budgets?: BudgetLimits;
   /**
@@ -135,12 +154,23 @@ export interface PoolSnapshot {
   slotsTotal: number;
   activeLeases: number;
   queueDepth: number;
+  /**
+   * Requests the engine itself reports running plus waiting (its telemetry): an external engine
+   * may serve other clients too. Absent before the first report.
+   */
+  engineBusy?: number;
   /** Absent for CPU pools and before the first telemetry report. */
   vramFreeBytes?: number;
   vramTotalBytes?: number;
   deviceMask?: string;
   /** Measured aggregate decode rate over recent steps; 0 before any work. */
   decodeTokensPerSecond: number;
+  /** Per-sequence rate believed before any measurement, from the model's size (eta.ts). */
+  priorTokensPerSecond?: number;
+  /** Per-sequence rate finished tasks' clients were delivered here (eta.ts); absent before one. */
+  observedTokensPerSecond?: number;
   /** Sessions whose KV this pool currently holds. */
   warmSessions: readonly string[];
+  /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */
+  isolatesBatch?: boolean;
 }

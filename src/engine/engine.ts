@@ -5,6 +5,7 @@ import {
   toEngineEvent,
   toEngineStats,
   toModelInfo,
+  toNativeChat,
   toNativeLoadOptions,
   toNativeRequest,
 } from "./convert.js";
@@ -12,7 +13,15 @@ import { fromNative, native } from "./engine-errors.js";
 import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
-import type { ChatMessage, EngineOptions, EngineStats, ModelInfo, SubmitRequest } from "./types.js";
+import type {
+  ChatParse,
+  ChatRender,
+  ChatRenderRequest,
+  EngineOptions,
+  EngineStats,
+  ModelInfo,
+  SubmitRequest,
+} from "./types.js";
 
 export class Engine {
   readonly info: ModelInfo;
@@ -87,9 +96,16 @@ export class Engine {
     return native(() => handle.detokenize(tokens));
   }
 
-  applyChatTemplate(messages: readonly ChatMessage[], addAssistant = true): string {
+  /** The chat rendered by the model's Jinja template with llama.cpp common: tools, JSON schema. */
+  renderChat(request: ChatRenderRequest): ChatRender {
     const handle = this.handle();
-    return native(() => handle.applyChatTemplate(messages, addAssistant));
+    return native(() => handle.renderChat(toNativeChat(request)));
+  }
+
+  /** The answer parsed by the chat format renderChat chose: content and tool calls. */
+  parseChat(text: string, parser: string): ChatParse {
+    const handle = this.handle();
+    return native(() => handle.parseChat(text, parser));
   }
 
   stats(): EngineStats {

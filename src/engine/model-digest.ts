@@ -29,6 +29,13 @@ async function readRecord(path: string): Promise<DigestRecord | undefined> {
   }
 }
 
+/** Records a digest just computed (e.g. while downloading), so the first load need not rehash. */
+export async function recordDigest(modelPath: string, sha256: string): Promise<void> {
+  const { size, mtimeMs } = await stat(modelPath);
+  const record: DigestRecord = { size, mtimeMs, sha256 };
+  await writeFile(digestCachePath(modelPath), `${JSON.stringify(record)}\n`).catch(() => undefined);
+}
+
 export async function modelDigest(modelPath: string): Promise<string> {
   const { size, mtimeMs } = await stat(modelPath);
   const cachePath = digestCachePath(modelPath);

@@ -43,6 +43,9 @@ export interface NativeStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  kvCellsCached: number;
+  cacheEvictions: number;
+  cacheRamBytes: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
 }
@@ -51,10 +54,24 @@ export interface NativeEngine {
   info(): NativeModelInfo;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): number[];
   detokenize(tokens: readonly number[]): string;
-  applyChatTemplate(
-    messages: readonly { role: string; content: string }[],
-    addAssistant: boolean,
-  ): string;
+  /** Renders an OpenAI-shaped chat (JSON text) with the model's Jinja template and tools. */
+  renderChat(requestJson: string): {
+    prompt: string;
+    grammar: string;
+    grammarLazy: boolean;
+    grammarTriggers: string[];
+    stops: string[];
+    parser: string;
+    grammarPrefill: string;
+  };
+  parseChat(
+    text: string,
+    parser: string,
+  ): {
+    content: string;
+    reasoningContent: string;
+    toolCalls: { id: string; name: string; arguments: string }[];
+  };
   /** Returns the sequence id; events arrive through the onEvents callback given at load. */
   submit(request: object): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */

@@ -33,6 +33,10 @@ export interface EngineOptions {
   kvType?: KvType;
   /** Sequences waiting for a slot before submit() refuses with ENGINE_BUSY. Default 256. */
   maxPending?: number;
+  /** Jinja chat template text used instead of the model's own. */
+  chatTemplate?: string;
+  /** Host RAM (MiB) for prompt KV states slots had to drop; restored for a later match. Default 0: off. */
+  promptCacheMb?: number;
 }
 
 export interface ModelInfo {
@@ -62,6 +66,11 @@ export interface Sampling {
   repeatPenalty?: number;
   repeatLastN?: number;
   seed?: number;
+  /** OpenAI's penalties in [-2, 2] over the repeat_last_n window; 0 disables each. */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** Added to a token's logit; -Infinity (or OpenAI's -100) bans it. */
+  logitBias?: readonly { token: number; bias: number }[];
 }
 
 export interface SubmitRequest {
@@ -72,10 +81,20 @@ export interface SubmitRequest {
   stop?: readonly string[];
   /** GBNF grammar constraining the output. */
   grammar?: string;
+  /** The grammar applies only from the first match of one of grammarTriggers (regexes) on. */
+  grammarLazy?: boolean;
+  grammarTriggers?: readonly string[];
+  /** The chat template's generation prompt a chat format's grammar starts with; fed to it first. */
+  grammarPrefill?: string;
   /** Never share a decode call with another sequence: output independent of load. */
   strict?: boolean;
   /** Keep this sequence's KV after it ends; the next submit with the same key reuses it. */
   sessionKey?: string;
+  /**
+   * The prefix cache's tenant: a finished sequence's KV stays in its slot as cache, reused only by
+   * later prompts of the same tenant that share a prefix with it. Absent: the "" tenant.
+   */
+  cacheTenant?: string;
   /** Generate exactly maxTokens, ignoring end-of-generation tokens. */
   ignoreEos?: boolean;
 }
@@ -110,6 +129,12 @@ export interface EngineStats {
   pending: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  /** Of kvCellsUsed: cells idle slots hold as prefix cache (no sequence running). */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for another prompt. */
+  cacheEvictions: number;
+  /** Bytes of the host-RAM prompt cache. */
+  cacheRamBytes: number;
   /** Measured over a recent window; 0 before any work. */
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
@@ -118,4 +143,50 @@ export interface EngineStats {
 export interface ChatMessage {
   role: string;
   content: string;
+}
+
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  /** JSON text. */
+  arguments: string;
+}
+
+/** A chat turn as the model's (Jinja) chat template takes it, tool calls and results included. */
+export interface ChatTurn extends ChatMessage {
+  toolCalls?: readonly ChatToolCall[];
+  toolCallId?: string;
+  name?: string;
+}
+
+export interface ChatRenderRequest {
+  messages: readonly ChatTurn[];
+  /** Parameters as JSON Schema text; "" takes none. */
+  tools?: readonly { name: string; description: string; parameters: string }[];
+  /** "auto" (default), "none" or "required". */
+  toolChoice?: string;
+  parallelToolCalls?: boolean;
+  /** JSON Schema text the answer must follow; "" or absent: free. */
+  jsonSchema?: string;
+  addAssistant?: boolean;
+}
+
+/** A rendered chat: the prompt and what generation and parsing of the answer need. */
+export interface ChatRender {
+  prompt: string;
+  grammar: string;
+  grammarLazy: boolean;
+  grammarTriggers: string[];
+  /** Stop strings the chat format adds. */
+  stops: string[];
+  /** Opaque: the chat format and parser; give it back to parseChat. */
+  parser: string;
+  grammarPrefill: string;
+}
+
+/** An answer as its chat format parses it. */
+export interface ChatParse {
+  content: string;
+  reasoningContent: string;
+  toolCalls: ChatToolCall[];
 }

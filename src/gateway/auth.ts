@@ -5,6 +5,13 @@ import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { bearerCredential, bearerMatches, isLoopbackHost } from "../common/grpc-auth.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The token may also come as `x-api-key` (the Anthropic surface only, decision 1). */
+    apiKeyHeader?: boolean;
+  }
+}
+
 export interface AuthSettings {
   token: string | undefined;
   optional: boolean;
@@ -32,13 +39,25 @@ export function missingToken(hint: string): Extract<AuthOutcome, { ok: false }> 
   return { ok: false, status: 401, body: { code: 40101, message: "MISSING_TOKEN", hint } };
 }
 
+/**
+ * The credential as an Authorization value. Routes with `config.apiKeyHeader` (the Anthropic
+ * surface, decision 1) also take the token in `x-api-key`, which is what that SDK sends.
+ */
+function credentialOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined || !request.routeOptions.config.apiKeyHeader) return header;
+  const key = request.headers["x-api-key"];
+  return typeof key === "string" ? `Bearer ${key}` : undefined;
+}
+
 export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthOutcome {
   const loopback = isLoopbackHost(request.socket.remoteAddress ?? "");
   if (!auth.token) return { ok: true, identity: loopback ? "localhost" : "anonymous" };
-  const header = request.headers.authorization;
+  const header = credentialOf(request);
   if (header === undefined) {
     if (auth.optional && loopback) return { ok: true, identity: "localhost" };
-    return missingToken("send `Authorization: Bearer $AUTH_TOKEN`");
+    const where = request.routeOptions.config.apiKeyHeader ? " or `x-api-key: $AUTH_TOKEN`" : "";
+    return missingToken(`send \`Authorization: Bearer $AUTH_TOKEN\`${where}`);
   }
   const credential = bearerCredential(header);
   // The main token is the admin identity (artifacts: sees all) even behind a trusted proxy.

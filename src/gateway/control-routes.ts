@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { ownerMetadata } from "../common/artifact-owner.js";
+import { OrchError } from "../common/errors.js";
 import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
 import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
@@ -142,7 +143,7 @@ function registerCatalogRoutes(app: FastifyInstance, { clients }: GatewayContext
 
 /**
  * Query values arrive as text and the gateway does not coerce types: `limit` is checked as digits
- * here (1 or more) and its range (the contract's 1..100) by the control plane, with the field named.
+ * here (1 or more) and its upper bound (the contract's 100) below, with the field named.
  */
 const listQuery = {
   type: "object",
@@ -167,7 +168,9 @@ function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContex
     (request, reply) =>
       answer(reply, async () => {
         const { limit, page_token: pageToken = "" } = request.query;
-        const list = { limit: limit === undefined ? 0 : Number(limit), pageToken };
+        const list = { kind: "", limit: limit === undefined ? 0 : Number(limit), pageToken };
+        if (list.limit > 100)
+          throw new OrchError("INVALID_PARAMS", `limit ${list.limit} is over 100; page instead`);
         const page = await unaryCall<ListArtifactsResponse>((cb) =>
           artifacts.listArtifacts(list, ownerMetadata(request.identity), cb),
         );

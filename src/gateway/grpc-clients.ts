@@ -6,6 +6,7 @@ import { ArtifactsClient } from "../gen/llama_orch/v1/artifacts.js";
 import { CatalogClient } from "../gen/llama_orch/v1/catalog.js";
 import { OrchestratorClient } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsClient } from "../gen/llama_orch/v1/pool.js";
+import { StatusClient } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryClient } from "../gen/llama_orch/v1/worker.js";
 
 export interface ControlClients {
@@ -14,6 +15,7 @@ export interface ControlClients {
   catalog: CatalogClient;
   artifacts: ArtifactsClient;
   registry: WorkerRegistryClient;
+  status: StatusClient;
   close(): void;
 }
 
@@ -30,14 +32,17 @@ export function connectControl(
   const catalog = new CatalogClient(grpcAddr, channel, options);
   const artifacts = new ArtifactsClient(grpcAddr, channel, options);
   const registry = new WorkerRegistryClient(grpcAddr, channel, options);
+  const status = new StatusClient(grpcAddr, channel, options);
   return {
     orchestrator,
     pools,
     catalog,
     artifacts,
     registry,
+    status,
     close() {
-      for (const client of [orchestrator, pools, catalog, artifacts, registry]) client.close();
+      for (const client of [orchestrator, pools, catalog, artifacts, registry, status])
+        client.close();
     },
   };
 }

@@ -1,39 +1,29 @@
 // OpenAI-compatible routes (DESIGN decision 11): /v1/models, /v1/completions, /v1/chat/completions,
 // each a native task on the same admission, queue and placement, answered in OpenAI's shapes.
-import { type ClientReadableStream, Metadata, type ServiceError } from "@grpc/grpc-js";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OrchError } from "../common/errors.js";
-import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
-import type { ChatTemplateResponse, End } from "../gen/llama_orch/v1/common.js";
-import type { Capabilities, TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
-import { onResponseClosed } from "./client-gone.js";
+import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
+import type { Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { cacheTenant } from "./cache-tenant.js";
+import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
+import { runTasks, type TaskCall } from "./openai-answer.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
+import { type Surface, toModelList, toOpenAiAuthError, toOpenAiError } from "./translate-openai.js";
 import {
   type ChatCompletionRequest,
   type CompletionRequest,
-  missingEnd,
-  type ResponseMeta,
-  responseMeta,
-  type Surface,
-  toChatTemplateRequest,
-  toFinishChunk,
-  toModelList,
-  toOpenAiAuthError,
-  toOpenAiError,
-  toOpeningChunk,
-  toResponse,
-  toTaskRequest,
-  toTokenChunk,
-  toUsageChunk,
-} from "./translate-openai.js";
+  ParamError,
+  toChatRequest,
+  toCompletionTask,
+} from "./translate-openai-request.js";
 
 /** Sends `error` as OpenAI's error body with its registry HTTP status; 429s carry Retry-After. */
 export function sendOpenAiError(
   reply: FastifyReply,
   error: unknown,
-  param: string | null = null,
+  param: string | null = error instanceof ParamError ? error.param : null,
 ): FastifyReply {
   const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
   if (orch.retryAfterMs !== undefined) {
@@ -80,103 +70,10 @@ async function openAiAuthBody(_request: FastifyRequest, reply: FastifyReply, pay
   return toOpenAiAuthError(reply.statusCode, body as AuthBody);
 }
 
-/** The task's events, with a failed call turned into its OrchError and `error` events thrown. */
-async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerator<TaskEvent> {
-  try {
-    for await (const event of call as AsyncIterable<TaskEvent>) {
-      if (event.event?.$case === "error") throw fromErrorDetail(event.event.value);
-      yield event;
-    }
-  } catch (error) {
-    const service = error as Partial<ServiceError>;
-    throw service.metadata instanceof Metadata ? fromServiceError(error as ServiceError) : error;
-  }
-}
-
-/** A client that goes away before the answer is complete cancels the Submit call, so the task. */
-function cancelOnClose(reply: FastifyReply, call: ClientReadableStream<TaskEvent>): void {
-  onResponseClosed(reply.raw, () => {
-    if (!reply.raw.writableFinished) call.cancel();
-  });
-}
-
 /** The X-Session-Id header (a session UUID, validated by admission) or none. */
-function sessionOf(request: FastifyRequest): string | undefined {
+export function sessionOf(request: FastifyRequest): string | undefined {
   const header = request.headers["x-session-id"];
   return typeof header === "string" && header.length > 0 ? header : undefined;
-}
-
-interface TaskCall {
-  surface: Surface;
-  task: TaskRequest;
-  model: string;
-  stream: boolean;
-  includeUsage: boolean;
-}
-
-async function runTask(
-  context: GatewayContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  job: TaskCall,
-): Promise<void> {
-  const call = context.clients.orchestrator.submit(job.task, correlationMetadata(request));
-  cancelOnClose(reply, call);
-  const events = taskEvents(call);
-  const first = await events.next();
-  const admitted = first.done ? undefined : first.value.event;
-  if (admitted?.$case !== "admitted") throw missingEnd();
-  const meta = responseMeta(job.surface, admitted.value.taskId, job.model);
-  if (job.stream) return streamAnswer(context, reply, events, meta, job.includeUsage);
-  let text = "";
-  for await (const { event } of events) {
-    if (event?.$case === "token") text += event.value.t;
-    if (event?.$case === "end") {
-      await reply.send(toResponse(meta, text, event.value));
-      return;
-    }
-  }
-  throw missingEnd();
-}
-
-/** Data-only SSE: one chunk per token, the finish chunk, the usage chunk if asked, `[DONE]`. */
-async function streamAnswer(
-  context: GatewayContext,
-  reply: FastifyReply,
-  events: AsyncGenerator<TaskEvent>,
-  meta: ResponseMeta,
-  includeUsage: boolean,
-): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  // Hijacked replies skip fastify's headers: carry over what the hooks set (X-Correlation-Id).
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined) raw.setHeader(name, value);
-  }
-  raw.writeHead(200, {
-    "content-type": "text/event-stream",
-    "cache-control": "no-cache",
-  });
-  const send = (data: unknown) => raw.write(`data: ${JSON.stringify(data)}\n\n`);
-  const opening = toOpeningChunk(meta);
-  if (opening) send(opening);
-  let end: End | undefined;
-  try {
-    for await (const { event } of events) {
-      if (event?.$case === "token" && event.value.t !== "") send(toTokenChunk(meta, event.value.t));
-      if (event?.$case === "end") end = event.value;
-    }
-    if (!end) throw missingEnd();
-    send(toFinishChunk(meta, end));
-    if (includeUsage) send(toUsageChunk(meta, end));
-  } catch (error) {
-    if (raw.destroyed) return; // The client left; cancelOnClose has cancelled its task.
-    // Headers are out: the error travels as a data event, which OpenAI's clients raise.
-    const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
-    context.log.warn({ err: orch, correlation_id: reply.request.correlationId }, "stream failed");
-    send(toOpenAiError(orch));
-  }
-  raw.end("data: [DONE]\n\n");
 }
 
 function routeOptions(operationId: string) {
@@ -187,8 +84,62 @@ function routeOptions(operationId: string) {
   };
 }
 
+/** Top-level fields a request schema names (through allOf); the rest are a newer SDK's. */
+function knownFields(operationId: string): Set<string> {
+  const body = operationSchemas("openai.yaml", operationId).body ?? {};
+  const parts = [body, ...((body.allOf ?? []) as (typeof body)[])];
+  return new Set(parts.flatMap((part) => Object.keys((part.properties ?? {}) as object)));
+}
+
+/** Unknown fields are ignored, not refused (issue 12); the user, if named, is logged. */
+function noteRequest(request: FastifyRequest, known: Set<string>, user: string | undefined): void {
+  const unknown = Object.keys(request.body as object).filter((field) => !known.has(field));
+  if (unknown.length > 0) request.log.debug({ fields: unknown }, "ignored unknown request fields");
+  if (user !== undefined) request.log.info({ user }, "openai request");
+}
+
+/** `n` choices are `n` tasks, run side by side; more than the model's slots is refused. */
+async function choices(
+  context: GatewayContext,
+  request: FastifyRequest,
+  task: TaskRequest,
+  n: number,
+): Promise<TaskRequest[]> {
+  if (n === 1) return [task];
+  const capabilities = await unaryCall<Capabilities>((done) =>
+    context.clients.orchestrator.getCapabilities({}, correlationMetadata(request), done),
+  );
+  const slots = capabilities.engines
+    .filter((engine) => engine.models.includes(task.modelRef))
+    .reduce((sum, engine) => sum + engine.slotsTotal, 0);
+  if (n > slots) {
+    throw new ParamError(
+      "n",
+      `${n} choices run as parallel sequences, but ${task.modelRef} has ${slots} slots; ask for at most ${slots}`,
+    );
+  }
+  // A given seed stays reproducible per choice; without one each task gets its own.
+  return Array.from({ length: n }, (_, i) => ({
+    ...task,
+    seed: task.seed === undefined ? undefined : task.seed + i,
+  }));
+}
+
+function jobOf(
+  surface: Surface,
+  body: CompletionRequest | ChatCompletionRequest,
+  tasks: TaskRequest[],
+  parsedAtEnd: boolean,
+): TaskCall {
+  const includeUsage = body.stream_options?.include_usage === true;
+  const stream = body.stream === true;
+  return { surface, tasks, model: body.model, stream, includeUsage, parsedAtEnd };
+}
+
 export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayContext): void {
   const { orchestrator } = context.clients;
+  const knownCompletion = knownFields("createCompletion");
+  const knownChat = knownFields("createChatCompletion");
   app.get("/v1/models", routeOptions("listModels"), async (request) => {
     const capabilities = await unaryCall<Capabilities>((done) =>
       orchestrator.getCapabilities({}, correlationMetadata(request), done),
@@ -198,10 +149,19 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
   app.post<{ Body: CompletionRequest }>(
     "/v1/completions",
     routeOptions("createCompletion"),
-    (request, reply) => {
+    async (request, reply) => {
       const { body } = request;
-      const task = toTaskRequest("completion", body, body.prompt, sessionOf(request));
-      return runTask(context, request, reply, jobOf("completion", body, task));
+      noteRequest(request, knownCompletion, body.user);
+      const task = {
+        ...toCompletionTask(body, sessionOf(request)),
+        cacheSalt: cacheTenant(request.identity, body.cache_salt),
+      };
+      const tasks = await choices(context, request, task, body.n ?? 1);
+      const job = jobOf("completion", body, tasks, false);
+      return runTasks(context, request, reply, {
+        ...job,
+        echo: body.echo ? task.prompt : undefined,
+      });
     },
   );
   app.post<{ Body: ChatCompletionRequest }>(
@@ -209,24 +169,22 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     routeOptions("createChatCompletion"),
     async (request, reply) => {
       const { body } = request;
-      const { prompt } = await unaryCall<ChatTemplateResponse>((done) =>
+      noteRequest(request, knownChat, body.user);
+      const chat = toChatRequest(body, sessionOf(request));
+      const rendered = await unaryCall<ChatTemplateResponse>((done) =>
         orchestrator.applyChatTemplate(
-          toChatTemplateRequest(body),
+          toChatTemplateRequest(chat),
           correlationMetadata(request),
           done,
         ),
       );
-      const task = toTaskRequest("chat", body, prompt, sessionOf(request));
-      return runTask(context, request, reply, jobOf("chat", body, task));
+      const task = {
+        ...toChatTask(chat, rendered),
+        cacheSalt: cacheTenant(request.identity, body.cache_salt),
+      };
+      const tasks = await choices(context, request, task, body.n ?? 1);
+      const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
+      return runTasks(context, request, reply, jobOf("chat", body, tasks, withTools));
     },
   );
-}
-
-function jobOf(
-  surface: Surface,
-  body: CompletionRequest | ChatCompletionRequest,
-  task: TaskRequest,
-): TaskCall {
-  const includeUsage = body.stream_options?.include_usage === true;
-  return { surface, task, model: body.model, stream: body.stream === true, includeUsage };
 }

@@ -82,7 +82,7 @@ export interface OperationSchemas {
 
 /** The validation schemas of `operationId` in `contracts/openapi/<file>`. */
 export function operationSchemas(
-  file: "data.yaml" | "control.yaml" | "openai.yaml",
+  file: "data.yaml" | "control.yaml" | "openai.yaml" | "anthropic.yaml",
   operationId: string,
 ): OperationSchemas {
   const path = join(contractsDir, file);

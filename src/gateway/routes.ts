@@ -1,9 +1,14 @@
 // Every route module of the gateway, registered in one place.
 import type { FastifyInstance } from "fastify";
+import { registerAnthropicRoutes } from "./anthropic-routes.js";
 import { registerControlRoutes } from "./control-routes.js";
+import { registerEventsRoutes } from "./events-routes.js";
+import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
+import { registerPullRoutes } from "./pull-routes.js";
 import type { GatewayContext } from "./server.js";
+import { registerStatusPage } from "./status-page/page-routes.js";
 import { registerTaskRoutes } from "./task-routes.js";
 import { registerWorkerRoutes } from "./worker-routes.js";
 
@@ -13,4 +18,9 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerMetricsRoute(app, context);
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
+  registerPullRoutes(app, context);
+  registerHealthRoutes(app, context);
+  registerAnthropicRoutes(app, context);
+  registerEventsRoutes(app, context);
+  registerStatusPage(app);
 }

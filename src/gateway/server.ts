@@ -15,6 +15,7 @@ import { sendError } from "./error-envelope.js";
 import { type ControlClients, connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
 import { secureServer } from "./secure-server.js";
+import { isStatusPagePath } from "./status-page/page-routes.js";
 
 export interface GatewayOptions {
   /** host:port to listen on (port 0: any). */
@@ -85,9 +86,11 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
     request.correlationId =
       typeof given === "string" && given.length > 0 && given.length <= 128 ? given : randomUUID();
     reply.header("X-Correlation-Id", request.correlationId);
+    if (isStatusPagePath(request.url)) return;
     const outcome = authenticate(request, auth);
-    if (!outcome.ok) return sendAuthError(reply, outcome);
-    request.identity = outcome.identity;
+    if (outcome.ok) request.identity = outcome.identity;
+    // Public routes (health probes) answer anyway; an empty identity tells them to say less.
+    else if (!request.routeOptions.config.public) return sendAuthError(reply, outcome);
   });
   // Identity breadcrumbs (AUTH-1008): one line per request; never the token or its header.
   app.addHook("onResponse", async (request, reply) => {

@@ -4,7 +4,12 @@ import type { FastifyInstance } from "fastify";
 import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
-import type { Admission, CancelResponse, TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import type {
+  Admission,
+  CancelResponse,
+  TaskEvent,
+  TaskRecord,
+} from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
@@ -15,6 +20,7 @@ import {
   budgetHeaders,
   type TaskRequestBody,
   toAdmissionBody,
+  toTaskRecordBody,
   toTaskRequest,
 } from "./translate-tasks.js";
 
@@ -96,13 +102,23 @@ export function registerTaskRoutes(app: FastifyInstance, context: GatewayContext
     "/v1/tasks",
     { schema: operationSchemas("data.yaml", "createTask") },
     async (request, reply) => {
-      const task = toTaskRequest(request.body);
+      const task = toTaskRequest(request.body, request.identity);
       const admission = await unaryCall<Admission>((cb) =>
         orchestrator.enqueue(task, correlationMetadata(request), cb),
       );
       reply.code(202).headers(budgetHeaders(admission.budgets));
       return toAdmissionBody(admission);
     },
+  );
+  app.get<{ Params: TaskParams }>(
+    "/v1/tasks/:id",
+    { schema: operationSchemas("data.yaml", "getTask") },
+    async (request) =>
+      toTaskRecordBody(
+        await unaryCall<TaskRecord>((cb) =>
+          orchestrator.getTask({ taskId: request.params.id }, correlationMetadata(request), cb),
+        ),
+      ),
   );
   registerStream(app, context);
   app.post<{ Params: TaskParams }>(

@@ -56,13 +56,26 @@ export function toCapabilitiesDto(caps: Capabilities): CapabilitiesDto {
   };
 }
 
+export type PoolStateDto = NonNullable<PoolHealthDto["state"]>;
+
+/**
+ * One word for where a pool stands: `loading` until its first worker registers, `down` after a
+ * failure until a worker registers again (last_error says why), `draining` while it takes no work.
+ */
+export function poolState(health: PoolHealth): PoolStateDto {
+  if (health.state === "failed") return "failed";
+  if (health.draining) return "draining";
+  if (health.ready) return "ready";
+  return health.lastError === "" ? "loading" : "down";
+}
+
 export function toPoolHealthDto(health: PoolHealth): PoolHealthDto {
   return {
     pool_id: health.poolId,
+    state: poolState(health),
     live: health.live,
     ready: health.ready,
     draining: health.draining,
-    state: health.state as PoolHealthDto["state"],
     last_error: health.lastError,
     model_ref: health.modelRef,
     engine_version: health.engineVersion,

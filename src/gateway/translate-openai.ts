@@ -1,23 +1,20 @@
 // The one translation between OpenAI JSON (contracts/openapi/openai.yaml) and the proto messages.
 import { OrchError } from "../common/errors.js";
-import { type ChatTemplateRequest, type End, FinishReason } from "../gen/llama_orch/v1/common.js";
-import { type Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { type ChatOutput, type End, FinishReason } from "../gen/llama_orch/v1/common.js";
+import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/openai.js";
 
 type Schemas = components["schemas"];
-export type CompletionRequest = Schemas["CompletionRequest"];
-export type ChatCompletionRequest = Schemas["ChatCompletionRequest"];
 export type OpenAiError = Schemas["OpenAIErrorResponse"];
 type Completion = Schemas["Completion"];
 type ChatCompletion = Schemas["ChatCompletion"];
 type ChatCompletionChunk = Schemas["ChatCompletionChunk"];
 type Usage = Schemas["Usage"];
+type ChatMessage = ChatCompletion["choices"][number]["message"];
+type ToolCall = Schemas["ToolCall"];
 
 /** Which OpenAI surface a task serves; it picks the response and chunk shapes. */
 export type Surface = "completion" | "chat";
-
-/** OpenAI's documented default for completions; chat gets room for a short answer. */
-export const DEFAULT_MAX_TOKENS: Record<Surface, number> = { completion: 16, chat: 256 };
 
 /** What every response and chunk of one task repeats. */
 export interface ResponseMeta {
@@ -25,42 +22,19 @@ export interface ResponseMeta {
   id: string;
   created: number;
   model: string;
+  /** Completions with `echo`: the prompt, sent before the generated text. */
+  echo?: string;
 }
 
-export function responseMeta(surface: Surface, taskId: string, model: string): ResponseMeta {
-  const prefix = surface === "chat" ? "chatcmpl" : "cmpl";
-  return { surface, id: `${prefix}-${taskId}`, created: Math.floor(Date.now() / 1000), model };
-}
-
-/** The task for a request whose prompt is already final (chat: after the chat template). */
-export function toTaskRequest(
+export function responseMeta(
   surface: Surface,
-  body: CompletionRequest | ChatCompletionRequest,
-  prompt: string,
-  sessionId: string | undefined,
-): TaskRequest {
-  const sampling =
-    body.temperature === undefined && body.top_p === undefined
-      ? undefined
-      : { temperature: body.temperature, topP: body.top_p };
-  return TaskRequest.fromPartial({
-    modelRef: body.model,
-    sessionId: sessionId ?? "",
-    prompt,
-    maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS[surface],
-    seed: body.seed,
-    sampling,
-    stop: body.stop === undefined ? [] : typeof body.stop === "string" ? [body.stop] : body.stop,
-    ignoreEos: body.ignore_eos ?? false,
-  });
-}
-
-export function toChatTemplateRequest(body: ChatCompletionRequest): ChatTemplateRequest {
-  return {
-    modelRef: body.model,
-    messages: body.messages.map(({ role, content }) => ({ role, content })),
-    addAssistant: true,
-  };
+  taskId: string,
+  model: string,
+  echo?: string,
+): ResponseMeta {
+  const prefix = surface === "chat" ? "chatcmpl" : "cmpl";
+  const created = Math.floor(Date.now() / 1000);
+  return { surface, id: `${prefix}-${taskId}`, created, model, echo };
 }
 
 export function toModelList(capabilities: Capabilities, created: number): Schemas["ModelList"] {
@@ -71,71 +45,143 @@ export function toModelList(capabilities: Capabilities, created: number): Schema
   };
 }
 
-function finishReason(end: End): "stop" | "length" {
+type Finish = "stop" | "length" | "tool_calls";
+
+function finishReason(end: End): Finish {
+  if ((end.chat?.toolCalls.length ?? 0) > 0) return "tool_calls";
   return end.finishReason === FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
 }
 
-function toUsage(end: End): Usage {
+/** The prompt is counted once however many choices share it (OpenAI's `n`). */
+function toUsage(ends: readonly End[]): Usage {
+  const prompt_tokens = ends[0]?.tokensIn ?? 0;
+  const completion_tokens = ends.reduce((sum, end) => sum + end.tokensOut, 0);
   return {
-    prompt_tokens: end.tokensIn,
-    completion_tokens: end.tokensOut,
-    total_tokens: end.tokensIn + end.tokensOut,
+    prompt_tokens,
+    completion_tokens,
+    total_tokens: prompt_tokens + completion_tokens,
+    prompt_tokens_details: { cached_tokens: ends[0]?.cachedTokens ?? 0 },
   };
 }
 
-/** The non-streaming answer: the whole text, why it ended and the token counts. */
+/** One choice: the text generated and how its task ended (with the parsed chat answer). */
+export interface Answer {
+  text: string;
+  end: End;
+}
+
+/** Calls get an id the model did not write: unique within the response, stable for its turn. */
+function toToolCalls(meta: ResponseMeta, index: number, chat: ChatOutput): ToolCall[] {
+  return chat.toolCalls.map((call, k) => ({
+    id: call.id || `call_${meta.id.slice(-12)}_${index}_${k}`,
+    type: "function" as const,
+    function: { name: call.name, arguments: call.arguments },
+  }));
+}
+
+function toMessage(meta: ResponseMeta, index: number, answer: Answer): ChatMessage {
+  const chat = answer.end.chat;
+  if (!chat) return { role: "assistant", content: answer.text };
+  const toolCalls = toToolCalls(meta, index, chat);
+  const message: ChatMessage = {
+    role: "assistant",
+    content: chat.content === "" && toolCalls.length > 0 ? null : chat.content,
+  };
+  if (chat.reasoningContent !== "") message.reasoning_content = chat.reasoningContent;
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return message;
+}
+
+/** The non-streaming answer: one choice per task, why each ended and the token counts. */
 export function toResponse(
   meta: ResponseMeta,
-  text: string,
-  end: End,
+  answers: readonly Answer[],
 ): Completion | ChatCompletion {
   const { id, created, model } = meta;
-  const finish_reason = finishReason(end);
-  const usage = toUsage(end);
+  const usage = toUsage(answers.map((a) => a.end));
   if (meta.surface === "completion") {
-    const choices = [{ index: 0, text, finish_reason }];
+    const choices = answers.map((a, index) => ({
+      index,
+      text: (meta.echo ?? "") + a.text,
+      finish_reason: finishReason(a.end),
+    }));
     return { id, object: "text_completion", created, model, choices, usage };
   }
-  const choices = [
-    { index: 0, message: { role: "assistant" as const, content: text }, finish_reason },
-  ];
+  const choices = answers.map((a, index) => ({
+    index,
+    message: toMessage(meta, index, a),
+    finish_reason: finishReason(a.end),
+  }));
   return { id, object: "chat.completion", created, model, choices, usage };
 }
 
-type Delta = { role?: "assistant"; content?: string };
+type Delta = ChatCompletionChunk["choices"][number]["delta"];
 
 function chunk(
   meta: ResponseMeta,
+  index: number,
   delta: Delta,
-  finish: "stop" | "length" | null,
+  finish: Finish | null,
 ): Completion | ChatCompletionChunk {
   const { id, created, model } = meta;
   if (meta.surface === "completion") {
-    const choices = [{ index: 0, text: delta.content ?? "", finish_reason: finish }];
+    const choices = [{ index, text: delta.content ?? "", finish_reason: finish }];
     return { id, object: "text_completion", created, model, choices };
   }
-  const choices = [{ index: 0, delta, finish_reason: finish }];
+  const choices = [{ index, delta, finish_reason: finish }];
   return { id, object: "chat.completion.chunk", created, model, choices };
 }
 
-/** The chunk before any token: chat announces the assistant role; completions send nothing. */
-export function toOpeningChunk(meta: ResponseMeta): ChatCompletionChunk | undefined {
-  if (meta.surface !== "chat") return undefined;
-  return chunk(meta, { role: "assistant", content: "" }, null) as ChatCompletionChunk;
+/** The chunk before any token: chat announces the assistant role; completions echo if asked. */
+export function toOpeningChunk(
+  meta: ResponseMeta,
+  index: number,
+): Completion | ChatCompletionChunk | undefined {
+  if (meta.surface === "completion") {
+    return meta.echo ? chunk(meta, index, { content: meta.echo }, null) : undefined;
+  }
+  return chunk(meta, index, { role: "assistant", content: "" }, null);
 }
 
-export function toTokenChunk(meta: ResponseMeta, text: string): Completion | ChatCompletionChunk {
-  return chunk(meta, { content: text }, null);
+export function toTokenChunk(
+  meta: ResponseMeta,
+  index: number,
+  text: string,
+): Completion | ChatCompletionChunk {
+  return chunk(meta, index, { content: text }, null);
 }
 
-export function toFinishChunk(meta: ResponseMeta, end: End): Completion | ChatCompletionChunk {
-  return chunk(meta, meta.surface === "chat" ? {} : { content: "" }, finishReason(end));
+/** A parsed answer sent whole at the end (requests with tools): its content, then its calls. */
+export function toChatOutputChunks(
+  meta: ResponseMeta,
+  index: number,
+  chat: ChatOutput,
+): ChatCompletionChunk[] {
+  const out: ChatCompletionChunk[] = [];
+  const add = (delta: Delta) => out.push(chunk(meta, index, delta, null) as ChatCompletionChunk);
+  if (chat.reasoningContent !== "") add({ reasoning_content: chat.reasoningContent });
+  if (chat.content !== "") add({ content: chat.content });
+  toToolCalls(meta, index, chat).forEach((call, k) => {
+    add({ tool_calls: [{ index: k, ...call }] });
+  });
+  return out;
 }
 
-/** With stream_options.include_usage: one more chunk, no choices, the task's token counts. */
-export function toUsageChunk(meta: ResponseMeta, end: End): Completion | ChatCompletionChunk {
+export function toFinishChunk(
+  meta: ResponseMeta,
+  index: number,
+  end: End,
+): Completion | ChatCompletionChunk {
+  return chunk(meta, index, meta.surface === "chat" ? {} : { content: "" }, finishReason(end));
+}
+
+/** With stream_options.include_usage: one more chunk, no choices, the tasks' token counts. */
+export function toUsageChunk(
+  meta: ResponseMeta,
+  ends: readonly End[],
+): Completion | ChatCompletionChunk {
   const { id, created, model } = meta;
-  const usage = toUsage(end);
+  const usage = toUsage(ends);
   if (meta.surface === "completion") {
     return { id, object: "text_completion", created, model, choices: [], usage };
   }
@@ -148,11 +194,15 @@ function errorType(status: number): OpenAiError["error"]["type"] {
   return status >= 500 ? "server_error" : "invalid_request_error";
 }
 
+/** Codes OpenAI itself has a name for: its SDKs and agents match on these, not on ours. */
+const OPENAI_CODES: Partial<Record<OrchError["code"], string>> = {
+  MODEL_NOT_FOUND: "model_not_found",
+};
+
 /** OpenAI's error body with the registry code in `code`; `param` names the offending field. */
 export function toOpenAiError(error: OrchError, param: string | null = null): OpenAiError {
-  return {
-    error: { message: error.message, type: errorType(error.httpStatus), param, code: error.code },
-  };
+  const code = OPENAI_CODES[error.code] ?? error.code;
+  return { error: { message: error.message, type: errorType(error.httpStatus), param, code } };
 }
 
 /** The gateway's auth refusal (auth.ts) in OpenAI's shape, its numeric code as a string. */

@@ -6,6 +6,7 @@ import {
   type ErrorDetail,
   FinishReason,
   Priority,
+  type Sampling,
 } from "../gen/llama_orch/v1/common.js";
 import {
   type Admission,
@@ -14,14 +15,18 @@ import {
   type Started,
   type TaskEvent,
   type TaskMetrics,
+  type TaskRecord,
   TaskRequest,
+  TaskState,
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/data.js";
+import { cacheTenant } from "./cache-tenant.js";
 
 type Schemas = components["schemas"];
 export type TaskRequestBody = Schemas["TaskRequest"];
 export type AdmissionBody = Schemas["AdmissionResponse"];
 export type SessionBody = Schemas["SessionInfo"];
+export type TaskRecordBody = Schemas["TaskRecord"];
 
 const PRIORITIES: Record<NonNullable<TaskRequestBody["priority"]>, Priority> = {
   interactive: Priority.PRIORITY_INTERACTIVE,
@@ -47,7 +52,7 @@ const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> =
  * A validated body as the proto TaskRequest. `output_mode` is a hint the engine ignores, and
  * `inputs` (embedding/rerank) has no proto field yet: neither is carried.
  */
-export function toTaskRequest(body: TaskRequestBody): TaskRequest {
+export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequest {
   const placement = body.placement;
   return TaskRequest.fromPartial({
     taskId: body.task_id ?? "",
@@ -68,7 +73,10 @@ export function toTaskRequest(body: TaskRequestBody): TaskRequest {
     expectedTokens: body.expected_tokens,
     kvHint: body.kv_hint ?? "",
     stop: body.stop ?? [],
+    sampling: body.sampling && toSampling(body.sampling),
+    grammar: body.grammar ?? "",
     ignoreEos: body.ignore_eos ?? false,
+    cacheSalt: cacheTenant(identity, body.cache_salt),
     placement: placement && {
       mode: placement.mode ?? "",
       pinPoolId: placement.pin_pool_id ?? "",
@@ -78,6 +86,55 @@ export function toTaskRequest(body: TaskRequestBody): TaskRequest {
       allowFallback: placement.allow_fallback,
     },
   });
+}
+
+function toSampling(sampling: Schemas["Sampling"]): Sampling {
+  return {
+    temperature: sampling.temperature,
+    topK: sampling.top_k,
+    topP: sampling.top_p,
+    minP: sampling.min_p,
+    repeatPenalty: sampling.repeat_penalty,
+    repeatLastN: sampling.repeat_last_n,
+    seed: sampling.seed,
+  };
+}
+
+const TASK_STATES: Record<TaskState, TaskRecordBody["state"]> = {
+  [TaskState.TASK_STATE_UNSPECIFIED]: "queued",
+  [TaskState.TASK_STATE_QUEUED]: "queued",
+  [TaskState.TASK_STATE_PLACED]: "placed",
+  [TaskState.TASK_STATE_RUNNING]: "running",
+  [TaskState.TASK_STATE_FINISHED_STOP]: "finished_stop",
+  [TaskState.TASK_STATE_FINISHED_LENGTH]: "finished_length",
+  [TaskState.TASK_STATE_FINISHED_CANCELLED]: "finished_cancelled",
+  [TaskState.TASK_STATE_FINISHED_ERROR]: "finished_error",
+  [TaskState.UNRECOGNIZED]: "queued",
+};
+
+/** GET /v1/tasks/{id}: the record with empty proto strings and zero times left out. */
+export function toTaskRecordBody(record: TaskRecord): TaskRecordBody {
+  const body: TaskRecordBody = {
+    task_id: record.taskId,
+    session_id: record.sessionId,
+    state: TASK_STATES[record.state],
+    model_ref: record.modelRef,
+    priority: record.priority === Priority.PRIORITY_BATCH ? "batch" : "interactive",
+    seed: record.seed,
+    tokens_in: record.tokensIn,
+    tokens_out: record.tokensOut,
+    decode_time_ms: record.decodeTimeMs,
+    created_ms: record.createdMs,
+  };
+  if (record.poolId) body.pool_id = record.poolId;
+  if (record.endedMs) body.ended_ms = record.endedMs;
+  if (record.engineVersion) body.engine_version = record.engineVersion;
+  if (record.modelDigest) body.model_digest = record.modelDigest;
+  if (record.transcriptArtifactId) body.transcript_artifact_id = record.transcriptArtifactId;
+  if (record.error?.code) {
+    body.error = { code: record.error.code as Schemas["ErrorKind"], message: record.error.message };
+  }
+  return body;
 }
 
 /** The path of a task's SSE stream. */
@@ -165,6 +222,7 @@ function endData(end: End): Schemas["SSEEnd"] {
     decode_ms: end.decodeMs,
     decode_time_ms: end.decodeTimeMs,
     finish_reason: FINISH_REASONS[end.finishReason],
+    tokens_cached: end.cachedTokens,
   };
 }
 

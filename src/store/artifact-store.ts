@@ -116,12 +116,6 @@ export class ArtifactStore {
     return (await this.#meta.values().all()) as ArtifactMeta[];
   }
 
-  /** Up to `limit` records with ids after `after` (all from the start when empty), in id order. */
-  async page(after: string, limit: number): Promise<ArtifactMeta[]> {
-    const range = after ? { gt: after, limit } : { limit };
-    return (await this.#meta.values(range).all()) as ArtifactMeta[];
-  }
-
   /** True while a put of `id` is in flight: its blob may be on disk before its record. */
   isPending(id: string): boolean {
     return this.#pending.has(id);

@@ -9,6 +9,8 @@ export type Verification = (typeof verifications)[number];
 
 export interface CatalogRecord {
   id: string;
+  /** Other names of this entry (e.g. given to a pull); unique across the catalog. */
+  aliases?: string[];
   modelRef: string;
   localPath: string;
   /** `sha256:<hex>` of the file when the entry was created. */

@@ -3,6 +3,9 @@ import { isErrorCode, OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
+  ChatParse,
+  ChatRender,
+  ChatRenderRequest,
   EndEvent,
   EngineStats,
   FinishReason,
@@ -12,6 +15,9 @@ import type {
   TokenEvent,
 } from "../engine/types.js";
 import {
+  type ChatOutput,
+  type ChatTemplateRequest,
+  type ChatTemplateResponse,
   FinishReason as ProtoFinishReason,
   type GpuDevice as ProtoGpuDevice,
   type ModelInfo as ProtoModelInfo,
@@ -42,6 +48,10 @@ function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling.repeatPenalty !== undefined) out.repeatPenalty = sampling.repeatPenalty;
   if (sampling.repeatLastN !== undefined) out.repeatLastN = sampling.repeatLastN;
   if (sampling.seed !== undefined) out.seed = sampling.seed;
+  if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
+  if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
+  const bias = sampling.logitBias?.entries ?? [];
+  if (bias.length > 0) out.logitBias = bias.map(({ token, bias }) => ({ token, bias }));
   return out;
 }
 
@@ -52,9 +62,15 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (sampling !== undefined) submit.sampling = sampling;
   if (request.stop.length > 0) submit.stop = request.stop;
   if (request.grammar !== "") submit.grammar = request.grammar;
+  if (request.chatFormat?.grammarPrefill) submit.grammarPrefill = request.chatFormat.grammarPrefill;
+  if (request.chatFormat?.grammarLazy) {
+    submit.grammarLazy = true;
+    submit.grammarTriggers = request.chatFormat.grammarTriggers;
+  }
   if (request.strict) submit.strict = true;
   if (request.sessionKey !== "") submit.sessionKey = request.sessionKey;
   if (request.ignoreEos) submit.ignoreEos = true;
+  if (request.cacheTenant !== "") submit.cacheTenant = request.cacheTenant;
   return submit;
 }
 
@@ -67,7 +83,10 @@ export function toTokenEvent(event: TokenEvent): GenerateEvent {
  * An engine end becomes the terminal `end`; an end with finish reason `error` becomes the terminal
  * `error` instead, because `End` has no room for the code the caller needs to act on.
  */
-export function toEndEvent(event: EndEvent, context: { poolId?: string } = {}): GenerateEvent {
+export function toEndEvent(
+  event: EndEvent,
+  context: { poolId?: string; chat?: ChatParse } = {},
+): GenerateEvent {
   if (event.finishReason === "error") {
     const code = event.error?.code;
     const error = new OrchError(
@@ -86,8 +105,61 @@ export function toEndEvent(event: EndEvent, context: { poolId?: string } = {}): 
     cachedTokens: event.cachedTokens,
     ttftMs: Math.round(event.ttftMs),
     promptMs: Math.round(event.promptMs),
+    chat: context.chat && toChatOutput(context.chat),
   };
   return { event: { $case: "end", value: end } };
+}
+
+function toChatOutput(parse: ChatParse): ChatOutput {
+  return {
+    content: parse.content,
+    reasoningContent: parse.reasoningContent,
+    toolCalls: parse.toolCalls.map(({ id, name, arguments: args }) => ({
+      id,
+      name,
+      arguments: args,
+    })),
+  };
+}
+
+/** Proto3 strings are "" when unset: the engine takes those as absent. */
+export function toChatRenderRequest(request: ChatTemplateRequest): ChatRenderRequest {
+  return {
+    messages: request.messages.map((m) => ({
+      role: m.role,
+      content: m.content,
+      toolCalls: m.toolCalls.map(({ id, name, arguments: args }) => ({
+        id,
+        name,
+        arguments: args,
+      })),
+      toolCallId: m.toolCallId,
+      name: m.name,
+    })),
+    tools: request.tools.map((t) => ({
+      name: t.name,
+      description: t.description,
+      parameters: t.parametersJson,
+    })),
+    toolChoice: request.toolChoice,
+    parallelToolCalls: request.parallelToolCalls,
+    jsonSchema: request.jsonSchema,
+    addAssistant: request.addAssistant,
+  };
+}
+
+export function toChatTemplateResponse(render: ChatRender): ChatTemplateResponse {
+  return {
+    prompt: render.prompt,
+    grammar: render.grammar,
+    chatFormat: {
+      grammarLazy: render.grammarLazy,
+      grammarTriggers: render.grammarTriggers,
+      parser: render.parser,
+      grammarPrefill: render.grammarPrefill,
+    },
+    stops: render.stops,
+  };
 }
 
 export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
@@ -127,6 +199,7 @@ export function toWorkerDescription(
     engineVersion: context.engineVersion,
     slots: info.slots,
     backend: context.backend,
+    features: {},
   };
 }
 
@@ -173,5 +246,9 @@ export function toTelemetry(
     devices: devices.map(toGpuDevice),
     gpuReason: probe.reason ?? "",
     warmSessions: [...(context.warmSessions ?? [])],
+    unreadyReason: "",
+    kvCellsCached: stats.kvCellsCached,
+    cacheEvictions: stats.cacheEvictions,
+    cacheRamBytes: stats.cacheRamBytes,
   };
 }

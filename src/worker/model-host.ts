@@ -67,12 +67,12 @@ export class ModelHost {
   }
 
   /**
-   * Loads `modelRef` and makes it the model for new requests once it is ready; the previous model
+   * Loads `modelRef` (from `modelPath` when the control plane resolved it) and makes it the model for new requests once it is ready; the previous model
    * finishes its in-flight sequences and is then disposed. Loads run one at a time, in call order.
    * A failed load rejects with its OrchError and leaves the current model serving.
    */
-  switchTo(modelRef: string): Promise<LoadedModel> {
-    const next = this.queue.then(() => this.loadAndSwap(modelRef));
+  switchTo(modelRef: string, modelPath?: string): Promise<LoadedModel> {
+    const next = this.queue.then(() => this.loadAndSwap(modelRef, modelPath));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -86,11 +86,11 @@ export class ModelHost {
     await Promise.all(this.disposals);
   }
 
-  private async loadAndSwap(modelRef: string): Promise<LoadedModel> {
+  private async loadAndSwap(modelRef: string, modelPath?: string): Promise<LoadedModel> {
     let engine: Engine;
     try {
       if (this.closed) throw new OrchError("POOL_UNREADY", "this worker is shutting down");
-      engine = await this.load(await resolveModelRef(modelRef));
+      engine = await this.load(modelPath || (await resolveModelRef(modelRef)));
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
       throw error;

@@ -1,4 +1,5 @@
 // The worker process: load the pool's model, serve the Worker service, register, shut down cleanly.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Server } from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -20,8 +21,10 @@ export interface WorkerOptions {
   /** host:port of the control plane's WorkerRegistry. */
   control: string;
   poolId: string;
-  /** builtin:NAME, file:PATH or a path (see model-ref.ts). */
+  /** builtin:NAME, file:PATH or a path (see model-ref.ts); a catalog name with `modelFile`. */
   model: string;
+  /** The file the control plane resolved for `model` (catalog entries and pulls). */
+  modelFile?: string;
   /** host:port to serve on; port 0 picks a free one. Default 127.0.0.1:0. */
   listen?: string;
   /** host:port the control plane should dial, when it differs from the bound address. */
@@ -41,6 +44,10 @@ export interface WorkerOptions {
   /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
   tensorSplit?: number[];
   kvType?: KvType;
+  /** A Jinja chat template file used instead of the model's template. */
+  chatTemplateFile?: string;
+  /** Host-RAM prompt cache bound in MiB; 0 (the engine's default) turns it off. */
+  promptCacheMb?: number;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -69,7 +76,7 @@ export function workerLogger(poolId: string): Logger {
   }).child({ pool_id: poolId });
 }
 
-function splitHostPort(address: string): { host: string; port: number } {
+export function splitHostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
@@ -123,12 +130,14 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     ubatchSize: options.ubatchSize,
     prefillChunk: options.prefillChunk,
     kvType: options.kvType,
+    chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
+    promptCacheMb: options.promptCacheMb,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
   return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };
 }
 
-function checkAuth(options: WorkerOptions, listen: string): void {
+export function checkAuth(options: WorkerOptions, listen: string): void {
   if (options.authToken || isLoopbackHost(splitHostPort(listen).host)) return;
   throw new OrchError(
     "INVALID_PARAMS",
@@ -136,16 +145,20 @@ function checkAuth(options: WorkerOptions, listen: string): void {
   );
 }
 
-function interceptors(options: WorkerOptions, listen: string) {
+export function interceptors(options: WorkerOptions, listen: string) {
   const token = options.authToken;
   if (!token) return [];
   if (options.authOptional && isLoopbackHost(splitHostPort(listen).host)) return [];
   return [requireBearer(token)];
 }
 
-const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
+export const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
 
-function bind(server: Server, listen: string, tls: TlsMaterial | undefined): Promise<number> {
+export function bind(
+  server: Server,
+  listen: string,
+  tls: TlsMaterial | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(listen, grpcServerCredentials(tls), (error, port) => {
       if (error)
@@ -156,7 +169,7 @@ function bind(server: Server, listen: string, tls: TlsMaterial | undefined): Pro
 }
 
 /** The address registered: a wildcard bind is reachable by this host's name, not by 0.0.0.0. */
-function advertised(options: WorkerOptions, host: string, port: number): string {
+export function advertised(options: WorkerOptions, host: string, port: number): string {
   if (options.advertise) return options.advertise;
   const wildcard = host === "0.0.0.0" || host === "[::]";
   return `${wildcard ? hostname() : host}:${port}`;
@@ -173,7 +186,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
   const loadOptions = engineOptions(options);
   const host = new ModelHost((modelPath) => Engine.load({ ...loadOptions, modelPath }));
-  const first = await host.switchTo(options.model);
+  const first = await host.switchTo(options.model, options.modelFile);
   log.info(
     { model_ref: options.model, model_digest: first.engine.info.digest, backend: options.backend },
     "model loaded",
@@ -247,14 +260,14 @@ async function stop(server: Server, host: ModelHost, registration: Registration)
 export function installExitHooks(
   log: Logger,
   exitWithParent: boolean,
-): (worker: RunningWorker) => void {
+): (worker: Pick<RunningWorker, "shutdown">) => void {
   if (exitWithParent && !process.connected) {
     throw new OrchError(
       "INVALID_PARAMS",
       "--exit-with-parent needs an IPC channel to the parent: spawn with stdio [..., 'ipc']",
     );
   }
-  let worker: RunningWorker | undefined;
+  let worker: Pick<RunningWorker, "shutdown"> | undefined;
   let reason: string | undefined;
   const exit = () => {
     if (!worker) process.exit(0);

@@ -21,6 +21,8 @@ import type {
   WorkerServer,
 } from "../gen/llama_orch/v1/worker.js";
 import {
+  toChatRenderRequest,
+  toChatTemplateResponse,
   toEndEvent,
   toSubmitRequest,
   toTelemetry,
@@ -100,19 +102,19 @@ export class WorkerService {
         // What submit does with a text prompt: BOS added, special tokens parsed.
         count: host.model.engine.tokenize(text, { addSpecial: true, parseSpecial: true }).length,
       })),
-      applyChatTemplate: unary(({ modelRef, messages, addAssistant }) => {
+      applyChatTemplate: unary((request) => {
         const model = host.model;
-        if (modelRef !== "" && modelRef !== model.modelRef)
+        if (request.modelRef !== "" && request.modelRef !== model.modelRef)
           throw new OrchError(
             "MODEL_NOT_FOUND",
-            `worker serves ${model.modelRef}, not ${modelRef}`,
+            `worker serves ${model.modelRef}, not ${request.modelRef}`,
           );
-        return { prompt: model.engine.applyChatTemplate(messages, addAssistant) };
+        return toChatTemplateResponse(model.engine.renderChat(toChatRenderRequest(request)));
       }),
-      loadModel: unary(async ({ modelRef }) => {
+      loadModel: unary(async ({ modelRef, modelPath }) => {
         const log = this.options.log.child({ model_ref: modelRef });
         log.info("loading model");
-        const model = await host.switchTo(modelRef).catch((error: unknown) => {
+        const model = await host.switchTo(modelRef, modelPath).catch((error: unknown) => {
           log.warn({ err: error }, "model load failed; the current model keeps serving");
           throw error;
         });
@@ -178,13 +180,17 @@ export class WorkerService {
     try {
       // Writes are not paced by the client: what can queue is bounded by max_tokens, and pacing
       // would only move the same tokens into the sequence's buffer.
+      const parser = call.request.chatFormat?.parser ?? "";
+      let text = "";
       for await (const event of sequence) {
         if (event.type === "token") {
+          if (parser !== "") text += event.text;
           if (open) call.write(toTokenEvent(event));
           continue;
         }
         this.ended(call.request, lease.model, event, open);
-        if (open) call.write(toEndEvent(event, this.errorContext));
+        const chat = parser === "" ? undefined : lease.model.engine.parseChat(text, parser);
+        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat }));
       }
     } finally {
       clearTimeout(deadline);

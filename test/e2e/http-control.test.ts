@@ -1,7 +1,9 @@
 // The control-plane HTTP routes end to end: a real `llama-orch serve`, real HTTP through undici.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { request } from "undici";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
@@ -13,6 +15,11 @@ data_dir: "{data_dir}"
 pools:
   - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 4096, threads: 1 }
 `;
+
+async function tinyDigest(): Promise<string> {
+  const bytes = await readFile(await tinyModelPath());
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
 
 interface Answer {
   status: number;
@@ -127,6 +134,41 @@ describe("control plane over HTTP", () => {
     assertError(verify, 404, "CATALOG_ENTRY_NOT_FOUND");
   });
 
+  it("issue 14: a source_url outside the model directories is refused without its digest", async () => {
+    const outside = await mkdtemp(join(tmpdir(), "llama-orch-secret-"));
+    const secret = join(outside, "secret.gguf");
+    await writeFile(secret, "not for the catalog to read");
+    const sha = createHash("sha256")
+      .update(await readFile(secret))
+      .digest("hex");
+    try {
+      for (const source_url of ["/etc/shadow", secret, `file:${secret}`]) {
+        const wrong = { id: "leak", digest: `sha256:${"0".repeat(64)}`, source_url };
+        const answer = await http("POST", "/v1/catalog/models", wrong);
+        assertError(answer, 400, "INVALID_PARAMS");
+        assert.match(answer.body.message as string, /outside the model directories.*models\.dirs/);
+        assert.doesNotMatch(JSON.stringify(answer.body), new RegExp(sha));
+      }
+      assertError(await http("GET", "/v1/catalog/models/leak"), 404, "CATALOG_ENTRY_NOT_FOUND");
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("issue 14: retiring a catalog alias of builtin:tiny leaves builtin:tiny servable", async () => {
+    const alias = { id: "tiny-alias", source_url: "builtin:tiny", digest: await tinyDigest() };
+    assert.equal((await http("POST", "/v1/catalog/models", alias)).status, 201);
+    const retire = { state: "Retired" };
+    assert.equal((await http("POST", "/v1/catalog/models/tiny-alias/state", retire)).status, 202);
+    const completion = { model: "builtin:tiny", prompt: "hello", max_tokens: 2 };
+    const served = await http("POST", "/v1/completions", completion);
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+    const retired = await http("POST", "/v1/completions", { ...completion, model: "tiny-alias" });
+    assert.equal(retired.status, 400);
+    assert.equal((retired.body.error as { code: string }).code, "MODEL_DEPRECATED");
+    assert.equal((await http("DELETE", "/v1/catalog/models/tiny-alias")).status, 204);
+  });
+
   it("OC-CTRL-2065/OC-CTRL-2066: stores a JSON artifact under its sha256 id and reads it back", async () => {
     const artifact = {
       kind: "plan",
@@ -158,7 +200,7 @@ describe("control plane over HTTP", () => {
     assertError(notObject, 400, "INVALID_PARAMS");
   });
 
-  it("OC-CTRL-2066: lists artifacts in id order a page at a time, every one exactly once", async () => {
+  it("OC-CTRL-2066: lists artifacts newest first a page at a time, every one exactly once", async () => {
     const made: string[] = [];
     for (const step of ["one", "two", "three"]) {
       const created = await http("POST", "/v1/artifacts", { kind: "plan", content: { step } });
@@ -177,7 +219,13 @@ describe("control plane over HTTP", () => {
       if (!token) break;
     }
     for (const id of made) assert.ok(seen.includes(id), `${id} listed`);
-    assert.deepEqual(seen, [...new Set(seen)].sort(), "in id order, none twice");
+    assert.equal(new Set(seen).size, seen.length, "none twice");
+    const newest = made.map((id) => seen.indexOf(id));
+    assert.deepEqual(
+      newest,
+      [...newest].sort((a, b) => b - a),
+      "the latest first",
+    );
     assertError(await http("GET", "/v1/artifacts?limit=0"), 400, "INVALID_PARAMS");
     assertError(await http("GET", "/v1/artifacts?limit=101"), 400, "INVALID_PARAMS");
     assertError(await http("GET", "/v1/artifacts?page_token=nope"), 400, "INVALID_PARAMS");

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { request } from "undici";
 import { enqueue, type RunningTask, startTask, submit } from "../support/grpc-calls.js";
 import { type Answer, call } from "../support/http-calls.js";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
@@ -24,6 +25,21 @@ function assertEnvelope(answer: Answer, status: number, code: string): void {
   assert.equal(typeof answer.body?.message, "string");
   assert.equal(typeof answer.body?.retriable, "boolean");
   assert.match(String(answer.headers["x-correlation-id"]), UUID);
+}
+
+/** Admits a task over HTTP and reads its SSE stream to the end: the generated text. */
+async function runText(serve: ServeProcess, body: Record<string, unknown>) {
+  const admitted = await call(serve, "POST", "/v1/tasks", {
+    json: { model_ref: "builtin:tiny", ...body },
+  });
+  assert.equal(admitted.status, 202, JSON.stringify(admitted.body));
+  const taskId = String(admitted.body?.task_id);
+  const res = await request(`${serve.http}/v1/tasks/${taskId}/stream`);
+  const frames = (await res.body.text()).split("\n\n").filter((f) => f.startsWith("event: "));
+  const tokens = frames.filter((f) => f.startsWith("event: token\n"));
+  const text = tokens.map((f) => (JSON.parse(f.split("data: ")[1] ?? "{}") as { t: string }).t);
+  assert.ok(frames.at(-1)?.startsWith("event: end\n"), frames.at(-1));
+  return { taskId, text: text.join("") };
 }
 
 function holdSlot(serve: ServeProcess): Promise<RunningTask> {
@@ -106,7 +122,11 @@ describe("data plane over HTTP", () => {
         "INVALID_PARAMS",
       ],
       [{ json: { prompt: "no model" } }, 400, "INVALID_PARAMS"],
-      [{ json: { model_ref: "builtin:tiny", max_tokens: 4, ctx: 999999 } }, 400, "INVALID_PARAMS"],
+      [
+        { json: { model_ref: "builtin:tiny", max_tokens: 4, ctx: 999999 } },
+        400,
+        "CONTEXT_TOO_LARGE",
+      ],
       [
         {
           raw: JSON.stringify({
@@ -181,5 +201,42 @@ describe("data plane over HTTP", () => {
   it("OC-CTRL-2004 does not serve /v1/replicasets", async () => {
     const gone = await call(serve, "GET", "/v1/replicasets");
     assertEnvelope(gone, 404, "ROUTE_NOT_FOUND");
+  });
+  it("ORCH-2001 POST /v1/tasks takes the gRPC Sampling fields, grammar and stop; GET /v1/tasks/{id} returns the record", async () => {
+    const greedy = { temperature: 1.5, top_k: 1, top_p: 0.9, min_p: 0, repeat_penalty: 1.1 };
+    const a = await runText(serve, {
+      prompt: "The river",
+      max_tokens: 12,
+      seed: 1,
+      sampling: greedy,
+    });
+    const b = await runText(serve, {
+      prompt: "The river",
+      max_tokens: 12,
+      seed: 2,
+      sampling: greedy,
+    });
+    assert.equal(a.text, b.text, "top_k 1 samples greedily whatever the seed");
+    const grammar = 'root ::= "yes" | "no"';
+    const constrained = await runText(serve, { prompt: "Answer:", max_tokens: 8, grammar });
+    assert.ok(["yes", "no"].includes(constrained.text), constrained.text);
+    const record = await call(serve, "GET", `/v1/tasks/${constrained.taskId}`);
+    assert.equal(record.status, 200, JSON.stringify(record.body));
+    assert.equal(record.body?.task_id, constrained.taskId);
+    assert.equal(record.body?.state, "finished_stop");
+    assert.equal(record.body?.pool_id, "cpu-0");
+    assert.equal(record.body?.model_ref, "builtin:tiny");
+    assert.ok(Number(record.body?.tokens_out) >= 1 && Number(record.body?.tokens_in) >= 1);
+    assert.ok(Number(record.body?.ended_ms) >= Number(record.body?.created_ms));
+    const unknown = await call(serve, "GET", `/v1/tasks/${randomUUID()}`);
+    assertEnvelope(unknown, 404, "TASK_NOT_FOUND");
+  });
+
+  it("ORCH-2006 a prompt that does not fit the context is PROMPT_TOO_LONG, not INVALID_PARAMS", async () => {
+    const answer = await call(serve, "POST", "/v1/tasks", {
+      json: { model_ref: "builtin:tiny", prompt: "river ".repeat(5000), max_tokens: 1 },
+    });
+    assertEnvelope(answer, 400, "PROMPT_TOO_LONG");
+    assert.match(String(answer.body?.message), /exceeds ctx 4096; shorten the prompt/);
   });
 });

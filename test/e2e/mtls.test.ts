@@ -118,6 +118,7 @@ describe("plaintext control plane and workers on other hosts", () => {
     engineVersion: "test",
     slots: 1,
     backend: "cpu",
+    features: {},
   };
   const far = { poolId: "far", address: "198.18.0.9:50061", description, sequence: 1 };
 

@@ -1,7 +1,9 @@
 // Pool faults and lifecycle end to end: a worker killed mid-stream, drain with a deadline, and an
 // atomic reload (the old model serves until the new one is ready; a failed load changes nothing).
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { modelsDir } from "../../src/common/paths.js";
 import { FinishReason } from "../../src/gen/llama_orch/v1/common.js";
 import type { PoolHealth, ReloadResponse } from "../../src/gen/llama_orch/v1/pool.js";
 import {
@@ -112,7 +114,10 @@ describe("pool faults: worker crash and reload", () => {
 
   it("a reload to a missing file fails with MODEL_NOT_FOUND and leaves the pool serving", async () => {
     const before = await health(serve);
-    await assert.rejects(reload(serve, "/nonexistent/missing.gguf"), { code: "MODEL_NOT_FOUND" });
+    // Inside the model directories (a path outside is refused before the worker sees it).
+    const missing = join(modelsDir(), "missing.gguf");
+    await assert.rejects(reload(serve, missing), { code: "MODEL_NOT_FOUND" });
+    await assert.rejects(reload(serve, "/nonexistent/missing.gguf"), { code: "INVALID_PARAMS" });
     const now = await health(serve);
     assert.equal(now.ready, true);
     assert.equal(now.draining, false);

@@ -200,9 +200,9 @@ describe("tasks over gRPC", () => {
       [{ prompt: "x", maxTokens: 0 }, "INVALID_PARAMS"],
       [{ prompt: "x", maxTokens: 5, taskId: "not-a-uuid" }, "INVALID_PARAMS"],
       [{ prompt: "x", maxTokens: 5, engine: "vllm" }, "INVALID_PARAMS"],
-      [{ prompt: "x", maxTokens: 5, ctx: 999999 }, "INVALID_PARAMS"],
+      [{ prompt: "x", maxTokens: 5, ctx: 999999 }, "CONTEXT_TOO_LARGE"],
       [{ prompt: "x", maxTokens: 5, deadlineMs: -1 }, "DEADLINE_UNMET"],
-      [{ prompt: "x", maxTokens: 5, modelRef: "builtin:bench" }, "POOL_UNREADY"],
+      [{ prompt: "x", maxTokens: 5, modelRef: "builtin:bench" }, "MODEL_NOT_FOUND"],
       [
         {
           prompt: "x",

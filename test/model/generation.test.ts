@@ -70,7 +70,9 @@ describe("generation", () => {
       );
     });
     assert.equal(engine.stats().slotsBusy, 0);
-    assert.equal(engine.stats().kvCellsUsed, 0);
+    // Finished sequences leave their KV as prefix cache: all of it idle.
+    assert.ok(engine.stats().kvCellsCached > 0);
+    assert.equal(engine.stats().kvCellsUsed, engine.stats().kvCellsCached);
   });
 
   it("numbers token events from 0 and reports timings", async () => {

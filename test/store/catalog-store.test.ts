@@ -1,7 +1,7 @@
 // The model catalog on a real LevelDB and real files: create, get, list, delete, state, verify.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
@@ -20,7 +20,7 @@ const sha = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "llama-orch-catalog-"));
   store = await openStore(dir);
-  catalog = new ModelCatalog(new CatalogStore(store));
+  catalog = new ModelCatalog(new CatalogStore(store), [dir]);
   model = join(dir, "m.gguf");
   await writeFile(model, bytes);
 });
@@ -48,11 +48,30 @@ test("create records path, size and sha256; get, list and delete", async () => {
   await assert.rejects(catalog.get("m"), code("CATALOG_ENTRY_NOT_FOUND"));
 });
 
+test("issue 14: a path outside the model directories is refused before it is read", async () => {
+  const outside = await mkdtemp(join(tmpdir(), "llama-orch-outside-"));
+  const secret = join(outside, "secret.gguf");
+  await writeFile(secret, bytes);
+  await symlink(secret, join(dir, "link.gguf"));
+  try {
+    for (const modelRef of [secret, join(dir, "link.gguf"), `${dir}/../${outside}/secret.gguf`]) {
+      await assert.rejects(catalog.create({ modelRef, digest: sha }, 1), (error: unknown) => {
+        assert.ok(error instanceof OrchError && error.code === "INVALID_PARAMS", String(error));
+        assert.match(error.message, /outside the model directories/);
+        return true;
+      });
+    }
+    assert.deepEqual(await catalog.list(), []);
+  } finally {
+    await rm(outside, { recursive: true, force: true });
+  }
+});
+
 test("entries survive a reopen of the database", async () => {
   await catalog.create({ id: "m", modelRef: model, metadata: { owner: "ops" } }, 1000);
   await store.close();
   store = await openStore(dir);
-  const reopened = new ModelCatalog(new CatalogStore(store));
+  const reopened = new ModelCatalog(new CatalogStore(store), [dir]);
   assert.deepEqual((await reopened.get("m")).metadata, { owner: "ops" });
 });
 
@@ -66,7 +85,7 @@ test("a duplicate id, a missing file and remote refs are refused with typed erro
   await assert.rejects(catalog.create({ modelRef: missing }, 1), code("MODEL_NOT_FOUND"));
   await assert.rejects(catalog.create({ modelRef: "hf:org/repo/x.gguf" }, 1), (error: unknown) => {
     assert.ok(error instanceof OrchError && error.code === "INVALID_PARAMS");
-    assert.match(error.message, /file:/);
+    assert.match(error.message, /needs a download.*\/v1\/models\/pull/);
     return true;
   });
   await assert.rejects(

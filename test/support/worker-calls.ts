@@ -58,6 +58,7 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     strict: false,
     sessionKey: "",
     ignoreEos: true,
+    cacheTenant: "",
     ...request,
   });
 }

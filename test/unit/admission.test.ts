@@ -44,7 +44,8 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
       sessionId: "aaaaaaaa-0000-4000-8000-000000000002",
       workload: "completion",
       modelRef: "m:tiny",
-      engine: "llamacpp",
+      // No engine named: a pool of any engine may serve it (issue 17).
+      engine: undefined,
       ctx: 512,
       maxTokens: 16,
       priority: "interactive",
@@ -57,6 +58,7 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
       sampling: {},
       stop: [],
       ignoreEos: false,
+      cacheSalt: "",
       promptTokens: 2,
     });
   });
@@ -145,10 +147,9 @@ describe("validateTask rejections", () => {
     ["max_tokens fractional", { maxTokens: 1.5 }, /max_tokens/],
     ["max_tokens above the limit", { maxTokens: 257 }, /from 1 to 256; got 257/],
     ["ctx 0 (pact)", { maxTokens: 1, ctx: 0 }, /ctx must be an integer from 1 to 512/],
-    ["ctx above ctx_max", { maxTokens: 1, ctx: 513 }, /ctx 513 exceeds the model's ctx_max 512/],
     ["task_id not a uuid", { maxTokens: 1, taskId: "not-a-uuid" }, /task_id must be a UUID/],
     ["session_id not a uuid", { maxTokens: 1, sessionId: "s1" }, /session_id must be a UUID/],
-    ["engine vllm", { maxTokens: 1, engine: "vllm" }, /only llamacpp is served/],
+    ["engine sglang", { maxTokens: 1, engine: "sglang" }, /engine/],
     ["workload embedding", { maxTokens: 1, workload: "embedding" }, /only completion/],
     ["priority unknown", { maxTokens: 1, priority: "urgent" }, /priority must be one of/],
     ["determinism unknown", { maxTokens: 1, determinism: "exact" }, /determinism/],
@@ -169,6 +170,7 @@ describe("validateTask rejections", () => {
     ["repeat_last_n -2", { maxTokens: 1, sampling: { repeatLastN: -2 } }, /repeat_last_n/],
     ["empty stop string", { maxTokens: 1, stop: ["\n", ""] }, /stop strings must not be empty/],
     ["empty grammar", { maxTokens: 1, grammar: "" }, /grammar/],
+    ["cache_salt too long", { maxTokens: 1, cacheSalt: "s".repeat(513) }, /cache_salt is 513/],
     ["expected_tokens 0", { maxTokens: 8, expectedTokens: 0 }, /expected_tokens/],
     ["expected_tokens > max_tokens", { maxTokens: 8, expectedTokens: 9 }, /from 1 to 8/],
     ["negative token budget", { maxTokens: 1, budgets: { tokens: -1 } }, /budgets.tokens/],
@@ -179,11 +181,19 @@ describe("validateTask rejections", () => {
     test(`INVALID_PARAMS: ${name}`, () => rejects(input, "INVALID_PARAMS", message));
   }
 
-  test("prompt + max_tokens over ctx gives the numbers and what to change", () => {
+  test("ctx above the model's ctx_max is CONTEXT_TOO_LARGE (data.yaml BadRequest)", () => {
+    rejects(
+      { maxTokens: 1, ctx: 513 },
+      "CONTEXT_TOO_LARGE",
+      /ctx 513 exceeds the model's ctx_max 512/,
+    );
+  });
+
+  test("prompt + max_tokens over ctx is PROMPT_TOO_LONG with the numbers and what to change", () => {
     const prompt = "w ".repeat(10);
     rejects(
       { prompt, maxTokens: 16, ctx: 20 },
-      "INVALID_PARAMS",
+      "PROMPT_TOO_LONG",
       new RegExp(
         "prompt \\(10 tokens\\) \\+ max_tokens \\(16\\) = 26 exceeds ctx 20; " +
           "lower max_tokens to at most 10 or shorten the prompt, " +
@@ -195,7 +205,7 @@ describe("validateTask rejections", () => {
   test("a prompt that fills ctx alone asks only for a shorter prompt", () => {
     rejects(
       { prompt: "w ".repeat(512), maxTokens: 1 },
-      "INVALID_PARAMS",
+      "PROMPT_TOO_LONG",
       /exceeds ctx 512; shorten/,
     );
   });
@@ -205,8 +215,21 @@ describe("validateTask rejections", () => {
     rejects({ maxTokens: 1, deadlineMs: -5 }, "DEADLINE_UNMET", /positive number/);
   });
 
-  test("a model not in the catalog is POOL_UNREADY, naming the models that are (SPEC 6.2)", () => {
-    rejects({ maxTokens: 1, modelRef: "m:missing" }, "POOL_UNREADY", /"m:missing".*m:old, m:tiny/);
+  test("a model no pool serves is MODEL_NOT_FOUND, naming the models that are", () => {
+    rejects(
+      { maxTokens: 1, modelRef: "m:missing" },
+      "MODEL_NOT_FOUND",
+      /"m:missing".*m:old, m:tiny/,
+    );
+  });
+
+  test("a model whose pool is not ready yet is POOL_UNREADY, retriable (SPEC 6.2)", () => {
+    const loading = { ...context(), knownModels: new Set(["m:loading"]) };
+    assert.throws(
+      () => validateTask({ maxTokens: 1, modelRef: "m:loading" }, loading),
+      (error: unknown) =>
+        error instanceof OrchError && error.code === "POOL_UNREADY" && error.retriable,
+    );
   });
 
   test("a retired model is MODEL_DEPRECATED (DESIGN decision 10)", () => {

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
 import { configKeyRows } from "../../scripts/config-docs.js";
 import { type Config, loadConfig, validateConfig } from "../../src/common/config.js";
+import { pulledModelsDir } from "../../src/common/paths.js";
 
 let dir = "";
 before(async () => {
@@ -44,6 +45,7 @@ const defaults: Omit<Config, "dataDir"> = {
   store: { taskRetention: 10000 },
   artifacts: { maxAgeMs: 604800000, maxTotalBytes: 1073741824, sweepMs: 60000 },
   logging: { level: "info" },
+  models: { dirs: [], cacheDir: pulledModelsDir() },
   pools: [
     {
       id: "cpu-0",
@@ -53,6 +55,8 @@ const defaults: Omit<Config, "dataDir"> = {
       slots: 4,
       contextSize: 4096,
       kvType: "f16",
+      engine: "llamacpp",
+      promptCacheMb: 1024,
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -76,6 +80,7 @@ tls: { cert_file: tls/cp.crt, key_file: tls/cp.key, ca_file: /etc/llama-orch/ca.
 store: { task_retention: 50 }
 artifacts: { max_age_ms: 3600000, max_total_bytes: 4096, sweep_ms: 5000 }
 logging: { level: debug }
+models: { dirs: [models, /srv/gguf], cache_dir: pulls }
 pools:
   - { id: cpu-a, model: builtin:bench, backend: cpu, slots: 2, context_size: 512, threads: 4 }
   - id: gpu-3090
@@ -91,6 +96,16 @@ pools:
     ubatch_size: 256
     prefill_chunk: 512
     kv_type: q8_0
+    prompt_cache_mb: 256
+    chat_template_file: templates/tools.jinja
+  - id: vllm-3090
+    model: qwen-7b
+    backend: cuda
+    engine: vllm
+    endpoint: http://127.0.0.1:8000
+    served_model: Qwen/Qwen2.5-7B-Instruct
+    token_env: VLLM_TOKEN
+    metrics_endpoint: http://127.0.0.1:8000/metrics
 `;
 
 describe("config defaults", () => {
@@ -158,6 +173,7 @@ describe("a full config file", () => {
       store: { taskRetention: 50 },
       artifacts: { maxAgeMs: 3600000, maxTotalBytes: 4096, sweepMs: 5000 },
       logging: { level: "debug" },
+      models: { dirs: [join(dir, "models"), "/srv/gguf"], cacheDir: join(dir, "pulls") },
       pools: [
         {
           id: "cpu-a",
@@ -168,6 +184,8 @@ describe("a full config file", () => {
           contextSize: 512,
           threads: 4,
           kvType: "f16",
+          engine: "llamacpp",
+          promptCacheMb: 1024,
         },
         {
           id: "gpu-3090",
@@ -183,6 +201,24 @@ describe("a full config file", () => {
           ubatchSize: 256,
           prefillChunk: 512,
           kvType: "q8_0",
+          promptCacheMb: 256,
+          chatTemplateFile: join(dir, "templates", "tools.jinja"),
+          engine: "llamacpp",
+        },
+        {
+          id: "vllm-3090",
+          model: "qwen-7b",
+          backend: "cuda",
+          gpuLayers: -1,
+          slots: 4,
+          contextSize: 4096,
+          kvType: "f16",
+          engine: "vllm",
+          endpoint: "http://127.0.0.1:8000",
+          servedModel: "Qwen/Qwen2.5-7B-Instruct",
+          tokenEnv: "VLLM_TOKEN",
+          metricsEndpoint: "http://127.0.0.1:8000/metrics",
+          promptCacheMb: 1024,
         },
       ],
       auth: { optional: false, trustProxy: false },

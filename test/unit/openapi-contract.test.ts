@@ -26,7 +26,10 @@ const envelopes: Record<string, string[]> = {
   "data.yaml": ["ErrorEnvelope", "BackpressureErrorEnvelope"],
   "control.yaml": ["ErrorEnvelope", "BackpressureErrorEnvelope"],
   "openai.yaml": ["OpenAIErrorResponse"],
+  "anthropic.yaml": ["AnthropicErrorResponse"],
 };
+/** The compatible surfaces answer in their own error shapes and ignore fields newer SDKs add. */
+const compatible = ["openai.yaml", "anthropic.yaml"];
 
 /** Resolves a `$ref` relative to `file`; returns the target and the file it lives in. */
 function deref(file: string, ref: string): { file: string; node: unknown } {
@@ -76,6 +79,9 @@ const operations: Operation[] = [...docs].flatMap(([file, doc]) =>
   ),
 );
 
+/** `security: []`: the health probes, public and answering in llama-server's shape. */
+const isPublic = (o: Operation) => Array.isArray(o.op.security) && o.op.security.length === 0;
+
 function responses(o: Operation): [string, { file: string; node: Node; name?: string }][] {
   const all = isNode(o.op.responses) ? o.op.responses : {};
   return Object.entries(all).map(([status, r]) => [status, resolve(o.file, r)]);
@@ -91,8 +97,11 @@ const schemas = (data.components as Node).schemas as Node;
 const errorKind = schemas.ErrorKind as Node;
 
 describe("OpenAPI contracts", () => {
-  it("has the three contracts as OpenAPI 3.1 version 1.0.0", () => {
-    assert.deepEqual([...docs.keys()], ["control.yaml", "data.yaml", "openai.yaml"]);
+  it("has the four contracts as OpenAPI 3.1 version 1.0.0", () => {
+    assert.deepEqual(
+      [...docs.keys()],
+      ["anthropic.yaml", "control.yaml", "data.yaml", "openai.yaml"],
+    );
     for (const doc of docs.values()) {
       assert.match(String(doc.openapi), /^3\.1\./);
       assert.equal((doc.info as Node).version, "1.0.0");
@@ -126,7 +135,7 @@ describe("OpenAPI contracts", () => {
     const ids = operations.map((o) => o.op.operationId);
     assert.ok(ids.every((id) => typeof id === "string" && id.length > 0));
     assert.equal(new Set(ids).size, ids.length, "operationIds are unique across contracts");
-    for (const o of operations) {
+    for (const o of operations.filter((op) => !isPublic(op))) {
       const errors = responses(o).filter(([status]) => /^[45]\d\d$/.test(status));
       const enveloped = errors.filter(([, r]) => {
         const name = jsonSchemaName(r.file, r.node);
@@ -150,20 +159,23 @@ describe("OpenAPI contracts", () => {
       for (const [status, r] of responses(o)) {
         const headers = isNode(r.node.headers) ? r.node.headers : {};
         if (status === "429") assert.ok("Retry-After" in headers && "X-Backoff-Ms" in headers);
-        if (status === "401" && o.file !== "openai.yaml") {
+        if (status === "401" && !compatible.includes(o.file)) {
           assert.equal(jsonSchemaName(r.file, r.node), "AuthError");
         }
       }
-      assert.ok(isNode(o.op.responses) && "401" in o.op.responses, `${o.path} documents 401`);
+      const documents401 = isNode(o.op.responses) && "401" in o.op.responses;
+      assert.ok(documents401 !== isPublic(o), `${o.path} documents 401 unless public`);
     }
-    for (const doc of docs.values()) {
+    for (const [file, doc] of docs) {
       const schemes = (doc.components as Node).securitySchemes as Node;
       assert.deepEqual(schemes.bearerAuth, {
         ...(schemes.bearerAuth as Node),
         type: "http",
         scheme: "bearer",
       });
-      assert.deepEqual(doc.security, [{ bearerAuth: [] }]);
+      // Decision 1: the Anthropic surface also takes the token as x-api-key, nowhere else.
+      const apiKey = file === "anthropic.yaml" ? [{ apiKeyAuth: [] }] : [];
+      assert.deepEqual(doc.security, [{ bearerAuth: [] }, ...apiKey]);
     }
     assert.deepEqual(((schemas.AuthError as Node).properties as Node).code, {
       type: "integer",
@@ -194,12 +206,16 @@ describe("OpenAPI contracts", () => {
     assert.deepEqual([...documented].sort(), Object.keys(errorCodes).sort());
   });
 
-  it("rejects unknown fields on every JSON request body (additionalProperties: false)", () => {
+  it("rejects unknown fields on every native JSON request body; OpenAI's ignore them (issue 12)", () => {
     for (const o of operations.filter((op) => op.op.requestBody !== undefined)) {
       const body = resolve(o.file, o.op.requestBody).node;
       const media = (body.content as Node)["application/json"] as Node;
       const schema = resolve(o.file, media.schema).node;
-      assert.equal(schema.additionalProperties, false, `${o.method} ${o.path}`);
+      // A newer SDK adds fields before we know them: the compatible surfaces must not refuse them.
+      if (compatible.includes(o.file)) {
+        assert.equal(schema["x-unknown-fields"], "ignored", `${o.method} ${o.path}`);
+        assert.notEqual(schema.additionalProperties, false, `${o.method} ${o.path}`);
+      } else assert.equal(schema.additionalProperties, false, `${o.method} ${o.path}`);
     }
   });
 

@@ -72,6 +72,7 @@ describe("ordering keys, in order", () => {
     assert.equal(assigned(decision), "Gpu-c");
     assert.deepEqual(decision.log.tieBreakers, [
       "session_affinity",
+      "prefix_cache",
       "least_loaded",
       "most_free_vram",
       "fastest_decode",

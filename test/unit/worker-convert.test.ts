@@ -51,18 +51,28 @@ const sampling = {
   repeatPenalty: 1.25,
   repeatLastN: 16,
   seed: 7,
+  presencePenalty: 0.5,
+  frequencyPenalty: -0.25,
 };
+const logitBias = [{ token: 3, bias: -100 }];
 
 const fullRequest: GenerateRequest = {
   taskId: "task-1",
   prompt: "Once upon a time",
   maxTokens: 17,
-  sampling,
+  sampling: { ...sampling, logitBias: { entries: logitBias } },
   stop: ["\n\n", "END"],
   grammar: 'root ::= "a"',
   strict: true,
   sessionKey: "session-9",
   ignoreEos: true,
+  chatFormat: {
+    grammarLazy: true,
+    grammarTriggers: ["<tool_call>"],
+    parser: "{}",
+    grammarPrefill: "<|assistant|>\n",
+  },
+  cacheTenant: "id:token:abc123",
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
@@ -71,12 +81,16 @@ describe("GenerateRequest -> SubmitRequest", () => {
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
-      sampling,
+      sampling: { ...sampling, logitBias },
       stop: ["\n\n", "END"],
       grammar: 'root ::= "a"',
+      grammarLazy: true,
+      grammarTriggers: ["<tool_call>"],
+      grammarPrefill: "<|assistant|>\n",
       strict: true,
       sessionKey: "session-9",
       ignoreEos: true,
+      cacheTenant: "id:token:abc123",
     });
   });
 
@@ -122,7 +136,12 @@ describe("engine events -> GenerateEvent", () => {
   });
 
   it("an end carries every count and timing, decode_ms twice, in whole milliseconds", () => {
-    const event = overWire(GenerateEvent, toEndEvent(end));
+    const chat = {
+      content: "hi",
+      reasoningContent: "hm",
+      toolCalls: [{ id: "c1", name: "f", arguments: "{}" }],
+    };
+    const event = overWire(GenerateEvent, toEndEvent(end, { chat }));
     assert.equal(event.event?.$case, "end");
     const value = event.event.value;
     assertEveryField(End, value, []);
@@ -135,6 +154,7 @@ describe("engine events -> GenerateEvent", () => {
       cachedTokens: 4,
       ttftMs: 8,
       promptMs: 3,
+      chat,
     });
   });
 
@@ -202,7 +222,7 @@ describe("ModelInfo and WorkerDescription", () => {
         engineVersion: "b1234",
       }),
     );
-    assertEveryField(WorkerDescription, description, []);
+    assertEveryField(WorkerDescription, description, ["features"]);
     assert.ok(description.model);
     assertEveryField(ProtoModelInfo, description.model, []);
     assert.deepEqual(description, {
@@ -226,6 +246,7 @@ describe("ModelInfo and WorkerDescription", () => {
       engineVersion: "b1234",
       slots: 3,
       backend: "cpu",
+      features: {},
     });
   });
 });
@@ -236,6 +257,9 @@ const stats: EngineStats = {
   pending: 1,
   kvCellsUsed: 300,
   kvCellsTotal: 4096,
+  kvCellsCached: 120,
+  cacheEvictions: 3,
+  cacheRamBytes: 4096,
   prefillTokensPerSecond: 1500.5,
   decodeTokensPerSecond: 88.25,
 };
@@ -264,14 +288,18 @@ describe("Telemetry", () => {
   it("carries stats, every GPU field, the reason and warm sessions", () => {
     const telemetry = overWire(
       Telemetry,
-      toTelemetry(stats, probe, { deviceIndexes: [0], warmSessions: ["s1", "s2"] }),
+      toTelemetry(stats, probe, {
+        deviceIndexes: [0],
+        warmSessions: ["s1", "s2"],
+      }),
     );
-    assertEveryField(Telemetry, telemetry, []);
+    assertEveryField(Telemetry, telemetry, ["unreadyReason"]);
     assert.deepEqual(telemetry, {
       ...stats,
       devices: [{ ...probe.devices[0] }],
       gpuReason: "GPU 1: memory query not supported",
       warmSessions: ["s1", "s2"],
+      unreadyReason: "",
     });
   });
 

@@ -17,6 +17,10 @@ namespace {
 // against 0.61, multi-turn 0.27 against 0.19); throughput moved within noise.
 constexpr uint32_t kCpuPrefillChunk = 128;
 
+// Fewer dropped tokens are not worth a host copy; a restore must save more than this much prefill.
+constexpr size_t kMinSavedTokens = 32;
+constexpr size_t kMinRestoreGain = 16;
+
 int64_t now_us() { return llama_time_us(); }
 
 // Exponential moving average of a rate; the first sample seeds it.
@@ -26,6 +30,7 @@ double blend(double average, double sample) { return average == 0 ? sample : 0.8
 
 EngineCore::EngineCore(const LoadParams & params)
     : loaded_(load_model(params)),
+      chat_(std::make_unique<ChatFormatter>(loaded_.model.get(), params.chat_template)),
       vocab_(llama_model_get_vocab(loaded_.model.get())),
       mem_(llama_get_memory(loaded_.ctx.get())),
       n_batch_(llama_n_batch(loaded_.ctx.get())),
@@ -33,7 +38,8 @@ EngineCore::EngineCore(const LoadParams & params)
                      : params.n_gpu_layers != 0 ? llama_n_ubatch(loaded_.ctx.get())
                                                  : kCpuPrefillChunk),
       commands_(params.max_pending),
-      batch_(llama_batch_init(static_cast<int32_t>(n_batch_), 0, 1)) {
+      batch_(llama_batch_init(static_cast<int32_t>(n_batch_), 0, 1)),
+      store_(static_cast<size_t>(params.prompt_cache_mb) * 1024 * 1024) {
   for (llama_token t = 0; t < llama_vocab_n_tokens(vocab_); ++t) {
     if (llama_vocab_is_eog(vocab_, t)) eog_tokens_.push_back(t);
   }
@@ -146,32 +152,40 @@ void EngineCore::end_pending(std::unique_ptr<SequenceRequest> request, FinishRea
   commands_.release_add();
 }
 
-Slot * EngineCore::choose_slot(const std::string & session_key) {
-  Slot * empty = nullptr;
-  Slot * oldest = nullptr;
-  for (auto & slot : slots_) {
-    if (slot.busy()) continue;
-    if (!session_key.empty() && slot.session_key() == session_key) return &slot;
-    if (slot.session_key().empty()) {
-      if (empty == nullptr) empty = &slot;
-    } else if (oldest == nullptr || slot.last_used_us() < oldest->last_used_us()) {
-      oldest = &slot;
-    }
-  }
-  // Parked sessions keep their KV while there is room; the least recently used goes first.
-  if (empty != nullptr) return empty;
-  if (oldest != nullptr) oldest->evict(mem_);
-  return oldest;
-}
-
 void EngineCore::admit_pending() {
   while (!pending_.empty()) {
-    Slot * slot = choose_slot(pending_.front()->params.session_key);
-    if (slot == nullptr) return;
-    slot->assign(std::move(pending_.front()), mem_, now_us());
+    const SubmitParams & params = pending_.front()->params;
+    std::vector<SlotView> views;
+    views.reserve(slots_.size());
+    for (const auto & slot : slots_) views.push_back(slot.view());
+    const SlotQuery query{&params.prompt, &params.cache_tenant, &params.session_key, params.strict};
+    const SlotChoice choice = choose_slot(views, query);
+    if (choice.slot == SlotChoice::kNone) return;
+    Slot & slot = slots_[choice.slot];
+    const size_t keep = use_host_tier(slot, choice, params);
+    slot.assign(std::move(pending_.front()), keep, mem_, now_us());
     pending_.pop_front();
     commands_.release_add();
   }
+}
+
+// Before a slot drops cache for a new prompt: restores a saved prompt of the request's tenant that
+// matches better than the slot (never for strict requests), and saves what the slot would drop to
+// host RAM. Returns the cached tokens the request keeps.
+size_t EngineCore::use_host_tier(Slot & slot, const SlotChoice & choice, const SubmitParams & params) {
+  std::optional<SavedPrompt> saved;
+  if (store_.enabled() && !params.strict) {
+    saved = store_.take_best(params.cache_tenant, params.prompt, choice.keep + kMinRestoreGain);
+  }
+  const size_t dropped = saved ? slot.kv_size() : slot.kv_size() - choice.keep;
+  if (store_.enabled() && dropped >= kMinSavedTokens) {
+    store_.put(slot.save(loaded_.ctx.get()));
+  } else if (choice.evicts) {
+    ++cache_evictions_;
+  }
+  if (!saved) return choice.keep;
+  const size_t keep = usable_prefix(saved->tokens, params.prompt);
+  return slot.restore(std::move(*saved), loaded_.ctx.get(), mem_) ? keep : 0;
 }
 
 void EngineCore::step(StepOutput & out) {
@@ -246,7 +260,10 @@ void EngineCore::publish_stats() {
   for (const auto & slot : slots_) {
     s.slots_busy += slot.busy() ? 1 : 0;
     s.kv_cells_used += slot.kv_size();
+    if (!slot.busy()) s.kv_cells_cached += slot.kv_size();
   }
+  s.cache_evictions = cache_evictions_ + store_.evictions();
+  s.cache_ram_bytes = store_.bytes();
   s.pending = static_cast<uint32_t>(pending_.size());
   s.kv_cells_total = llama_n_ctx(loaded_.ctx.get());
   s.prefill_tokens_per_second = prefill_tps_;

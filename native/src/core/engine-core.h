@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "core/batch-planner.h"
+#include "core/chat-format.h"
 #include "core/command-queue.h"
 #include "core/model-loader.h"
+#include "core/prompt-store.h"
 #include "core/sequence.h"
 #include "core/slot.h"
 
@@ -35,11 +37,12 @@ struct EngineStats {
   uint32_t pending = 0;
   uint64_t kv_cells_used = 0;
   uint64_t kv_cells_total = 0;
+  uint64_t kv_cells_cached = 0;   // of kv_cells_used: held by idle slots as prefix cache
+  uint64_t cache_evictions = 0;   // cached prompts dropped to make room for another prompt
+  uint64_t cache_ram_bytes = 0;   // held by the host-RAM prompt cache
   double prefill_tokens_per_second = 0;
   double decode_tokens_per_second = 0;
 };
-
-using ChatMessages = std::vector<std::pair<std::string, std::string>>;
 
 class EngineCore {
  public:
@@ -51,7 +54,9 @@ class EngineCore {
   const ModelInfo & info() const { return loaded_.info; }
   std::vector<llama_token> tokenize(const std::string & text, bool add_special, bool parse_special) const;
   std::string detokenize(const std::vector<llama_token> & tokens) const;
-  std::string apply_chat_template(const ChatMessages & messages, bool add_assistant) const;
+  // The model's chat template through llama.cpp common (see chat-format.h). Caller's thread.
+  ChatRender render_chat(const std::string & request_json) const { return chat_->render(request_json); }
+  ChatParse parse_chat(const std::string & text, const std::string & parser) const { return chat_->parse(text, parser); }
 
   // Any thread. prepare() validates and builds the sampler; submit() queues it. Both throw EngineError.
   std::unique_ptr<SequenceRequest> prepare(SubmitParams params) const;
@@ -69,13 +74,15 @@ class EngineCore {
   bool cancel_one(uint64_t id, StepOutput & out);
   void end_pending(std::unique_ptr<SequenceRequest> request, FinishReason reason, StepOutput & out);
   void admit_pending();
-  Slot * choose_slot(const std::string & session_key);
+  size_t use_host_tier(Slot & slot, const SlotChoice & choice, const SubmitParams & params);
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
   SamplerPtr make_sampler(const SubmitParams & params) const;
+  void prefill_grammar(llama_sampler * grammar, const std::string & prefill) const;
 
   LoadedModel loaded_;
+  std::unique_ptr<ChatFormatter> chat_;
   const llama_vocab * vocab_;
   llama_memory_t mem_;
   uint32_t n_batch_;
@@ -91,6 +98,8 @@ class EngineCore {
   EventSink * sink_ = nullptr;
   std::thread thread_;
 
+  PromptStore store_;
+  uint64_t cache_evictions_ = 0;
   double prefill_tps_ = 0;
   double decode_tps_ = 0;
   mutable std::mutex stats_mutex_;

@@ -1,4 +1,5 @@
-// The engine's caller-thread side: tokenizer, chat template, and validating requests into samplers.
+// The engine's caller-thread side: tokenizer, and validating requests into samplers.
+#include <cctype>
 #include <cmath>
 
 #include "core/engine-core.h"
@@ -17,6 +18,8 @@ void check_sampling(const SamplingParams & s) {
   if (!(s.min_p >= 0 && s.min_p <= 1)) invalid("minP must be in [0, 1]");
   if (!(s.repeat_penalty > 0) || !std::isfinite(s.repeat_penalty)) invalid("repeatPenalty must be > 0 (1 disables it)");
   if (s.repeat_last_n < -1) invalid("repeatLastN must be >= -1 (-1: whole context)");
+  if (!(std::fabs(s.presence_penalty) <= 2)) invalid("presencePenalty must be in [-2, 2]");
+  if (!(std::fabs(s.frequency_penalty) <= 2)) invalid("frequencyPenalty must be in [-2, 2]");
 }
 
 }  // namespace
@@ -52,28 +55,6 @@ std::string EngineCore::detokenize(const std::vector<llama_token> & tokens) cons
   return text;
 }
 
-std::string EngineCore::apply_chat_template(const ChatMessages & messages, bool add_assistant) const {
-  const std::string & tmpl = info().chat_template;
-  if (tmpl.empty()) invalid("this model has no chat template; send a plain prompt instead");
-  std::vector<llama_chat_message> chat;
-  size_t chars = 0;
-  for (const auto & [role, content] : messages) {
-    chat.push_back({role.c_str(), content.c_str()});
-    chars += role.size() + content.size();
-  }
-  std::string out(chars * 2 + 256, '\0');
-  int32_t n = llama_chat_apply_template(tmpl.c_str(), chat.data(), chat.size(), add_assistant, out.data(),
-                                        static_cast<int32_t>(out.size()));
-  if (n > static_cast<int32_t>(out.size())) {
-    out.resize(static_cast<size_t>(n));
-    n = llama_chat_apply_template(tmpl.c_str(), chat.data(), chat.size(), add_assistant, out.data(),
-                                  static_cast<int32_t>(out.size()));
-  }
-  if (n < 0) invalid("the model's chat template is not one llama.cpp supports; send a plain prompt instead");
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const {
   if (params.prompt.empty()) invalid("prompt is empty: give text or at least one token");
   if (params.max_tokens < 1) invalid("maxTokens must be at least 1");
@@ -82,6 +63,11 @@ std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const 
     if (t < 0 || t >= n_vocab) invalid("prompt token " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
   }
   check_sampling(params.sampling);
+  for (const auto & [token, bias] : params.sampling.logit_bias) {
+    if (token < 0 || token >= n_vocab) invalid("logit bias token " + std::to_string(token) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
+    if (!(std::fabs(bias) <= 100)) invalid("logit bias values must be in [-100, 100]");
+  }
+  if (params.grammar_lazy && params.grammar_triggers.empty()) invalid("a lazy grammar needs at least one trigger");
   const uint64_t needed = params.prompt.size() + static_cast<uint64_t>(params.max_tokens);
   if (needed > info().ctx_per_seq) {
     throw EngineError(ErrorCode::PromptTooLong,
@@ -97,26 +83,73 @@ std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const 
   return request;
 }
 
+namespace {
+
+std::string piece_of(const llama_vocab * vocab, llama_token token) {
+  char buf[256];
+  const int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, true);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// The token whose piece is exactly `piece`, or LLAMA_TOKEN_NULL.
+llama_token token_of(const llama_vocab * vocab, const std::string & piece) {
+  for (llama_token t = 0; t < llama_vocab_n_tokens(vocab); ++t) {
+    if (piece_of(vocab, t) == piece) return t;
+  }
+  return LLAMA_TOKEN_NULL;
+}
+
+}  // namespace
+
+// What common's sampler does for format grammars: advance past the prompt's own tail. A
+// SentencePiece vocab tokenizes a leading "<" as " <"; the grammar gets the token without the space.
+void EngineCore::prefill_grammar(llama_sampler * grammar, const std::string & prefill) const {
+  auto tokens = tokenize(prefill, false, true);
+  if (!tokens.empty()) {
+    const std::string first = piece_of(vocab_, tokens[0]);
+    if (!first.empty() && first[0] == ' ' && prefill[0] != ' ') {
+      const llama_token bare = first.size() > 1 ? token_of(vocab_, first.substr(1)) : LLAMA_TOKEN_NULL;
+      if (bare != LLAMA_TOKEN_NULL) tokens[0] = bare;
+      else tokens.erase(tokens.begin());
+    }
+  }
+  try {
+    for (const auto t : tokens) llama_sampler_accept(grammar, t);
+  } catch (const std::exception & e) {
+    llama_sampler_free(grammar);
+    throw EngineError(ErrorCode::GrammarInvalid, std::string("the grammar does not start with the chat template's generation prompt: ") + e.what());
+  }
+}
+
 SamplerPtr EngineCore::make_sampler(const SubmitParams & params) const {
   auto chain_params = llama_sampler_chain_default_params();
   chain_params.no_perf = true;
   SamplerPtr chain(llama_sampler_chain_init(chain_params));
-  if (params.ignore_eos && !eog_tokens_.empty()) {
-    std::vector<llama_logit_bias> bias;
+  const auto & s = params.sampling;
+  std::vector<llama_logit_bias> bias;
+  for (const auto & [token, value] : s.logit_bias) bias.push_back({token, value <= -100 ? -INFINITY : value});
+  if (params.ignore_eos) {
     for (const auto t : eog_tokens_) bias.push_back({t, -INFINITY});
+  }
+  if (!bias.empty()) {
     llama_sampler_chain_add(chain.get(), llama_sampler_init_logit_bias(llama_vocab_n_tokens(vocab_),
                                                                        static_cast<int32_t>(bias.size()), bias.data()));
   }
-  const auto & s = params.sampling;
-  if (s.repeat_penalty != 1.0f) {
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab_), s.repeat_last_n, s.repeat_penalty, 0.0f, 0.0f));
+  if (s.repeat_penalty != 1.0f || s.frequency_penalty != 0.0f || s.presence_penalty != 0.0f) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab_), s.repeat_last_n, s.repeat_penalty, s.frequency_penalty, s.presence_penalty));
   }
   if (!params.grammar.empty()) {
     LogCapture capture;
-    llama_sampler * grammar = llama_sampler_init_grammar(vocab_, params.grammar.c_str(), "root");
+    std::vector<const char *> triggers;
+    for (const auto & t : params.grammar_triggers) triggers.push_back(t.c_str());
+    llama_sampler * grammar =
+        params.grammar_lazy ? llama_sampler_init_grammar_lazy_patterns(vocab_, params.grammar.c_str(), "root", triggers.data(),
+                                                                       triggers.size(), nullptr, 0)
+                            : llama_sampler_init_grammar(vocab_, params.grammar.c_str(), "root");
     if (grammar == nullptr) {
       throw EngineError(ErrorCode::GrammarInvalid, "the GBNF grammar does not parse (it needs a `root` rule): " + capture.summary());
     }
+    prefill_grammar(grammar, params.grammar_prefill);
     llama_sampler_chain_add(chain.get(), grammar);
   }
   if (s.temperature <= 0) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ggml.h"
@@ -26,6 +27,9 @@ struct LoadParams {
   std::vector<float> tensor_split;
   ggml_type type_kv = GGML_TYPE_F16;
   uint32_t max_pending = 256;
+  std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
+  // Bound of the host-RAM prompt cache (prompt-store.h); 0 turns that tier off.
+  uint32_t prompt_cache_mb = 0;
 };
 
 struct SamplingParams {
@@ -37,6 +41,9 @@ struct SamplingParams {
   int32_t repeat_last_n = 64;
   uint32_t seed = 0;
   bool has_seed = false;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  std::vector<std::pair<llama_token, float>> logit_bias;
 };
 
 struct SubmitParams {
@@ -45,8 +52,14 @@ struct SubmitParams {
   SamplingParams sampling;
   std::vector<std::string> stop;
   std::string grammar;
+  bool grammar_lazy = false;
+  std::vector<std::string> grammar_triggers;  // regexes; the lazy grammar starts at a match
+  // Text the chat template already put in the prompt that a format's grammar begins with.
+  std::string grammar_prefill;
   bool strict = false;
   std::string session_key;
+  // The prefix cache's tenant (caller identity or cache_salt): cached KV is reused only within one.
+  std::string cache_tenant;
   bool ignore_eos = false;
 };
 

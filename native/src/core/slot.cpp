@@ -22,19 +22,16 @@ double ms_between(int64_t from_us, int64_t to_us) {
 
 }  // namespace
 
-void Slot::assign(std::unique_ptr<SequenceRequest> request, llama_memory_t mem, int64_t now_us) {
+void Slot::assign(std::unique_ptr<SequenceRequest> request, size_t keep, llama_memory_t mem, int64_t now_us) {
   request_ = std::move(request);
-  const auto & prompt = request_->params.prompt;
-  size_t keep = 0;
-  if (!session_key_.empty() && request_->params.session_key == session_key_) {
-    const auto mismatch = std::mismatch(kv_tokens_.begin(), kv_tokens_.end(), prompt.begin(), prompt.end());
-    // The last prompt token is always decoded again: its logits start the generation.
-    keep = std::min(static_cast<size_t>(mismatch.first - kv_tokens_.begin()), prompt.size() - 1);
+  keep = std::min(keep, kv_tokens_.size());
+  // A partial removal can fail (e.g. recurrent memory); then nothing cached is kept.
+  if (keep < kv_tokens_.size() && !llama_memory_seq_rm(mem, seq_id_, static_cast<llama_pos>(keep), -1)) {
+    llama_memory_seq_rm(mem, seq_id_, -1, -1);
+    keep = 0;
   }
-  if (keep < kv_tokens_.size()) {
-    llama_memory_seq_rm(mem, seq_id_, static_cast<llama_pos>(keep), -1);
-    kv_tokens_.resize(keep);
-  }
+  kv_tokens_.resize(keep);
+  tenant_ = request_->params.cache_tenant;
   session_key_ = request_->params.session_key;
   phase_ = SlotPhase::Prefill;
   n_prompt_done_ = keep;
@@ -101,17 +98,37 @@ void Slot::finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepO
   end.error_message = error_message;
   out.ends.push_back(std::move(end));
 
-  // A session keeps its KV for the next turn; anything else gives its cells back now.
-  if (session_key_.empty() || reason == FinishReason::Error) evict(mem);
+  // The KV stays as cache (for the session's next turn, or any prompt of this tenant sharing a
+  // prefix); after a failed decode its cells are not trusted.
+  if (reason == FinishReason::Error) evict(mem);
   last_used_us_ = now_us;
   request_.reset();
   text_.reset();
   phase_ = SlotPhase::Idle;
 }
 
+SavedPrompt Slot::save(llama_context * ctx) const {
+  SavedPrompt saved{tenant_, kv_tokens_, std::vector<uint8_t>(llama_state_seq_get_size(ctx, seq_id_))};
+  const size_t n = llama_state_seq_get_data(ctx, saved.state.data(), saved.state.size(), seq_id_);
+  saved.state.resize(n);
+  return saved;
+}
+
+bool Slot::restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem) {
+  evict(mem);
+  if (llama_state_seq_set_data(ctx, saved.state.data(), saved.state.size(), seq_id_) == 0) {
+    evict(mem);
+    return false;
+  }
+  kv_tokens_ = std::move(saved.tokens);
+  tenant_ = std::move(saved.tenant);
+  return true;
+}
+
 void Slot::evict(llama_memory_t mem) {
   llama_memory_seq_rm(mem, seq_id_, -1, -1);
   kv_tokens_.clear();
+  tenant_.clear();
   session_key_.clear();
 }
 

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "core/prompt-store.h"
 #include "core/sequence.h"
+#include "core/slot-choice.h"
 #include "core/text-stream.h"
 #include "llama.h"
 
@@ -27,9 +29,12 @@ class Slot {
   const std::string & session_key() const { return session_key_; }
   int64_t last_used_us() const { return last_used_us_; }
   size_t kv_size() const { return kv_tokens_.size(); }
+  // What the slot policy (slot-choice.h) sees of this slot.
+  SlotView view() const { return SlotView{busy(), &kv_tokens_, &tenant_, &session_key_, last_used_us_}; }
 
-  // Takes a request; keeps the longest KV prefix it shares with this slot's session, drops the rest.
-  void assign(std::unique_ptr<SequenceRequest> request, llama_memory_t mem, int64_t now_us);
+  // Takes a request; keeps the first `keep` cached tokens (the policy checked they are its prompt's,
+  // of its tenant), drops the rest.
+  void assign(std::unique_ptr<SequenceRequest> request, size_t keep, llama_memory_t mem, int64_t now_us);
 
   // Tokens this slot feeds into the next batch: the pending prompt (at most `limit`) or the last
   // sampled token.
@@ -43,11 +48,17 @@ class Slot {
   std::optional<FinishReason> sample(llama_context * ctx, int32_t batch_index, const llama_vocab * vocab,
                                      int64_t now_us, StepOutput & out);
 
-  // Ends the request: emits its end event, keeps the KV for its session or frees it.
+  // Ends the request: emits its end event; its KV stays as its tenant's cache (or its session's),
+  // unless the sequence failed and the KV cannot be trusted.
   void finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepOutput & out,
               const std::string & error_code = "", const std::string & error_message = "");
 
-  // Drops a parked session's KV so the slot can serve another request.
+  // The slot's cached KV copied to host RAM, with its tokens and tenant.
+  SavedPrompt save(llama_context * ctx) const;
+  // Replaces the slot's cache with a saved one; false (slot left empty) when llama.cpp refuses it.
+  bool restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem);
+
+  // Drops the slot's cached KV (and any parked session) so that nothing can reuse it.
   void evict(llama_memory_t mem);
 
  private:
@@ -55,6 +66,7 @@ class Slot {
   SlotPhase phase_ = SlotPhase::Idle;
   std::unique_ptr<SequenceRequest> request_;
   std::vector<llama_token> kv_tokens_;  // exactly the tokens whose KV this sequence holds
+  std::string tenant_;       // whose tokens kv_tokens_ are: KV is never reused across tenants
   std::string session_key_;
   int64_t last_used_us_ = 0;
 

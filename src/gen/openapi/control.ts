@@ -2,6 +2,40 @@
 // versions: openapi-typescript v7.13.0
 // source: contracts/openapi/control.yaml (regenerate: npm run codegen:openapi)
 export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness as llama-server answers it: 200 when at least one pool is ready, else 503 with `loading` (a pool is still loading) or `unavailable`. Public: without a valid token the body is the status alone; with one it also lists each pool's state. */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness for orchestrators (Kubernetes livenessProbe): 200 while the gateway answers, whatever the pools' state, so a loading model never gets the process restarted. */
+        get: operations["getLivez"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -19,6 +53,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness for orchestrators (Kubernetes readinessProbe); the same answer as /health. */
+        get: operations["getReadyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/artifacts": {
         parameters: {
             query?: never;
@@ -26,7 +77,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stored artifacts in id order, without content, a page at a time. */
+        /** Stored artifacts you may read, newest first, without content, a page at a time. */
         get: operations["listArtifacts"];
         put?: never;
         /** Store a content-addressed artifact (OC-CTRL-2065). */
@@ -140,6 +191,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live status over SSE: `event: status` frames, each a whole StatusSnapshot, one at once and then one whenever something changed (at most one per interval_ms); keep-alive comments. */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
+        post: operations["pullModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every pool with its state, model and load, ready or not. */
+        get: operations["listPools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pools/{id}/drain": {
         parameters: {
             query?: never;
@@ -225,6 +327,23 @@ export interface paths {
          * @description A worker that crashes `supervisor.breaker_failures` times within `supervisor.breaker_window_ms` is not restarted; the pool's health shows `state: failed` and the worker's last error line. Fix the cause, then call this. `accepted` is false when the pool was not failed (nothing to re-arm).
          */
         post: operations["restartPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The operator's view at one instant: pools (state, slots, KV, tokens/s, GPUs), every queue with live positions and predicted starts, running and recent tasks, sessions. */
+        get: operations["getStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -330,7 +449,7 @@ export interface components {
             deadline_ms: number;
         };
         /** @enum {string} */
-        Engine: "llamacpp" | "vllm" | "tgi" | "triton";
+        Engine: "llamacpp" | "vllm" | "tgi" | "triton" | "llamacpp-server";
         EngineCapability: {
             batching?: boolean;
             /** Format: int32 */
@@ -366,7 +485,32 @@ export interface components {
          * @description Every code of the registry (src/common/errors.ts); engine codes reach clients unmapped.
          * @enum {string}
          */
-        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "CONTROL_PLANE_UNREACHABLE" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        GpuStatus: {
+            /** Format: int32 */
+            index: number;
+            /** Format: int64 */
+            memory_total_bytes?: number;
+            /** Format: int64 */
+            memory_used_bytes?: number;
+            name: string;
+            power_watts?: number;
+            /** Format: int32 */
+            temperature_c?: number;
+            /** Format: int32 */
+            utilization_percent?: number;
+            uuid?: string;
+        };
+        HealthStatus: {
+            /** @description Only for a caller with a valid token (or when no token is configured). */
+            pools?: {
+                pool_id: string;
+                /** @enum {string} */
+                state: "loading" | "ready" | "draining" | "down" | "failed";
+            }[];
+            /** @enum {string} */
+            status: "ok" | "loading" | "unavailable";
+        };
         PoolHealth: {
             draining: boolean;
             engine_version?: string;
@@ -388,10 +532,44 @@ export interface components {
             pool_id?: string;
             ready: boolean;
             /**
-             * @description failed: the crash breaker opened; POST /v1/pools/{id}/restart re-arms it.
+             * @description loading until the pool's first worker registers; down after a failure until a worker registers again (last_error says why); draining while it takes no new work; failed when its worker kept crashing and the crash breaker opened (last_error has the worker's last error line): POST /v1/pools/{id}/restart re-arms it.
              * @enum {string}
              */
-            state?: "ready" | "unready" | "draining" | "failed";
+            state?: "loading" | "ready" | "draining" | "down" | "failed";
+        };
+        PoolList: {
+            pools: components["schemas"]["PoolHealth"][];
+        };
+        PoolStatus: {
+            backend?: string;
+            decode_tokens_per_second?: number;
+            expected_tokens_per_second?: number;
+            gpu_reason?: string;
+            gpus: components["schemas"]["GpuStatus"][];
+            /** Format: int64 */
+            kv_cells_total?: number;
+            /** Format: int64 */
+            kv_cells_used?: number;
+            last_error?: string;
+            model_ref: string;
+            pool_id: string;
+            prefix_cache_hit_ratio?: number;
+            /** Format: int32 */
+            queue_depth: number;
+            /** Format: int32 */
+            restarts?: number;
+            /** Format: int32 */
+            slots_busy: number;
+            /** Format: int32 */
+            slots_total: number;
+            /** @enum {string} */
+            state: "loading" | "ready" | "draining" | "failed";
+        };
+        PullRequest: {
+            /** @description Another name for the catalog entry. */
+            alias?: string;
+            /** @description The model ref to pull. */
+            ref: string;
         };
         PurgeRequest: {
             /**
@@ -434,12 +612,101 @@ export interface components {
         RestartResponse: {
             accepted: boolean;
         };
+        SessionInfo: {
+            /** Format: float */
+            cost_budget_remaining?: number;
+            /** Format: int64 */
+            kv_bytes: number;
+            kv_warmth: boolean;
+            /** Format: int32 */
+            max_turns?: number;
+            pool_id?: string;
+            session_id?: components["schemas"]["Uuid"];
+            /** Format: int64 */
+            time_budget_remaining_ms?: number;
+            /** Format: int64 */
+            tokens_budget_remaining?: number;
+            /** Format: int64 */
+            ttl_ms_remaining: number;
+            /** Format: int32 */
+            turns: number;
+        };
         SetModelStateRequest: {
             /** Format: int64 */
             deadline_ms?: number;
             /** @enum {string} */
             state: "Active" | "Retired";
         };
+        SSEPullDone: {
+            digest: string;
+            /** @description The catalog id of the pulled model. */
+            id: string;
+            pull_id: string;
+        };
+        SSEPullDownloading: {
+            /**
+             * Format: int64
+             * @description Bytes on disk, resumed ones included.
+             */
+            bytes: number;
+            /** Format: int64 */
+            bytes_per_s: number;
+            pull_id: string;
+            /**
+             * Format: int64
+             * @description All bytes of the model; absent when the source does not say.
+             */
+            total?: number;
+        };
+        SSEPullResolving: {
+            pull_id: string;
+            ref?: string;
+        };
+        StatusSnapshot: {
+            /** Format: int64 */
+            now_ms: number;
+            pools: components["schemas"]["PoolStatus"][];
+            sessions: components["schemas"]["SessionInfo"][];
+            /** @description Queued (dispatch order per pool), running, then recently ended (newest first). */
+            tasks: components["schemas"]["TaskStatus"][];
+            version: string;
+        };
+        TaskStatus: {
+            /** Format: int64 */
+            ended_ms?: number;
+            error_code?: string;
+            /** Format: int64 */
+            first_token_ms?: number;
+            /** Format: int32 */
+            max_tokens: number;
+            model_ref?: string;
+            /** Format: int64 */
+            placed_ms?: number;
+            pool_id: string;
+            /**
+             * Format: int64
+             * @description Queued tasks only.
+             */
+            predicted_start_ms?: number;
+            /** @enum {string} */
+            priority: "interactive" | "batch";
+            /**
+             * Format: int32
+             * @description Queued tasks only; 0-based.
+             */
+            queue_position?: number;
+            /** Format: int64 */
+            queued_ms: number;
+            session_id?: string;
+            /** @enum {string} */
+            state: "queued" | "placed" | "running" | "finished_stop" | "finished_length" | "cancelled" | "error";
+            task_id: string;
+            /** Format: int32 */
+            tokens_out: number;
+            tokens_per_second?: number;
+        };
+        /** Format: uuid */
+        Uuid: string;
         WorkerRegistered: {
             /** Format: int64 */
             heartbeat_interval_ms: number;
@@ -463,6 +730,16 @@ export interface components {
         Workload: "completion" | "embedding" | "rerank";
     };
     responses: {
+        /** @description A model source (hub, registry, URL) refused the pull or could not be reached. */
+        BadGateway: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description Invalid request. */
         BadRequest: {
             headers: {
@@ -505,6 +782,16 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["AuthError"];
+            };
+        };
+        /** @description The disk cannot hold the model; the message gives the bytes needed and free. */
+        InsufficientStorage: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Internal failure. */
@@ -607,6 +894,83 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At least one pool is ready. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            /** @description No pool is ready. */
+            503: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "loading",
+                     *       "pools": [
+                     *         {
+                     *           "pool_id": "cpu-0",
+                     *           "state": "loading"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    getLivez: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
     getMetrics: {
         parameters: {
             query?: never;
@@ -637,11 +1001,44 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    getReadyz: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At least one pool is ready. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            /** @description No pool is ready. */
+            503: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
     listArtifacts: {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description The previous page's next_page_token. */
+                /** @description The previous page's next_page_token, unchanged. */
                 page_token?: string;
             };
             header?: {
@@ -973,6 +1370,114 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Cadence bound in ms (at least 100; default 500). */
+                interval_ms?: string;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SSE stream of `status` frames (data: StatusSnapshot JSON). */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    pullModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ref": "hf:org/repo:Q4_K_M",
+                 *       "alias": "qwen"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PullRequest"];
+            };
+        };
+        responses: {
+            /** @description `text/event-stream`: resolving, downloading* (at a bounded cadence), verifying, then exactly one terminal `done` or `error`. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    /** @description The pull's id; every event also carries it. */
+                    "X-Pull-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: resolving
+                     *     data: {"pull_id":"0b6f...","ref":"hf:org/repo:Q4_K_M"}
+                     *
+                     *     event: downloading
+                     *     data: {"pull_id":"0b6f...","bytes":1048576,"total":4368439584,"bytes_per_s":52428800}
+                     *
+                     *     event: done
+                     *     data: {"pull_id":"0b6f...","id":"hf:org/repo:Q4_K_M","digest":"sha256:..."}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
+            507: components["responses"]["InsufficientStorage"];
+        };
+    };
+    listPools: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pools, by pool_id. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
     drainPool: {
         parameters: {
             query?: never;
@@ -1138,7 +1643,9 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            507: components["responses"]["InsufficientStorage"];
         };
     };
     restartPool: {
@@ -1172,6 +1679,32 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One status snapshot. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusSnapshot"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["Internal"];
         };
     };

@@ -37,6 +37,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's record - state, pool, token counts, timings, error - live or stored. */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tasks/{id}/cancel": {
         parameters: {
             query?: never;
@@ -110,7 +127,7 @@ export interface components {
             policy_label: "reject" | "drop-lru" | "budget";
         };
         /** @enum {string} */
-        Engine: "llamacpp" | "vllm" | "tgi" | "triton";
+        Engine: "llamacpp" | "vllm" | "tgi" | "triton" | "llamacpp-server";
         ErrorEnvelope: {
             code: components["schemas"]["ErrorKind"];
             engine?: components["schemas"]["Engine"];
@@ -126,7 +143,7 @@ export interface components {
          * @description Every code of the registry (src/common/errors.ts); engine codes reach clients unmapped.
          * @enum {string}
          */
-        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "CONTROL_PLANE_UNREACHABLE" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
         PlacementOverrides: {
             /** @default true */
             allow_fallback: boolean;
@@ -155,6 +172,28 @@ export interface components {
         };
         /** @enum {string} */
         Priority: "interactive" | "batch";
+        /** @description The gRPC Sampling message; an absent field takes the engine's default. */
+        Sampling: {
+            min_p?: number;
+            /**
+             * Format: int32
+             * @description Recent tokens repeat_penalty looks at; 0 disables it, -1 is the whole context.
+             */
+            repeat_last_n?: number;
+            repeat_penalty?: number;
+            /**
+             * Format: int64
+             * @description Used when the task's own seed is absent.
+             */
+            seed?: number;
+            temperature?: number;
+            /**
+             * Format: int32
+             * @description 0: off.
+             */
+            top_k?: number;
+            top_p?: number;
+        };
         SessionInfo: {
             /** Format: float */
             cost_budget_remaining?: number;
@@ -184,6 +223,11 @@ export interface components {
             decode_time_ms: number;
             /** @enum {string} */
             finish_reason: "stop" | "length" | "cancelled";
+            /**
+             * Format: int32
+             * @description Of tokens_in: prompt tokens served from the prefix cache instead of evaluated.
+             */
+            tokens_cached?: number;
             /** Format: int32 */
             tokens_in: number;
             /** Format: int32 */
@@ -232,8 +276,45 @@ export interface components {
             /** @description Token text (delta). */
             t: string;
         };
+        TaskRecord: {
+            /**
+             * Format: int64
+             * @description Unix epoch ms of admission.
+             */
+            created_ms: number;
+            /** Format: int64 */
+            decode_time_ms?: number;
+            /**
+             * Format: int64
+             * @description Unix epoch ms; absent while running.
+             */
+            ended_ms?: number;
+            engine_version?: string;
+            error?: {
+                code: components["schemas"]["ErrorKind"];
+                message: string;
+            };
+            model_digest?: string;
+            model_ref: string;
+            pool_id?: string;
+            priority?: components["schemas"]["Priority"];
+            /** Format: int64 */
+            seed?: number;
+            session_id: components["schemas"]["Uuid"];
+            /** @enum {string} */
+            state: "queued" | "placed" | "running" | "finished_stop" | "finished_length" | "finished_cancelled" | "finished_error";
+            task_id: components["schemas"]["Uuid"];
+            /** Format: int32 */
+            tokens_in: number;
+            /** Format: int32 */
+            tokens_out: number;
+            /** @description The artifact holding the event transcript */
+            transcript_artifact_id?: string;
+        };
         /** @description Fields omitted per DESIGN decision 6 get server defaults. */
         TaskRequest: {
+            /** @description The prefix-cache tenant: tasks reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
             /** Format: int32 */
             ctx?: number;
             /** Format: int64 */
@@ -243,6 +324,8 @@ export interface components {
             engine?: components["schemas"]["Engine"];
             /** Format: int32 */
             expected_tokens?: number;
+            /** @description A GBNF grammar the output must match (llama.cpp's format); a bad one is GRAMMAR_INVALID. */
+            grammar?: string;
             /**
              * @description Generate exactly max_tokens: end-of-generation tokens do not end the task (benchmarks).
              * @default false
@@ -260,6 +343,7 @@ export interface components {
             priority?: components["schemas"]["Priority"];
             prompt?: string;
             sampler_profile_version?: string;
+            sampling?: components["schemas"]["Sampling"];
             /** Format: int64 */
             seed?: number;
             session_id?: components["schemas"]["Uuid"];
@@ -273,6 +357,16 @@ export interface components {
         Workload: "completion" | "embedding" | "rerank";
     };
     responses: {
+        /** @description A model source (hub, registry, URL) refused the pull or could not be reached. */
+        BadGateway: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description Invalid request. */
         BadRequest: {
             headers: {
@@ -315,6 +409,16 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["AuthError"];
+            };
+        };
+        /** @description The disk cannot hold the model; the message gives the bytes needed and free. */
+        InsufficientStorage: {
+            headers: {
+                "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
         /** @description Internal failure. */
@@ -548,6 +652,51 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task record. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "task_id": "00000000-0000-4000-8000-000000000001",
+                     *       "session_id": "11111111-1111-4111-8111-111111111111",
+                     *       "state": "finished_length",
+                     *       "pool_id": "cpu-0",
+                     *       "model_ref": "builtin:tiny",
+                     *       "priority": "interactive",
+                     *       "seed": 42,
+                     *       "tokens_in": 3,
+                     *       "tokens_out": 16,
+                     *       "decode_time_ms": 120,
+                     *       "created_ms": 1764583200000,
+                     *       "ended_ms": 1764583200150
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskRecord"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
         };
     };
     cancelTask: {

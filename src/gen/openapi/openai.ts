@@ -62,9 +62,13 @@ export interface components {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
                 message: {
-                    content: string;
+                    /** @description null when the answer is only tool calls. */
+                    content: string | null;
+                    /** @description Extension (llama-server's name): a reasoning model's thinking, when its chat format separates it. */
+                    reasoning_content?: string;
                     /** @enum {string} */
                     role: "assistant";
+                    tool_calls?: components["schemas"]["ToolCall"][];
                 };
             }[];
             created: number;
@@ -78,8 +82,20 @@ export interface components {
             choices: {
                 delta: {
                     content?: string;
+                    reasoning_content?: string;
                     /** @enum {string} */
                     role?: "assistant";
+                    /** @description With tools, the answer is parsed when generation ends: content and each call arrive whole, in the chunks before the finish chunk. */
+                    tool_calls?: {
+                        function: {
+                            arguments: string;
+                            name: string;
+                        };
+                        id: string;
+                        index: number;
+                        /** @enum {string} */
+                        type: "function";
+                    }[];
                 };
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
@@ -92,29 +108,54 @@ export interface components {
             /** @description Only on the last chunk with include_usage. */
             usage?: components["schemas"]["Usage"];
         };
-        ChatCompletionRequest: {
-            /**
-             * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
-             * @default false
-             */
-            ignore_eos: boolean;
+        /** @description Every field of OpenAI's current request is accepted. Implemented: messages (content as a string or text parts, tool calls and tool turns), max_completion_tokens / max_tokens, n (parallel tasks, 400 above the pool's slots), temperature, top_p, presence_penalty, frequency_penalty, logit_bias, seed, stop, stream, stream_options, tools, tool_choice, parallel_tool_calls, response_format (json_object, json_schema: grammar-constrained), user (logged). Accepted without effect: metadata, store (false), service_tier, reasoning_effort, verbosity, prompt_cache_key, safety_identifier, modalities ["text"]. Refused with 400 naming the field: image/audio/file content parts, audio, modalities with audio, prediction, web_search_options, store true, functions / function_call (use tools), logprobs / top_logprobs (token log-probabilities are not reported), custom tools. Unknown fields are ignored. */
+        ChatCompletionRequest: components["schemas"]["Sampling"] & {
+            /** @description Refused (400) when not null. */
+            audio?: unknown;
+            /** @description Refused (400); use tool_choice. */
+            function_call?: unknown;
+            /** @description Refused (400); use tools. */
+            functions?: unknown;
+            logprobs?: boolean | null;
             /** @description Default: 256. */
-            max_tokens?: number;
+            max_completion_tokens?: number | null;
+            /** @description Deprecated name of max_completion_tokens. */
+            max_tokens?: number | null;
             messages: components["schemas"]["ChatMessage"][];
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            modalities?: ("text" | "audio")[] | null;
             model: string;
-            /** Format: int64 */
-            seed?: number;
-            stop?: components["schemas"]["Stop"];
-            /** @default false */
-            stream: boolean;
-            stream_options?: components["schemas"]["StreamOptions"];
-            temperature?: number;
-            top_p?: number;
+            /** @default 1 */
+            n: number | null;
+            parallel_tool_calls?: boolean;
+            /** @description Refused (400) when not null. */
+            prediction?: unknown;
+            prompt_cache_key?: string;
+            reasoning_effort?: string | null;
+            response_format?: components["schemas"]["ResponseFormat"];
+            safety_identifier?: string;
+            service_tier?: string | null;
+            store?: boolean | null;
+            tool_choice?: components["schemas"]["ToolChoice"];
+            tools?: components["schemas"]["Tool"][];
+            top_logprobs?: number | null;
+            verbosity?: string | null;
+            /** @description Refused (400); no web search here. */
+            web_search_options?: unknown;
         };
         ChatMessage: {
-            content: string;
+            /** @description Refused (400) when not null; a text model has no audio. */
+            audio?: unknown;
+            content?: components["schemas"]["MessageContent"];
+            name?: string;
+            refusal?: string | null;
             /** @enum {string} */
-            role: "system" | "user" | "assistant";
+            role: "system" | "developer" | "user" | "assistant" | "tool";
+            /** @description Required in a `tool` turn. */
+            tool_call_id?: string;
+            tool_calls?: components["schemas"]["ToolCall"][];
         };
         Completion: {
             choices: {
@@ -129,27 +170,27 @@ export interface components {
             object: "text_completion";
             usage?: components["schemas"]["Usage"];
         };
-        CompletionRequest: {
-            /**
-             * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
-             * @default false
-             */
-            ignore_eos: boolean;
+        /** @description Every field of OpenAI's current request is accepted. Refused with 400 (the param named): `suffix` (no fill-in-the-middle), `best_of` above 1 or unlike `n`, `logprobs` (token log-probabilities are not reported), `n` above the pool's slots, a token-array `prompt` given as an array of arrays. Unknown fields are ignored. */
+        CompletionRequest: components["schemas"]["Sampling"] & {
+            best_of?: number | null;
+            /** @description The prompt precedes the text. */
+            echo?: boolean | null;
+            logprobs?: number | null;
             /** @description Default: 16. */
-            max_tokens?: number;
+            max_tokens?: number | null;
             model: string;
-            prompt: string;
-            /** Format: int64 */
-            seed?: number;
-            stop?: components["schemas"]["Stop"];
-            /** @default false */
-            stream: boolean;
-            stream_options?: components["schemas"]["StreamOptions"];
-            temperature?: number;
-            top_p?: number;
+            /** @default 1 */
+            n: number | null;
+            prompt: string | string[];
+            suffix?: string | null;
         };
         /** @enum {string|null} */
-        FinishReason: "stop" | "length" | null;
+        FinishReason: "stop" | "length" | "tool_calls" | null;
+        /** @description Token id (as a string) -> bias added to its logit; -100 bans the token. */
+        LogitBias: {
+            [key: string]: number;
+        };
+        MessageContent: string | components["schemas"]["TextPart"][] | null;
         ModelList: {
             data: {
                 created: number;
@@ -171,13 +212,98 @@ export interface components {
                 type: "invalid_request_error" | "authentication_error" | "rate_limit_error" | "server_error";
             };
         };
+        Penalty: number;
+        ResponseFormat: {
+            json_schema?: {
+                description?: string;
+                name: string;
+                /** @description The answer is constrained to it by a grammar. */
+                schema?: Record<string, never>;
+                strict?: boolean | null;
+            };
+            /** @enum {string} */
+            type: "text" | "json_object" | "json_schema";
+        };
+        /** @description The sampling fields completions and chat share. Extensions (llama-server's names) are `top_k`, `min_p`, `repeat_penalty`, `ignore_eos`. */
+        Sampling: {
+            /** @description Extension (vLLM's name): the prefix-cache tenant. Requests reuse each other's cached KV only with the same salt; without one, the caller's identity is the tenant. */
+            cache_salt?: string;
+            frequency_penalty?: components["schemas"]["Penalty"];
+            /**
+             * @description Extension (llama-server's name): generate exactly max_tokens, ignoring end-of-generation tokens.
+             * @default false
+             */
+            ignore_eos: boolean;
+            logit_bias?: components["schemas"]["LogitBias"] | null;
+            /** @description Extension. */
+            min_p?: number;
+            presence_penalty?: components["schemas"]["Penalty"];
+            /** @description Extension: 1 disables it. */
+            repeat_penalty?: number;
+            /** Format: int64 */
+            seed?: number | null;
+            stop?: components["schemas"]["Stop"] | null;
+            /** @default false */
+            stream: boolean | null;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            temperature?: number;
+            /** @description Extension: 0 disables it. */
+            top_k?: number;
+            top_p?: number;
+            /** @description The end user; logged with the task. */
+            user?: string;
+        };
         Stop: string | string[];
         StreamOptions: {
             include_usage?: boolean;
         };
+        TextPart: {
+            refusal?: string;
+            text?: string;
+            /**
+             * @description Only `text` (and `refusal` in assistant turns) applies to a text model.
+             * @enum {string}
+             */
+            type: "text" | "image_url" | "input_audio" | "file" | "refusal";
+        };
+        Tool: {
+            function: {
+                description?: string;
+                name: string;
+                /** @description JSON Schema of the arguments. */
+                parameters?: Record<string, never>;
+                strict?: boolean | null;
+            };
+            /**
+             * @description Custom tools are refused (400).
+             * @enum {string}
+             */
+            type: "function";
+        };
+        ToolCall: {
+            function: {
+                /** @description JSON text. */
+                arguments: string;
+                name: string;
+            };
+            id: string;
+            /** @enum {string} */
+            type: "function";
+        };
+        ToolChoice: ("none" | "auto" | "required") | {
+            function: {
+                name: string;
+            };
+            /** @enum {string} */
+            type: "function";
+        };
         Usage: {
             completion_tokens: number;
             prompt_tokens: number;
+            prompt_tokens_details?: {
+                /** @description Prompt tokens served from the prefix cache instead of evaluated. */
+                cached_tokens: number;
+            };
             total_tokens: number;
         };
     };
@@ -277,7 +403,7 @@ export interface components {
     };
     parameters: {
         CorrelationId: string;
-        /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+        /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is only logged. */
         SessionIdHeader: string;
     };
     requestBodies: never;
@@ -298,7 +424,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
-                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is only logged. */
                 "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
             };
             path?: never;
@@ -350,7 +476,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
-                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is not accepted. */
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is only logged. */
                 "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
             };
             path?: never;

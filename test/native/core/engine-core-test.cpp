@@ -80,7 +80,7 @@ TEST_CASE("three sequences on two slots all end with the tokens they asked for")
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
 
-TEST_CASE("a cancel ends the sequence, acknowledges it, and frees the slot's KV") {
+TEST_CASE("a cancel ends the sequence, acknowledges it, and leaves its KV as cache, not busy") {
   orch::EngineCore core(tiny_params());
   CollectingSink sink;
   core.start(&sink);
@@ -94,7 +94,8 @@ TEST_CASE("a cancel ends the sequence, acknowledges it, and frees the slot's KV"
   CHECK(sink.ends_[0].reason == orch::FinishReason::Cancelled);
   const auto stats = core.stats();
   CHECK_EQ(stats.slots_busy, 0u);
-  CHECK_EQ(stats.kv_cells_used, 0u);
+  CHECK(stats.kv_cells_used >= 3u);
+  CHECK_EQ(stats.kv_cells_cached, stats.kv_cells_used);
   core.shutdown();
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
@@ -115,4 +116,73 @@ TEST_CASE("shutdown ends running and queued sequences as cancelled") {
     refused = e.code() == orch::ErrorCode::EngineDisposed;
   }
   CHECK(refused);
+}
+
+TEST_CASE("a finished prompt's KV is reused by the same tenant's next prompt, never by another tenant's") {
+  orch::EngineCore core(tiny_params());
+  CollectingSink sink;
+  core.start(&sink);
+  auto submit = [&](const std::string & tenant, size_t n_ends) {
+    auto p = request(core, 4);
+    p.cache_tenant = tenant;
+    core.submit(core.prepare(std::move(p)));
+    CHECK(sink.wait([n_ends](const CollectingSink & s) { return s.ends_.size() == n_ends; }));
+    return sink.ends_.back();
+  };
+  const size_t n_prompt = core.tokenize("Once upon a time", true, false).size();
+  CHECK_EQ(submit("a", 1).cached_tokens, 0);
+  CHECK_EQ(submit("a", 2).cached_tokens, static_cast<int32_t>(n_prompt - 1));
+  CHECK_EQ(submit("b", 3).cached_tokens, 0);
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+}
+
+namespace {
+
+// Runs `texts` one after another on a one-slot engine; returns each end's cached token count.
+std::vector<int32_t> run_in_turn(uint32_t prompt_cache_mb, const std::vector<std::string> & texts,
+                                 orch::EngineStats & stats) {
+  auto params = tiny_params();
+  params.n_seq = 1;
+  params.prompt_cache_mb = prompt_cache_mb;
+  orch::EngineCore core(params);
+  CollectingSink sink;
+  core.start(&sink);
+  std::vector<int32_t> cached;
+  for (const auto & text : texts) {
+    auto p = request(core, 3);
+    p.prompt = core.tokenize(text, true, false);
+    core.submit(core.prepare(std::move(p)));
+    const size_t n = cached.size() + 1;
+    CHECK(sink.wait([n](const CollectingSink & s) { return s.ends_.size() == n; }));
+    cached.push_back(sink.ends_.back().cached_tokens);
+  }
+  stats = core.stats();
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+  return cached;
+}
+
+const std::string kStoryA(200, 'a');
+const std::string kStoryB = std::string(100, 'b') + " the other story, told at length by someone else";
+
+}  // namespace
+
+TEST_CASE("under slot pressure the least recently used prompt is evicted, and counted") {
+  orch::EngineStats stats;
+  const auto cached = run_in_turn(0, {kStoryA, kStoryB, kStoryA}, stats);
+  CHECK(cached[2] <= 1);  // the shared BOS token at most
+  CHECK_EQ(stats.cache_evictions, 2u);
+  CHECK_EQ(stats.cache_ram_bytes, 0u);
+}
+
+TEST_CASE("the host-RAM tier saves a dropped prompt and restores it for the next match") {
+  orch::EngineStats stats;
+  const auto cached = run_in_turn(64, {kStoryA, kStoryB, kStoryA}, stats);
+  CHECK_EQ(cached[0], 0);
+  CHECK(cached[1] <= 1);
+  CHECK(cached[2] > 20);
+  CHECK(stats.cache_ram_bytes > 0);
+  CHECK(stats.cache_ram_bytes <= 64u * 1024 * 1024);
+  CHECK_EQ(stats.cache_evictions, 0u);
 }

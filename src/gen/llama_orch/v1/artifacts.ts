@@ -64,14 +64,16 @@ export interface ArtifactRef {
 }
 
 export interface ListArtifactsRequest {
-  /** 1 to 100; 0: 20. */
+  /** Only this kind; empty: every kind. */
+  kind: string;
+  /** At most this many; 0: 100. */
   limit: number;
   /** The previous page's next_page_token; empty for the first page. */
   pageToken: string;
 }
 
 export interface ListArtifactsResponse {
-  /** Content left empty: GetArtifact reads one. */
+  /** Metadata only: content is empty. */
   artifacts: Artifact[];
   /** Empty on the last page. */
   nextPageToken: string;
@@ -751,16 +753,19 @@ export const ArtifactRef: MessageFns<ArtifactRef> = {
 };
 
 function createBaseListArtifactsRequest(): ListArtifactsRequest {
-  return { limit: 0, pageToken: "" };
+  return { kind: "", limit: 0, pageToken: "" };
 }
 
 export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
   encode(message: ListArtifactsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
     if (message.limit !== 0) {
-      writer.uint32(8).int32(message.limit);
+      writer.uint32(16).int32(message.limit);
     }
     if (message.pageToken !== "") {
-      writer.uint32(18).string(message.pageToken);
+      writer.uint32(26).string(message.pageToken);
     }
     return writer;
   },
@@ -779,15 +784,23 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 8) {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
               break;
             }
 
             message.limit = reader.int32();
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
@@ -808,6 +821,7 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
 
   fromJSON(object: any): ListArtifactsRequest {
     return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       pageToken: isSet(object.pageToken)
         ? globalThis.String(object.pageToken)
@@ -819,6 +833,9 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
 
   toJSON(message: ListArtifactsRequest): unknown {
     const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
@@ -833,6 +850,7 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(object: I): ListArtifactsRequest {
     const message = createBaseListArtifactsRequest();
+    message.kind = object.kind ?? "";
     message.limit = object.limit ?? 0;
     message.pageToken = object.pageToken ?? "";
     return message;
@@ -955,7 +973,7 @@ export const ArtifactsService = {
     responseSerialize: (value: Artifact): Buffer => Buffer.from(Artifact.encode(value).finish()),
     responseDeserialize: (value: Buffer): Artifact => Artifact.decode(value),
   },
-  /** Artifacts in id order, without content, a page at a time. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts: {
     path: "/llama_orch.v1.Artifacts/ListArtifacts" as const,
     requestStream: false as const,
@@ -975,7 +993,7 @@ export interface ArtifactsServer extends UntypedServiceImplementation {
    */
   createArtifact: handleUnaryCall<CreateArtifactRequest, Artifact>;
   getArtifact: handleUnaryCall<ArtifactRef, Artifact>;
-  /** Artifacts in id order, without content, a page at a time. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts: handleUnaryCall<ListArtifactsRequest, ListArtifactsResponse>;
 }
 
@@ -1014,7 +1032,7 @@ export interface ArtifactsClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Artifact) => void,
   ): ClientUnaryCall;
-  /** Artifacts in id order, without content, a page at a time. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts(
     request: ListArtifactsRequest,
     callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,

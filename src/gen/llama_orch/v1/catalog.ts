@@ -11,13 +11,16 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { ErrorDetail } from "./common.js";
 
 export const protobufPackage = "llama_orch.v1";
 
@@ -132,6 +135,8 @@ export interface CatalogEntry {
   expectedDigest: string;
   /** Why the last verification warned or failed; empty after a pass. */
   verificationDetail: string;
+  /** Other names of the entry (given to a pull); tasks and pools may use them. */
+  aliases: string[];
 }
 
 export interface CatalogEntry_MetadataEntry {
@@ -174,6 +179,43 @@ export interface SetModelStateRequest {
   state: ModelState;
 }
 
+export interface PullModelRequest {
+  ref: string;
+  /** Another name for the entry, e.g. what pools and tasks call it. */
+  alias: string;
+}
+
+export interface PullResolving {
+}
+
+export interface PullDownloading {
+  bytes: number;
+  /** 0 when the source does not say. */
+  total: number;
+  bytesPerS: number;
+}
+
+export interface PullVerifying {
+}
+
+export interface PullDone {
+  /** The catalog id of the pulled model. */
+  id: string;
+  digest: string;
+}
+
+/** One step of a pull: resolving, downloading (repeated), verifying, then done or error (terminal). */
+export interface PullEvent {
+  pullId: string;
+  event?:
+    | { $case: "resolving"; value: PullResolving }
+    | { $case: "downloading"; value: PullDownloading }
+    | { $case: "verifying"; value: PullVerifying }
+    | { $case: "done"; value: PullDone }
+    | { $case: "error"; value: ErrorDetail }
+    | undefined;
+}
+
 function createBaseCatalogEntry(): CatalogEntry {
   return {
     id: "",
@@ -188,6 +230,7 @@ function createBaseCatalogEntry(): CatalogEntry {
     metadata: {},
     expectedDigest: "",
     verificationDetail: "",
+    aliases: [],
   };
 }
 
@@ -228,6 +271,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     }
     if (message.verificationDetail !== "") {
       writer.uint32(98).string(message.verificationDetail);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(106).string(v!);
     }
     return writer;
   },
@@ -344,6 +390,14 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
             message.verificationDetail = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -411,6 +465,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
         : isSet(object.verification_detail)
         ? globalThis.String(object.verification_detail)
         : "",
+      aliases: globalThis.Array.isArray(object?.aliases)
+        ? object.aliases.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -458,6 +515,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     if (message.verificationDetail !== "") {
       obj.verificationDetail = message.verificationDetail;
     }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
     return obj;
   },
 
@@ -486,6 +546,7 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     );
     message.expectedDigest = object.expectedDigest ?? "";
     message.verificationDetail = object.verificationDetail ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -1155,6 +1216,569 @@ export const SetModelStateRequest: MessageFns<SetModelStateRequest> = {
   },
 };
 
+function createBasePullModelRequest(): PullModelRequest {
+  return { ref: "", alias: "" };
+}
+
+export const PullModelRequest: MessageFns<PullModelRequest> = {
+  encode(message: PullModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== "") {
+      writer.uint32(10).string(message.ref);
+    }
+    if (message.alias !== "") {
+      writer.uint32(18).string(message.alias);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullModelRequest {
+    return {
+      ref: isSet(object.ref) ? globalThis.String(object.ref) : "",
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+    };
+  },
+
+  toJSON(message: PullModelRequest): unknown {
+    const obj: any = {};
+    if (message.ref !== "") {
+      obj.ref = message.ref;
+    }
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullModelRequest>, I>>(base?: I): PullModelRequest {
+    return PullModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullModelRequest>, I>>(object: I): PullModelRequest {
+    const message = createBasePullModelRequest();
+    message.ref = object.ref ?? "";
+    message.alias = object.alias ?? "";
+    return message;
+  },
+};
+
+function createBasePullResolving(): PullResolving {
+  return {};
+}
+
+export const PullResolving: MessageFns<PullResolving> = {
+  encode(_: PullResolving, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullResolving {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullResolving();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): PullResolving {
+    return {};
+  },
+
+  toJSON(_: PullResolving): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullResolving>, I>>(base?: I): PullResolving {
+    return PullResolving.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullResolving>, I>>(_: I): PullResolving {
+    const message = createBasePullResolving();
+    return message;
+  },
+};
+
+function createBasePullDownloading(): PullDownloading {
+  return { bytes: 0, total: 0, bytesPerS: 0 };
+}
+
+export const PullDownloading: MessageFns<PullDownloading> = {
+  encode(message: PullDownloading, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.bytes !== 0) {
+      writer.uint32(8).int64(message.bytes);
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int64(message.total);
+    }
+    if (message.bytesPerS !== 0) {
+      writer.uint32(24).int64(message.bytesPerS);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullDownloading {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullDownloading();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytesPerS = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullDownloading {
+    return {
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      bytesPerS: isSet(object.bytesPerS)
+        ? globalThis.Number(object.bytesPerS)
+        : isSet(object.bytes_per_s)
+        ? globalThis.Number(object.bytes_per_s)
+        : 0,
+    };
+  },
+
+  toJSON(message: PullDownloading): unknown {
+    const obj: any = {};
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.bytesPerS !== 0) {
+      obj.bytesPerS = Math.round(message.bytesPerS);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullDownloading>, I>>(base?: I): PullDownloading {
+    return PullDownloading.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullDownloading>, I>>(object: I): PullDownloading {
+    const message = createBasePullDownloading();
+    message.bytes = object.bytes ?? 0;
+    message.total = object.total ?? 0;
+    message.bytesPerS = object.bytesPerS ?? 0;
+    return message;
+  },
+};
+
+function createBasePullVerifying(): PullVerifying {
+  return {};
+}
+
+export const PullVerifying: MessageFns<PullVerifying> = {
+  encode(_: PullVerifying, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullVerifying {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullVerifying();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): PullVerifying {
+    return {};
+  },
+
+  toJSON(_: PullVerifying): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullVerifying>, I>>(base?: I): PullVerifying {
+    return PullVerifying.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullVerifying>, I>>(_: I): PullVerifying {
+    const message = createBasePullVerifying();
+    return message;
+  },
+};
+
+function createBasePullDone(): PullDone {
+  return { id: "", digest: "" };
+}
+
+export const PullDone: MessageFns<PullDone> = {
+  encode(message: PullDone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.digest !== "") {
+      writer.uint32(18).string(message.digest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullDone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullDone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullDone {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+    };
+  },
+
+  toJSON(message: PullDone): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullDone>, I>>(base?: I): PullDone {
+    return PullDone.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullDone>, I>>(object: I): PullDone {
+    const message = createBasePullDone();
+    message.id = object.id ?? "";
+    message.digest = object.digest ?? "";
+    return message;
+  },
+};
+
+function createBasePullEvent(): PullEvent {
+  return { pullId: "", event: undefined };
+}
+
+export const PullEvent: MessageFns<PullEvent> = {
+  encode(message: PullEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pullId !== "") {
+      writer.uint32(10).string(message.pullId);
+    }
+    switch (message.event?.$case) {
+      case "resolving":
+        PullResolving.encode(message.event.value, writer.uint32(18).fork()).join();
+        break;
+      case "downloading":
+        PullDownloading.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "verifying":
+        PullVerifying.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "done":
+        PullDone.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "error":
+        ErrorDetail.encode(message.event.value, writer.uint32(50).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pullId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.event = { $case: "resolving", value: PullResolving.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "downloading", value: PullDownloading.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "verifying", value: PullVerifying.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "done", value: PullDone.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PullEvent {
+    return {
+      pullId: isSet(object.pullId)
+        ? globalThis.String(object.pullId)
+        : isSet(object.pull_id)
+        ? globalThis.String(object.pull_id)
+        : "",
+      event: isSet(object.resolving)
+        ? { $case: "resolving", value: PullResolving.fromJSON(object.resolving) }
+        : isSet(object.downloading)
+        ? { $case: "downloading", value: PullDownloading.fromJSON(object.downloading) }
+        : isSet(object.verifying)
+        ? { $case: "verifying", value: PullVerifying.fromJSON(object.verifying) }
+        : isSet(object.done)
+        ? { $case: "done", value: PullDone.fromJSON(object.done) }
+        : isSet(object.error)
+        ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PullEvent): unknown {
+    const obj: any = {};
+    if (message.pullId !== "") {
+      obj.pullId = message.pullId;
+    }
+    if (message.event?.$case === "resolving") {
+      obj.resolving = PullResolving.toJSON(message.event.value);
+    } else if (message.event?.$case === "downloading") {
+      obj.downloading = PullDownloading.toJSON(message.event.value);
+    } else if (message.event?.$case === "verifying") {
+      obj.verifying = PullVerifying.toJSON(message.event.value);
+    } else if (message.event?.$case === "done") {
+      obj.done = PullDone.toJSON(message.event.value);
+    } else if (message.event?.$case === "error") {
+      obj.error = ErrorDetail.toJSON(message.event.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PullEvent>, I>>(base?: I): PullEvent {
+    return PullEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PullEvent>, I>>(object: I): PullEvent {
+    const message = createBasePullEvent();
+    message.pullId = object.pullId ?? "";
+    switch (object.event?.$case) {
+      case "resolving": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "resolving", value: PullResolving.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "downloading": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "downloading", value: PullDownloading.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "verifying": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "verifying", value: PullVerifying.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "done": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "done", value: PullDone.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "error": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
   /**
@@ -1217,6 +1841,19 @@ export const CatalogService = {
     responseSerialize: (value: CatalogEntry): Buffer => Buffer.from(CatalogEntry.encode(value).finish()),
     responseDeserialize: (value: Buffer): CatalogEntry => CatalogEntry.decode(value),
   },
+  /**
+   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
+   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   */
+  pullModel: {
+    path: "/llama_orch.v1.Catalog/PullModel" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PullModelRequest): Buffer => Buffer.from(PullModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PullModelRequest => PullModelRequest.decode(value),
+    responseSerialize: (value: PullEvent): Buffer => Buffer.from(PullEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PullEvent => PullEvent.decode(value),
+  },
 } as const;
 
 export interface CatalogServer extends UntypedServiceImplementation {
@@ -1232,6 +1869,11 @@ export interface CatalogServer extends UntypedServiceImplementation {
   /** Recomputes the file's sha256 and compares it with the recorded digest. */
   verifyModel: handleUnaryCall<ModelRef, CatalogEntry>;
   setModelState: handleUnaryCall<SetModelStateRequest, CatalogEntry>;
+  /**
+   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
+   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   */
+  pullModel: handleServerStreamingCall<PullModelRequest, PullEvent>;
 }
 
 export interface CatalogClient extends Client {
@@ -1328,6 +1970,16 @@ export interface CatalogClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CatalogEntry) => void,
   ): ClientUnaryCall;
+  /**
+   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
+   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   */
+  pullModel(request: PullModelRequest, options?: Partial<CallOptions>): ClientReadableStream<PullEvent>;
+  pullModel(
+    request: PullModelRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PullEvent>;
 }
 
 export const CatalogClient = makeGenericClientConstructor(CatalogService, "llama_orch.v1.Catalog") as unknown as {

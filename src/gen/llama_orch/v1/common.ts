@@ -164,7 +164,29 @@ export interface Sampling {
     | number
     | undefined;
   /** How many recent tokens repeat_penalty looks at: 0 disables it, -1 means the whole context. */
-  repeatLastN?: number | undefined;
+  repeatLastN?:
+    | number
+    | undefined;
+  /**
+   * OpenAI's penalties, in [-2, 2]: a flat one per token seen (presence), one per occurrence
+   * (frequency), over the same window as repeat_penalty.
+   */
+  presencePenalty?: number | undefined;
+  frequencyPenalty?:
+    | number
+    | undefined;
+  /** Added to a token's logit before sampling, in [-100, 100]; -100 bans the token. */
+  logitBias?: LogitBias | undefined;
+}
+
+/** A message, not a repeated field of Sampling, so that a Sampling without it stays a partial one. */
+export interface LogitBias {
+  entries: TokenBias[];
+}
+
+export interface TokenBias {
+  token: number;
+  bias: number;
 }
 
 export interface Token {
@@ -185,6 +207,8 @@ export interface End {
   cachedTokens: number;
   ttftMs: number;
   promptMs: number;
+  /** A chat task's answer as its chat format parses it (content, tool calls); absent otherwise. */
+  chat?: ChatOutput | undefined;
 }
 
 export interface GpuDevice {
@@ -221,9 +245,29 @@ export interface ModelInfo {
 
 /** One chat turn, as the model's chat template takes it. */
 export interface ChatMessage {
-  /** "system", "user" or "assistant". */
+  /** "system", "user", "assistant" or "tool". */
   role: string;
   content: string;
+  /** The calls an assistant turn made. */
+  toolCalls: ToolCall[];
+  /** A tool turn: the id of the call it answers, and the tool's name. */
+  toolCallId: string;
+  name: string;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text (what the model wrote, parsed by its chat format). */
+  arguments: string;
+}
+
+/** A function the model may call. */
+export interface ChatTool {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments, as JSON text; "" takes none. */
+  parametersJson: string;
 }
 
 export interface ChatTemplateRequest {
@@ -232,10 +276,45 @@ export interface ChatTemplateRequest {
   messages: ChatMessage[];
   /** End the prompt with the assistant's turn opener, so generation answers the last message. */
   addAssistant: boolean;
+  tools: ChatTool[];
+  /** "auto" (or ""), "none" or "required"; a named function is sent as "required" with that tool alone. */
+  toolChoice: string;
+  parallelToolCalls: boolean;
+  /** Constrain the answer to this JSON Schema (JSON text); "" leaves it free. */
+  jsonSchema: string;
 }
 
 export interface ChatTemplateResponse {
   prompt: string;
+  /** GBNF the answer must follow (tool calls, JSON schema); "" when free. */
+  grammar: string;
+  chatFormat?:
+    | ChatFormat
+    | undefined;
+  /** Stop strings the chat format adds (end-of-turn markers). */
+  stops: string[];
+}
+
+/**
+ * How a chat task's grammar starts and its output is parsed: made by the worker's chat template,
+ * carried unchanged by the task to the worker that generates it.
+ */
+export interface ChatFormat {
+  /** The grammar applies only once a trigger matches (a call the model may or may not make). */
+  grammarLazy: boolean;
+  /** Regex patterns over the generated text that start a lazy grammar. */
+  grammarTriggers: string[];
+  /** Opaque: the chat format and its parser, as llama.cpp common serializes them. */
+  parser: string;
+  /** The prompt's tail (the assistant turn opener) a format grammar starts with: fed to it first. */
+  grammarPrefill: string;
+}
+
+/** A chat answer parsed by its chat format. */
+export interface ChatOutput {
+  content: string;
+  reasoningContent: string;
+  toolCalls: ToolCall[];
 }
 
 function createBaseErrorDetail(): ErrorDetail {
@@ -424,6 +503,9 @@ function createBaseSampling(): Sampling {
     repeatPenalty: undefined,
     seed: undefined,
     repeatLastN: undefined,
+    presencePenalty: undefined,
+    frequencyPenalty: undefined,
+    logitBias: undefined,
   };
 }
 
@@ -449,6 +531,15 @@ export const Sampling: MessageFns<Sampling> = {
     }
     if (message.repeatLastN !== undefined) {
       writer.uint32(56).int32(message.repeatLastN);
+    }
+    if (message.presencePenalty !== undefined) {
+      writer.uint32(165).float(message.presencePenalty);
+    }
+    if (message.frequencyPenalty !== undefined) {
+      writer.uint32(173).float(message.frequencyPenalty);
+    }
+    if (message.logitBias !== undefined) {
+      LogitBias.encode(message.logitBias, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -522,6 +613,30 @@ export const Sampling: MessageFns<Sampling> = {
             message.repeatLastN = reader.int32();
             continue;
           }
+          case 20: {
+            if (tag !== 165) {
+              break;
+            }
+
+            message.presencePenalty = reader.float();
+            continue;
+          }
+          case 21: {
+            if (tag !== 173) {
+              break;
+            }
+
+            message.frequencyPenalty = reader.float();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.logitBias = LogitBias.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -563,6 +678,21 @@ export const Sampling: MessageFns<Sampling> = {
         : isSet(object.repeat_last_n)
         ? globalThis.Number(object.repeat_last_n)
         : undefined,
+      presencePenalty: isSet(object.presencePenalty)
+        ? globalThis.Number(object.presencePenalty)
+        : isSet(object.presence_penalty)
+        ? globalThis.Number(object.presence_penalty)
+        : undefined,
+      frequencyPenalty: isSet(object.frequencyPenalty)
+        ? globalThis.Number(object.frequencyPenalty)
+        : isSet(object.frequency_penalty)
+        ? globalThis.Number(object.frequency_penalty)
+        : undefined,
+      logitBias: isSet(object.logitBias)
+        ? LogitBias.fromJSON(object.logitBias)
+        : isSet(object.logit_bias)
+        ? LogitBias.fromJSON(object.logit_bias)
+        : undefined,
     };
   },
 
@@ -589,6 +719,15 @@ export const Sampling: MessageFns<Sampling> = {
     if (message.repeatLastN !== undefined) {
       obj.repeatLastN = Math.round(message.repeatLastN);
     }
+    if (message.presencePenalty !== undefined) {
+      obj.presencePenalty = floatToJson(message.presencePenalty);
+    }
+    if (message.frequencyPenalty !== undefined) {
+      obj.frequencyPenalty = floatToJson(message.frequencyPenalty);
+    }
+    if (message.logitBias !== undefined) {
+      obj.logitBias = LogitBias.toJSON(message.logitBias);
+    }
     return obj;
   },
 
@@ -604,6 +743,165 @@ export const Sampling: MessageFns<Sampling> = {
     message.repeatPenalty = object.repeatPenalty ?? undefined;
     message.seed = object.seed ?? undefined;
     message.repeatLastN = object.repeatLastN ?? undefined;
+    message.presencePenalty = object.presencePenalty ?? undefined;
+    message.frequencyPenalty = object.frequencyPenalty ?? undefined;
+    message.logitBias = (object.logitBias !== undefined && object.logitBias !== null)
+      ? LogitBias.fromPartial(object.logitBias)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogitBias(): LogitBias {
+  return { entries: [] };
+}
+
+export const LogitBias: MessageFns<LogitBias> = {
+  encode(message: LogitBias, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      TokenBias.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogitBias {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogitBias();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(TokenBias.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogitBias {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => TokenBias.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: LogitBias): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => TokenBias.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogitBias>, I>>(base?: I): LogitBias {
+    return LogitBias.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogitBias>, I>>(object: I): LogitBias {
+    const message = createBaseLogitBias();
+    message.entries = object.entries?.map((e) => TokenBias.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenBias(): TokenBias {
+  return { token: 0, bias: 0 };
+}
+
+export const TokenBias: MessageFns<TokenBias> = {
+  encode(message: TokenBias, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== 0) {
+      writer.uint32(8).int32(message.token);
+    }
+    if (message.bias !== 0) {
+      writer.uint32(21).float(message.bias);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenBias {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenBias();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.token = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.bias = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenBias {
+    return {
+      token: isSet(object.token) ? globalThis.Number(object.token) : 0,
+      bias: isSet(object.bias) ? globalThis.Number(object.bias) : 0,
+    };
+  },
+
+  toJSON(message: TokenBias): unknown {
+    const obj: any = {};
+    if (message.token !== 0) {
+      obj.token = Math.round(message.token);
+    }
+    if (message.bias !== 0) {
+      obj.bias = floatToJson(message.bias);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenBias>, I>>(base?: I): TokenBias {
+    return TokenBias.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenBias>, I>>(object: I): TokenBias {
+    const message = createBaseTokenBias();
+    message.token = object.token ?? 0;
+    message.bias = object.bias ?? 0;
     return message;
   },
 };
@@ -719,6 +1017,7 @@ function createBaseEnd(): End {
     cachedTokens: 0,
     ttftMs: 0,
     promptMs: 0,
+    chat: undefined,
   };
 }
 
@@ -747,6 +1046,9 @@ export const End: MessageFns<End> = {
     }
     if (message.promptMs !== 0) {
       writer.uint32(64).int64(message.promptMs);
+    }
+    if (message.chat !== undefined) {
+      ChatOutput.encode(message.chat, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -828,6 +1130,14 @@ export const End: MessageFns<End> = {
             message.promptMs = longToNumber(reader.int64());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.chat = ChatOutput.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -882,6 +1192,7 @@ export const End: MessageFns<End> = {
         : isSet(object.prompt_ms)
         ? globalThis.Number(object.prompt_ms)
         : 0,
+      chat: isSet(object.chat) ? ChatOutput.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -911,6 +1222,9 @@ export const End: MessageFns<End> = {
     if (message.promptMs !== 0) {
       obj.promptMs = Math.round(message.promptMs);
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatOutput.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -927,6 +1241,9 @@ export const End: MessageFns<End> = {
     message.cachedTokens = object.cachedTokens ?? 0;
     message.ttftMs = object.ttftMs ?? 0;
     message.promptMs = object.promptMs ?? 0;
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatOutput.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };
@@ -1478,7 +1795,7 @@ export const ModelInfo: MessageFns<ModelInfo> = {
 };
 
 function createBaseChatMessage(): ChatMessage {
-  return { role: "", content: "" };
+  return { role: "", content: "", toolCalls: [], toolCallId: "", name: "" };
 }
 
 export const ChatMessage: MessageFns<ChatMessage> = {
@@ -1488,6 +1805,15 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     }
     if (message.content !== "") {
       writer.uint32(18).string(message.content);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(162).fork()).join();
+    }
+    if (message.toolCallId !== "") {
+      writer.uint32(170).string(message.toolCallId);
+    }
+    if (message.name !== "") {
+      writer.uint32(178).string(message.name);
     }
     return writer;
   },
@@ -1521,6 +1847,30 @@ export const ChatMessage: MessageFns<ChatMessage> = {
             message.content = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.toolCallId = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1537,6 +1887,17 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     return {
       role: isSet(object.role) ? globalThis.String(object.role) : "",
       content: isSet(object.content) ? globalThis.String(object.content) : "",
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      toolCallId: isSet(object.toolCallId)
+        ? globalThis.String(object.toolCallId)
+        : isSet(object.tool_call_id)
+        ? globalThis.String(object.tool_call_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
     };
   },
 
@@ -1548,6 +1909,15 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     if (message.content !== "") {
       obj.content = message.content;
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.toolCallId !== "") {
+      obj.toolCallId = message.toolCallId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
     return obj;
   },
 
@@ -1558,12 +1928,229 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     const message = createBaseChatMessage();
     message.role = object.role ?? "";
     message.content = object.content ?? "";
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.toolCallId = object.toolCallId ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseToolCall(): ToolCall {
+  return { id: "", name: "", arguments: "" };
+}
+
+export const ToolCall: MessageFns<ToolCall> = {
+  encode(message: ToolCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(26).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolCall {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ToolCall): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ToolCall>, I>>(base?: I): ToolCall {
+    return ToolCall.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ToolCall>, I>>(object: I): ToolCall {
+    const message = createBaseToolCall();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
+    return message;
+  },
+};
+
+function createBaseChatTool(): ChatTool {
+  return { name: "", description: "", parametersJson: "" };
+}
+
+export const ChatTool: MessageFns<ChatTool> = {
+  encode(message: ChatTool, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.parametersJson !== "") {
+      writer.uint32(26).string(message.parametersJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatTool {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatTool();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parametersJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatTool {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      parametersJson: isSet(object.parametersJson)
+        ? globalThis.String(object.parametersJson)
+        : isSet(object.parameters_json)
+        ? globalThis.String(object.parameters_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ChatTool): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.parametersJson !== "") {
+      obj.parametersJson = message.parametersJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatTool>, I>>(base?: I): ChatTool {
+    return ChatTool.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatTool>, I>>(object: I): ChatTool {
+    const message = createBaseChatTool();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.parametersJson = object.parametersJson ?? "";
     return message;
   },
 };
 
 function createBaseChatTemplateRequest(): ChatTemplateRequest {
-  return { modelRef: "", messages: [], addAssistant: false };
+  return {
+    modelRef: "",
+    messages: [],
+    addAssistant: false,
+    tools: [],
+    toolChoice: "",
+    parallelToolCalls: false,
+    jsonSchema: "",
+  };
 }
 
 export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
@@ -1576,6 +2163,18 @@ export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
     }
     if (message.addAssistant !== false) {
       writer.uint32(24).bool(message.addAssistant);
+    }
+    for (const v of message.tools) {
+      ChatTool.encode(v!, writer.uint32(162).fork()).join();
+    }
+    if (message.toolChoice !== "") {
+      writer.uint32(170).string(message.toolChoice);
+    }
+    if (message.parallelToolCalls !== false) {
+      writer.uint32(176).bool(message.parallelToolCalls);
+    }
+    if (message.jsonSchema !== "") {
+      writer.uint32(186).string(message.jsonSchema);
     }
     return writer;
   },
@@ -1617,6 +2216,38 @@ export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
             message.addAssistant = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.tools.push(ChatTool.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.toolChoice = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.parallelToolCalls = reader.bool();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.jsonSchema = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1644,6 +2275,22 @@ export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
         : isSet(object.add_assistant)
         ? globalThis.Boolean(object.add_assistant)
         : false,
+      tools: globalThis.Array.isArray(object?.tools) ? object.tools.map((e: any) => ChatTool.fromJSON(e)) : [],
+      toolChoice: isSet(object.toolChoice)
+        ? globalThis.String(object.toolChoice)
+        : isSet(object.tool_choice)
+        ? globalThis.String(object.tool_choice)
+        : "",
+      parallelToolCalls: isSet(object.parallelToolCalls)
+        ? globalThis.Boolean(object.parallelToolCalls)
+        : isSet(object.parallel_tool_calls)
+        ? globalThis.Boolean(object.parallel_tool_calls)
+        : false,
+      jsonSchema: isSet(object.jsonSchema)
+        ? globalThis.String(object.jsonSchema)
+        : isSet(object.json_schema)
+        ? globalThis.String(object.json_schema)
+        : "",
     };
   },
 
@@ -1658,6 +2305,18 @@ export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
     if (message.addAssistant !== false) {
       obj.addAssistant = message.addAssistant;
     }
+    if (message.tools?.length) {
+      obj.tools = message.tools.map((e) => ChatTool.toJSON(e));
+    }
+    if (message.toolChoice !== "") {
+      obj.toolChoice = message.toolChoice;
+    }
+    if (message.parallelToolCalls !== false) {
+      obj.parallelToolCalls = message.parallelToolCalls;
+    }
+    if (message.jsonSchema !== "") {
+      obj.jsonSchema = message.jsonSchema;
+    }
     return obj;
   },
 
@@ -1669,18 +2328,31 @@ export const ChatTemplateRequest: MessageFns<ChatTemplateRequest> = {
     message.modelRef = object.modelRef ?? "";
     message.messages = object.messages?.map((e) => ChatMessage.fromPartial(e)) || [];
     message.addAssistant = object.addAssistant ?? false;
+    message.tools = object.tools?.map((e) => ChatTool.fromPartial(e)) || [];
+    message.toolChoice = object.toolChoice ?? "";
+    message.parallelToolCalls = object.parallelToolCalls ?? false;
+    message.jsonSchema = object.jsonSchema ?? "";
     return message;
   },
 };
 
 function createBaseChatTemplateResponse(): ChatTemplateResponse {
-  return { prompt: "" };
+  return { prompt: "", grammar: "", chatFormat: undefined, stops: [] };
 }
 
 export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
   encode(message: ChatTemplateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.prompt !== "") {
       writer.uint32(10).string(message.prompt);
+    }
+    if (message.grammar !== "") {
+      writer.uint32(162).string(message.grammar);
+    }
+    if (message.chatFormat !== undefined) {
+      ChatFormat.encode(message.chatFormat, writer.uint32(170).fork()).join();
+    }
+    for (const v of message.stops) {
+      writer.uint32(178).string(v!);
     }
     return writer;
   },
@@ -1706,6 +2378,30 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
             message.prompt = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.grammar = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.chatFormat = ChatFormat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.stops.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1719,13 +2415,31 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
   },
 
   fromJSON(object: any): ChatTemplateResponse {
-    return { prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "" };
+    return {
+      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+      grammar: isSet(object.grammar) ? globalThis.String(object.grammar) : "",
+      chatFormat: isSet(object.chatFormat)
+        ? ChatFormat.fromJSON(object.chatFormat)
+        : isSet(object.chat_format)
+        ? ChatFormat.fromJSON(object.chat_format)
+        : undefined,
+      stops: globalThis.Array.isArray(object?.stops) ? object.stops.map((e: any) => globalThis.String(e)) : [],
+    };
   },
 
   toJSON(message: ChatTemplateResponse): unknown {
     const obj: any = {};
     if (message.prompt !== "") {
       obj.prompt = message.prompt;
+    }
+    if (message.grammar !== "") {
+      obj.grammar = message.grammar;
+    }
+    if (message.chatFormat !== undefined) {
+      obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
+    }
+    if (message.stops?.length) {
+      obj.stops = message.stops;
     }
     return obj;
   },
@@ -1736,6 +2450,249 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
   fromPartial<I extends Exact<DeepPartial<ChatTemplateResponse>, I>>(object: I): ChatTemplateResponse {
     const message = createBaseChatTemplateResponse();
     message.prompt = object.prompt ?? "";
+    message.grammar = object.grammar ?? "";
+    message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
+      ? ChatFormat.fromPartial(object.chatFormat)
+      : undefined;
+    message.stops = object.stops?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseChatFormat(): ChatFormat {
+  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "" };
+}
+
+export const ChatFormat: MessageFns<ChatFormat> = {
+  encode(message: ChatFormat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.grammarLazy !== false) {
+      writer.uint32(8).bool(message.grammarLazy);
+    }
+    for (const v of message.grammarTriggers) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.parser !== "") {
+      writer.uint32(26).string(message.parser);
+    }
+    if (message.grammarPrefill !== "") {
+      writer.uint32(34).string(message.grammarPrefill);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatFormat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatFormat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.grammarLazy = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.grammarTriggers.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parser = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grammarPrefill = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatFormat {
+    return {
+      grammarLazy: isSet(object.grammarLazy)
+        ? globalThis.Boolean(object.grammarLazy)
+        : isSet(object.grammar_lazy)
+        ? globalThis.Boolean(object.grammar_lazy)
+        : false,
+      grammarTriggers: globalThis.Array.isArray(object?.grammarTriggers)
+        ? object.grammarTriggers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.grammar_triggers)
+        ? object.grammar_triggers.map((e: any) => globalThis.String(e))
+        : [],
+      parser: isSet(object.parser) ? globalThis.String(object.parser) : "",
+      grammarPrefill: isSet(object.grammarPrefill)
+        ? globalThis.String(object.grammarPrefill)
+        : isSet(object.grammar_prefill)
+        ? globalThis.String(object.grammar_prefill)
+        : "",
+    };
+  },
+
+  toJSON(message: ChatFormat): unknown {
+    const obj: any = {};
+    if (message.grammarLazy !== false) {
+      obj.grammarLazy = message.grammarLazy;
+    }
+    if (message.grammarTriggers?.length) {
+      obj.grammarTriggers = message.grammarTriggers;
+    }
+    if (message.parser !== "") {
+      obj.parser = message.parser;
+    }
+    if (message.grammarPrefill !== "") {
+      obj.grammarPrefill = message.grammarPrefill;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatFormat>, I>>(base?: I): ChatFormat {
+    return ChatFormat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatFormat>, I>>(object: I): ChatFormat {
+    const message = createBaseChatFormat();
+    message.grammarLazy = object.grammarLazy ?? false;
+    message.grammarTriggers = object.grammarTriggers?.map((e) => e) || [];
+    message.parser = object.parser ?? "";
+    message.grammarPrefill = object.grammarPrefill ?? "";
+    return message;
+  },
+};
+
+function createBaseChatOutput(): ChatOutput {
+  return { content: "", reasoningContent: "", toolCalls: [] };
+}
+
+export const ChatOutput: MessageFns<ChatOutput> = {
+  encode(message: ChatOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.content !== "") {
+      writer.uint32(10).string(message.content);
+    }
+    if (message.reasoningContent !== "") {
+      writer.uint32(18).string(message.reasoningContent);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasoningContent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatOutput {
+    return {
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      reasoningContent: isSet(object.reasoningContent)
+        ? globalThis.String(object.reasoningContent)
+        : isSet(object.reasoning_content)
+        ? globalThis.String(object.reasoning_content)
+        : "",
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ChatOutput): unknown {
+    const obj: any = {};
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.reasoningContent !== "") {
+      obj.reasoningContent = message.reasoningContent;
+    }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatOutput>, I>>(base?: I): ChatOutput {
+    return ChatOutput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatOutput>, I>>(object: I): ChatOutput {
+    const message = createBaseChatOutput();
+    message.content = object.content ?? "";
+    message.reasoningContent = object.reasoningContent ?? "";
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
     return message;
   },
 };

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
   Determinism,
@@ -150,7 +151,18 @@ export interface TaskRequest {
   /** Generate exactly max_tokens, ignoring end-of-generation tokens. */
   ignoreEos: boolean;
   /** Budgets for the session when this task creates it. */
-  budgets?: SessionBudgets | undefined;
+  budgets?:
+    | SessionBudgets
+    | undefined;
+  /** Chat tasks: the lazy grammar's triggers and the parser of the answer (ChatTemplateResponse). */
+  chatFormat?:
+    | ChatFormat
+    | undefined;
+  /**
+   * Prefix-cache tenant: requests with different salts never share KV. The HTTP gateway sets it to
+   * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
+   */
+  cacheSalt: string;
 }
 
 export interface BudgetsRemaining {
@@ -281,6 +293,15 @@ export interface EngineCapability_FeaturesEntry {
 export interface Capabilities {
   apiVersion: string;
   engines: EngineCapability[];
+}
+
+export interface CountPromptTokensRequest {
+  modelRef: string;
+  prompt: string;
+}
+
+export interface CountPromptTokensResponse {
+  count: number;
 }
 
 function createBasePlacementOverrides(): PlacementOverrides {
@@ -580,6 +601,8 @@ function createBaseTaskRequest(): TaskRequest {
     grammar: "",
     ignoreEos: false,
     budgets: undefined,
+    chatFormat: undefined,
+    cacheSalt: "",
   };
 }
 
@@ -647,6 +670,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.budgets !== undefined) {
       SessionBudgets.encode(message.budgets, writer.uint32(170).fork()).join();
+    }
+    if (message.chatFormat !== undefined) {
+      ChatFormat.encode(message.chatFormat, writer.uint32(322).fork()).join();
+    }
+    if (message.cacheSalt !== "") {
+      writer.uint32(178).string(message.cacheSalt);
     }
     return writer;
   },
@@ -832,6 +861,22 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.budgets = SessionBudgets.decode(reader, reader.uint32());
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.chatFormat = ChatFormat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.cacheSalt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -905,6 +950,16 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         ? globalThis.Boolean(object.ignore_eos)
         : false,
       budgets: isSet(object.budgets) ? SessionBudgets.fromJSON(object.budgets) : undefined,
+      chatFormat: isSet(object.chatFormat)
+        ? ChatFormat.fromJSON(object.chatFormat)
+        : isSet(object.chat_format)
+        ? ChatFormat.fromJSON(object.chat_format)
+        : undefined,
+      cacheSalt: isSet(object.cacheSalt)
+        ? globalThis.String(object.cacheSalt)
+        : isSet(object.cache_salt)
+        ? globalThis.String(object.cache_salt)
+        : "",
     };
   },
 
@@ -973,6 +1028,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.budgets !== undefined) {
       obj.budgets = SessionBudgets.toJSON(message.budgets);
     }
+    if (message.chatFormat !== undefined) {
+      obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
+    }
+    if (message.cacheSalt !== "") {
+      obj.cacheSalt = message.cacheSalt;
+    }
     return obj;
   },
 
@@ -1008,6 +1069,10 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.budgets = (object.budgets !== undefined && object.budgets !== null)
       ? SessionBudgets.fromPartial(object.budgets)
       : undefined;
+    message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
+      ? ChatFormat.fromPartial(object.chatFormat)
+      : undefined;
+    message.cacheSalt = object.cacheSalt ?? "";
     return message;
   },
 };
@@ -3389,6 +3454,162 @@ export const Capabilities: MessageFns<Capabilities> = {
   },
 };
 
+function createBaseCountPromptTokensRequest(): CountPromptTokensRequest {
+  return { modelRef: "", prompt: "" };
+}
+
+export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
+  encode(message: CountPromptTokensRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.modelRef !== "") {
+      writer.uint32(10).string(message.modelRef);
+    }
+    if (message.prompt !== "") {
+      writer.uint32(18).string(message.prompt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountPromptTokensRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountPromptTokensRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.modelRef = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prompt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountPromptTokensRequest {
+    return {
+      modelRef: isSet(object.modelRef)
+        ? globalThis.String(object.modelRef)
+        : isSet(object.model_ref)
+        ? globalThis.String(object.model_ref)
+        : "",
+      prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+    };
+  },
+
+  toJSON(message: CountPromptTokensRequest): unknown {
+    const obj: any = {};
+    if (message.modelRef !== "") {
+      obj.modelRef = message.modelRef;
+    }
+    if (message.prompt !== "") {
+      obj.prompt = message.prompt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountPromptTokensRequest>, I>>(base?: I): CountPromptTokensRequest {
+    return CountPromptTokensRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountPromptTokensRequest>, I>>(object: I): CountPromptTokensRequest {
+    const message = createBaseCountPromptTokensRequest();
+    message.modelRef = object.modelRef ?? "";
+    message.prompt = object.prompt ?? "";
+    return message;
+  },
+};
+
+function createBaseCountPromptTokensResponse(): CountPromptTokensResponse {
+  return { count: 0 };
+}
+
+export const CountPromptTokensResponse: MessageFns<CountPromptTokensResponse> = {
+  encode(message: CountPromptTokensResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.count !== 0) {
+      writer.uint32(8).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountPromptTokensResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountPromptTokensResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountPromptTokensResponse {
+    return { count: isSet(object.count) ? globalThis.Number(object.count) : 0 };
+  },
+
+  toJSON(message: CountPromptTokensResponse): unknown {
+    const obj: any = {};
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountPromptTokensResponse>, I>>(base?: I): CountPromptTokensResponse {
+    return CountPromptTokensResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountPromptTokensResponse>, I>>(object: I): CountPromptTokensResponse {
+    const message = createBaseCountPromptTokensResponse();
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
 export type OrchestratorService = typeof OrchestratorService;
 export const OrchestratorService = {
   /**
@@ -3483,6 +3704,21 @@ export const OrchestratorService = {
       Buffer.from(ChatTemplateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ChatTemplateResponse => ChatTemplateResponse.decode(value),
   },
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens: {
+    path: "/llama_orch.v1.Orchestrator/CountPromptTokens" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CountPromptTokensRequest): Buffer =>
+      Buffer.from(CountPromptTokensRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CountPromptTokensRequest => CountPromptTokensRequest.decode(value),
+    responseSerialize: (value: CountPromptTokensResponse): Buffer =>
+      Buffer.from(CountPromptTokensResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CountPromptTokensResponse => CountPromptTokensResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServer extends UntypedServiceImplementation {
@@ -3504,6 +3740,11 @@ export interface OrchestratorServer extends UntypedServiceImplementation {
   getCapabilities: handleUnaryCall<CapabilitiesRequest, Capabilities>;
   /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
   applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens: handleUnaryCall<CountPromptTokensRequest, CountPromptTokensResponse>;
 }
 
 export interface OrchestratorClient extends Client {
@@ -3618,6 +3859,25 @@ export interface OrchestratorClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
+   * prompt: after ApplyChatTemplate), as admission and usage count them.
+   */
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
+  ): ClientUnaryCall;
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
+  ): ClientUnaryCall;
+  countPromptTokens(
+    request: CountPromptTokensRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CountPromptTokensResponse) => void,
   ): ClientUnaryCall;
 }
 

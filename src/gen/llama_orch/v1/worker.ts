@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
   End,
@@ -48,6 +49,11 @@ export interface GenerateRequest {
   /** Keeps the sequence's KV for the session's next turn. */
   sessionKey: string;
   ignoreEos: boolean;
+  chatFormat?:
+    | ChatFormat
+    | undefined;
+  /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
+  cacheTenant: string;
 }
 
 export interface GenerateEvent {
@@ -77,6 +83,13 @@ export interface WorkerDescription {
   engineVersion: string;
   slots: number;
   backend: string;
+  /** What the pool supports (capabilities' features); empty: the native engine's full set. */
+  features: { [key: string]: boolean };
+}
+
+export interface WorkerDescription_FeaturesEntry {
+  key: string;
+  value: boolean;
 }
 
 export interface WorkerHealthRequest {
@@ -98,6 +111,11 @@ export interface CountTokensResponse {
 
 export interface LoadModelRequest {
   modelRef: string;
+  /**
+   * The file to load for model_ref, resolved by the control plane (a catalog entry, a pull);
+   * empty: the worker resolves model_ref itself (builtin:, a path).
+   */
+  modelPath: string;
 }
 
 export interface Telemetry {
@@ -113,6 +131,14 @@ export interface Telemetry {
   gpuReason: string;
   /** Sessions whose KV this worker holds. */
   warmSessions: string[];
+  /** Non-empty: the worker is up but cannot serve (an adapter's engine is down); the pool is unready. */
+  unreadyReason: string;
+  /** Of kv_cells_used: cells idle slots keep as prefix cache. */
+  kvCellsCached: number;
+  /** Cached prompts dropped so far to make room for others (slots and host-RAM tier). */
+  cacheEvictions: number;
+  /** Bytes of sequence state the host-RAM prompt cache holds (bounded by prompt_cache_mb). */
+  cacheRamBytes: number;
 }
 
 export interface RegisterRequest {
@@ -161,6 +187,8 @@ function createBaseGenerateRequest(): GenerateRequest {
     strict: false,
     sessionKey: "",
     ignoreEos: false,
+    chatFormat: undefined,
+    cacheTenant: "",
   };
 }
 
@@ -192,6 +220,12 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.ignoreEos !== false) {
       writer.uint32(72).bool(message.ignoreEos);
+    }
+    if (message.chatFormat !== undefined) {
+      ChatFormat.encode(message.chatFormat, writer.uint32(162).fork()).join();
+    }
+    if (message.cacheTenant !== "") {
+      writer.uint32(82).string(message.cacheTenant);
     }
     return writer;
   },
@@ -281,6 +315,22 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.ignoreEos = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.chatFormat = ChatFormat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cacheTenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -320,6 +370,16 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.ignore_eos)
         ? globalThis.Boolean(object.ignore_eos)
         : false,
+      chatFormat: isSet(object.chatFormat)
+        ? ChatFormat.fromJSON(object.chatFormat)
+        : isSet(object.chat_format)
+        ? ChatFormat.fromJSON(object.chat_format)
+        : undefined,
+      cacheTenant: isSet(object.cacheTenant)
+        ? globalThis.String(object.cacheTenant)
+        : isSet(object.cache_tenant)
+        ? globalThis.String(object.cache_tenant)
+        : "",
     };
   },
 
@@ -352,6 +412,12 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.ignoreEos !== false) {
       obj.ignoreEos = message.ignoreEos;
     }
+    if (message.chatFormat !== undefined) {
+      obj.chatFormat = ChatFormat.toJSON(message.chatFormat);
+    }
+    if (message.cacheTenant !== "") {
+      obj.cacheTenant = message.cacheTenant;
+    }
     return obj;
   },
 
@@ -371,6 +437,10 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.strict = object.strict ?? false;
     message.sessionKey = object.sessionKey ?? "";
     message.ignoreEos = object.ignoreEos ?? false;
+    message.chatFormat = (object.chatFormat !== undefined && object.chatFormat !== null)
+      ? ChatFormat.fromPartial(object.chatFormat)
+      : undefined;
+    message.cacheTenant = object.cacheTenant ?? "";
     return message;
   },
 };
@@ -690,7 +760,16 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseWorkerDescription(): WorkerDescription {
-  return { workerId: "", poolId: "", model: undefined, engine: "", engineVersion: "", slots: 0, backend: "" };
+  return {
+    workerId: "",
+    poolId: "",
+    model: undefined,
+    engine: "",
+    engineVersion: "",
+    slots: 0,
+    backend: "",
+    features: {},
+  };
 }
 
 export const WorkerDescription: MessageFns<WorkerDescription> = {
@@ -716,6 +795,9 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     if (message.backend !== "") {
       writer.uint32(58).string(message.backend);
     }
+    globalThis.Object.entries(message.features).forEach(([key, value]: [string, boolean]) => {
+      WorkerDescription_FeaturesEntry.encode({ key: key as any, value }, writer.uint32(162).fork()).join();
+    });
     return writer;
   },
 
@@ -788,6 +870,17 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
             message.backend = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            const entry20 = WorkerDescription_FeaturesEntry.decode(reader, reader.uint32());
+            if (entry20.value !== undefined) {
+              message.features[entry20.key] = entry20.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -821,6 +914,20 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
         : "",
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      features: isObject(object.features)
+        ? (globalThis.Object.entries(object.features) as [string, any][]).reduce(
+          (acc: { [key: string]: boolean }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Boolean(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -847,6 +954,15 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     if (message.backend !== "") {
       obj.backend = message.backend;
     }
+    if (message.features) {
+      const entries = globalThis.Object.entries(message.features) as [string, boolean][];
+      if (entries.length > 0) {
+        obj.features = {};
+        entries.forEach(([k, v]) => {
+          obj.features[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -864,6 +980,102 @@ export const WorkerDescription: MessageFns<WorkerDescription> = {
     message.engineVersion = object.engineVersion ?? "";
     message.slots = object.slots ?? 0;
     message.backend = object.backend ?? "";
+    message.features = (globalThis.Object.entries(object.features ?? {}) as [string, boolean][]).reduce(
+      (acc: { [key: string]: boolean }, [key, value]: [string, boolean]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Boolean(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseWorkerDescription_FeaturesEntry(): WorkerDescription_FeaturesEntry {
+  return { key: "", value: false };
+}
+
+export const WorkerDescription_FeaturesEntry: MessageFns<WorkerDescription_FeaturesEntry> = {
+  encode(message: WorkerDescription_FeaturesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== false) {
+      writer.uint32(16).bool(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerDescription_FeaturesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerDescription_FeaturesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerDescription_FeaturesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Boolean(object.value) : false,
+    };
+  },
+
+  toJSON(message: WorkerDescription_FeaturesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== false) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkerDescription_FeaturesEntry>, I>>(base?: I): WorkerDescription_FeaturesEntry {
+    return WorkerDescription_FeaturesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerDescription_FeaturesEntry>, I>>(
+    object: I,
+  ): WorkerDescription_FeaturesEntry {
+    const message = createBaseWorkerDescription_FeaturesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? false;
     return message;
   },
 };
@@ -1160,13 +1372,16 @@ export const CountTokensResponse: MessageFns<CountTokensResponse> = {
 };
 
 function createBaseLoadModelRequest(): LoadModelRequest {
-  return { modelRef: "" };
+  return { modelRef: "", modelPath: "" };
 }
 
 export const LoadModelRequest: MessageFns<LoadModelRequest> = {
   encode(message: LoadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.modelRef !== "") {
       writer.uint32(10).string(message.modelRef);
+    }
+    if (message.modelPath !== "") {
+      writer.uint32(18).string(message.modelPath);
     }
     return writer;
   },
@@ -1192,6 +1407,14 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
             message.modelRef = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.modelPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1211,6 +1434,11 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
         : isSet(object.model_ref)
         ? globalThis.String(object.model_ref)
         : "",
+      modelPath: isSet(object.modelPath)
+        ? globalThis.String(object.modelPath)
+        : isSet(object.model_path)
+        ? globalThis.String(object.model_path)
+        : "",
     };
   },
 
@@ -1218,6 +1446,9 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
     const obj: any = {};
     if (message.modelRef !== "") {
       obj.modelRef = message.modelRef;
+    }
+    if (message.modelPath !== "") {
+      obj.modelPath = message.modelPath;
     }
     return obj;
   },
@@ -1228,6 +1459,7 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
   fromPartial<I extends Exact<DeepPartial<LoadModelRequest>, I>>(object: I): LoadModelRequest {
     const message = createBaseLoadModelRequest();
     message.modelRef = object.modelRef ?? "";
+    message.modelPath = object.modelPath ?? "";
     return message;
   },
 };
@@ -1244,6 +1476,10 @@ function createBaseTelemetry(): Telemetry {
     devices: [],
     gpuReason: "",
     warmSessions: [],
+    unreadyReason: "",
+    kvCellsCached: 0,
+    cacheEvictions: 0,
+    cacheRamBytes: 0,
   };
 }
 
@@ -1278,6 +1514,18 @@ export const Telemetry: MessageFns<Telemetry> = {
     }
     for (const v of message.warmSessions) {
       writer.uint32(82).string(v!);
+    }
+    if (message.unreadyReason !== "") {
+      writer.uint32(162).string(message.unreadyReason);
+    }
+    if (message.kvCellsCached !== 0) {
+      writer.uint32(88).int64(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      writer.uint32(96).int64(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      writer.uint32(104).int64(message.cacheRamBytes);
     }
     return writer;
   },
@@ -1375,6 +1623,38 @@ export const Telemetry: MessageFns<Telemetry> = {
             message.warmSessions.push(reader.string());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.unreadyReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.kvCellsCached = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.cacheEvictions = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.cacheRamBytes = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1433,6 +1713,26 @@ export const Telemetry: MessageFns<Telemetry> = {
         : globalThis.Array.isArray(object?.warm_sessions)
         ? object.warm_sessions.map((e: any) => globalThis.String(e))
         : [],
+      unreadyReason: isSet(object.unreadyReason)
+        ? globalThis.String(object.unreadyReason)
+        : isSet(object.unready_reason)
+        ? globalThis.String(object.unready_reason)
+        : "",
+      kvCellsCached: isSet(object.kvCellsCached)
+        ? globalThis.Number(object.kvCellsCached)
+        : isSet(object.kv_cells_cached)
+        ? globalThis.Number(object.kv_cells_cached)
+        : 0,
+      cacheEvictions: isSet(object.cacheEvictions)
+        ? globalThis.Number(object.cacheEvictions)
+        : isSet(object.cache_evictions)
+        ? globalThis.Number(object.cache_evictions)
+        : 0,
+      cacheRamBytes: isSet(object.cacheRamBytes)
+        ? globalThis.Number(object.cacheRamBytes)
+        : isSet(object.cache_ram_bytes)
+        ? globalThis.Number(object.cache_ram_bytes)
+        : 0,
     };
   },
 
@@ -1468,6 +1768,18 @@ export const Telemetry: MessageFns<Telemetry> = {
     if (message.warmSessions?.length) {
       obj.warmSessions = message.warmSessions;
     }
+    if (message.unreadyReason !== "") {
+      obj.unreadyReason = message.unreadyReason;
+    }
+    if (message.kvCellsCached !== 0) {
+      obj.kvCellsCached = Math.round(message.kvCellsCached);
+    }
+    if (message.cacheEvictions !== 0) {
+      obj.cacheEvictions = Math.round(message.cacheEvictions);
+    }
+    if (message.cacheRamBytes !== 0) {
+      obj.cacheRamBytes = Math.round(message.cacheRamBytes);
+    }
     return obj;
   },
 
@@ -1486,6 +1798,10 @@ export const Telemetry: MessageFns<Telemetry> = {
     message.devices = object.devices?.map((e) => GpuDevice.fromPartial(e)) || [];
     message.gpuReason = object.gpuReason ?? "";
     message.warmSessions = object.warmSessions?.map((e) => e) || [];
+    message.unreadyReason = object.unreadyReason ?? "";
+    message.kvCellsCached = object.kvCellsCached ?? 0;
+    message.cacheEvictions = object.cacheEvictions ?? 0;
+    message.cacheRamBytes = object.cacheRamBytes ?? 0;
     return message;
   },
 };
@@ -2248,6 +2564,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

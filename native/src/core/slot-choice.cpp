@@ -1,0 +1,65 @@
+// The prefix cache's slot policy; see slot-choice.h.
+#include "core/slot-choice.h"
+
+#include <algorithm>
+
+namespace orch {
+namespace {
+
+bool parked_session(const SlotView & slot) { return !slot.session_key->empty(); }
+
+// Least recently used first; equal times keep the lower index (deterministic).
+bool older(const SlotView & a, const SlotView & b) { return a.last_used_us < b.last_used_us; }
+
+SlotChoice pick(size_t index, size_t keep, const SlotView & slot) {
+  return SlotChoice{index, keep, keep * 2 < slot.tokens->size()};
+}
+
+}  // namespace
+
+size_t reusable_prefix(const SlotView & slot, const SlotQuery & query) {
+  if (query.strict || *slot.tenant != *query.tenant) return 0;
+  return usable_prefix(*slot.tokens, *query.prompt);
+}
+
+size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<llama_token> & prompt) {
+  if (prompt.empty()) return 0;
+  const auto mismatch = std::mismatch(cached.begin(), cached.end(), prompt.begin(), prompt.end());
+  return std::min(static_cast<size_t>(mismatch.first - cached.begin()), prompt.size() - 1);
+}
+
+SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query) {
+  size_t best = SlotChoice::kNone, best_keep = 0, empty = SlotChoice::kNone;
+  size_t lru_cache = SlotChoice::kNone, lru_session = SlotChoice::kNone;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const SlotView & s = slots[i];
+    if (s.busy) continue;
+    if (!query.session_key->empty() && *s.session_key == *query.session_key && *s.tenant == *query.tenant) {
+      return SlotChoice{i, reusable_prefix(s, query), false};
+    }
+    if (parked_session(s)) {
+      if (lru_session == SlotChoice::kNone || older(s, slots[lru_session])) lru_session = i;
+      continue;
+    }
+    if (s.tokens->empty()) {
+      if (empty == SlotChoice::kNone) empty = i;
+      continue;
+    }
+    if (lru_cache == SlotChoice::kNone || older(s, slots[lru_cache])) lru_cache = i;
+    const size_t keep = reusable_prefix(s, query);
+    if (keep > best_keep || (keep == best_keep && keep > 0 && older(s, slots[best]))) {
+      best = i;
+      best_keep = keep;
+    }
+  }
+  if (best != SlotChoice::kNone && best_keep * 2 >= slots[best].tokens->size()) return pick(best, best_keep, slots[best]);
+  if (empty != SlotChoice::kNone) return SlotChoice{empty, 0, false};
+  if (best != SlotChoice::kNone && best_keep >= kMinPartialHit) return pick(best, best_keep, slots[best]);
+  // A miss keeps nothing: the few tokens it might share (a BOS) are not worth reporting as cached.
+  for (const size_t lru : {lru_cache, lru_session}) {
+    if (lru != SlotChoice::kNone) return pick(lru, 0, slots[lru]);
+  }
+  return SlotChoice{};
+}
+
+}  // namespace orch

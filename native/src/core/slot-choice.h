@@ -1,0 +1,51 @@
+// Which free slot a new request takes, and how much of that slot's cached KV it keeps: the prefix
+// cache's policy, apart from the loop so a plain C++ test can table-test it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "llama.h"
+
+namespace orch {
+
+// What the policy sees of one slot.
+struct SlotView {
+  bool busy = false;
+  const std::vector<llama_token> * tokens = nullptr;  // the tokens whose KV the slot holds
+  const std::string * tenant = nullptr;               // who computed them
+  const std::string * session_key = nullptr;          // "" unless a session parked its KV here
+  int64_t last_used_us = 0;
+};
+
+struct SlotQuery {
+  const std::vector<llama_token> * prompt = nullptr;
+  const std::string * tenant = nullptr;
+  const std::string * session_key = nullptr;
+  bool strict = false;  // a strict task never reuses cache: only a cold prefill is byte-identical to one
+};
+
+struct SlotChoice {
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t slot = kNone;  // kNone: every slot is busy
+  size_t keep = 0;      // cached tokens the request reuses; the slot drops the rest
+  bool evicts = false;  // the slot held another prompt's cache, dropped (wholly or mostly) for this one
+};
+
+// Tokens of `slot`'s cache the request may reuse: the longest common prefix with its prompt, within
+// one tenant only, always leaving the last prompt token to evaluate (its logits start generation).
+size_t reusable_prefix(const SlotView & slot, const SlotQuery & query);
+// The same for any cached token list, tenant already checked.
+size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<llama_token> & prompt);
+
+// Order: the request's own parked session; a cache hit that keeps at least half of what the slot
+// holds; an empty slot; a partial hit of at least kMinPartialHit tokens; the least recently used
+// anonymous cache; the least recently used parked session. The last three keep nothing.
+SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query);
+
+// Below this a partial hit is not worth destroying a slot's cache for (every prompt shares its BOS).
+constexpr size_t kMinPartialHit = 16;
+
+}  // namespace orch

@@ -1,0 +1,149 @@
+// Anthropic Messages routes (DESIGN decision 11): /v1/messages and /v1/messages/count_tokens,
+// translated into the surface-neutral chat request, then one task on the shared admission path.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
+import { OrchError } from "../common/errors.js";
+import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
+import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrator.js";
+import { streamMessage } from "./anthropic-stream.js";
+import { cacheTenant } from "./cache-tenant.js";
+import { type ChatRequest, toChatTask, toChatTemplateRequest } from "./chat-request.js";
+import { correlationMetadata, unaryCall } from "./grpc-call.js";
+import { admit } from "./openai-answer.js";
+import { sessionOf } from "./openai-routes.js";
+import { operationSchemas } from "./openapi-schemas.js";
+import type { GatewayContext } from "./server.js";
+import {
+  messageMeta,
+  toAnthropicAuthError,
+  toAnthropicError,
+  toMessage,
+} from "./translate-anthropic.js";
+import {
+  type CountTokensRequest,
+  type MessagesRequest,
+  toChatRequest,
+} from "./translate-anthropic-request.js";
+import { missingEnd } from "./translate-openai.js";
+
+function sendAnthropicError(reply: FastifyReply, error: unknown): FastifyReply {
+  const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
+  if (orch.retryAfterMs !== undefined) {
+    reply.header("Retry-After", String(Math.max(1, Math.ceil(orch.retryAfterMs / 1000))));
+    reply.header("X-Backoff-Ms", String(orch.retryAfterMs));
+  }
+  return reply.code(orch.httpStatus).send(toAnthropicError(orch));
+}
+
+/** Route-level: validation, parse and handler errors answer in Anthropic's shape. */
+function anthropicErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof OrchError) return sendAnthropicError(reply, error);
+  if (error.validation) {
+    return sendAnthropicError(
+      reply,
+      new OrchError("INVALID_PARAMS", `invalid request: ${error.message}`),
+    );
+  }
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return sendAnthropicError(reply, new OrchError("PAYLOAD_TOO_LARGE", error.message));
+  }
+  const status = error.statusCode ?? 500;
+  const code = status >= 400 && status < 500 ? "INVALID_PARAMS" : "INTERNAL";
+  return sendAnthropicError(reply, new OrchError(code, error.message));
+}
+
+type AuthBody = { code: number; message: string; hint: string };
+
+/** The global auth hook answers 401 natively; on these routes the body becomes Anthropic's. */
+async function anthropicAuthBody(_request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  const body = payload as Partial<AuthBody> | null;
+  if (reply.statusCode !== 401 || typeof body?.code !== "number") return payload;
+  return toAnthropicAuthError(reply.statusCode, body as AuthBody);
+}
+
+function routeOptions(operationId: string) {
+  return {
+    schema: operationSchemas("anthropic.yaml", operationId),
+    config: { apiKeyHeader: true },
+    errorHandler: anthropicErrorHandler,
+    preSerialization: anthropicAuthBody,
+    // Anthropic's SDKs report this header as the error's request id.
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.header("request-id", request.correlationId);
+    },
+  };
+}
+
+/** The worker's chat template renders the turns (and tools); the prompt and grammar come back. */
+function render(context: GatewayContext, request: FastifyRequest, chat: ChatRequest) {
+  return unaryCall<ChatTemplateResponse>((done) =>
+    context.clients.orchestrator.applyChatTemplate(
+      toChatTemplateRequest(chat),
+      correlationMetadata(request),
+      done,
+    ),
+  );
+}
+
+/** The request fields the contract names; others (a newer SDK's) are ignored, logged at debug. */
+const KNOWN_FIELDS = new Set(
+  Object.keys(operationSchemas("anthropic.yaml", "createMessage").body?.properties ?? {}),
+);
+
+async function createMessage(
+  context: GatewayContext,
+  request: FastifyRequest<{ Body: MessagesRequest }>,
+  reply: FastifyReply,
+): Promise<void> {
+  const chat = toChatRequest(request.body, sessionOf(request));
+  const log = { correlation_id: request.correlationId };
+  if (chat.user) context.log.info({ ...log, user: chat.user }, "messages request user");
+  const unknown = Object.keys(request.body).filter((key) => !KNOWN_FIELDS.has(key));
+  if (unknown.length > 0) context.log.debug({ ...log, fields: unknown }, "unknown fields ignored");
+  const task = {
+    ...toChatTask(chat, await render(context, request, chat)),
+    cacheSalt: cacheTenant(request.identity, undefined),
+  };
+  const { taskId, events } = await admit(context, request, reply, task);
+  const meta = messageMeta(taskId, chat.model);
+  if (request.body.stream === true) {
+    return streamMessage(reply, events, meta, {
+      parsed: chat.tools.length > 0 && chat.toolChoice.mode !== "none",
+      keepAliveMs: context.sseKeepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS,
+      onFailure: (err) => context.log.warn({ ...log, err }, "messages stream failed"),
+    });
+  }
+  let text = "";
+  for await (const { event } of events) {
+    if (event?.$case === "token") text += event.value.t;
+    if (event?.$case === "end") {
+      await reply.send(toMessage(meta, text, event.value));
+      return;
+    }
+  }
+  throw missingEnd();
+}
+
+export function registerAnthropicRoutes(app: FastifyInstance, context: GatewayContext): void {
+  app.post<{ Body: MessagesRequest }>(
+    "/v1/messages",
+    routeOptions("createMessage"),
+    (request, reply) => createMessage(context, request, reply),
+  );
+  app.post<{ Body: CountTokensRequest }>(
+    "/v1/messages/count_tokens",
+    routeOptions("countMessageTokens"),
+    async (request) => {
+      const chat = toChatRequest(request.body, undefined);
+      const { prompt } = await render(context, request, chat);
+      const { count } = await unaryCall<CountPromptTokensResponse>((done) =>
+        context.clients.orchestrator.countPromptTokens(
+          { modelRef: chat.model, prompt },
+          correlationMetadata(request),
+          done,
+        ),
+      );
+      return { input_tokens: count };
+    },
+  );
+}

@@ -1,0 +1,171 @@
+// Runs the tasks of one OpenAI request (one per choice, `n`) and answers in OpenAI's shapes:
+// one JSON body, or one data-only SSE stream whose chunks carry each choice's index.
+import { type ClientReadableStream, Metadata, type ServiceError } from "@grpc/grpc-js";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { OrchError } from "../common/errors.js";
+import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
+import type { End } from "../gen/llama_orch/v1/common.js";
+import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
+import { onResponseClosed } from "./client-gone.js";
+import { correlationMetadata } from "./grpc-call.js";
+import type { GatewayContext } from "./server.js";
+import {
+  type Answer,
+  missingEnd,
+  type ResponseMeta,
+  responseMeta,
+  type Surface,
+  toChatOutputChunks,
+  toFinishChunk,
+  toOpenAiError,
+  toOpeningChunk,
+  toResponse,
+  toTokenChunk,
+  toUsageChunk,
+} from "./translate-openai.js";
+
+export interface TaskCall {
+  surface: Surface;
+  /** One task per choice. */
+  tasks: TaskRequest[];
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  /** Tools were offered: the answer is parsed when it ends, so a stream sends it whole then. */
+  parsedAtEnd: boolean;
+  /** Completions with `echo`: the prompt precedes each choice's text. */
+  echo?: string;
+}
+
+export interface Running {
+  call: ClientReadableStream<TaskEvent>;
+  taskId: string;
+  events: AsyncGenerator<TaskEvent>;
+}
+
+/** The task's events, with a failed call turned into its OrchError and `error` events thrown. */
+async function* taskEvents(call: ClientReadableStream<TaskEvent>): AsyncGenerator<TaskEvent> {
+  try {
+    for await (const event of call as AsyncIterable<TaskEvent>) {
+      if (event.event?.$case === "error") throw fromErrorDetail(event.event.value);
+      yield event;
+    }
+  } catch (error) {
+    const service = error as Partial<ServiceError>;
+    throw service.metadata instanceof Metadata ? fromServiceError(error as ServiceError) : error;
+  }
+}
+
+/** Submits one task and waits for its admission; a client that goes away cancels it. */
+export async function admit(
+  context: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  task: TaskRequest,
+): Promise<Running> {
+  const call = context.clients.orchestrator.submit(task, correlationMetadata(request));
+  onResponseClosed(reply.raw, () => {
+    if (!reply.raw.writableFinished) call.cancel();
+  });
+  const events = taskEvents(call);
+  const first = await events.next().catch((error: unknown) => {
+    call.cancel();
+    throw error;
+  });
+  const admitted = first.done ? undefined : first.value.event;
+  if (admitted?.$case !== "admitted") throw missingEnd();
+  return { call, taskId: admitted.value.taskId, events };
+}
+
+/** All of the request's tasks admitted, or none: one refused cancels those already admitted. */
+async function admitAll(
+  context: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tasks: TaskRequest[],
+): Promise<Running[]> {
+  const settled = await Promise.allSettled(tasks.map((t) => admit(context, request, reply, t)));
+  const refused = settled.find((s) => s.status === "rejected");
+  if (!refused) return settled.map((s) => (s as PromiseFulfilledResult<Running>).value);
+  for (const s of settled) if (s.status === "fulfilled") s.value.call.cancel();
+  throw refused.reason;
+}
+
+async function collect(events: AsyncGenerator<TaskEvent>): Promise<Answer> {
+  let text = "";
+  for await (const { event } of events) {
+    if (event?.$case === "token") text += event.value.t;
+    if (event?.$case === "end") return { text, end: event.value };
+  }
+  throw missingEnd();
+}
+
+export async function runTasks(
+  context: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: TaskCall,
+): Promise<void> {
+  const running = await admitAll(context, request, reply, job.tasks);
+  const meta = responseMeta(job.surface, running[0]?.taskId ?? "", job.model, job.echo);
+  if (job.stream) return streamAnswers(context, reply, running, meta, job);
+  const answers = await Promise.all(running.map((r) => collect(r.events)));
+  await reply.send(toResponse(meta, answers));
+}
+
+type Send = (data: unknown) => void;
+
+/** One choice's chunks: opening, tokens (or the parsed answer at the end), finish. */
+async function streamChoice(
+  send: Send,
+  meta: ResponseMeta,
+  index: number,
+  events: AsyncGenerator<TaskEvent>,
+  parsedAtEnd: boolean,
+): Promise<End> {
+  const opening = toOpeningChunk(meta, index);
+  if (opening) send(opening);
+  for await (const { event } of events) {
+    if (event?.$case === "token" && event.value.t !== "" && !parsedAtEnd) {
+      send(toTokenChunk(meta, index, event.value.t));
+    }
+    if (event?.$case !== "end") continue;
+    const end = event.value;
+    if (parsedAtEnd && end.chat) for (const c of toChatOutputChunks(meta, index, end.chat)) send(c);
+    send(toFinishChunk(meta, index, end));
+    return end;
+  }
+  throw missingEnd();
+}
+
+/** Data-only SSE: every choice's chunks as they come, the usage chunk if asked, `[DONE]`. */
+async function streamAnswers(
+  context: GatewayContext,
+  reply: FastifyReply,
+  running: Running[],
+  meta: ResponseMeta,
+  job: TaskCall,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  // Hijacked replies skip fastify's headers: carry over what the hooks set (X-Correlation-Id).
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) raw.setHeader(name, value);
+  }
+  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const send: Send = (data) => raw.write(`data: ${JSON.stringify(data)}\n\n`);
+  try {
+    const ends = await Promise.all(
+      running.map((r, i) => streamChoice(send, meta, i, r.events, job.parsedAtEnd)),
+    );
+    if (job.includeUsage) send(toUsageChunk(meta, ends));
+  } catch (error) {
+    for (const r of running) r.call.cancel();
+    if (raw.destroyed) return; // The client left; its tasks are cancelled.
+    // Headers are out: the error travels as a data event, which OpenAI's clients raise.
+    const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
+    context.log.warn({ err: orch, correlation_id: reply.request.correlationId }, "stream failed");
+    send(toOpenAiError(orch));
+  }
+  raw.end("data: [DONE]\n\n");
+}

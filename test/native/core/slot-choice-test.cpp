@@ -1,0 +1,139 @@
+// The prefix cache's slot policy, table-tested: longest common prefix, tenant, session, strict, LRU.
+#include "check.h"
+#include "core/slot-choice.h"
+
+namespace {
+
+struct FakeSlot {
+  bool busy = false;
+  std::vector<llama_token> tokens;
+  std::string tenant = "t1";
+  std::string session;
+  int64_t used = 0;
+};
+
+struct Query {
+  explicit Query(std::vector<llama_token> p) : prompt(std::move(p)) {}
+  std::vector<llama_token> prompt;
+  std::string tenant = "t1";
+  std::string session;
+  bool strict = false;
+};
+
+orch::SlotChoice choose(const std::vector<FakeSlot> & slots, const Query & q) {
+  std::vector<orch::SlotView> views;
+  for (const auto & s : slots) views.push_back({s.busy, &s.tokens, &s.tenant, &s.session, s.used});
+  return orch::choose_slot(views, {&q.prompt, &q.tenant, &q.session, q.strict});
+}
+
+std::vector<llama_token> range(llama_token from, llama_token to) {
+  std::vector<llama_token> out;
+  for (llama_token t = from; t < to; ++t) out.push_back(t);
+  return out;
+}
+
+std::vector<llama_token> concat(std::vector<llama_token> a, const std::vector<llama_token> & b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("slot choice: the longest common prefix wins, the rest of that slot is dropped") {
+  const auto sys = range(1, 40);
+  std::vector<FakeSlot> slots(3);
+  slots[0].tokens = concat(sys, range(100, 110));
+  slots[1].tokens = concat(sys, range(200, 230));
+  slots[2].tokens = range(1, 5);
+  const auto c = choose(slots, Query(concat(concat(sys, range(200, 220)), {7, 8})));
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.keep, sys.size() + 20);
+  CHECK(!c.evicts);
+}
+
+TEST_CASE("slot choice: a prompt that is a strict prefix of the cache keeps all but its last token") {
+  std::vector<FakeSlot> slots(1);
+  slots[0].tokens = range(1, 50);
+  const auto c = choose(slots, Query(range(1, 30)));
+  CHECK_EQ(c.slot, 0u);
+  CHECK_EQ(c.keep, 28u);
+}
+
+TEST_CASE("slot choice: another tenant's equal prefix is never reused") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 50);
+  slots[0].tenant = "t2";
+  slots[1].busy = true;
+  const auto c = choose(slots, Query(range(1, 50)));
+  CHECK_EQ(c.slot, 0u);
+  CHECK_EQ(c.keep, 0u);
+  CHECK(c.evicts);
+}
+
+TEST_CASE("slot choice: strict requests never reuse cache") {
+  std::vector<FakeSlot> slots(1);
+  slots[0].tokens = range(1, 50);
+  Query q(range(1, 60));
+  q.strict = true;
+  const auto c = choose(slots, q);
+  CHECK_EQ(c.slot, 0u);
+  CHECK_EQ(c.keep, 0u);
+}
+
+TEST_CASE("slot choice: a miss takes an empty slot before it destroys any cache") {
+  std::vector<FakeSlot> slots(3);
+  slots[0].tokens = range(1, 50);
+  slots[2].tokens = range(60, 90);
+  const auto c = choose(slots, Query(range(300, 320)));
+  CHECK_EQ(c.slot, 1u);
+  CHECK(!c.evicts);
+}
+
+TEST_CASE("slot choice: with no empty slot, a partial hit beats the least recently used cache") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 30);
+  slots[0].used = 1;
+  slots[1].tokens = concat(range(500, 520), range(600, 700));
+  slots[1].used = 2;
+  const auto c = choose(slots, Query(concat(range(500, 520), {9, 9})));
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.keep, 20u);
+  CHECK(c.evicts);
+}
+
+TEST_CASE("slot choice: misses evict the least recently used cache, parked sessions last") {
+  std::vector<FakeSlot> slots(3);
+  slots[0].tokens = range(1, 30);
+  slots[0].session = "s";
+  slots[0].used = 1;
+  slots[1].tokens = range(40, 60);
+  slots[1].used = 5;
+  slots[2].tokens = range(70, 90);
+  slots[2].used = 3;
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 2u);
+  slots[1].busy = slots[2].busy = true;
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 0u);
+  slots[0].busy = true;
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, orch::SlotChoice::kNone);
+}
+
+TEST_CASE("slot choice: a session's own slot wins over a longer anonymous prefix") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 60);
+  slots[1].tokens = range(1, 10);
+  slots[1].session = "s";
+  Query q(range(1, 60));
+  q.session = "s";
+  const auto c = choose(slots, q);
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.keep, 9u);
+}
+
+TEST_CASE("slot choice: anonymous requests never take a parked session's slot while cache slots are free") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 60);
+  slots[0].session = "s";
+  slots[1].tokens = range(100, 120);
+  const auto c = choose(slots, Query(range(1, 60)));
+  CHECK_EQ(c.slot, 1u);
+}
