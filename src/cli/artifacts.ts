@@ -91,7 +91,7 @@ export function registerArtifacts(program: Command): void {
     .option("--limit <n>", "at most this many", integer(1), 50)
     .action((options: ClientOptions & { kind?: string; limit: number }) =>
       withControl(options, async (control) => {
-        const request = { kind: options.kind ?? "", limit: options.limit };
+        const request = { kind: options.kind ?? "", limit: options.limit, pageToken: "" };
         const { artifacts: list } = await rpc<ListArtifactsResponse>(control.addr, (cb) =>
           control.artifacts.listArtifacts(request, new Metadata(), callOptions(), cb),
         );

@@ -8,6 +8,11 @@ import { StartupError } from "../common/startup-error.js";
 import { startControlPlane } from "../control/control-plane.js";
 import { startGateway } from "../gateway/server.js";
 
+/** After `shutdown.drain_ms`, the time workers and the gRPC server get before they are cut. */
+const SHUTDOWN_MARGIN_MS = 2000;
+/** Past the deadline, a stop that still hangs (a stuck close) exits anyway. */
+const BACKSTOP_MS = 1000;
+
 async function serve(options: { config?: string }): Promise<void> {
   const config = await loadConfig(options.config);
   const log = createLogger({ level: config.logging.level, name: "llama-orch" });
@@ -40,10 +45,19 @@ async function serve(options: { config?: string }): Promise<void> {
   log.info({ http_addr: gateway.address }, "gateway serving");
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
+    // The whole stop is bounded: the drain, then at most the margin for workers and gRPC to go.
+    const deadlineAt = Date.now() + config.shutdown.drainMs + SHUTDOWN_MARGIN_MS;
+    setTimeout(
+      () => {
+        log.error({ drain_ms: config.shutdown.drainMs }, "shutdown overran its deadline; exiting");
+        process.exit(1);
+      },
+      deadlineAt + BACKSTOP_MS - Date.now(),
+    ).unref();
     // Streams end first (their tasks finish or are ended), so closing the gateway waits for none.
     await plane.drain();
     await gateway.close();
-    await plane.stop();
+    await plane.stop(deadlineAt);
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

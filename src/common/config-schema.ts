@@ -220,7 +220,7 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   }),
   shutdown: obj("Stopping serve (SIGTERM, SIGINT).", {
     drain_ms: int(
-      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error.",
+      "Time running tasks get to finish once shutdown begins, in ms; then they end with a retriable error and serve exits within 2 s more.",
       10000,
       0,
     ),
@@ -260,6 +260,19 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
   ),
   store: obj("Persistence.", {
     task_retention: int("Task records kept (newest first); older ones are pruned.", 10000, 1),
+  }),
+  artifacts: obj("Stored artifacts (task transcripts, plans, diffs): retention.", {
+    max_age_ms: int("Artifacts older than this are deleted, in ms; 0 keeps them.", 604800000, 0),
+    max_total_bytes: int(
+      "Total content kept; the oldest artifacts go first beyond it, in bytes; 0: no limit.",
+      1073741824,
+      0,
+    ),
+    sweep_ms: int(
+      "Interval between retention passes (also removing blobs no record names), in ms.",
+      60000,
+      1000,
+    ),
   }),
   logging: obj("Logs (JSON lines on stdout).", {
     level: oneOf("Lowest level written.", logLevels, "info"),
@@ -389,6 +402,7 @@ export interface Config {
   /** All three paths (absolute) or none. */
   tls: { certFile?: string; keyFile?: string; caFile?: string };
   store: { taskRetention: number };
+  artifacts: { maxAgeMs: number; maxTotalBytes: number; sweepMs: number };
   logging: { level: LogLevel };
   /** `dirs` and `cacheDir` absolute. */
   models: { dirs: string[]; cacheDir: string };

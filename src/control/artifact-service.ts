@@ -1,5 +1,6 @@
 // Artifacts gRPC handlers: validate at the edge, store content-addressed, read back by id.
 import type { UntypedHandleCall } from "@grpc/grpc-js";
+import { callerOwner, canSee } from "../common/artifact-owner.js";
 import { OrchError } from "../common/errors.js";
 import type {
   Artifact,
@@ -16,6 +17,7 @@ import {
   artifactKinds,
   isArtifactId,
 } from "../store/artifact-store.js";
+import { listArtifacts } from "./artifact-list.js";
 import { unary } from "./grpc-unary.js";
 
 function toKind(kind: string): ArtifactKind {
@@ -50,13 +52,10 @@ export function toArtifact(meta: ArtifactMeta, content: Uint8Array): Artifact {
   };
 }
 
-/** ListArtifacts answers this many when the request names no limit, and never more than MAX_LIST. */
-const DEFAULT_LIST = 100;
-const MAX_LIST = 1000;
-
 export function artifactService(artifacts: ArtifactStore): ArtifactsServer {
   const server: Record<keyof ArtifactsServer, UntypedHandleCall> = {
-    createArtifact: unary<CreateArtifactRequest, Artifact>(async (request) => {
+    createArtifact: unary<CreateArtifactRequest, Artifact>(async (request, call) => {
+      const owner = callerOwner(call.metadata);
       const meta = await artifacts.put(
         {
           kind: toKind(request.kind),
@@ -65,21 +64,28 @@ export function artifactService(artifacts: ArtifactStore): ArtifactsServer {
           tags: request.tags,
           parent: request.parent ? checkId(request.parent, "parent") : undefined,
           metadata: request.metadata,
+          owner,
         },
         Date.now(),
       );
       return toArtifact(meta, request.content);
     }),
-    getArtifact: unary<ArtifactRef, Artifact>(async (request) => {
+    getArtifact: unary<ArtifactRef, Artifact>(async (request, call) => {
       const artifact = await artifacts.get(checkId(request.id, "id"));
-      if (!artifact) throw new OrchError("ARTIFACT_NOT_FOUND", `no artifact ${request.id}`);
+      // Another identity's artifact reads as absent: its existence is not disclosed.
+      if (!artifact || !canSee(artifact.owners, callerOwner(call.metadata)))
+        throw new OrchError("ARTIFACT_NOT_FOUND", `no artifact ${request.id}`);
       return toArtifact(artifact, artifact.content);
     }),
-    listArtifacts: unary<ListArtifactsRequest, ListArtifactsResponse>(async (request) => {
-      const kind = request.kind ? toKind(request.kind) : undefined;
-      const limit = request.limit > 0 ? Math.min(request.limit, MAX_LIST) : DEFAULT_LIST;
-      const metas = await artifacts.list(kind, limit);
-      return { artifacts: metas.map((meta) => toArtifact(meta, new Uint8Array())) };
+    listArtifacts: unary<ListArtifactsRequest, ListArtifactsResponse>(async (request, call) => {
+      const { shown, next } = await listArtifacts(artifacts, {
+        kind: request.kind ? toKind(request.kind) : undefined,
+        limit: request.limit,
+        pageToken: request.pageToken,
+        caller: callerOwner(call.metadata),
+      });
+      const list = shown.map((meta) => toArtifact(meta, new Uint8Array()));
+      return { artifacts: list, nextPageToken: next };
     }),
   };
   return server as unknown as ArtifactsServer;

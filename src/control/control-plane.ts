@@ -15,6 +15,7 @@ import { StatusService } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
 import { hubFromEnv } from "../models/pull/hf-hub.js";
+import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
@@ -44,6 +45,7 @@ import { statusService } from "./status-service.js";
 import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
+import { relayWorkerLine } from "./worker-log.js";
 
 /** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
 const PULL_PROGRESS_MS = 250;
@@ -58,8 +60,12 @@ export interface ControlPlane {
   tls: TlsMaterial | undefined;
   /** Shutdown's first step: no new task, queued ones end, running ones get `shutdown.drain_ms`. */
   drain(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops workers and the gRPC server; with `deadlineAt` (epoch ms), by then, killing laggards. */
+  stop(deadlineAt?: number): Promise<void>;
 }
+
+/** Of the time left at stop, the share kept for the gRPC server once the workers are gone. */
+const GRPC_STOP_RESERVE_MS = 500;
 
 export async function startControlPlane(config: Config, log: Logger): Promise<ControlPlane> {
   await checkPoolModels(config.pools);
@@ -125,20 +131,40 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     () => registry.expireStale(Date.now(), config.workers.staleAfterMs),
     config.workers.heartbeatMs,
   );
+  const sweep = setInterval(
+    () => void retain(artifacts, config.artifacts, log),
+    config.artifacts.sweepMs,
+  );
   log.info({ grpc_addr: grpcAddr, pools: config.pools.map((p) => p.id) }, "control plane serving");
 
   const drain = () =>
     drainForShutdown({ gate, orchestrator, registry, log }, config.shutdown.drainMs);
-  const stop = async () => {
+  const stop = async (deadlineAt?: number) => {
     lifecycle.stopping = true;
     clearInterval(stale);
     stopHealth();
-    await supervisor.stop();
-    await server.stop();
+    clearInterval(sweep);
+    const left = () =>
+      deadlineAt === undefined ? undefined : Math.max(0, deadlineAt - Date.now());
+    const workerGrace = left();
+    await supervisor.stop(
+      workerGrace === undefined ? undefined : Math.max(0, workerGrace - GRPC_STOP_RESERVE_MS),
+    );
+    await server.stop(left());
     await artifacts.idle();
     await store.close();
   };
   return { grpcAddr, registry, supervisor, metrics: metrics.registry, tls, drain, stop };
+}
+
+/** One retention pass of config `artifacts.*`; a failure is logged and the next pass retries. */
+async function retain(artifacts: ArtifactStore, limits: RetentionLimits, log: Logger) {
+  try {
+    const result = await sweepArtifacts(artifacts, limits, Date.now());
+    if (result.removed + result.orphanBlobs > 0) log.info(result, "artifact retention pass");
+  } catch (error) {
+    log.error({ error: String(error) }, "artifact retention pass failed");
+  }
 }
 
 function configuredTls(config: Config): TlsMaterial | undefined {
@@ -189,6 +215,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         sessions,
         restarts: (id) => supervisor.restarts(id),
         restartWorker: (id, between) => supervisor.restart(id, between),
+        rearmWorker: (id) => supervisor.rearm(id),
         resolveModel: deps.poolModels.resolve,
         modelLoaded: (id, model) => deps.poolModels.loaded(id, model),
         log,
@@ -273,9 +300,7 @@ function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools
     });
   }
   registry.on("ready", (poolId) => supervisor.markHealthy(poolId));
-  supervisor.on("output", (poolId, line) =>
-    log.debug({ pool_id: poolId, worker: line }, "worker output"),
-  );
+  supervisor.on("output", (poolId, line) => relayWorkerLine(log, poolId, line));
   supervisor.on("exit", (exit) => {
     if (lifecycle.stopping) {
       // A stop, not a failure: no warning, no worker output, no pool-down handling.
@@ -288,7 +313,10 @@ function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools
       reason,
     );
     const state = registry.get(exit.poolId);
-    if (state) state.restarts = supervisor.restarts(exit.poolId);
+    if (state) {
+      state.restarts = supervisor.restarts(exit.poolId);
+      state.failed = exit.breakerOpen;
+    }
     registry.markDown(
       exit.poolId,
       exit.breakerOpen

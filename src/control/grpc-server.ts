@@ -26,7 +26,8 @@ export interface RunningServer {
   server: Server;
   port: number;
   health: HealthImplementation;
-  stop(): Promise<void>;
+  /** Graceful stop; open streams are cut after `forceAfterMs` (default 2 s). */
+  stop(forceAfterMs?: number): Promise<void>;
 }
 
 const protoFiles = [
@@ -69,11 +70,11 @@ export async function startGrpcServer(
       }
     });
   });
-  const stop = () =>
+  const stop = (forceAfterMs = 2000) =>
     new Promise<void>((resolve) => {
       server.tryShutdown(() => resolve());
       // Streams that never end would hold tryShutdown forever.
-      setTimeout(() => server.forceShutdown(), 2000).unref();
+      setTimeout(() => server.forceShutdown(), forceAfterMs).unref();
     });
   return { server, port, health, stop };
 }

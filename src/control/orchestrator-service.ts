@@ -1,6 +1,7 @@
 // Orchestrator gRPC handlers: translate messages, call the orchestrator, stream task events.
 import { randomUUID } from "node:crypto";
 import type { ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
+import { callerIdentity } from "../common/artifact-owner.js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
 import type { ChatTemplateRequest, ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
@@ -92,7 +93,8 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     submit(call: ServerWritableStream<TaskRequest, TaskEvent>) {
       const admitted = Promise.resolve().then(() => {
         deps.gate.check();
-        return orchestrator.admit(toTaskInput(call.request), correlationId(call));
+        const input = { ...toTaskInput(call.request), owner: callerIdentity(call.metadata) };
+        return orchestrator.admit(input, correlationId(call));
       });
       admitted.then(
         (entry) => {
@@ -108,7 +110,8 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     },
     enqueue: unary<TaskRequest, Admission>(async (request, call) => {
       deps.gate.check();
-      const entry = await orchestrator.admit(toTaskInput(request), correlationId(call));
+      const input = { ...toTaskInput(request), owner: callerIdentity(call.metadata) };
+      const entry = await orchestrator.admit(input, correlationId(call));
       const admitted = entry.events[0]?.event;
       if (admitted?.$case !== "admitted")
         throw new OrchError("INTERNAL", "admission produced no admitted event");

@@ -123,6 +123,7 @@ export class Orchestrator {
     checkDeadline(task, { startMs, decodeMs: predictDecodeMs(avgTokens, pool) });
     const entry = hub.add(task, pool.poolId, now);
     entry.correlationId = correlationId;
+    entry.owner = input.owner;
     const item: QueuedTask = {
       taskId: task.taskId,
       priority: task.priority,

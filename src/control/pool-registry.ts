@@ -34,6 +34,8 @@ export interface PoolState {
   lastHeartbeatMs: number;
   ready: boolean;
   draining: boolean;
+  /** The local worker's crash breaker opened: no restarts until the pool's Restart re-arms it. */
+  failed: boolean;
   lastError: string;
   activeLeases: number;
   restarts: number;
@@ -129,6 +131,7 @@ export class PoolRegistry extends EventEmitter {
     pool.backend = request.description?.backend || pool.backend;
     pool.lastHeartbeatMs = nowMs;
     pool.lastError = request.telemetry?.unreadyReason ?? "";
+    pool.failed = false;
     pool.ready = pool.lastError === "";
     if (pool.ready) this.emit("ready", pool.poolId);
     return pool.workerId;
@@ -223,6 +226,7 @@ export class PoolRegistry extends EventEmitter {
         lastHeartbeatMs: 0,
         ready: false,
         draining: false,
+        failed: false,
         lastError: "",
         activeLeases: 0,
         restarts: 0,

@@ -17,6 +17,7 @@ import type {
   PurgeResponse,
   ReloadRequest,
   ReloadResponse,
+  RestartResponse,
 } from "../gen/llama_orch/v1/pool.js";
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
 import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
@@ -33,6 +34,8 @@ export interface PoolServiceDeps {
   restarts(poolId: string): number;
   /** Stops a local pool's worker, runs `between`, starts a fresh one (the supervisor's restart). */
   restartWorker(poolId: string, between: () => Promise<void>): Promise<void>;
+  /** Starts a local pool's worker again after its crash breaker opened; false when none was open. */
+  rearmWorker(poolId: string): boolean;
   /** The file a reload's model ref names (catalog names, pulls, confined paths). */
   resolveModel: ResolveModel;
   /** Told after a reload, so a restarted worker loads the same model. */
@@ -50,6 +53,12 @@ function known(registry: PoolRegistry, poolId: string): PoolState {
   return pool;
 }
 
+function poolStateOf(pool: PoolState): string {
+  if (pool.failed) return "failed";
+  if (pool.draining) return "draining";
+  return pool.ready ? "ready" : "unready";
+}
+
 export function poolHealth(pool: PoolState, deps: PoolServiceDeps): PoolHealth {
   const t = pool.telemetry;
   return {
@@ -58,6 +67,7 @@ export function poolHealth(pool: PoolState, deps: PoolServiceDeps): PoolHealth {
     ready: pool.ready && !pool.draining,
     draining: pool.draining,
     lastError: pool.lastError,
+    state: poolStateOf(pool),
     slotsTotal: pool.description?.slots ?? 0,
     slotsBusy: t?.slotsBusy ?? 0,
     activeLeases: pool.activeLeases,
@@ -223,5 +233,12 @@ export function poolService(deps: PoolServiceDeps): PoolsServer {
     drain: unary<DrainRequest, DrainResponse>(drain(deps, deadlines)),
     reload: unary<ReloadRequest, ReloadResponse>(reload(deps, deadlines)),
     purge: unary<PurgeRequest, PurgeResponse>(purge(deps, deadlines)),
+    restart: unary<PoolRef, RestartResponse>(async (request) => {
+      const pool = known(registry, request.poolId);
+      const accepted = pool.failed && deps.rearmWorker(pool.poolId);
+      if (accepted)
+        deps.log.info({ pool_id: pool.poolId }, "crash breaker re-armed; worker starting");
+      return { accepted };
+    }),
   };
 }

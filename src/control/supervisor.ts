@@ -51,6 +51,22 @@ interface Supervised {
 
 const TAIL_LINES = 20;
 
+/** A worker's JSON log line as a person reads it: its message and error; other lines as they are. */
+export function textOf(line: string): string {
+  try {
+    const entry = JSON.parse(line) as {
+      msg?: unknown;
+      error_code?: unknown;
+      err?: { message?: unknown };
+    };
+    const code = typeof entry.error_code === "string" ? `${entry.error_code}: ` : "";
+    const error = typeof entry.err?.message === "string" ? `: ${entry.err.message}` : "";
+    return typeof entry.msg === "string" ? `${code}${entry.msg}${error}` : line;
+  } catch {
+    return line;
+  }
+}
+
 export declare interface Supervisor {
   on(event: "spawn", listener: (poolId: string, pid: number) => void): this;
   on(event: "exit", listener: (exit: WorkerExit) => void): this;
@@ -119,6 +135,18 @@ export class Supervisor extends EventEmitter {
     }
   }
 
+  /** Re-arms an open breaker: crashes forgotten, a worker started now. False when none was open. */
+  rearm(poolId: string): boolean {
+    const entry = this.workers.get(poolId);
+    const open = entry && !entry.child && !entry.timer && !entry.planned && !this.stopping;
+    if (!open) return false;
+    entry.crashes = [];
+    entry.consecutive = 0;
+    entry.restarts += 1;
+    this.launch(entry);
+    return true;
+  }
+
   /** SIGTERM to every worker, SIGKILL after `graceMs`; resolves when all have exited. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
@@ -164,7 +192,8 @@ export class Supervisor extends EventEmitter {
   ) {
     if (entry.child !== child) return;
     entry.child = undefined;
-    const lastOutput = entry.tail.slice(-5).join("\n");
+    entry.timer = undefined;
+    const lastOutput = entry.tail.slice(-5).map(textOf).join("\n");
     if (entry.planned) {
       const { poolId } = entry.spec;
       this.emit("exit", { poolId, code, signal, lastOutput, restartInMs: 0, breakerOpen: false });

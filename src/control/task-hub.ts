@@ -20,6 +20,8 @@ export interface TaskEntry {
   cancelRequested: boolean;
   /** The X-Correlation-Id (or generated id) of the request that admitted the task: logs group by it. */
   correlationId: string;
+  /** Who submitted it through the gateway: its transcript artifact is theirs. */
+  owner?: string;
   /** The artifact id of the stored event transcript, set when the task ends. */
   transcriptArtifactId?: string;
   /** Timeline for the operator's view (ms since the epoch): its `started`, its first token. */

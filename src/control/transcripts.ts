@@ -1,17 +1,25 @@
 // Stores a task's event transcript as a "trace" artifact when its stream ends (SPEC 3.6).
 import type { Logger } from "../common/logger.js";
-import { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { sseEvent, toAdmissionBody } from "../gateway/translate-tasks.js";
+import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import { type ArtifactStore, artifactId } from "../store/artifact-store.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { TaskEntry } from "./task-hub.js";
 
+/**
+ * One event in the words of the HTTP contract: SSE frames by their SSE names and fields (a token is
+ * `{t, i}`, the first `i` 0), `admitted` as the 202 body; a reader of both sees one vocabulary.
+ */
+function transcriptEvent(event: TaskEvent): { type: string; data: object } {
+  const e = event.event;
+  if (e?.$case === "admitted") return { type: "admitted", data: toAdmissionBody(e.value) };
+  const sse = sseEvent(event, false);
+  return sse ? { type: sse.name, data: sse.data } : { type: e?.$case ?? "unknown", data: {} };
+}
+
 /** The transcript document: `{task_id, session_id, events: [{type, data}]}`. */
 export function transcriptContent(entry: TaskEntry): Buffer {
-  const events = entry.events.map((event) => {
-    const json = TaskEvent.toJSON(event) as Record<string, unknown>;
-    const [type, data] = Object.entries(json)[0] ?? ["unknown", {}];
-    return { type, data };
-  });
+  const events = entry.events.map(transcriptEvent);
   const doc = { task_id: entry.task.taskId, session_id: entry.task.sessionId, events };
   return Buffer.from(JSON.stringify(doc));
 }
@@ -53,6 +61,7 @@ export function transcriptRecorder(
         contentType: "application/json",
         tags: ["sse", "stream", `task:${taskId}`, `session:${entry.task.sessionId}`],
         metadata: provenance(entry, registry),
+        owner: entry.owner,
       };
       artifacts.put(artifact, Date.now()).catch((error: unknown) => {
         log.error({ task_id: taskId, error: String(error) }, "transcript not stored");

@@ -72,6 +72,8 @@ export interface PlacementInput {
  * Only `maxTokens` is required; DESIGN decision 6 lets everything else default.
  */
 export interface TaskInput {
+  /** Who submits it through the gateway (its transcript is theirs); absent for direct gRPC. */
+  owner?: string;
   taskId?: string;
   sessionId?: string;
   workload?: string;

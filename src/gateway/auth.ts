@@ -60,6 +60,10 @@ export function authenticate(request: FastifyRequest, auth: AuthSettings): AuthO
     return missingToken(`send \`Authorization: Bearer $AUTH_TOKEN\`${where}`);
   }
   const credential = bearerCredential(header);
+  // The main token is the admin identity (artifacts: sees all) even behind a trusted proxy.
+  if (bearerMatches(header, auth.token)) {
+    return { ok: true, identity: `token:${tokenFingerprint(auth.token)}` };
+  }
   if (auth.trustProxy && loopback && credential !== undefined) {
     return { ok: true, identity: `proxy:${tokenFingerprint(credential)}` };
   }

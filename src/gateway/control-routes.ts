@@ -1,4 +1,8 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { ownerMetadata } from "../common/artifact-owner.js";
+import { OrchError } from "../common/errors.js";
+import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
+import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
 import { unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
@@ -55,6 +59,13 @@ function registerPoolRoutes(app: FastifyInstance, { clients }: GatewayContext): 
     answer(reply, async () =>
       toPoolHealthDto(await unaryCall((cb) => pools.health({ poolId: request.params.id }, cb))),
     ),
+  );
+  app.post<IdParams>("/v1/pools/:id/restart", schema("restartPool"), (request, reply) =>
+    answer(reply.code(202), async () => {
+      const ref = { poolId: request.params.id };
+      const restarted = await unaryCall<RestartResponse>((cb) => pools.restart(ref, cb));
+      return { accepted: restarted.accepted };
+    }),
   );
   app.post<IdParams & { Body: { deadline_ms: number } }>(
     "/v1/pools/:id/drain",
@@ -130,18 +141,56 @@ function registerCatalogRoutes(app: FastifyInstance, { clients }: GatewayContext
   );
 }
 
+/**
+ * Query values arrive as text and the gateway does not coerce types: `limit` is checked as digits
+ * here (1 or more) and its upper bound (the contract's 100) below, with the field named.
+ */
+const listQuery = {
+  type: "object",
+  properties: {
+    limit: { type: "string", pattern: "^[1-9][0-9]{0,8}$" },
+    page_token: { type: "string" },
+  },
+};
+
 function registerArtifactRoutes(app: FastifyInstance, { clients }: GatewayContext): void {
   const { artifacts } = clients;
   app.post<{ Body: ArtifactDto }>("/v1/artifacts", schema("createArtifact"), (request, reply) =>
     answer(reply.code(201), async () => {
       const create = toCreateArtifactRequest(request.body);
-      return toArtifactRefDto(await unaryCall((cb) => artifacts.createArtifact(create, cb)));
+      const owner = ownerMetadata(request.identity);
+      return toArtifactRefDto(await unaryCall((cb) => artifacts.createArtifact(create, owner, cb)));
     }),
+  );
+  app.get<{ Querystring: { limit?: string; page_token?: string } }>(
+    "/v1/artifacts",
+    { schema: { ...schema("listArtifacts").schema, querystring: listQuery } },
+    (request, reply) =>
+      answer(reply, async () => {
+        const { limit, page_token: pageToken = "" } = request.query;
+        const list = { kind: "", limit: limit === undefined ? 0 : Number(limit), pageToken };
+        if (list.limit > 100)
+          throw new OrchError("INVALID_PARAMS", `limit ${list.limit} is over 100; page instead`);
+        const page = await unaryCall<ListArtifactsResponse>((cb) =>
+          artifacts.listArtifacts(list, ownerMetadata(request.identity), cb),
+        );
+        const body: { artifacts: unknown[]; next_page_token?: string } = {
+          artifacts: page.artifacts.map(toArtifactRefDto),
+        };
+        if (page.nextPageToken) body.next_page_token = page.nextPageToken;
+        return body;
+      }),
   );
   app.get<IdParams>("/v1/artifacts/:id", schema("getArtifact"), (request, reply) =>
     answer(reply, async () =>
       toArtifactDto(
-        await unaryCall((cb) => artifacts.getArtifact(toArtifactRef(request.params.id), cb)),
+        await unaryCall((cb) =>
+          artifacts.getArtifact(
+            toArtifactRef(request.params.id),
+            ownerMetadata(request.identity),
+            cb,
+          ),
+        ),
       ),
     ),
   );

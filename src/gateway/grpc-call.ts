@@ -1,7 +1,9 @@
 // How routes call the control plane: one unary call as a promise of its reply or its OrchError,
 // and the request's correlation id as gRPC metadata.
+
 import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import type { FastifyRequest } from "fastify";
+import { OWNER_KEY } from "../common/artifact-owner.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 
 export type Callback<Res> = (error: ServiceError | null, response: Res) => void;
@@ -17,5 +19,7 @@ export function unaryCall<Res>(invoke: (callback: Callback<Res>) => unknown): Pr
 export function correlationMetadata(request: FastifyRequest): Metadata {
   const metadata = new Metadata();
   metadata.set("x-correlation-id", request.correlationId);
+  // Whoever submits a task owns its transcript artifact.
+  metadata.set(OWNER_KEY, request.identity);
   return metadata;
 }

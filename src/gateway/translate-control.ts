@@ -63,6 +63,7 @@ export type PoolStateDto = NonNullable<PoolHealthDto["state"]>;
  * failure until a worker registers again (last_error says why), `draining` while it takes no work.
  */
 export function poolState(health: PoolHealth): PoolStateDto {
+  if (health.state === "failed") return "failed";
   if (health.draining) return "draining";
   if (health.ready) return "ready";
   return health.lastError === "" ? "loading" : "down";

@@ -244,17 +244,29 @@ function errorData(detail: ErrorDetail): Schemas["SSEError"] {
  */
 export function sseFrame(event: TaskEvent, verbose: boolean): string | undefined {
   const e = event.event;
+  if (e?.$case === "token")
+    return `event: token\ndata: {"t":${JSON.stringify(e.value.t)},"i":${e.value.i}}\n\n`;
+  const sse = sseEvent(event, verbose);
+  return sse && frame(sse.name, sse.data);
+}
+
+/** A task event as the SSE stream names it and its fields; undefined for `admitted`. */
+export function sseEvent(
+  event: TaskEvent,
+  verbose: boolean,
+): { name: string; data: object } | undefined {
+  const e = event.event;
   switch (e?.$case) {
     case "token":
-      return `event: token\ndata: {"t":${JSON.stringify(e.value.t)},"i":${e.value.i}}\n\n`;
+      return { name: "token", data: { t: e.value.t, i: e.value.i } };
     case "started":
-      return frame("started", startedData(e.value));
+      return { name: "started", data: startedData(e.value) };
     case "metrics":
-      return frame("metrics", metricsData(e.value, verbose));
+      return { name: "metrics", data: metricsData(e.value, verbose) };
     case "end":
-      return frame("end", endData(e.value));
+      return { name: "end", data: endData(e.value) };
     case "error":
-      return frame("error", errorData(e.value));
+      return { name: "error", data: errorData(e.value) };
     default:
       return undefined;
   }

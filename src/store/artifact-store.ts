@@ -26,6 +26,8 @@ export interface NewArtifact {
   tags?: string[];
   parent?: string;
   metadata?: Record<string, string>;
+  /** Who stores it (absent: the admin or the system, e.g. a task transcript). */
+  owner?: string;
 }
 
 /** What LevelDB holds for an artifact; the content lives in the blob file. */
@@ -38,6 +40,8 @@ export interface ArtifactMeta {
   parent?: string;
   metadata: Record<string, string>;
   sizeBytes: number;
+  /** Identities that stored this content; absent: visible to all (task transcripts). */
+  owners?: string[];
 }
 
 export interface Artifact extends ArtifactMeta {
@@ -107,13 +111,26 @@ export class ArtifactStore {
     return { ...meta, content: await readFile(this.blobPath(id)) };
   }
 
-  /** Metadata of stored artifacts, newest first; `kind` filters. Reads every record: O(stored). */
-  async list(kind: ArtifactKind | undefined, limit: number): Promise<ArtifactMeta[]> {
-    const all = (await this.#meta.values().all()) as ArtifactMeta[];
-    return all
-      .filter((meta) => kind === undefined || meta.kind === kind)
-      .sort((a, b) => b.createdMs - a.createdMs)
-      .slice(0, limit);
+  /** Every artifact's metadata, in id order. */
+  async allMeta(): Promise<ArtifactMeta[]> {
+    return (await this.#meta.values().all()) as ArtifactMeta[];
+  }
+
+  /** True while a put of `id` is in flight: its blob may be on disk before its record. */
+  isPending(id: string): boolean {
+    return this.#pending.has(id);
+  }
+
+  /** Deletes the records of `ids`, then their blobs (a record never names a missing blob). */
+  async remove(ids: readonly string[]): Promise<void> {
+    const ops = ids.map((key) => ({ type: "del" as const, area: this.#meta, key }));
+    await this.#store.write(ops);
+    await Promise.all(ids.map((id) => rm(this.blobPath(id), { force: true })));
+  }
+
+  /** The directory of all blobs. */
+  get blobDir(): string {
+    return join(this.#dir, "sha256");
   }
 
   /** Where the content of `id` lives. */
@@ -124,7 +141,7 @@ export class ArtifactStore {
 
   async #put(id: string, artifact: NewArtifact, nowMs: number): Promise<ArtifactMeta> {
     const existing = (await this.#meta.get(id)) as ArtifactMeta | undefined;
-    if (existing) return existing;
+    if (existing) return this.#addOwner(existing, artifact.owner);
     if (artifact.parent && (await this.getMeta(artifact.parent)) === undefined) {
       throw new OrchError("ARTIFACT_NOT_FOUND", `parent artifact ${artifact.parent} is not stored`);
     }
@@ -139,9 +156,18 @@ export class ArtifactStore {
       ...(artifact.parent ? { parent: artifact.parent } : {}),
       metadata: artifact.metadata ?? {},
       sizeBytes: artifact.content.byteLength,
+      ...(artifact.owner ? { owners: [artifact.owner] } : {}),
     };
     await this.#store.write([{ type: "put", area: this.#meta, key: id, value: meta }]);
     return meta;
+  }
+
+  /** The same content stored by another identity: it becomes theirs too (one blob, many owners). */
+  async #addOwner(meta: ArtifactMeta, owner: string | undefined): Promise<ArtifactMeta> {
+    if (!owner || !meta.owners || meta.owners.includes(owner)) return meta;
+    const shared = { ...meta, owners: [...meta.owners, owner] };
+    await this.#store.write([{ type: "put", area: this.#meta, key: meta.id, value: shared }]);
+    return shared;
   }
 
   /** Temp file then rename, so a reader never sees a partial blob. */

@@ -147,7 +147,7 @@ describe("catalog and artifacts over gRPC", () => {
     assert.equal(trace.metadata.model_digest, record.modelDigest);
     const doc = JSON.parse(Buffer.from(trace.content).toString("utf8")) as {
       task_id: string;
-      events: { type: string }[];
+      events: { type: string; data: Record<string, unknown> }[];
     };
     assert.equal(doc.task_id, taskId);
     assert.deepEqual(
@@ -156,6 +156,18 @@ describe("catalog and artifacts over gRPC", () => {
     );
     assert.equal(doc.events[0]?.type, "admitted");
     assert.equal(doc.events.at(-1)?.type, "end");
+    // The SSE stream's names and fields, the first token at index 0.
+    const byType = (type: string) => doc.events.filter((e) => e.type === type).map((e) => e.data);
+    assert.deepEqual(
+      byType("token").map((t) => t.i),
+      [0, 1, 2, 3],
+    );
+    assert.equal(typeof byType("token")[0]?.t, "string");
+    assert.equal(byType("started")[0]?.pool_id, "cpu-0");
+    assert.equal(typeof byType("started")[0]?.queue_position, "number");
+    assert.equal(byType("end")[0]?.tokens_out, 4);
+    assert.equal(byType("end")[0]?.finish_reason, "length");
+    assert.equal(byType("admitted")[0]?.task_id, taskId);
   });
 });
 

@@ -200,6 +200,37 @@ describe("control plane over HTTP", () => {
     assertError(notObject, 400, "INVALID_PARAMS");
   });
 
+  it("OC-CTRL-2066: lists artifacts newest first a page at a time, every one exactly once", async () => {
+    const made: string[] = [];
+    for (const step of ["one", "two", "three"]) {
+      const created = await http("POST", "/v1/artifacts", { kind: "plan", content: { step } });
+      made.push(created.body.id as string);
+    }
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const query = token ? `?limit=2&page_token=${token}` : "?limit=2";
+      const page = await http("GET", `/v1/artifacts${query}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      const items = page.body.artifacts as { id: string; kind: string }[];
+      assert.ok(items.length <= 2);
+      seen.push(...items.map((item) => item.id));
+      token = page.body.next_page_token as string | undefined;
+      if (!token) break;
+    }
+    for (const id of made) assert.ok(seen.includes(id), `${id} listed`);
+    assert.equal(new Set(seen).size, seen.length, "none twice");
+    const newest = made.map((id) => seen.indexOf(id));
+    assert.deepEqual(
+      newest,
+      [...newest].sort((a, b) => b - a),
+      "the latest first",
+    );
+    assertError(await http("GET", "/v1/artifacts?limit=0"), 400, "INVALID_PARAMS");
+    assertError(await http("GET", "/v1/artifacts?limit=101"), 400, "INVALID_PARAMS");
+    assertError(await http("GET", "/v1/artifacts?page_token=nope"), 400, "INVALID_PARAMS");
+  });
+
   it("ORCH-2102: reloads the pool onto another model, changing its digest", async () => {
     const before = await http("GET", "/v1/pools/cpu-0/health");
     const oldDigest = (before.body.metrics as Record<string, unknown>).model_digest;

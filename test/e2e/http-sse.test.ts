@@ -123,6 +123,25 @@ describe("task streams over SSE", () => {
     assert.ok(end?.finish_reason === "length" || end?.finish_reason === "stop");
   });
 
+  it("ORCH-2002 OC-CTRL-2021 started carries the queue figures at start, not those at admission", async () => {
+    const hold = await holdSlot(serve);
+    await admit(serve, { prompt: "first in line", max_tokens: 2 });
+    const res = await request(`${serve.http}/v1/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model_ref: "builtin:tiny", prompt: "second in line", max_tokens: 2 }),
+    });
+    const admitted = (await res.body.json()) as Record<string, unknown>;
+    assert.equal(admitted.queue_position, 1);
+    assert.ok(Number(admitted.predicted_start_ms) > 0, JSON.stringify(admitted));
+    const stream = readStream(serve, String(admitted.task_id), {});
+    await release(hold);
+    const started = (await stream).frames[0];
+    assert.equal(started?.event, "started");
+    assert.equal(started?.data.queue_position, 0);
+    assert.equal(started?.data.predicted_start_ms, 0);
+  });
+
   it("ORCH-2002 ignore_eos streams exactly max_tokens where the model would have stopped", async () => {
     // Seed 104 on this prompt, default sampling, samples an end-of-generation token after 37 tokens.
     const body = { prompt: "The river", max_tokens: 64, seed: 104 };

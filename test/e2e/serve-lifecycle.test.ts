@@ -1,6 +1,7 @@
 // A serve killed and restarted, or stopped under load (issue 14): records of unfinished tasks end,
 // their streams answer a terminal error, and a SIGTERM exits within the drain deadline.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,7 +102,10 @@ describe("serve stopped by SIGTERM under load", () => {
       assert.equal(cut?.code, "POOL_UNAVAILABLE");
       assert.match(String(cut?.message), /drain deadline/);
       assert.equal(await exited, 0);
-      const warnings = serve.logs.filter((l) => Number(l.level) >= 40);
+      // The log writes level names (warn, error, fatal), not numbers.
+      const warnings = serve.logs.filter((l) =>
+        ["warn", "error", "fatal"].includes(String(l.level)),
+      );
       assert.deepEqual(
         warnings
           .map((l) => l.msg)
@@ -109,6 +113,52 @@ describe("serve stopped by SIGTERM under load", () => {
         [],
       );
     } finally {
+      await serve.stop();
+    }
+  });
+});
+
+/** The pids of `parent`'s child processes, read from /proc (no procps needed). */
+function childrenOf(parent: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+}
+
+describe("serve stopped by SIGTERM while its worker hangs", () => {
+  it("ORCH-2003 exits within the drain deadline plus its margin, the hung worker killed", async () => {
+    const drainMs = 500;
+    const serve = await startServe({ config: `${config}shutdown: { drain_ms: ${drainMs} }\n` });
+    const [worker] = childrenOf(serve.child.pid as number);
+    assert.ok(worker, "serve runs a worker process");
+    try {
+      const running = await startTask(
+        serve.orchestrator,
+        { prompt: "running when the worker hangs", maxTokens: 3000, ignoreEos: true },
+        2,
+      );
+      process.kill(worker, "SIGSTOP"); // a worker that never answers SIGTERM
+      const exited = new Promise<number | null>((resolve) => serve.child.once("exit", resolve));
+      const sentAt = Date.now();
+      serve.child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      // Bounded by drain + 2 s margin; the old stop waited 5 s for the worker, then up to 2 s more.
+      const tookMs = Date.now() - sentAt;
+      assert.ok(tookMs < drainMs + 4500, `serve took ${tookMs} ms to exit`);
+      assert.equal(errorOf(await running.done)?.code, "POOL_UNAVAILABLE");
+      assert.throws(() => process.kill(worker, 0), /ESRCH/, "the hung worker was killed");
+    } finally {
+      try {
+        if (worker) process.kill(worker, "SIGKILL");
+      } catch {}
       await serve.stop();
     }
   });

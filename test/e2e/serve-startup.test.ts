@@ -80,6 +80,18 @@ pools:
     assertOneLine(await failedServe(dir, config), /pools\[0\]\.model: .*nope\.gguf does not exist/);
   });
 
+  it("a model file that is not GGUF", async () => {
+    await writeFile(join(dir, "notes.gguf"), "not a model\n");
+    const config = `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }\ndata_dir: "${dir}/e"
+pools:
+  - { id: cpu-0, model: "${dir}/notes.gguf", backend: cpu, slots: 1, threads: 1 }
+`;
+    assertOneLine(
+      await failedServe(dir, config),
+      /pools\[0\]\.model: .*notes\.gguf is not a GGUF model file \(pool cpu-0\)/,
+    );
+  });
+
   it("a data dir held by another serve", async () => {
     const config = `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }\ndata_dir: "{data_dir}"\n${pool}`;
     first = await startServe({ config, waitReady: false });

@@ -43,6 +43,7 @@ const defaults: Omit<Config, "dataDir"> = {
   workers: { heartbeatMs: 1000, staleAfterMs: 5000, allowInsecureRemote: false },
   tls: {},
   store: { taskRetention: 10000 },
+  artifacts: { maxAgeMs: 604800000, maxTotalBytes: 1073741824, sweepMs: 60000 },
   logging: { level: "info" },
   models: { dirs: [], cacheDir: pulledModelsDir() },
   pools: [
@@ -77,6 +78,7 @@ supervisor: { backoff_initial_ms: 10, backoff_max_ms: 20, breaker_failures: 2, b
 workers: { heartbeat_ms: 100, stale_after_ms: 400, allow_insecure_remote: true }
 tls: { cert_file: tls/cp.crt, key_file: tls/cp.key, ca_file: /etc/llama-orch/ca.crt }
 store: { task_retention: 50 }
+artifacts: { max_age_ms: 3600000, max_total_bytes: 4096, sweep_ms: 5000 }
 logging: { level: debug }
 models: { dirs: [models, /srv/gguf], cache_dir: pulls }
 pools:
@@ -169,6 +171,7 @@ describe("a full config file", () => {
         caFile: "/etc/llama-orch/ca.crt",
       },
       store: { taskRetention: 50 },
+      artifacts: { maxAgeMs: 3600000, maxTotalBytes: 4096, sweepMs: 5000 },
       logging: { level: "debug" },
       models: { dirs: [join(dir, "models"), "/srv/gguf"], cacheDir: join(dir, "pulls") },
       pools: [

@@ -77,7 +77,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Stored artifacts you may read, newest first, without content, a page at a time. */
+        get: operations["listArtifacts"];
         put?: never;
         /** Store a content-addressed artifact (OC-CTRL-2065). */
         post: operations["createArtifact"];
@@ -312,6 +313,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pools/{id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-arm a pool whose crash breaker opened (state failed): a fresh worker starts at once.
+         * @description A worker that crashes `supervisor.breaker_failures` times within `supervisor.breaker_window_ms` is not restarted; the pool's health shows `state: failed` and the worker's last error line. Fix the cause, then call this. `accepted` is false when the pool was not failed (nothing to re-arm).
+         */
+        post: operations["restartPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/status": {
         parameters: {
             query?: never;
@@ -366,6 +387,11 @@ export interface components {
         };
         /** @enum {string} */
         ArtifactKind: "plan" | "summary" | "diff" | "trace" | "other";
+        ArtifactPage: {
+            artifacts: components["schemas"]["ArtifactRef"][];
+            /** @description Absent on the last page; pass it as page_token for the next. */
+            next_page_token?: string;
+        };
         ArtifactRef: {
             /** Format: int64 */
             created_ms?: number;
@@ -480,7 +506,7 @@ export interface components {
             pools?: {
                 pool_id: string;
                 /** @enum {string} */
-                state: "loading" | "ready" | "draining" | "down";
+                state: "loading" | "ready" | "draining" | "down" | "failed";
             }[];
             /** @enum {string} */
             status: "ok" | "loading" | "unavailable";
@@ -506,10 +532,10 @@ export interface components {
             pool_id?: string;
             ready: boolean;
             /**
-             * @description loading until the pool's first worker registers; down after a failure until a worker registers again (last_error says why); draining while it takes no new work.
+             * @description loading until the pool's first worker registers; down after a failure until a worker registers again (last_error says why); draining while it takes no new work; failed when its worker kept crashing and the crash breaker opened (last_error has the worker's last error line): POST /v1/pools/{id}/restart re-arms it.
              * @enum {string}
              */
-            state?: "loading" | "ready" | "draining" | "down";
+            state?: "loading" | "ready" | "draining" | "down" | "failed";
         };
         PoolList: {
             pools: components["schemas"]["PoolHealth"][];
@@ -582,6 +608,9 @@ export interface components {
             duration_ms?: number;
             model_digest?: string;
             model_ref?: string;
+        };
+        RestartResponse: {
+            accepted: boolean;
         };
         SessionInfo: {
             /** Format: float */
@@ -1003,6 +1032,37 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
+        };
+    };
+    listArtifacts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's next_page_token, unchanged. */
+                page_token?: string;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
         };
     };
     createArtifact: {
@@ -1586,6 +1646,40 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             507: components["responses"]["InsufficientStorage"];
+        };
+    };
+    restartPool: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                id: components["parameters"]["PoolId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Restart under way, or nothing to re-arm. */
+            202: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RestartResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
         };
     };
     getStatus: {

@@ -68,11 +68,15 @@ export interface ListArtifactsRequest {
   kind: string;
   /** At most this many; 0: 100. */
   limit: number;
+  /** The previous page's next_page_token; empty for the first page. */
+  pageToken: string;
 }
 
 export interface ListArtifactsResponse {
   /** Metadata only: content is empty. */
   artifacts: Artifact[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function createBaseArtifact(): Artifact {
@@ -749,7 +753,7 @@ export const ArtifactRef: MessageFns<ArtifactRef> = {
 };
 
 function createBaseListArtifactsRequest(): ListArtifactsRequest {
-  return { kind: "", limit: 0 };
+  return { kind: "", limit: 0, pageToken: "" };
 }
 
 export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
@@ -759,6 +763,9 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(16).int32(message.limit);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
     }
     return writer;
   },
@@ -792,6 +799,14 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -808,6 +823,11 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
     return {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
     };
   },
 
@@ -819,6 +839,9 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
@@ -829,18 +852,22 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
     const message = createBaseListArtifactsRequest();
     message.kind = object.kind ?? "";
     message.limit = object.limit ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListArtifactsResponse(): ListArtifactsResponse {
-  return { artifacts: [] };
+  return { artifacts: [], nextPageToken: "" };
 }
 
 export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
   encode(message: ListArtifactsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.artifacts) {
       Artifact.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -866,6 +893,14 @@ export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
             message.artifacts.push(Artifact.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -883,6 +918,11 @@ export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
       artifacts: globalThis.Array.isArray(object?.artifacts)
         ? object.artifacts.map((e: any) => Artifact.fromJSON(e))
         : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -890,6 +930,9 @@ export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
     const obj: any = {};
     if (message.artifacts?.length) {
       obj.artifacts = message.artifacts.map((e) => Artifact.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -900,6 +943,7 @@ export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(object: I): ListArtifactsResponse {
     const message = createBaseListArtifactsResponse();
     message.artifacts = object.artifacts?.map((e) => Artifact.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -929,7 +973,7 @@ export const ArtifactsService = {
     responseSerialize: (value: Artifact): Buffer => Buffer.from(Artifact.encode(value).finish()),
     responseDeserialize: (value: Buffer): Artifact => Artifact.decode(value),
   },
-  /** Metadata of stored artifacts (no content), newest first. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts: {
     path: "/llama_orch.v1.Artifacts/ListArtifacts" as const,
     requestStream: false as const,
@@ -949,7 +993,7 @@ export interface ArtifactsServer extends UntypedServiceImplementation {
    */
   createArtifact: handleUnaryCall<CreateArtifactRequest, Artifact>;
   getArtifact: handleUnaryCall<ArtifactRef, Artifact>;
-  /** Metadata of stored artifacts (no content), newest first. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts: handleUnaryCall<ListArtifactsRequest, ListArtifactsResponse>;
 }
 
@@ -988,7 +1032,7 @@ export interface ArtifactsClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Artifact) => void,
   ): ClientUnaryCall;
-  /** Metadata of stored artifacts (no content), newest first. */
+  /** Metadata of stored artifacts (no content), newest first, a page at a time. */
   listArtifacts(
     request: ListArtifactsRequest,
     callback: (error: ServiceError | null, response: ListArtifactsResponse) => void,

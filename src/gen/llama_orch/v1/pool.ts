@@ -56,6 +56,11 @@ export interface PoolHealth {
   restarts: number;
   kvCellsUsed: number;
   kvCellsTotal: number;
+  /**
+   * "ready", "unready" (starting, reloading or its worker gone), "draining", or "failed": the
+   * worker kept crashing and is not restarted until Restart; last_error has its last error line.
+   */
+  state: string;
 }
 
 export interface DrainRequest {
@@ -97,6 +102,11 @@ export interface PurgeResponse {
   accepted: boolean;
   /** The files the purge will remove once the worker has stopped. */
   modelFiles: string[];
+}
+
+export interface RestartResponse {
+  /** False when the pool was not failed: its worker runs or is being restarted already. */
+  accepted: boolean;
 }
 
 function createBaseListPoolsRequest(): ListPoolsRequest {
@@ -313,6 +323,7 @@ function createBasePoolHealth(): PoolHealth {
     restarts: 0,
     kvCellsUsed: 0,
     kvCellsTotal: 0,
+    state: "",
   };
 }
 
@@ -371,6 +382,9 @@ export const PoolHealth: MessageFns<PoolHealth> = {
     }
     if (message.kvCellsTotal !== 0) {
       writer.uint32(144).int64(message.kvCellsTotal);
+    }
+    if (message.state !== "") {
+      writer.uint32(154).string(message.state);
     }
     return writer;
   },
@@ -532,6 +546,14 @@ export const PoolHealth: MessageFns<PoolHealth> = {
             message.kvCellsTotal = longToNumber(reader.int64());
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -614,6 +636,7 @@ export const PoolHealth: MessageFns<PoolHealth> = {
         : isSet(object.kv_cells_total)
         ? globalThis.Number(object.kv_cells_total)
         : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
     };
   },
 
@@ -673,6 +696,9 @@ export const PoolHealth: MessageFns<PoolHealth> = {
     if (message.kvCellsTotal !== 0) {
       obj.kvCellsTotal = Math.round(message.kvCellsTotal);
     }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
     return obj;
   },
 
@@ -699,6 +725,7 @@ export const PoolHealth: MessageFns<PoolHealth> = {
     message.restarts = object.restarts ?? 0;
     message.kvCellsUsed = object.kvCellsUsed ?? 0;
     message.kvCellsTotal = object.kvCellsTotal ?? 0;
+    message.state = object.state ?? "";
     return message;
   },
 };
@@ -1291,6 +1318,73 @@ export const PurgeResponse: MessageFns<PurgeResponse> = {
   },
 };
 
+function createBaseRestartResponse(): RestartResponse {
+  return { accepted: false };
+}
+
+export const RestartResponse: MessageFns<RestartResponse> = {
+  encode(message: RestartResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accepted !== false) {
+      writer.uint32(8).bool(message.accepted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accepted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartResponse {
+    return { accepted: isSet(object.accepted) ? globalThis.Boolean(object.accepted) : false };
+  },
+
+  toJSON(message: RestartResponse): unknown {
+    const obj: any = {};
+    if (message.accepted !== false) {
+      obj.accepted = message.accepted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartResponse>, I>>(base?: I): RestartResponse {
+    return RestartResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartResponse>, I>>(object: I): RestartResponse {
+    const message = createBaseRestartResponse();
+    message.accepted = object.accepted ?? false;
+    return message;
+  },
+};
+
 export type PoolsService = typeof PoolsService;
 export const PoolsService = {
   list: {
@@ -1347,6 +1441,16 @@ export const PoolsService = {
     responseSerialize: (value: PurgeResponse): Buffer => Buffer.from(PurgeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PurgeResponse => PurgeResponse.decode(value),
   },
+  /** Re-arms a pool whose crash breaker opened (state "failed"): a fresh worker starts at once. */
+  restart: {
+    path: "/llama_orch.v1.Pools/Restart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PoolRef): Buffer => Buffer.from(PoolRef.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PoolRef => PoolRef.decode(value),
+    responseSerialize: (value: RestartResponse): Buffer => Buffer.from(RestartResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartResponse => RestartResponse.decode(value),
+  },
 } as const;
 
 export interface PoolsServer extends UntypedServiceImplementation {
@@ -1364,6 +1468,8 @@ export interface PoolsServer extends UntypedServiceImplementation {
    * named generated models from the model cache, and starts a fresh worker with empty KV.
    */
   purge: handleUnaryCall<PurgeRequest, PurgeResponse>;
+  /** Re-arms a pool whose crash breaker opened (state "failed"): a fresh worker starts at once. */
+  restart: handleUnaryCall<PoolRef, RestartResponse>;
 }
 
 export interface PoolsClient extends Client {
@@ -1447,6 +1553,19 @@ export interface PoolsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PurgeResponse) => void,
+  ): ClientUnaryCall;
+  /** Re-arms a pool whose crash breaker opened (state "failed"): a fresh worker starts at once. */
+  restart(request: PoolRef, callback: (error: ServiceError | null, response: RestartResponse) => void): ClientUnaryCall;
+  restart(
+    request: PoolRef,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: PoolRef,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartResponse) => void,
   ): ClientUnaryCall;
 }
 
