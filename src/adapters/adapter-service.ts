@@ -19,6 +19,8 @@ interface Run {
   readonly controller: AbortController;
   cancelled: boolean;
   delivered: number;
+  /** Settles once the last token written has left the stream's buffer for the transport. */
+  written: Promise<void>;
 }
 
 function unary<Req, Res>(handler: (request: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
@@ -71,7 +73,7 @@ export class AdapterService {
     const { adapter, watch } = this.options;
     return {
       generate: (call: GenerateCall) => void this.generate(call),
-      cancel: unary(({ taskId }) => ({ cancelled: this.cancel(taskId) })),
+      cancel: unary(async ({ taskId }) => ({ cancelled: await this.cancel(taskId) })),
       describe: unary(() => watch.description()),
       health: unary(() => ({ live: true, ready: watch.ready, lastError: watch.reason })),
       countTokens: unary(async ({ text }) => ({ count: await adapter.countTokens(text) })),
@@ -105,11 +107,16 @@ export class AdapterService {
     };
   }
 
-  private cancel(taskId: string): boolean {
+  /**
+   * The ack waits for the tokens already written to leave the stream's buffer: a token still
+   * buffered could otherwise reach the client after the ack, on the other gRPC stream.
+   */
+  private async cancel(taskId: string): Promise<boolean> {
     const run = this.live.get(taskId);
     if (!run || run.cancelled) return false;
     run.cancelled = true;
     run.controller.abort();
+    await run.written;
     return true;
   }
 
@@ -139,7 +146,12 @@ export class AdapterService {
       call.emit("error", toStatus(refused));
       return;
     }
-    const run: Run = { controller: new AbortController(), cancelled: false, delivered: 0 };
+    const run: Run = {
+      controller: new AbortController(),
+      cancelled: false,
+      delivered: 0,
+      written: Promise.resolve(),
+    };
     const { taskId } = call.request;
     if (taskId !== "") this.live.set(taskId, run);
     const clientGone = () => {
@@ -173,9 +185,10 @@ export class AdapterService {
       if (run.cancelled) break;
       if (event.type === "token") {
         firstMs ??= Date.now();
-        call.write({
-          event: { $case: "token", value: { t: event.text, i: run.delivered, id: event.id } },
-        });
+        const token = { t: event.text, i: run.delivered, id: event.id };
+        run.written = new Promise((resolve) =>
+          call.write({ event: { $case: "token", value: token } }, () => resolve()),
+        );
         run.delivered += 1;
         continue;
       }
