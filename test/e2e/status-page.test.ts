@@ -8,6 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type ServeProcess, startServe } from "../support/serve-process.js";
 
@@ -107,7 +108,12 @@ describe("status page in chromium", {
     );
     assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
     const cancel = page.locator("#running button");
-    const box = await cancel.boundingBox();
+    // Each live snapshot re-renders the table, so a row read mid-render has no box yet: read again.
+    let box = await cancel.boundingBox();
+    for (let i = 0; i < 20 && box === null; i++) {
+      await sleep(100);
+      box = await cancel.boundingBox();
+    }
     assert.ok(box && box.x + box.width <= 390, `Cancel sits off screen: ${JSON.stringify(box)}`);
     await page.screenshot({ path: join(shots, "status-phone.png"), fullPage: true });
     await cancel.click();
