@@ -1,11 +1,11 @@
-// `llama-orch models ls|pull|rm`: the model catalog of a running control plane, over gRPC.
+// `llama-orch models ls|pull|rm|pin|unpin|gc`: the model catalog of a running control plane, over gRPC.
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import type { Command } from "commander";
 import { sendBearer } from "../common/grpc-auth.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import { CatalogClient, type CatalogEntry, ModelState } from "../gen/llama_orch/v1/catalog.js";
 import { pullModel } from "./models-pull.js";
-import { hostPort } from "./parse.js";
+import { hostPort, nonNegativeNumber } from "./parse.js";
 
 interface AddrOptions {
   addr: string;
@@ -42,6 +42,8 @@ function row(entry: CatalogEntry): string {
     entry.digest.slice(0, 19),
     size,
     entry.state === ModelState.MODEL_STATE_RETIRED ? "retired" : "active",
+    // What catalog.trust judges: strict serves only trusted entries, permissive warns.
+    [entry.trusted ? "trusted" : "untrusted", ...(entry.pinned ? ["pinned"] : [])].join(","),
     entry.localPath,
   ].join("\t");
 }
@@ -61,6 +63,48 @@ function list(client: CatalogClient, json: boolean): Promise<void> {
 function remove(client: CatalogClient, id: string): Promise<void> {
   return new Promise((resolve, reject) => {
     client.deleteModel({ id }, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function pin(client: CatalogClient, id: string, pinned: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.pinModel({ id, pinned }, (error, entry) => {
+      if (error) return reject(error);
+      process.stdout.write(`${row(entry)}\n`);
+      resolve();
+    });
+  });
+}
+
+interface GcOptions {
+  dryRun: boolean;
+  maxGb?: number;
+  json: boolean;
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)}MB`;
+
+function collect(client: CatalogClient, o: GcOptions): Promise<void> {
+  const request = {
+    dryRun: o.dryRun,
+    ...(o.maxGb === undefined ? {} : { maxBytes: Math.floor(o.maxGb * 1e9) }),
+  };
+  return new Promise((resolve, reject) => {
+    client.collectGarbage(request, (error, reply) => {
+      if (error) return reject(error);
+      if (o.json) process.stdout.write(`${JSON.stringify(reply)}\n`);
+      else {
+        const verb = reply.dryRun ? "would remove" : "removed";
+        for (const m of reply.removed) {
+          process.stdout.write(`${verb}\t${m.id}\t${mb(m.sizeBytes)}\t${m.localPath}\n`);
+        }
+        const limit = reply.limitBytes === 0 ? "no limit" : `limit ${mb(reply.limitBytes)}`;
+        process.stdout.write(
+          `freed ${mb(reply.freedBytes)}; pull cache ${mb(reply.cacheBytes)} (${limit})\n`,
+        );
+      }
+      resolve();
+    });
   });
 }
 
@@ -96,4 +140,30 @@ export function registerModels(program: Command): void {
     .description("remove a catalog entry (the file stays)")
     .option(...addr)
     .action((id: string, o: AddrOptions) => withClient(o.addr, (client) => remove(client, id)));
+  for (const [name, pinned] of [
+    ["pin", true],
+    ["unpin", false],
+  ] as const) {
+    models
+      .command(`${name} <id>`)
+      .description(pinned ? "keep the model's file through gc" : "let gc remove it again")
+      .option(...addr)
+      .action((id: string, o: AddrOptions) =>
+        withClient(o.addr, (client) => pin(client, id, pinned)),
+      );
+  }
+  models
+    .command("gc")
+    .description(
+      "remove least-recently-used pulled files until under models.cache_max_gb (never in use, pinned, or outside the pull cache)",
+    )
+    .option(...addr)
+    .option("--dry-run", "list what would go, remove nothing", false)
+    .option(
+      "--max-gb <n>",
+      "collect to this size instead of models.cache_max_gb",
+      nonNegativeNumber,
+    )
+    .option("--json", "print the result as JSON", false)
+    .action((o: AddrOptions & GcOptions) => withClient(o.addr, (client) => collect(client, o)));
 }

@@ -108,6 +108,7 @@ export function registerWorker(program: Command): void {
       "builtin:tiny, builtin:tiny-q8_0, builtin:bench, or a GGUF path",
     )
     .option("--model-file <path>", "the file to load for --model (a catalog name)")
+    .option("--handoff <path>", "a handoff JSON naming the file and digest to load for --model")
     .option("--listen <host:port>", "Worker service address (port 0: any)", hostPort, "127.0.0.1:0")
     .option(
       "--advertise <host:port>",

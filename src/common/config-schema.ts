@@ -1,6 +1,7 @@
 // The one source of truth for config keys: JSON Schema with types, defaults and descriptions,
 // and beside it the typed (camelCase) view that loadConfig returns.
 import type { Secret } from "./config.js";
+import { type CatalogConfig, catalogSection } from "./config-schema-catalog.js";
 
 /** The subset of JSON Schema (draft-07) this file uses, plus one annotation, `defaultNote`. */
 export interface SchemaNode {
@@ -290,7 +291,15 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
       defaultNote:
         "`pulled/` in the models cache (`$LLAMA_ORCH_CACHE/models`, else `~/.cache/llama-orch/models`)",
     },
+    cache_max_gb: {
+      type: "number",
+      description:
+        "Most GB (10^9 bytes) of pulled files kept in `cache_dir`: a pull that goes over it, or `llama-orch models gc`, removes the least recently used pulled files (a load or a task is a use) until under it; never one a pool serves, a pinned one (`models pin`), or a file outside the pull cache (imported and local files are only ever unregistered, never deleted).",
+      exclusiveMinimum: 0,
+      defaultNote: "unlimited",
+    },
   }),
+  catalog: catalogSection,
   pools: {
     type: "array",
     description:
@@ -405,7 +414,8 @@ export interface Config {
   artifacts: { maxAgeMs: number; maxTotalBytes: number; sweepMs: number };
   logging: { level: LogLevel };
   /** `dirs` and `cacheDir` absolute. */
-  models: { dirs: string[]; cacheDir: string };
+  models: { dirs: string[]; cacheDir: string; cacheMaxGb?: number };
+  catalog: CatalogConfig;
   pools: PoolConfig[];
   /** From the environment only. */
   auth: { token?: Secret; optional: boolean; trustProxy: boolean };

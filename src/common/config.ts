@@ -103,7 +103,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
 
 type FileConfig = Omit<Config, "dataDir" | "pools" | "auth" | "models"> & {
   dataDir?: string;
-  models: { dirs: string[]; cacheDir?: string };
+  models: { dirs: string[]; cacheDir?: string; cacheMaxGb?: number };
   pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: number })[];
 };
 
@@ -132,6 +132,7 @@ function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Conf
     Object.entries(file.tls).map(([key, path]) => [key, resolvePath(path, baseDir)]),
   );
   const models = {
+    ...file.models,
     dirs: file.models.dirs.map((dir) => resolvePath(dir, baseDir)),
     cacheDir: file.models.cacheDir ? resolvePath(file.models.cacheDir, baseDir) : pulledModelsDir(),
   };

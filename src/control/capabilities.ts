@@ -1,5 +1,8 @@
 // Capabilities built from the live pools (engine, version, ctx_max, slots, models, features).
 import type { Capabilities, EngineCapability } from "../gen/llama_orch/v1/orchestrator.js";
+import type { CatalogRecord } from "../store/catalog-store.js";
+import { servedNames } from "./model-names.js";
+import { distrust } from "./model-trust.js";
 import type { PoolRegistry } from "./pool-registry.js";
 
 export const API_VERSION = "1.0.0";
@@ -16,11 +19,21 @@ const LLAMACPP_FEATURES = {
   continuous_batching: true,
 };
 
-/** What can be served now: ready pools that are not draining, their models unless retired. */
+/** The catalog as capabilities see it: names to list, and whether untrusted ones are served. */
+export interface CatalogView {
+  entries: readonly CatalogRecord[];
+  /** catalog.trust strict: untrusted names cannot be served, so they are not listed. */
+  strict: boolean;
+}
+
+/**
+ * What can be served now: ready pools that are not draining, with every active catalog name
+ * (id or alias) of their models; retired names are left out, untrusted ones marked.
+ */
 export function capabilities(
   registry: PoolRegistry,
   maxTokensOut: number,
-  retired: ReadonlySet<string> = new Set(),
+  catalog: CatalogView = { entries: [], strict: false },
 ): Capabilities {
   const byEngine = new Map<string, EngineCapability>();
   for (const pool of registry.all()) {
@@ -36,14 +49,20 @@ export function capabilities(
       batching: true,
       supportedWorkloads: ["completion"],
       models: [],
+      untrustedModels: [],
       pools: [],
       // An adapter pool reports its engine's features; the native worker reports none.
       features: { ...(Object.keys(d.features).length > 0 ? d.features : LLAMACPP_FEATURES) },
     };
     cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
     cap.slotsTotal += d.slots;
-    if (!cap.models.includes(pool.modelRef) && !retired.has(pool.modelRef)) {
-      cap.models.push(pool.modelRef);
+    const served = { modelRef: pool.modelRef, digest: d.model?.digest || undefined };
+    for (const name of servedNames(served, catalog.entries)) {
+      if (cap.models.includes(name)) continue;
+      const untrusted = distrust(name, catalog.entries) !== undefined;
+      if (untrusted && catalog.strict) continue;
+      cap.models.push(name);
+      if (untrusted) cap.untrustedModels.push(name);
     }
     cap.pools.push(pool.poolId);
     byEngine.set(engine, cap);

@@ -4,18 +4,23 @@ import { OrchError } from "../common/errors.js";
 import {
   type CatalogEntry,
   type CatalogServer,
+  type CollectGarbageRequest,
+  type CollectGarbageResponse,
   type CreateModelRequest,
   type DeleteModelResponse,
   type ListModelsResponse,
   type ModelRef,
   ModelState,
+  type PinModelRequest,
   type SetModelStateRequest,
   Verification,
 } from "../gen/llama_orch/v1/catalog.js";
 import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-store.js";
 import { unary } from "./grpc-unary.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import type { GcResult, ModelGc } from "./model-gc.js";
 import type { ModelPulls } from "./model-pulls.js";
+import { entryDistrust } from "./model-trust.js";
 import { pullModelHandler } from "./pull-service.js";
 
 const verificationCodes: Record<CatalogRecord["verification"], Verification> = {
@@ -41,6 +46,24 @@ export function toCatalogEntry(record: CatalogRecord): CatalogEntry {
     expectedDigest: record.expectedDigest ?? "",
     verificationDetail: record.verificationDetail ?? "",
     aliases: record.aliases ?? [],
+    trusted: entryDistrust(record) === undefined,
+    pinned: record.pinned === true,
+    lastUsedMs: record.lastUsedMs ?? 0,
+  };
+}
+
+function toCollectGarbageResponse(result: GcResult): CollectGarbageResponse {
+  return {
+    removed: result.removed.map((r) => ({
+      id: r.id,
+      localPath: r.localPath,
+      sizeBytes: r.sizeBytes,
+      lastUsedMs: r.lastUsedMs ?? 0,
+    })),
+    freedBytes: result.freedBytes,
+    cacheBytes: result.cacheBytes,
+    limitBytes: result.limitBytes,
+    dryRun: result.dryRun,
   };
 }
 
@@ -50,7 +73,11 @@ function toStoredState(state: ModelState): StoredState {
   throw new OrchError("INVALID_PARAMS", "state must be MODEL_STATE_ACTIVE or MODEL_STATE_RETIRED");
 }
 
-export function catalogService(catalog: ModelCatalog, pulls: ModelPulls): CatalogServer {
+export function catalogService(
+  catalog: ModelCatalog,
+  pulls: ModelPulls,
+  gc: ModelGc,
+): CatalogServer {
   const server: Record<keyof CatalogServer, UntypedHandleCall> = {
     createModel: unary<CreateModelRequest, CatalogEntry>(async (request) => {
       const record = await catalog.create(
@@ -83,6 +110,15 @@ export function catalogService(catalog: ModelCatalog, pulls: ModelPulls): Catalo
       toCatalogEntry(await catalog.setState(request.id, toStoredState(request.state))),
     ),
     pullModel: pullModelHandler(pulls),
+    pinModel: unary<PinModelRequest, CatalogEntry>(async (request) =>
+      toCatalogEntry(await catalog.setPinned(request.id, request.pinned)),
+    ),
+    collectGarbage: unary<CollectGarbageRequest, CollectGarbageResponse>(async (request) => {
+      if (request.maxBytes !== undefined && request.maxBytes < 0) {
+        throw new OrchError("INVALID_PARAMS", "max_bytes must be >= 0");
+      }
+      return toCollectGarbageResponse(await gc.collect(request));
+    }),
   };
   return server as unknown as CatalogServer;
 }

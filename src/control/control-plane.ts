@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { Registry } from "prom-client";
 import type { Config } from "../common/config.js";
+import { OrchError } from "../common/errors.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
@@ -14,7 +15,6 @@ import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { StatusService } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
-import { hubFromEnv } from "../models/pull/hf-hub.js";
 import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
@@ -28,8 +28,10 @@ import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { ModelPulls } from "./model-pulls.js";
-import { modelResolver } from "./model-resolver.js";
+import type { ModelGc } from "./model-gc.js";
+import type { ModelPulls } from "./model-pulls.js";
+import { modelSupply } from "./model-supply.js";
+import type { ModelTrust } from "./model-trust.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolModels } from "./pool-model-files.js";
@@ -46,9 +48,6 @@ import { Supervisor } from "./supervisor.js";
 import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
 import { relayWorkerLine } from "./worker-log.js";
-
-/** Least interval between two `downloading` events of a pull: a progress bar's refresh. */
-const PULL_PROGRESS_MS = 250;
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -88,11 +87,10 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
-  const deps = { config, registry, hub, sessions, tasks, log, catalog };
+  const { trust, pulls, gc, poolModels } = modelSupply(config, catalog, registry, log);
+  const deps = { config, registry, hub, sessions, tasks, log, catalog, trust };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
-  const pulls = modelPulls(config, catalog, log);
-  const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
   const gate = new ShutdownGate();
   const services = grpcServices({
     gate,
@@ -107,6 +105,8 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     catalog,
     pulls,
     poolModels,
+    trust,
+    gc,
     log,
   });
   // Loopback with AUTH_OPTIONAL lets local clients omit the token (DESIGN decision 1).
@@ -186,6 +186,8 @@ interface ServiceDeps {
   catalog: ModelCatalog;
   pulls: ModelPulls;
   poolModels: PoolModels;
+  trust: ModelTrust;
+  gc: ModelGc;
   log: Logger;
 }
 
@@ -202,7 +204,8 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
         tasks,
         registry,
         maxTokensLimit: config.admission.maxTokensLimit,
-        retiredRefs: () => deps.catalog.retiredRefs(),
+        catalogEntries: () => deps.catalog.list(),
+        strictTrust: config.catalog.trust === "strict",
         gate: deps.gate,
       }),
     },
@@ -232,7 +235,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog, deps.pulls),
+      implementation: catalogService(deps.catalog, deps.pulls, deps.gc),
     },
     {
       name: "llama_orch.v1.Artifacts",
@@ -252,17 +255,6 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
       }),
     },
   ];
-}
-
-function modelPulls(config: Config, catalog: ModelCatalog, log: Logger): ModelPulls {
-  const fetch = {
-    hub: hubFromEnv(),
-    cacheDir: config.models.cacheDir,
-    modelDirs: allowedModelDirs(config),
-    progressMs: PULL_PROGRESS_MS,
-  };
-  const provenancePath = join(config.dataDir, "provenance.jsonl");
-  return new ModelPulls({ catalog, fetch, provenancePath, log });
 }
 
 function hostOf(address: string): string {
@@ -287,14 +279,16 @@ function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools
       if (lifecycle.stopping) return;
       supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control, config.tls) });
     };
-    if (!PoolModels.needsResolving(pool.model)) {
+    if (!PoolModels.resolvesFirst(pool)) {
       start();
       continue;
     }
     // A model still being pulled keeps the pool unready (not down) until its file is here.
-    log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
+    if (PoolModels.needsResolving(pool.model))
+      log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
     poolModels.prepare(pool).then(start, (error: unknown) => {
-      const reason = `model ${pool.model} cannot be served: ${error instanceof Error ? error.message : String(error)}`;
+      const why = error instanceof OrchError ? `${error.code}: ${error.message}` : String(error);
+      const reason = `model ${pool.model} cannot be served: ${why}`;
       log.error({ pool_id: pool.id }, reason);
       registry.markDown(pool.id, reason);
     });

@@ -50,6 +50,9 @@ async function localFile(
   return { path, size: info.size };
 }
 
+/** The grain of last-use times: finer than a cache eviction needs, coarse enough to write rarely. */
+const TOUCH_EVERY_MS = 60_000;
+
 export class ModelCatalog {
   readonly #store: CatalogStore;
   /** Read-modify-write operations run one at a time, so two creates of one id cannot both win. */
@@ -145,6 +148,7 @@ export class ModelCatalog {
         sizeBytes: pulled.size,
         state: previous?.state ?? "ACTIVE",
         createdMs: previous?.createdMs ?? nowMs,
+        ...(previous?.pinned ? { pinned: true } : {}),
         verification: pulled.verified ? "PASS" : "UNVERIFIED",
         metadata: {
           ...pulled.metadata,
@@ -154,6 +158,27 @@ export class ModelCatalog {
       };
       await this.#store.put(record);
       return record;
+    });
+  }
+
+  setPinned(id: string, pinned: boolean): Promise<CatalogRecord> {
+    return this.#run(async () => {
+      const { pinned: _, ...rest } = await this.get(id);
+      const record = pinned ? { ...rest, pinned } : rest;
+      await this.#store.put(record);
+      return record;
+    });
+  }
+
+  /**
+   * Records a use (a load, a task) for least-recently-used collection; at most one write per
+   * entry per TOUCH_EVERY_MS, so tasks do not each cost a durable write.
+   */
+  touch(id: string, nowMs: number): Promise<void> {
+    return this.#run(async () => {
+      const record = await this.#store.get(id);
+      if (!record || nowMs - (record.lastUsedMs ?? 0) < TOUCH_EVERY_MS) return;
+      await this.#store.put({ ...record, lastUsedMs: nowMs });
     });
   }
 

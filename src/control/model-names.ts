@@ -13,6 +13,26 @@ function names(entry: CatalogRecord, name: string): boolean {
   return entry.id === name || (entry.aliases ?? []).includes(name);
 }
 
+/** The entry a name is the id or an alias of. */
+export function namedEntry(
+  name: string,
+  entries: readonly CatalogRecord[],
+): CatalogRecord | undefined {
+  return entries.find((e) => e.id === name) ?? entries.find((e) => names(e, name));
+}
+
+/**
+ * Every active catalog name (ids and aliases) that means the model `pool` serves, the pool's own
+ * ref first; a retired name is left out, and so is the ref when a retired entry has it as id.
+ */
+export function servedNames(pool: ServedModel, entries: readonly CatalogRecord[]): string[] {
+  const retired = new Set(entries.filter((e) => e.state === "RETIRED").map((e) => e.id));
+  const own = retired.has(pool.modelRef) ? [] : [pool.modelRef];
+  const active = entries.filter((e) => e.state !== "RETIRED" && serves(pool, e));
+  const catalogNames = active.flatMap((e) => [e.id, ...(e.aliases ?? [])]);
+  return [...new Set([...own, ...catalogNames])].filter((n) => !retired.has(n));
+}
+
 function serves(pool: ServedModel, entry: CatalogRecord): boolean {
   if ([entry.id, entry.modelRef, entry.localPath].includes(pool.modelRef)) return true;
   return pool.digest !== undefined && `sha256:${pool.digest}` === entry.digest;

@@ -11,6 +11,7 @@ import { type FetchContext, fetchModel } from "../models/pull/fetch-model.js";
 import { isTerminal, type PullEvent } from "../models/pull/pull-events.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import type { ModelTrust } from "./model-trust.js";
 
 type Listener = (event: PullEvent) => void;
 
@@ -54,6 +55,10 @@ export interface PullDeps {
   /** Append-only provenance JSONL (seed MODP): one line per registered pull. */
   provenancePath: string;
   log: Logger;
+  /** Refuses sources outside `catalog.allow` before anything is fetched. */
+  trust?: Pick<ModelTrust, "checkSource">;
+  /** After a pull is registered (cache collection); a failure is logged, the pull stands. */
+  pulled?: (record: CatalogRecord) => Promise<void>;
 }
 
 /** Finished pulls kept for late `GET`s of their events. */
@@ -84,6 +89,7 @@ export class ModelPulls {
         `alias "${alias}" must be a plain name (letters, digits, -_.), not a ref`,
       );
     }
+    this.#deps.trust?.checkSource(key);
     let pull = this.#running.get(key);
     if (!pull) {
       pull = new Pull(key);
@@ -141,6 +147,9 @@ export class ModelPulls {
       catalog_id: record.id,
     };
     await appendFile(this.#deps.provenancePath, `${JSON.stringify(line)}\n`);
+    await this.#deps.pulled?.(record).catch((error: unknown) => {
+      this.#deps.log.warn({ error: String(error) }, "after-pull cache collection failed");
+    });
     return record;
   }
 

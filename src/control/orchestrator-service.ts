@@ -22,6 +22,7 @@ import type {
   TaskRef,
   TaskRequest,
 } from "../gen/llama_orch/v1/orchestrator.js";
+import type { CatalogRecord } from "../store/catalog-store.js";
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
 import { applyChatTemplate, notServed } from "./chat-template.js";
@@ -42,8 +43,10 @@ export interface OrchestratorServiceDeps {
   tasks: TaskStore;
   registry: PoolRegistry;
   maxTokensLimit: number;
-  /** Retired models stay loaded for running work but are not offered (catalog lifecycle). */
-  retiredRefs?: () => Promise<Set<string>>;
+  /** Catalog names are offered; retired ones stay loaded for running work but are not. */
+  catalogEntries?: () => Promise<CatalogRecord[]>;
+  /** catalog.trust is strict: untrusted names are not offered. */
+  strictTrust?: boolean;
   /** Closed at shutdown: Submit and Enqueue are refused from then on. */
   gate: ShutdownGate;
 }
@@ -150,7 +153,10 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       deleted: await sessions.delete(request.sessionId),
     })),
     getCapabilities: unary<object, Capabilities>(async () =>
-      capabilities(registry, deps.maxTokensLimit, await deps.retiredRefs?.()),
+      capabilities(registry, deps.maxTokensLimit, {
+        entries: (await deps.catalogEntries?.()) ?? [],
+        strict: deps.strictTrust === true,
+      }),
     ),
     applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
       applyChatTemplate(registry, request),

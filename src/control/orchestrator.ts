@@ -13,7 +13,8 @@ import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
 import { predictDecodeMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { servedModelRef } from "./model-names.js";
+import { namedEntry, servedModelRef } from "./model-names.js";
+import { distrust, type ModelTrust } from "./model-trust.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
@@ -33,7 +34,9 @@ export interface OrchestratorDeps {
   sessions: SessionService;
   tasks: TaskStore;
   log: Logger;
-  catalog: Pick<ModelCatalog, "retiredRefs" | "list">;
+  catalog: Pick<ModelCatalog, "retiredRefs" | "list" | "touch">;
+  /** catalog.trust: an untrusted model is refused (strict) or warned about (permissive). */
+  trust?: Pick<ModelTrust, "admit">;
   placed?(decision: PlacementDecision): void;
 }
 
@@ -286,7 +289,12 @@ export class Orchestrator {
       modelRef: p.modelRef,
       digest: p.description?.model?.digest || undefined,
     }));
-    return servedModelRef(name, await this.deps.catalog.list(), pools);
+    const entries = await this.deps.catalog.list();
+    this.deps.trust?.admit(name, distrust(name, entries));
+    const named = namedEntry(name, entries);
+    // A use for least-recently-used collection; losing one to a failed write costs nothing.
+    if (named) this.deps.catalog.touch(named.id, Date.now()).catch(() => undefined);
+    return servedModelRef(name, entries, pools);
   }
 
   /** The model the first configured pool serves now: a reload changes it, the config does not. */

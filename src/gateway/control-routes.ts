@@ -28,7 +28,10 @@ import {
 } from "./translate-control.js";
 
 /** Runs `work` and sends its answer, or the error envelope of whatever it threw. */
-async function answer(reply: FastifyReply, work: () => Promise<unknown>): Promise<FastifyReply> {
+export async function answer(
+  reply: FastifyReply,
+  work: () => Promise<unknown>,
+): Promise<FastifyReply> {
   try {
     return reply.send(await work());
   } catch (error) {
@@ -36,7 +39,9 @@ async function answer(reply: FastifyReply, work: () => Promise<unknown>): Promis
   }
 }
 
-const schema = (operationId: string) => ({ schema: operationSchemas("control.yaml", operationId) });
+export const schema = (operationId: string) => ({
+  schema: operationSchemas("control.yaml", operationId),
+});
 
 interface IdParams {
   Params: { id: string };

@@ -146,6 +146,24 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
     );
     return toModelList(capabilities, Math.floor(Date.now() / 1000));
   });
+  // An alias resolves like an id: every name of a servable model is listed under itself.
+  app.get<{ Params: { model: string } }>(
+    "/v1/models/:model",
+    routeOptions("retrieveModel"),
+    async (request) => {
+      const { model } = request.params;
+      const capabilities = await unaryCall<Capabilities>((done) =>
+        orchestrator.getCapabilities({}, correlationMetadata(request), done),
+      );
+      const listed = toModelList(capabilities, Math.floor(Date.now() / 1000)).data;
+      const found = listed.find((entry) => entry.id === model);
+      if (found) return found;
+      throw new OrchError(
+        "MODEL_NOT_FOUND",
+        `model "${model}" is not servable now (unknown, retired, or its pools are not ready); GET /v1/models lists what is`,
+      );
+    },
+  );
   app.post<{ Body: CompletionRequest }>(
     "/v1/completions",
     routeOptions("createCompletion"),

@@ -5,6 +5,7 @@ import { registerControlRoutes } from "./control-routes.js";
 import { registerEventsRoutes } from "./events-routes.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
+import { registerModelAdminRoutes } from "./model-admin-routes.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { registerPullRoutes } from "./pull-routes.js";
 import type { GatewayContext } from "./server.js";
@@ -19,6 +20,7 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerPullRoutes(app, context);
+  registerModelAdminRoutes(app, context);
   registerHealthRoutes(app, context);
   registerAnthropicRoutes(app, context);
   registerEventsRoutes(app, context);

@@ -8,6 +8,8 @@ import type {
 } from "../gen/llama_orch/v1/artifacts.js";
 import {
   type CatalogEntry,
+  type CollectGarbageRequest,
+  type CollectGarbageResponse,
   type CreateModelRequest,
   ModelState,
   Verification,
@@ -31,6 +33,9 @@ export type CatalogModelDto = Schemas["CatalogModel"];
 export type ArtifactDto = Schemas["Artifact"];
 export type ArtifactRefDto = Schemas["ArtifactRef"];
 export type ModelStateDto = Schemas["SetModelStateRequest"]["state"];
+export type CatalogListEntryDto = Schemas["CatalogListEntry"];
+export type GcRequestDto = Schemas["GcRequest"];
+export type GcResultDto = Schemas["GcResult"];
 
 /** CatalogModel fields with no proto field of their own: kept as JSON in the entry's metadata. */
 const CATALOG_EXTRAS = ["tags", "manifests", "signatures", "sbom", "trust_policy"] as const;
@@ -49,6 +54,7 @@ export function toCapabilitiesDto(caps: Capabilities): CapabilitiesDto {
       supported_workloads:
         e.supportedWorkloads as CapabilitiesDto["engines"][number]["supported_workloads"],
       models: e.models,
+      untrusted_models: e.untrustedModels,
       pools: e.pools,
       rate_limits: {},
       features: e.features,
@@ -159,6 +165,43 @@ const VERIFICATION_STATUS: Record<number, string> = {
   [Verification.VERIFICATION_WARN]: "warn",
   [Verification.VERIFICATION_FAIL]: "fail",
 };
+
+/** A list entry: the entry as created plus what the catalog learnt since (trust, pin, use). */
+export function toCatalogListEntryDto(entry: CatalogEntry): CatalogListEntryDto {
+  const status = VERIFICATION_STATUS[entry.verification] ?? "unverified";
+  return {
+    ...toCatalogModelDto(entry),
+    state: entry.state === ModelState.MODEL_STATE_RETIRED ? "Retired" : "Active",
+    aliases: entry.aliases,
+    local_path: entry.localPath,
+    size_bytes: entry.sizeBytes,
+    verification: status as CatalogListEntryDto["verification"],
+    trusted: entry.trusted,
+    pinned: entry.pinned,
+    last_used_ms: entry.lastUsedMs,
+  };
+}
+
+export function toCollectGarbageRequest(
+  dto: GcRequestDto | null | undefined,
+): CollectGarbageRequest {
+  return { dryRun: dto?.dry_run === true, maxBytes: dto?.max_bytes };
+}
+
+export function toGcResultDto(response: CollectGarbageResponse): GcResultDto {
+  return {
+    removed: response.removed.map((r) => ({
+      id: r.id,
+      local_path: r.localPath,
+      size_bytes: r.sizeBytes,
+      last_used_ms: r.lastUsedMs,
+    })),
+    freed_bytes: response.freedBytes,
+    cache_bytes: response.cacheBytes,
+    limit_bytes: response.limitBytes,
+    dry_run: response.dryRun,
+  };
+}
 
 /** Verification runs synchronously, so the 202 body carries its result. */
 export function toVerifyDto(entry: CatalogEntry): Record<string, unknown> {

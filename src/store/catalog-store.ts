@@ -25,6 +25,10 @@ export interface CatalogRecord {
   /** Why the last verification warned or failed. */
   verificationDetail?: string;
   metadata: Record<string, string>;
+  /** Garbage collection keeps a pinned entry's file. */
+  pinned?: boolean;
+  /** When a pool last loaded the model or a task last named it (epoch ms). */
+  lastUsedMs?: number;
 }
 
 export class CatalogStore {

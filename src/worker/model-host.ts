@@ -1,6 +1,7 @@
 // The engine new requests go to, and the atomic switch to another model without dropping work.
 import { OrchError } from "../common/errors.js";
 import type { Engine } from "../engine/engine.js";
+import { handoffModelPath } from "../models/model-handoff.js";
 import { resolveModelRef } from "./model-ref.js";
 import { WarmSessions } from "./warm-sessions.js";
 
@@ -67,12 +68,14 @@ export class ModelHost {
   }
 
   /**
-   * Loads `modelRef` (from `modelPath` when the control plane resolved it) and makes it the model for new requests once it is ready; the previous model
-   * finishes its in-flight sequences and is then disposed. Loads run one at a time, in call order.
-   * A failed load rejects with its OrchError and leaves the current model serving.
+   * Loads `modelRef` (from the file a handoff names, after checking its digest, or from
+   * `modelPath` when the control plane resolved it) and makes it the model for new requests once
+   * it is ready; the previous model finishes its in-flight sequences and is then disposed. Loads
+   * run one at a time, in call order. A failed load rejects with its OrchError and leaves the
+   * current model serving.
    */
-  switchTo(modelRef: string, modelPath?: string): Promise<LoadedModel> {
-    const next = this.queue.then(() => this.loadAndSwap(modelRef, modelPath));
+  switchTo(modelRef: string, modelPath?: string, handoffPath?: string): Promise<LoadedModel> {
+    const next = this.queue.then(() => this.loadAndSwap(modelRef, modelPath, handoffPath));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -86,11 +89,18 @@ export class ModelHost {
     await Promise.all(this.disposals);
   }
 
-  private async loadAndSwap(modelRef: string, modelPath?: string): Promise<LoadedModel> {
+  private async loadAndSwap(
+    modelRef: string,
+    modelPath?: string,
+    handoffPath?: string,
+  ): Promise<LoadedModel> {
     let engine: Engine;
     try {
       if (this.closed) throw new OrchError("POOL_UNREADY", "this worker is shutting down");
-      engine = await this.load(modelPath || (await resolveModelRef(modelRef)));
+      const path = handoffPath
+        ? await handoffModelPath(handoffPath)
+        : modelPath || (await resolveModelRef(modelRef));
+      engine = await this.load(path);
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
       throw error;

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   model: string;
   /** The file the control plane resolved for `model` (catalog entries and pulls). */
   modelFile?: string;
+  /** A catalog entry's handoff JSON: load the file it names once its digest matches. */
+  handoff?: string;
   /** host:port to serve on; port 0 picks a free one. Default 127.0.0.1:0. */
   listen?: string;
   /** host:port the control plane should dial, when it differs from the bound address. */
@@ -186,7 +188,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
   const loadOptions = engineOptions(options);
   const host = new ModelHost((modelPath) => Engine.load({ ...loadOptions, modelPath }));
-  const first = await host.switchTo(options.model, options.modelFile);
+  const first = await host.switchTo(options.model, options.modelFile, options.handoff);
   log.info(
     { model_ref: options.model, model_digest: first.engine.info.digest, backend: options.backend },
     "model loaded",

@@ -111,13 +111,15 @@ export class WorkerService {
           );
         return toChatTemplateResponse(model.engine.renderChat(toChatRenderRequest(request)));
       }),
-      loadModel: unary(async ({ modelRef, modelPath }) => {
+      loadModel: unary(async ({ modelRef, modelPath, handoffPath }) => {
         const log = this.options.log.child({ model_ref: modelRef });
         log.info("loading model");
-        const model = await host.switchTo(modelRef, modelPath).catch((error: unknown) => {
-          log.warn({ err: error }, "model load failed; the current model keeps serving");
-          throw error;
-        });
+        const model = await host
+          .switchTo(modelRef, modelPath, handoffPath)
+          .catch((error: unknown) => {
+            log.warn({ err: error }, "model load failed; the current model keeps serving");
+            throw error;
+          });
         log.info({ model_digest: model.engine.info.digest }, "model switched");
         return this.description(model);
       }),

@@ -187,7 +187,7 @@ describe("worker process", { timeout: 300_000 }, () => {
       received = count;
       if (count !== 1) return;
       switched = rpc<WorkerDescription>((cb) =>
-        client.loadModel({ modelRef: "builtin:tiny-q8_0", modelPath: "" }, cb),
+        client.loadModel({ modelRef: "builtin:tiny-q8_0", modelPath: "", handoffPath: "" }, cb),
       ).then((description) => {
         tokensAtSwitch = received;
         return description;
@@ -209,7 +209,10 @@ describe("worker process", { timeout: 300_000 }, () => {
   it("LoadModel to a missing file is MODEL_NOT_FOUND and the current model keeps serving", async () => {
     const before = (await describeWorker(client)).model?.digest;
     const error = await rpc((cb) =>
-      client.loadModel({ modelRef: "/nonexistent/llama-orch/model.gguf", modelPath: "" }, cb),
+      client.loadModel(
+        { modelRef: "/nonexistent/llama-orch/model.gguf", modelPath: "", handoffPath: "" },
+        cb,
+      ),
     ).then(
       () => assert.fail("the load should fail"),
       (failure: ServiceError) => failure,

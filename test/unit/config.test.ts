@@ -46,6 +46,7 @@ const defaults: Omit<Config, "dataDir"> = {
   artifacts: { maxAgeMs: 604800000, maxTotalBytes: 1073741824, sweepMs: 60000 },
   logging: { level: "info" },
   models: { dirs: [], cacheDir: pulledModelsDir() },
+  catalog: { trust: "permissive", allow: [] },
   pools: [
     {
       id: "cpu-0",
@@ -80,7 +81,8 @@ tls: { cert_file: tls/cp.crt, key_file: tls/cp.key, ca_file: /etc/llama-orch/ca.
 store: { task_retention: 50 }
 artifacts: { max_age_ms: 3600000, max_total_bytes: 4096, sweep_ms: 5000 }
 logging: { level: debug }
-models: { dirs: [models, /srv/gguf], cache_dir: pulls }
+models: { dirs: [models, /srv/gguf], cache_dir: pulls, cache_max_gb: 2.5 }
+catalog: { trust: strict, allow: ["hf:org", "ollama:library", "https://models.example/gguf"] }
 pools:
   - { id: cpu-a, model: builtin:bench, backend: cpu, slots: 2, context_size: 512, threads: 4 }
   - id: gpu-3090
@@ -173,7 +175,15 @@ describe("a full config file", () => {
       store: { taskRetention: 50 },
       artifacts: { maxAgeMs: 3600000, maxTotalBytes: 4096, sweepMs: 5000 },
       logging: { level: "debug" },
-      models: { dirs: [join(dir, "models"), "/srv/gguf"], cacheDir: join(dir, "pulls") },
+      models: {
+        dirs: [join(dir, "models"), "/srv/gguf"],
+        cacheDir: join(dir, "pulls"),
+        cacheMaxGb: 2.5,
+      },
+      catalog: {
+        trust: "strict",
+        allow: ["hf:org", "ollama:library", "https://models.example/gguf"],
+      },
       pools: [
         {
           id: "cpu-a",

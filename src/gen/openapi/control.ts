@@ -129,7 +129,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Every catalog entry with its names, verification, trust (catalog.trust), pin and last use. */
+        get: operations["listCatalogModels"];
         put?: never;
         /** Register a model; a given digest is verified (ORCH-3060). */
         post: operations["createCatalogModel"];
@@ -152,6 +153,23 @@ export interface paths {
         post?: never;
         /** Delete the entry and its locally cached artifacts (ORCH-3060). */
         delete: operations["deleteCatalogModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/models/{id}/pin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pin or unpin an entry; garbage collection never removes a pinned model's file. */
+        post: operations["pinCatalogModel"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -202,6 +220,23 @@ export interface paths {
         get: operations["streamEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/gc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove least-recently-used pulled files until the pull cache is under models.cache_max_gb (or max_bytes); never a model a pool uses, a pinned one, or a file outside the pull cache. */
+        post: operations["collectModelGarbage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -412,6 +447,27 @@ export interface components {
             api_version: string;
             engines: components["schemas"]["EngineCapability"][];
         };
+        CatalogListEntry: {
+            aliases: string[];
+            digest: string;
+            id: string;
+            /**
+             * Format: int64
+             * @description When a pool last loaded it or a task last named it; 0 never.
+             */
+            last_used_ms?: number;
+            local_path?: string;
+            pinned: boolean;
+            /** Format: int64 */
+            size_bytes?: number;
+            source_url?: string;
+            /** @enum {string} */
+            state: "Active" | "Retired";
+            /** @description The digest was verified against its source, or the model is a builtin. */
+            trusted: boolean;
+            /** @enum {string} */
+            verification: "unverified" | "pass" | "warn" | "fail";
+        };
         CatalogModel: {
             digest: string;
             id: string;
@@ -444,6 +500,9 @@ export interface components {
                 require_signature?: boolean;
             };
         };
+        CatalogModelList: {
+            models: components["schemas"]["CatalogListEntry"][];
+        };
         DrainRequest: {
             /** Format: int64 */
             deadline_ms: number;
@@ -469,6 +528,8 @@ export interface components {
             /** Format: int32 */
             slots_total?: number;
             supported_workloads?: components["schemas"]["Workload"][];
+            /** @description Names among `models` whose digest no source vouched for (served because catalog.trust is permissive). */
+            untrusted_models?: string[];
         };
         ErrorEnvelope: {
             code: components["schemas"]["ErrorKind"];
@@ -486,6 +547,39 @@ export interface components {
          * @enum {string}
          */
         ErrorKind: "ADMISSION_REJECT" | "QUEUE_FULL_DROP_LRU" | "INVALID_PARAMS" | "DEADLINE_UNMET" | "POOL_UNREADY" | "POOL_UNAVAILABLE" | "REPLICA_EXHAUSTED" | "DECODE_TIMEOUT" | "WORKER_RESET" | "INSECURE_TRANSPORT" | "INTERNAL" | "MODEL_DEPRECATED" | "UNTRUSTED_ARTIFACT" | "BUDGET_EXCEEDED" | "SESSION_TURNS_EXCEEDED" | "TASK_NOT_FOUND" | "TASK_EXISTS" | "SESSION_NOT_FOUND" | "POOL_NOT_FOUND" | "CATALOG_ENTRY_NOT_FOUND" | "CATALOG_ENTRY_EXISTS" | "MODEL_DIGEST_MISMATCH" | "ARTIFACT_NOT_FOUND" | "ARTIFACT_TOO_LARGE" | "MODEL_SOURCE_UNAUTHORIZED" | "MODEL_SOURCE_UNAVAILABLE" | "INSUFFICIENT_STORAGE" | "MODEL_NOT_FOUND" | "MODEL_INVALID" | "MODEL_UNSUPPORTED" | "MODEL_LOAD_FAILED" | "CONTEXT_TOO_LARGE" | "PROMPT_TOO_LONG" | "GRAMMAR_INVALID" | "SEQUENCE_UNKNOWN" | "ENGINE_BUSY" | "ENGINE_DISPOSED" | "ENGINE_UNSUPPORTED" | "CONTROL_PLANE_UNREACHABLE" | "ROUTE_NOT_FOUND" | "PAYLOAD_TOO_LARGE";
+        GcRequest: {
+            /** @description List what would be removed; remove nothing. */
+            dry_run?: boolean;
+            /**
+             * Format: int64
+             * @description The size to collect to instead of models.cache_max_gb.
+             */
+            max_bytes?: number;
+        };
+        GcResult: {
+            /**
+             * Format: int64
+             * @description Catalogued bytes in the pull cache afterwards.
+             */
+            cache_bytes: number;
+            dry_run: boolean;
+            /** Format: int64 */
+            freed_bytes: number;
+            /**
+             * Format: int64
+             * @description 0 when there is no limit.
+             */
+            limit_bytes: number;
+            /** @description Least recently used first. */
+            removed: {
+                id: string;
+                /** Format: int64 */
+                last_used_ms?: number;
+                local_path: string;
+                /** Format: int64 */
+                size_bytes: number;
+            }[];
+        };
         GpuStatus: {
             /** Format: int32 */
             index: number;
@@ -510,6 +604,9 @@ export interface components {
             }[];
             /** @enum {string} */
             status: "ok" | "loading" | "unavailable";
+        };
+        PinRequest: {
+            pinned: boolean;
         };
         PoolHealth: {
             draining: boolean;
@@ -1194,6 +1291,32 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    listCatalogModels: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries, by id. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogModelList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
     createCatalogModel: {
         parameters: {
             query?: never;
@@ -1286,6 +1409,45 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    pinCatalogModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                id: components["parameters"]["ModelId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "pinned": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["PinRequest"];
+            };
+        };
+        responses: {
+            /** @description The entry after the change. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogListEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1392,6 +1554,42 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    collectModelGarbage: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "dry_run": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["GcRequest"];
+            };
+        };
+        responses: {
+            /** @description What was removed (or, with dry_run, would be) and the bytes freed. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcResult"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -53,6 +53,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model servable now, by catalog id, alias or ref (ids may hold slashes; send them percent-encoded or as they are). */
+        get: operations["retrieveModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -191,14 +208,16 @@ export interface components {
             [key: string]: number;
         };
         MessageContent: string | components["schemas"]["TextPart"][] | null;
+        Model: {
+            created: number;
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            owned_by: string;
+        };
         ModelList: {
-            data: {
-                created: number;
-                id: string;
-                /** @enum {string} */
-                object: "model";
-                owned_by: string;
-            }[];
+            /** @description Each catalog id and alias of a servable model is an entry of its own. */
+            data: components["schemas"]["Model"][];
             /** @enum {string} */
             object: "list";
         };
@@ -551,6 +570,42 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    retrieveModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model, under the name asked for. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "tiny",
+                     *       "object": "model",
+                     *       "created": 0,
+                     *       "owned_by": "llama-orch"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
         };
     };

@@ -137,6 +137,15 @@ export interface CatalogEntry {
   verificationDetail: string;
   /** Other names of the entry (given to a pull); tasks and pools may use them. */
   aliases: string[];
+  /**
+   * The digest was verified against its source (or the entry is a builtin): catalog.trust
+   * strict serves only trusted entries.
+   */
+  trusted: boolean;
+  /** Garbage collection keeps a pinned entry's file. */
+  pinned: boolean;
+  /** When a pool last loaded the model or a task last named it; 0: never. */
+  lastUsedMs: number;
 }
 
 export interface CatalogEntry_MetadataEntry {
@@ -216,6 +225,36 @@ export interface PullEvent {
     | undefined;
 }
 
+export interface PinModelRequest {
+  id: string;
+  pinned: boolean;
+}
+
+export interface CollectGarbageRequest {
+  /** List what would be removed, remove nothing. */
+  dryRun: boolean;
+  /** The size to get the pull cache under, in bytes; absent: models.cache_max_gb. */
+  maxBytes?: number | undefined;
+}
+
+export interface CollectedModel {
+  id: string;
+  localPath: string;
+  sizeBytes: number;
+  lastUsedMs: number;
+}
+
+export interface CollectGarbageResponse {
+  /** Least recently used first. */
+  removed: CollectedModel[];
+  freedBytes: number;
+  /** The pull cache's catalogued files after the collection (or after it would run). */
+  cacheBytes: number;
+  /** The limit collected to; 0: no limit (nothing is removed). */
+  limitBytes: number;
+  dryRun: boolean;
+}
+
 function createBaseCatalogEntry(): CatalogEntry {
   return {
     id: "",
@@ -231,6 +270,9 @@ function createBaseCatalogEntry(): CatalogEntry {
     expectedDigest: "",
     verificationDetail: "",
     aliases: [],
+    trusted: false,
+    pinned: false,
+    lastUsedMs: 0,
   };
 }
 
@@ -274,6 +316,15 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     }
     for (const v of message.aliases) {
       writer.uint32(106).string(v!);
+    }
+    if (message.trusted !== false) {
+      writer.uint32(112).bool(message.trusted);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(120).bool(message.pinned);
+    }
+    if (message.lastUsedMs !== 0) {
+      writer.uint32(128).int64(message.lastUsedMs);
     }
     return writer;
   },
@@ -398,6 +449,30 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
             message.aliases.push(reader.string());
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.trusted = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.lastUsedMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -468,6 +543,13 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
       aliases: globalThis.Array.isArray(object?.aliases)
         ? object.aliases.map((e: any) => globalThis.String(e))
         : [],
+      trusted: isSet(object.trusted) ? globalThis.Boolean(object.trusted) : false,
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      lastUsedMs: isSet(object.lastUsedMs)
+        ? globalThis.Number(object.lastUsedMs)
+        : isSet(object.last_used_ms)
+        ? globalThis.Number(object.last_used_ms)
+        : 0,
     };
   },
 
@@ -518,6 +600,15 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     if (message.aliases?.length) {
       obj.aliases = message.aliases;
     }
+    if (message.trusted !== false) {
+      obj.trusted = message.trusted;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.lastUsedMs !== 0) {
+      obj.lastUsedMs = Math.round(message.lastUsedMs);
+    }
     return obj;
   },
 
@@ -547,6 +638,9 @@ export const CatalogEntry: MessageFns<CatalogEntry> = {
     message.expectedDigest = object.expectedDigest ?? "";
     message.verificationDetail = object.verificationDetail ?? "";
     message.aliases = object.aliases?.map((e) => e) || [];
+    message.trusted = object.trusted ?? false;
+    message.pinned = object.pinned ?? false;
+    message.lastUsedMs = object.lastUsedMs ?? 0;
     return message;
   },
 };
@@ -1779,6 +1873,464 @@ export const PullEvent: MessageFns<PullEvent> = {
   },
 };
 
+function createBasePinModelRequest(): PinModelRequest {
+  return { id: "", pinned: false };
+}
+
+export const PinModelRequest: MessageFns<PinModelRequest> = {
+  encode(message: PinModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(16).bool(message.pinned);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PinModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePinModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PinModelRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+    };
+  },
+
+  toJSON(message: PinModelRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PinModelRequest>, I>>(base?: I): PinModelRequest {
+    return PinModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PinModelRequest>, I>>(object: I): PinModelRequest {
+    const message = createBasePinModelRequest();
+    message.id = object.id ?? "";
+    message.pinned = object.pinned ?? false;
+    return message;
+  },
+};
+
+function createBaseCollectGarbageRequest(): CollectGarbageRequest {
+  return { dryRun: false, maxBytes: undefined };
+}
+
+export const CollectGarbageRequest: MessageFns<CollectGarbageRequest> = {
+  encode(message: CollectGarbageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dryRun !== false) {
+      writer.uint32(8).bool(message.dryRun);
+    }
+    if (message.maxBytes !== undefined) {
+      writer.uint32(16).int64(message.maxBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectGarbageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectGarbageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectGarbageRequest {
+    return {
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      maxBytes: isSet(object.maxBytes)
+        ? globalThis.Number(object.maxBytes)
+        : isSet(object.max_bytes)
+        ? globalThis.Number(object.max_bytes)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CollectGarbageRequest): unknown {
+    const obj: any = {};
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.maxBytes !== undefined) {
+      obj.maxBytes = Math.round(message.maxBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CollectGarbageRequest>, I>>(base?: I): CollectGarbageRequest {
+    return CollectGarbageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CollectGarbageRequest>, I>>(object: I): CollectGarbageRequest {
+    const message = createBaseCollectGarbageRequest();
+    message.dryRun = object.dryRun ?? false;
+    message.maxBytes = object.maxBytes ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCollectedModel(): CollectedModel {
+  return { id: "", localPath: "", sizeBytes: 0, lastUsedMs: 0 };
+}
+
+export const CollectedModel: MessageFns<CollectedModel> = {
+  encode(message: CollectedModel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.localPath !== "") {
+      writer.uint32(18).string(message.localPath);
+    }
+    if (message.sizeBytes !== 0) {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.lastUsedMs !== 0) {
+      writer.uint32(32).int64(message.lastUsedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectedModel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectedModel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.localPath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastUsedMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectedModel {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      localPath: isSet(object.localPath)
+        ? globalThis.String(object.localPath)
+        : isSet(object.local_path)
+        ? globalThis.String(object.local_path)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+      lastUsedMs: isSet(object.lastUsedMs)
+        ? globalThis.Number(object.lastUsedMs)
+        : isSet(object.last_used_ms)
+        ? globalThis.Number(object.last_used_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: CollectedModel): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.localPath !== "") {
+      obj.localPath = message.localPath;
+    }
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    if (message.lastUsedMs !== 0) {
+      obj.lastUsedMs = Math.round(message.lastUsedMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CollectedModel>, I>>(base?: I): CollectedModel {
+    return CollectedModel.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CollectedModel>, I>>(object: I): CollectedModel {
+    const message = createBaseCollectedModel();
+    message.id = object.id ?? "";
+    message.localPath = object.localPath ?? "";
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.lastUsedMs = object.lastUsedMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCollectGarbageResponse(): CollectGarbageResponse {
+  return { removed: [], freedBytes: 0, cacheBytes: 0, limitBytes: 0, dryRun: false };
+}
+
+export const CollectGarbageResponse: MessageFns<CollectGarbageResponse> = {
+  encode(message: CollectGarbageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.removed) {
+      CollectedModel.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.freedBytes !== 0) {
+      writer.uint32(16).int64(message.freedBytes);
+    }
+    if (message.cacheBytes !== 0) {
+      writer.uint32(24).int64(message.cacheBytes);
+    }
+    if (message.limitBytes !== 0) {
+      writer.uint32(32).int64(message.limitBytes);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(40).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectGarbageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectGarbageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.removed.push(CollectedModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.freedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cacheBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limitBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectGarbageResponse {
+    return {
+      removed: globalThis.Array.isArray(object?.removed)
+        ? object.removed.map((e: any) => CollectedModel.fromJSON(e))
+        : [],
+      freedBytes: isSet(object.freedBytes)
+        ? globalThis.Number(object.freedBytes)
+        : isSet(object.freed_bytes)
+        ? globalThis.Number(object.freed_bytes)
+        : 0,
+      cacheBytes: isSet(object.cacheBytes)
+        ? globalThis.Number(object.cacheBytes)
+        : isSet(object.cache_bytes)
+        ? globalThis.Number(object.cache_bytes)
+        : 0,
+      limitBytes: isSet(object.limitBytes)
+        ? globalThis.Number(object.limitBytes)
+        : isSet(object.limit_bytes)
+        ? globalThis.Number(object.limit_bytes)
+        : 0,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: CollectGarbageResponse): unknown {
+    const obj: any = {};
+    if (message.removed?.length) {
+      obj.removed = message.removed.map((e) => CollectedModel.toJSON(e));
+    }
+    if (message.freedBytes !== 0) {
+      obj.freedBytes = Math.round(message.freedBytes);
+    }
+    if (message.cacheBytes !== 0) {
+      obj.cacheBytes = Math.round(message.cacheBytes);
+    }
+    if (message.limitBytes !== 0) {
+      obj.limitBytes = Math.round(message.limitBytes);
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CollectGarbageResponse>, I>>(base?: I): CollectGarbageResponse {
+    return CollectGarbageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CollectGarbageResponse>, I>>(object: I): CollectGarbageResponse {
+    const message = createBaseCollectGarbageResponse();
+    message.removed = object.removed?.map((e) => CollectedModel.fromPartial(e)) || [];
+    message.freedBytes = object.freedBytes ?? 0;
+    message.cacheBytes = object.cacheBytes ?? 0;
+    message.limitBytes = object.limitBytes ?? 0;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
   /**
@@ -1854,6 +2406,31 @@ export const CatalogService = {
     responseSerialize: (value: PullEvent): Buffer => Buffer.from(PullEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullEvent => PullEvent.decode(value),
   },
+  /** Pins or unpins an entry: garbage collection never removes a pinned model's file. */
+  pinModel: {
+    path: "/llama_orch.v1.Catalog/PinModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PinModelRequest): Buffer => Buffer.from(PinModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PinModelRequest => PinModelRequest.decode(value),
+    responseSerialize: (value: CatalogEntry): Buffer => Buffer.from(CatalogEntry.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CatalogEntry => CatalogEntry.decode(value),
+  },
+  /**
+   * Removes least-recently-used pulled files (never one a pool serves, a pinned one, or a file
+   * outside the pull cache) until the cache is under its limit; dry_run only lists them.
+   */
+  collectGarbage: {
+    path: "/llama_orch.v1.Catalog/CollectGarbage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CollectGarbageRequest): Buffer =>
+      Buffer.from(CollectGarbageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CollectGarbageRequest => CollectGarbageRequest.decode(value),
+    responseSerialize: (value: CollectGarbageResponse): Buffer =>
+      Buffer.from(CollectGarbageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CollectGarbageResponse => CollectGarbageResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServer extends UntypedServiceImplementation {
@@ -1874,6 +2451,13 @@ export interface CatalogServer extends UntypedServiceImplementation {
    * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
    */
   pullModel: handleServerStreamingCall<PullModelRequest, PullEvent>;
+  /** Pins or unpins an entry: garbage collection never removes a pinned model's file. */
+  pinModel: handleUnaryCall<PinModelRequest, CatalogEntry>;
+  /**
+   * Removes least-recently-used pulled files (never one a pool serves, a pinned one, or a file
+   * outside the pull cache) until the cache is under its limit; dry_run only lists them.
+   */
+  collectGarbage: handleUnaryCall<CollectGarbageRequest, CollectGarbageResponse>;
 }
 
 export interface CatalogClient extends Client {
@@ -1980,6 +2564,41 @@ export interface CatalogClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<PullEvent>;
+  /** Pins or unpins an entry: garbage collection never removes a pinned model's file. */
+  pinModel(
+    request: PinModelRequest,
+    callback: (error: ServiceError | null, response: CatalogEntry) => void,
+  ): ClientUnaryCall;
+  pinModel(
+    request: PinModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CatalogEntry) => void,
+  ): ClientUnaryCall;
+  pinModel(
+    request: PinModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CatalogEntry) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes least-recently-used pulled files (never one a pool serves, a pinned one, or a file
+   * outside the pull cache) until the cache is under its limit; dry_run only lists them.
+   */
+  collectGarbage(
+    request: CollectGarbageRequest,
+    callback: (error: ServiceError | null, response: CollectGarbageResponse) => void,
+  ): ClientUnaryCall;
+  collectGarbage(
+    request: CollectGarbageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CollectGarbageResponse) => void,
+  ): ClientUnaryCall;
+  collectGarbage(
+    request: CollectGarbageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CollectGarbageResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CatalogClient = makeGenericClientConstructor(CatalogService, "llama_orch.v1.Catalog") as unknown as {

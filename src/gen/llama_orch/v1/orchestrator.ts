@@ -283,6 +283,11 @@ export interface EngineCapability {
   models: string[];
   pools: string[];
   features: { [key: string]: boolean };
+  /**
+   * Names among `models` whose digest was never verified against a source (catalog.trust
+   * permissive serves them, with a warning).
+   */
+  untrustedModels: string[];
 }
 
 export interface EngineCapability_FeaturesEntry {
@@ -3014,6 +3019,7 @@ function createBaseEngineCapability(): EngineCapability {
     models: [],
     pools: [],
     features: {},
+    untrustedModels: [],
   };
 }
 
@@ -3049,6 +3055,9 @@ export const EngineCapability: MessageFns<EngineCapability> = {
     globalThis.Object.entries(message.features).forEach(([key, value]: [string, boolean]) => {
       EngineCapability_FeaturesEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
     });
+    for (const v of message.untrustedModels) {
+      writer.uint32(90).string(v!);
+    }
     return writer;
   },
 
@@ -3148,6 +3157,14 @@ export const EngineCapability: MessageFns<EngineCapability> = {
             }
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.untrustedModels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3205,6 +3222,11 @@ export const EngineCapability: MessageFns<EngineCapability> = {
           {},
         )
         : {},
+      untrustedModels: globalThis.Array.isArray(object?.untrustedModels)
+        ? object.untrustedModels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.untrusted_models)
+        ? object.untrusted_models.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3246,6 +3268,9 @@ export const EngineCapability: MessageFns<EngineCapability> = {
         });
       }
     }
+    if (message.untrustedModels?.length) {
+      obj.untrustedModels = message.untrustedModels;
+    }
     return obj;
   },
 
@@ -3272,6 +3297,7 @@ export const EngineCapability: MessageFns<EngineCapability> = {
       },
       {},
     );
+    message.untrustedModels = object.untrustedModels?.map((e) => e) || [];
     return message;
   },
 };

@@ -116,6 +116,11 @@ export interface LoadModelRequest {
    * empty: the worker resolves model_ref itself (builtin:, a path).
    */
   modelPath: string;
+  /**
+   * A handoff JSON the control plane wrote for a catalog entry (path, digest, size, metadata):
+   * the worker loads the file it names after checking the file's sha256 against it.
+   */
+  handoffPath: string;
 }
 
 export interface Telemetry {
@@ -1372,7 +1377,7 @@ export const CountTokensResponse: MessageFns<CountTokensResponse> = {
 };
 
 function createBaseLoadModelRequest(): LoadModelRequest {
-  return { modelRef: "", modelPath: "" };
+  return { modelRef: "", modelPath: "", handoffPath: "" };
 }
 
 export const LoadModelRequest: MessageFns<LoadModelRequest> = {
@@ -1382,6 +1387,9 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
     }
     if (message.modelPath !== "") {
       writer.uint32(18).string(message.modelPath);
+    }
+    if (message.handoffPath !== "") {
+      writer.uint32(26).string(message.handoffPath);
     }
     return writer;
   },
@@ -1415,6 +1423,14 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
             message.modelPath = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.handoffPath = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1439,6 +1455,11 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
         : isSet(object.model_path)
         ? globalThis.String(object.model_path)
         : "",
+      handoffPath: isSet(object.handoffPath)
+        ? globalThis.String(object.handoffPath)
+        : isSet(object.handoff_path)
+        ? globalThis.String(object.handoff_path)
+        : "",
     };
   },
 
@@ -1450,6 +1471,9 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
     if (message.modelPath !== "") {
       obj.modelPath = message.modelPath;
     }
+    if (message.handoffPath !== "") {
+      obj.handoffPath = message.handoffPath;
+    }
     return obj;
   },
 
@@ -1460,6 +1484,7 @@ export const LoadModelRequest: MessageFns<LoadModelRequest> = {
     const message = createBaseLoadModelRequest();
     message.modelRef = object.modelRef ?? "";
     message.modelPath = object.modelPath ?? "";
+    message.handoffPath = object.handoffPath ?? "";
     return message;
   },
 };
