@@ -1,5 +1,8 @@
 // The worker as a real process over loopback: registration, heartbeats, the Worker service, model switch.
 import assert from "node:assert/strict";
+import { copyFile, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { fromServiceError } from "../../src/common/grpc-errors.js";
@@ -12,6 +15,8 @@ import {
   type WorkerDescription,
 } from "../../src/gen/llama_orch/v1/worker.js";
 import { ensureModel } from "../../src/models/ensure-model.js";
+import { writeHandoff } from "../../src/models/model-handoff.js";
+import { flipLastByte } from "../support/flip-byte.js";
 import { RecordingRegistry } from "../support/recording-registry.js";
 import { collect, describeWorker, generate, rpc } from "../support/worker-calls.js";
 import { cleanEnv, startWorker, type WorkerProcess } from "../support/worker-process.js";
@@ -225,6 +230,41 @@ describe("worker process", { timeout: 300_000 }, () => {
     assert.match(health.lastError, /nonexistent/);
     const next = await collect(generate(client, { maxTokens: 2 }));
     assert.equal(next.end?.tokensOut, 2);
+  });
+
+  it("MODP: LoadModel from a handoff JSON loads the file it names and refuses one whose digest differs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "llama-orch-handoff-"));
+    try {
+      const copy = join(dir, "tiny-copy.gguf");
+      await copyFile(await ensureModel("tiny", "q8_0"), copy);
+      const digest = `sha256:${await modelDigest(copy)}`;
+      const size = (await stat(copy)).size;
+      const model = { id: "tiny-copy", path: copy, digest, verified: true };
+      const handoffPath = await writeHandoff(dir, {
+        model,
+        metadata: { size_bytes: size, ctx_max: null },
+      });
+      const load = () =>
+        rpc<WorkerDescription>((cb) =>
+          client.loadModel({ modelRef: "tiny-copy", modelPath: "", handoffPath }, cb),
+        );
+      const loaded = await load();
+      assert.equal(`sha256:${loaded.model?.digest}`, digest);
+      assert.equal(loaded.model?.modelRef, "tiny-copy");
+      // Same size, other bytes: what a disk fault or a swapped file looks like to the worker.
+      await flipLastByte(copy);
+      const refused = await load().then(
+        () => assert.fail("a file that is not the one vouched for must not load"),
+        (failure: ServiceError) => fromServiceError(failure),
+      );
+      assert.equal(refused.code, "MODEL_DIGEST_MISMATCH");
+      assert.match(refused.message, new RegExp(`handoff says ${digest}`));
+      assert.equal((await describeWorker(client)).model?.modelRef, "tiny-copy");
+      const next = await collect(generate(client, { maxTokens: 2 }));
+      assert.equal(next.end?.tokensOut, 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps stdout clean: logs go to stderr", () => {
