@@ -20,7 +20,8 @@ export interface ServableModel {
   handoffPath: string;
 }
 
-export type ResolveModel = (name: string) => Promise<ServableModel>;
+/** `configured`: the name is a pool's config `model`, whose folder the operator already chose. */
+export type ResolveModel = (name: string, configured?: boolean) => Promise<ServableModel>;
 
 export interface ResolverDeps {
   catalog: ModelCatalog;
@@ -60,11 +61,12 @@ function handoffOf(entry: CatalogRecord) {
 
 export function modelResolver(deps: ResolverDeps): ResolveModel {
   const { catalog, pulls, modelDirs, trust } = deps;
-  return async (name) => {
+  return async (name, configured = false) => {
     const kind = parseModelRef(name);
     if (kind.kind === "builtin") return { modelRef: name, modelPath: "", handoffPath: "" };
     if (kind.kind === "path") {
-      const modelPath = await confineModelPath(kind.path, modelDirs);
+      // A configured path loads as before (the worker resolves it); a reload's is confined.
+      const modelPath = configured ? "" : await confineModelPath(kind.path, modelDirs);
       trust.admit(name, distrust(name, await catalog.list()));
       return { modelRef: name, modelPath, handoffPath: "" };
     }

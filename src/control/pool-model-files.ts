@@ -33,7 +33,7 @@ export class PoolModels {
 
   /** Resolves (pulling if need be) the pool's configured model before its first start. */
   async prepare(pool: PoolConfig): Promise<void> {
-    this.#models.set(pool.id, await this.resolve(pool.model));
+    this.#models.set(pool.id, await this.resolve(pool.model, true));
   }
 
   /** A reload switched the pool's model: its restarts load this one. */

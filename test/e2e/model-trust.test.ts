@@ -13,10 +13,10 @@ import { modelDigest } from "../../src/engine/model-digest.js";
 import { type FixtureHub, startFixtureHub } from "../support/fixture-hub.js";
 import { flipLastByte } from "../support/flip-byte.js";
 import { call } from "../support/http-calls.js";
-import { type ServeProcess, startServe } from "../support/serve-process.js";
+import { type ServeProcess, startServe, waitForPool } from "../support/serve-process.js";
 import { tinyModelPath } from "../support/tiny.js";
 
-function config(catalog: string): string {
+function config(catalog: string, pools: string): string {
   return `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
@@ -24,16 +24,22 @@ models: { cache_dir: "{data_dir}/pulled", dirs: ["{data_dir}/local"] }
 catalog: ${catalog}
 pools:
   - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 512, threads: 1 }
-`;
+${pools}`;
 }
 
 /** A serve on its own data dir holding `local/tiny-copy.gguf`, a file no source vouches for. */
-async function serveWith(catalog: string, env: NodeJS.ProcessEnv = {}) {
+async function serveWith(catalog: string, env: NodeJS.ProcessEnv = {}, pools = "") {
   const dataDir = await mkdtemp(join(tmpdir(), "llama-orch-trust-"));
   await mkdir(join(dataDir, "local"));
   const local = join(dataDir, "local", "tiny-copy.gguf");
   await copyFile(await tinyModelPath(), local);
-  const serve = await startServe({ config: config(catalog), dataDir, env });
+  const serve = await startServe({
+    config: config(catalog, pools),
+    dataDir,
+    env,
+    waitReady: false,
+  });
+  await waitForPool(serve.pools, "cpu-0", (health) => health.ready, 120_000);
   const stop = async () => {
     await serve.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -82,13 +88,23 @@ describe("catalog.trust strict, catalog.allow [hf:org]", { timeout: 300_000 }, (
     const commit = "feedfacefeedfacefeedfacefeedfacefeedface";
     hub.repos.set("org/tiny-GGUF", { commit, files: { "tiny-F16.gguf": { bytes } } });
     hub.repos.set("other/tiny-GGUF", { commit, files: { "tiny-F16.gguf": { bytes } } });
-    ({ serve, local, stop } = await serveWith(`{ trust: strict, allow: ["hf:org"] }`, {
-      HF_ENDPOINT: hub.endpoint,
-    }));
+    // A pool configured with the local file itself: strict must not load it.
+    const localPool = `  - { id: local-0, model: "{data_dir}/local/tiny-copy.gguf", backend: cpu, slots: 1, context_size: 512, threads: 1 }\n`;
+    ({ serve, local, stop } = await serveWith(
+      `{ trust: strict, allow: ["hf:org"] }`,
+      { HF_ENDPOINT: hub.endpoint },
+      localPool,
+    ));
   });
   after(async () => {
     await stop?.();
     await hub?.close();
+  });
+
+  it("does not start a pool configured with an unverified local file: it is down with UNTRUSTED_ARTIFACT", async () => {
+    const health = await call(serve, "GET", "/v1/pools/local-0/health");
+    assert.equal(health.body?.state, "down", JSON.stringify(health.body));
+    assert.match(String(health.body?.last_error), /UNTRUSTED_ARTIFACT: .*never verified/);
   });
 
   it("refuses an unverified model with UNTRUSTED_ARTIFACT at task submit and at reload; the pool keeps serving", async () => {
