@@ -29,7 +29,7 @@ export interface GcResult {
 }
 
 /** One pulled file with every catalog entry that names it (two refs can resolve to one file). */
-export interface CachedFile {
+interface CachedFile {
   path: string;
   size: number;
   entries: CatalogRecord[];
@@ -42,7 +42,7 @@ function inside(path: string, dir: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
-export function cachedFiles(
+function cachedFiles(
   entries: readonly CatalogRecord[],
   cacheDir: string,
   held: (entry: CatalogRecord) => boolean,
@@ -65,7 +65,7 @@ export function cachedFiles(
 }
 
 /** Pure: which files go to get under `limitBytes`, oldest use first (ties: by path). */
-export function planCollection(files: CachedFile[], limitBytes: number) {
+function planCollection(files: CachedFile[], limitBytes: number) {
   let cacheBytes = files.reduce((sum, f) => sum + f.size, 0);
   const doomed: CachedFile[] = [];
   const order = files
