@@ -31,7 +31,6 @@ import type { ModelCatalog } from "./model-catalog.js";
 import type { ModelGc } from "./model-gc.js";
 import type { ModelPulls } from "./model-pulls.js";
 import { modelSupply } from "./model-supply.js";
-import type { ModelTrust } from "./model-trust.js";
 import type { Orchestrator } from "./orchestrator.js";
 import { orchestratorService } from "./orchestrator-service.js";
 import { PoolModels } from "./pool-model-files.js";
@@ -105,7 +104,6 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     catalog,
     pulls,
     poolModels,
-    trust,
     gc,
     log,
   });
@@ -186,7 +184,6 @@ interface ServiceDeps {
   catalog: ModelCatalog;
   pulls: ModelPulls;
   poolModels: PoolModels;
-  trust: ModelTrust;
   gc: ModelGc;
   log: Logger;
 }
