@@ -54,6 +54,8 @@ describe("pulls from an Ollama registry", () => {
     catalog = new ModelCatalog(new CatalogStore(store), [join(dir, "cache")]);
     registry.requests.length = 0;
     registry.cdnRequests.length = 0;
+    registry.chunkDelayMs = 0;
+    registry.dropAfter = { bytes: 0, times: 0 };
     registry.publish("library/tiny", "latest", [
       { mediaType: MODEL_LAYER, bytes: model },
       { mediaType: TEMPLATE, bytes: Buffer.from("{{ .Prompt }}") },
@@ -131,6 +133,21 @@ describe("pulls from an Ollama registry", () => {
       registry.cdnRequests.map((r) => r.range),
       [undefined, `bytes=${1 << 16}-`],
     );
+    assert.ok((await readFile(blobPath())).equals(model));
+  });
+
+  it("two refs of one blob pulled at once share its file: one download, both done", async () => {
+    registry.chunkDelayMs = 5; // keeps the first download in flight while the second resolves
+    const many = pulls();
+    const both = await Promise.all([
+      outcome(many.start("ollama:tiny")),
+      outcome(many.start("ollama:tiny:latest")),
+    ]);
+    assert.deepEqual(
+      both.map((events) => events.at(-1)?.type),
+      ["done", "done"],
+    );
+    assert.equal(registry.cdnRequests.length, 1, "the second waited for the first's file");
     assert.ok((await readFile(blobPath())).equals(model));
   });
 

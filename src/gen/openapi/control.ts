@@ -234,7 +234,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
+        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], ollama:name[:tag], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download; an hf: or ollama: ref already in the Hugging Face cache or Ollama's store is registered from there without downloading. */
         post: operations["pullModel"];
         delete?: never;
         options?: never;

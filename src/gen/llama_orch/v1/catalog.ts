@@ -2147,8 +2147,9 @@ export const CatalogService = {
     responseDeserialize: (value: Buffer): CatalogEntry => CatalogEntry.decode(value),
   },
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel: {
     path: "/llama_orch.v1.Catalog/PullModel" as const,
@@ -2189,8 +2190,9 @@ export interface CatalogServer extends UntypedServiceImplementation {
   verifyModel: handleUnaryCall<ModelRef, CatalogEntry>;
   setModelState: handleUnaryCall<SetModelStateRequest, CatalogEntry>;
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel: handleServerStreamingCall<PullModelRequest, PullEvent>;
   /**
@@ -2295,8 +2297,9 @@ export interface CatalogClient extends Client {
     callback: (error: ServiceError | null, response: CatalogEntry) => void,
   ): ClientUnaryCall;
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel(request: PullModelRequest, options?: Partial<CallOptions>): ClientReadableStream<PullEvent>;
   pullModel(
