@@ -2,9 +2,9 @@
 // with a 307 to a CDN on another port, Range, 404s) and from local stores before any network,
 // registered in a real LevelDB catalog.
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { pino } from "pino";
 import { ModelCatalog } from "../../src/control/model-catalog.js";
@@ -56,6 +56,7 @@ describe("pulls from an Ollama registry", () => {
     registry.cdnRequests.length = 0;
     registry.chunkDelayMs = 0;
     registry.dropAfter = { bytes: 0, times: 0 };
+    registry.tokenRepos.clear();
     registry.publish("library/tiny", "latest", [
       { mediaType: MODEL_LAYER, bytes: model },
       { mediaType: TEMPLATE, bytes: Buffer.from("{{ .Prompt }}") },
@@ -136,6 +137,19 @@ describe("pulls from an Ollama registry", () => {
     assert.ok((await readFile(blobPath())).equals(model));
   });
 
+  it("a partial blob left by an earlier run is resumed with Range, not fetched again", async () => {
+    const half = Math.floor(model.length / 2);
+    await mkdir(dirname(blobPath()), { recursive: true });
+    await writeFile(`${blobPath()}.partial`, model.subarray(0, half));
+    const events = await outcome(pulls().start("ollama:tiny"));
+    assert.equal(events.at(-1)?.type, "done", JSON.stringify(events.at(-1)));
+    assert.deepEqual(
+      registry.cdnRequests.map((r) => r.range),
+      [`bytes=${half}-`],
+    );
+    assert.ok((await readFile(blobPath())).equals(model));
+  });
+
   it("two refs of one blob pulled at once share its file: one download, both done", async () => {
     registry.chunkDelayMs = 5; // keeps the first download in flight while the second resolves
     const many = pulls();
@@ -186,6 +200,24 @@ describe("pulls from an Ollama registry", () => {
       digest: `sha256:${sha256(model)}`,
     });
     assert.equal(registry.requests[0]?.path, "/v2/someone/tiny/manifests/v2");
+  });
+
+  it("a registry that wants a token gets the anonymous one its 401 names; the CDN never sees it", async () => {
+    registry.tokenRepos.add("library/tiny");
+    const done = (await outcome(pulls().start("ollama:tiny"))).at(-1);
+    registry.tokenRepos.clear();
+    assert.equal(done?.type, "done", JSON.stringify(done));
+    const paths = registry.requests.map((r) => `${r.path} ${r.authorization ?? "-"}`);
+    assert.deepEqual(paths, [
+      "/v2/library/tiny/manifests/latest -",
+      "/token?service=fixture&scope=repository%3Alibrary%2Ftiny%3Apull -",
+      "/v2/library/tiny/manifests/latest Bearer t-library/tiny",
+      `/v2/library/tiny/blobs/sha256:${sha256(model)} Bearer t-library/tiny`,
+    ]);
+    assert.deepEqual(
+      registry.cdnRequests.map((r) => r.authorization),
+      [undefined],
+    );
   });
 
   it("a model already in Ollama's store is used where it lies: the registry is not asked", async () => {

@@ -1,5 +1,6 @@
 // An Ollama registry stand-in on loopback speaking its real protocol: OCI v2 manifests by tag,
-// blobs by digest answered with a 307 to a "CDN" on another port (Range, drops), and 404s.
+// blobs by digest answered with a 307 to a "CDN" on another port (Range, drops), 404s, and
+// repos behind the OCI anonymous token flow (401 + WWW-Authenticate: Bearer realm=...).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { type CdnRequest, cdnHandler, listen, sha256 } from "./fixture-hub.js";
 
@@ -9,6 +10,7 @@ export interface RegistryRequest {
   method: string;
   path: string;
   accept?: string;
+  authorization?: string;
 }
 
 export interface FixtureRegistry {
@@ -19,6 +21,8 @@ export interface FixtureRegistry {
   /** The next N CDN bodies stop (socket destroyed) after this many bytes. */
   dropAfter: { bytes: number; times: number };
   chunkDelayMs: number;
+  /** Repos (`ns/name`) whose manifests and blobs need a token from the realm. */
+  tokenRepos: Set<string>;
   /** Publishes `repo:tag` (e.g. `library/tiny:latest`); returns the manifest's JSON text. */
   publish(repo: string, tag: string, layers: PublishedLayer[]): string;
   close(): Promise<void>;
@@ -57,12 +61,25 @@ function registryHandler(
   manifests: Map<string, string>,
   blobs: Map<string, Buffer>,
   cdn: () => string,
+  self: () => string,
 ) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "";
-    registry.requests.push({ method: req.method ?? "", path, accept: req.headers.accept });
+    const { accept, authorization } = req.headers;
+    registry.requests.push({ method: req.method ?? "", path, accept, authorization });
+    const token = /^\/token\?service=fixture&scope=repository%3A([^%]+%2F[^%]+)%3Apull$/.exec(path);
+    if (token) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ token: `t-${decodeURIComponent(token[1] ?? "")}` }));
+    }
     const manifest = /^\/v2\/([^/]+\/[^/]+)\/manifests\/([^/]+)$/.exec(path);
-    const blob = /^\/v2\/[^/]+\/[^/]+\/blobs\/sha256:([0-9a-f]{64})$/.exec(path);
+    const blob = /^\/v2\/([^/]+\/[^/]+)\/blobs\/sha256:([0-9a-f]{64})$/.exec(path);
+    const repo = (manifest ?? blob)?.[1] ?? "";
+    if (registry.tokenRepos.has(repo) && authorization !== `Bearer t-${repo}`) {
+      const realm = `realm="${self()}/token",service="fixture",scope="repository:${repo}:pull"`;
+      res.writeHead(401, { "www-authenticate": `Bearer ${realm}` });
+      return res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED" }] }));
+    }
     if (manifest) {
       const text = manifests.get(`${manifest[1]}:${decodeURIComponent(manifest[2] ?? "")}`);
       if (text === undefined) return notFound(res, "MANIFEST_UNKNOWN");
@@ -72,9 +89,9 @@ function registryHandler(
       });
       return res.end(text);
     }
-    if (blob && blobs.has(`/blobs/${blob[1]}`)) {
+    if (blob && blobs.has(`/blobs/${blob[2]}`)) {
       // The real registry redirects every blob GET to a signed URL on its CDN.
-      res.writeHead(307, { location: `${cdn()}/blobs/${blob[1]}` });
+      res.writeHead(307, { location: `${cdn()}/blobs/${blob[2]}` });
       return res.end();
     }
     return notFound(res, blob ? "BLOB_UNKNOWN" : "NAME_UNKNOWN");
@@ -93,6 +110,7 @@ export async function startFixtureRegistry(): Promise<FixtureRegistry> {
     cdnRequests: [],
     dropAfter: { bytes: 0, times: 0 },
     chunkDelayMs: 0,
+    tokenRepos: new Set(),
     publish(repo, tag, layers) {
       const text = manifestOf(layers);
       manifests.set(`${repo}:${tag}`, text);
@@ -109,7 +127,17 @@ export async function startFixtureRegistry(): Promise<FixtureRegistry> {
       }
     },
   };
-  servers.push(createServer(registryHandler(registry, manifests, blobs, () => cdnBase)));
+  servers.push(
+    createServer(
+      registryHandler(
+        registry,
+        manifests,
+        blobs,
+        () => cdnBase,
+        () => registry.endpoint,
+      ),
+    ),
+  );
   servers.push(createServer(cdnHandler(registry, blobs)));
   registry.endpoint = `http://127.0.0.1:${await listen(servers[0] as Server)}`;
   cdnBase = `http://127.0.0.1:${await listen(servers[1] as Server)}`;

@@ -110,9 +110,9 @@ function registryError(status: number, what: string, registry: string): OrchErro
   );
 }
 
-async function getManifest(url: string, what: string): Promise<Response> {
+async function registryFetch(url: string, headers: HeadersInit, what: string): Promise<Response> {
   try {
-    return await fetch(url, { headers: { accept: MANIFEST_MEDIA_TYPE } });
+    return await fetch(url, { headers });
   } catch (error) {
     const why = ((error as Error).cause as Error | undefined)?.message ?? String(error);
     throw new OrchError("MODEL_SOURCE_UNAVAILABLE", `${what}: ${url} cannot be reached (${why})`);
@@ -120,13 +120,47 @@ async function getManifest(url: string, what: string): Promise<Response> {
 }
 
 /**
- * The GGUF blob of a tag. The blob URL is the registry's own: it answers with a redirect to a CDN
+ * An anonymous pull token, as OCI registries hand them out: the 401's `WWW-Authenticate: Bearer
+ * realm=...,service=...,scope=...` names where to ask. Undefined when the 401 names no realm.
+ */
+async function anonymousToken(res: Response, what: string): Promise<string | undefined> {
+  const challenge = res.headers.get("www-authenticate") ?? "";
+  if (!/^bearer\s/i.test(challenge)) return undefined;
+  const params = Object.fromEntries(
+    [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+  );
+  if (!params.realm || !URL.canParse(params.realm)) return undefined;
+  const url = new URL(params.realm);
+  for (const key of ["service", "scope"]) {
+    if (params[key]) url.searchParams.set(key, params[key]);
+  }
+  const answer = await registryFetch(url.href, {}, what);
+  if (!answer.ok) return undefined;
+  const body = (await answer.json().catch(() => ({}))) as { token?: string; access_token?: string };
+  return body.token ?? body.access_token;
+}
+
+/** The manifest, asking once for an anonymous token when the registry wants one. */
+async function getManifest(url: string, what: string): Promise<{ res: Response; token?: string }> {
+  const accept = { accept: MANIFEST_MEDIA_TYPE };
+  const res = await registryFetch(url, accept, what);
+  if (res.status !== 401) return { res };
+  const token = await anonymousToken(res, what);
+  if (token === undefined) return { res };
+  const authorization = `Bearer ${token}`;
+  return { res: await registryFetch(url, { ...accept, authorization }, what), token };
+}
+
+/**
+ * The GGUF blob of a tag (with the registry's anonymous token when it wanted one). The blob URL
+ * is the registry's own: it answers with a redirect to a CDN
  * on another host, which the download follows on every attempt (a resume gets a fresh signed
  * URL). `commit` is the manifest's sha256: which manifest the bytes came from.
  */
 export async function resolveOllamaModel(name: OllamaName, what: string): Promise<RemoteFile> {
   const base = `${name.registry}/v2/${name.repo}`;
-  const res = await getManifest(`${base}/manifests/${encodeURIComponent(name.tag)}`, what);
+  const manifestUrl = `${base}/manifests/${encodeURIComponent(name.tag)}`;
+  const { res, token } = await getManifest(manifestUrl, what);
   if (!res.ok) throw registryError(res.status, what, name.registry);
   const text = await res.text();
   let manifest: unknown;
@@ -141,7 +175,8 @@ export async function resolveOllamaModel(name: OllamaName, what: string): Promis
   const layer = modelLayer(manifest, what);
   return {
     url: `${base}/blobs/sha256:${layer.sha256}`,
-    headers: {},
+    // For the registry only: fetch drops it when the blob redirect leaves for the CDN's host.
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
     name: `sha256-${layer.sha256}`,
     commit: `sha256:${createHash("sha256").update(text).digest("hex")}`,
     sha256: layer.sha256,
