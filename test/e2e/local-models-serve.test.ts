@@ -3,7 +3,7 @@
 // pool that loads those files where they lie and serves tasks by their imported names.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -154,6 +154,13 @@ describe("models on disk and in an Ollama registry, served", () => {
       local_path: join(stores, "ollama", "blobs", `sha256-${sha256(model)}`),
       local_store: "ollama-store",
     });
+    const blobs = await readdir(join(stores, "ollama", "blobs"));
+    const snapshot = join(stores, "hf", "models--org--tiny-GGUF", "snapshots", COMMIT);
+    assert.deepEqual(
+      [blobs, await readdir(snapshot)],
+      [[`sha256-${sha256(model)}`], ["tiny-Q8_0.gguf"]],
+      "loading wrote nothing into the other tools' stores",
+    );
     const refused = await post("/v1/models/import", { ollama_dir: "/etc" });
     assert.equal(refused.status, 400, refused.text);
     assert.match(JSON.parse(refused.text).message, /outside the model directories/);
