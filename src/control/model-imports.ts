@@ -6,14 +6,15 @@ import type { FoundModels, Skipped } from "../models/local-stores/found-models.j
 import { reasonOf } from "../models/local-stores/found-models.js";
 import { scanHfCache } from "../models/local-stores/hf-cache.js";
 import { scanOllamaStore } from "../models/local-stores/ollama-store.js";
-import type { LocalStores } from "../models/local-stores/store-roots.js";
+import {
+  type LocalStores,
+  type StoreKind,
+  storeKinds,
+} from "../models/local-stores/store-roots.js";
 import { confineModelPath, confineStoreDir } from "../models/model-dirs.js";
 import type { RegistryOptions } from "../models/pull/ollama-registry.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import { type RegisterDeps, registerFetched } from "./model-register.js";
-
-export const storeKinds = ["hf-cache", "ollama-store"] as const;
-export type StoreKind = (typeof storeKinds)[number];
 
 export interface ImportRequest {
   /** Overrides of the stores' folders; each must lie under the model directories. */

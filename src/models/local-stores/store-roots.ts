@@ -3,6 +3,10 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
+/** The stores by name, as requests, catalog metadata and provenance lines call them. */
+export const storeKinds = ["hf-cache", "ollama-store"] as const;
+export type StoreKind = (typeof storeKinds)[number];
+
 export interface LocalStores {
   /** The Hugging Face hub cache (`models--org--repo/{blobs,snapshots,refs}`). */
   hfCache: string;

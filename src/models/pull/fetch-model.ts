@@ -9,7 +9,7 @@ import { modelDigest } from "../../engine/model-digest.js";
 import { resolveModelRef } from "../../worker/model-ref.js";
 import { hfCacheModel } from "../local-stores/hf-cache.js";
 import { ollamaStoreModel } from "../local-stores/ollama-store.js";
-import type { LocalStores } from "../local-stores/store-roots.js";
+import type { LocalStores, StoreKind } from "../local-stores/store-roots.js";
 import { confineModelPath } from "../model-dirs.js";
 import { type ModelRefKind, parseModelRef } from "../model-ref-kind.js";
 import { downloadFile } from "./download.js";
@@ -47,7 +47,7 @@ export interface FetchedModel {
   /** The bytes matched a digest their source gave. */
   verified: boolean;
   /** `ref` is the catalog id the model gets. */
-  source: { ref: string; url: string; commit?: string; store?: "hf-cache" | "ollama-store" };
+  source: { ref: string; url: string; commit?: string; store?: StoreKind };
   /** Plain names the source suggests (e.g. `llama3.2:latest`), given where still free. */
   aliases?: string[];
 }
