@@ -52,6 +52,8 @@ describe("models on disk and in an Ollama registry, served", () => {
       config,
       env: {
         OLLAMA_REGISTRY: registry.endpoint,
+        // Nothing listens there: an hf: ref is served only if the cache has it.
+        HF_ENDPOINT: "http://127.0.0.1:9",
         HF_HUB_CACHE: join(stores, "hf"),
         OLLAMA_MODELS: join(stores, "ollama"),
       },
@@ -135,7 +137,8 @@ describe("models on disk and in an Ollama registry, served", () => {
     await reloadAndServe("stored:latest");
   });
 
-  it("an ollama: ref already in the store is not downloaded again; POST /v1/models/import answers the same models", async () => {
+  it("hf: and ollama: refs already in the stores are not downloaded again; POST /v1/models/import answers the same models", async () => {
+    await reloadAndServe("hf:org/tiny-GGUF:Q8_0");
     await reloadAndServe("ollama:stored");
     assert.deepEqual(
       registry.requests.filter((r) => r.path.includes("/stored/")),
