@@ -59,10 +59,11 @@ SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery 
   if (empty != SlotChoice::kNone) return SlotChoice{empty, 0, false};
   if (best != SlotChoice::kNone && best_keep >= kMinPartialHit) return pick(best, best_keep, slots[best]);
   // A miss keeps nothing: the few tokens it might share (a BOS) are not worth reporting as cached.
-  for (const size_t lru : {lru_cache, lru_session}) {
-    if (lru != SlotChoice::kNone) return pick(lru, 0, slots[lru]);
-  }
-  return SlotChoice{};
+  if (lru_cache != SlotChoice::kNone) return pick(lru_cache, 0, slots[lru_cache]);
+  if (lru_session == SlotChoice::kNone) return SlotChoice{};
+  // The parked session taken last keeps what its history shares with the prompt (same tenant).
+  const size_t keep = reusable_prefix(slots[lru_session], query);
+  return pick(lru_session, keep >= kMinPartialHit ? keep : 0, slots[lru_session]);
 }
 
 }  // namespace

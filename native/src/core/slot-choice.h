@@ -45,10 +45,11 @@ size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<
 
 // Order: the request's own parked session; a cache hit that keeps at least half of what the slot
 // holds; an empty slot; a partial hit of at least kMinPartialHit tokens; the least recently used
-// anonymous cache; the least recently used parked session. The last three keep nothing. Then, when
-// another slot of the tenant (busy, or a parked session) holds a prefix longer by kMinCopyGain, the
-// chosen slot gets a copy of that KV instead: a shared system prompt is computed once, and an
-// agent's history parked under a session serves the same history sent without one.
+// anonymous cache (keeping nothing); the least recently used parked session (keeping what its
+// history shares with the prompt). Then, when another slot of the tenant (busy, or a parked
+// session) holds a prefix longer by kMinCopyGain, the chosen slot gets a copy of that KV instead:
+// a shared system prompt is computed once, and an agent's history parked under a session serves
+// the same history sent without one.
 SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query);
 
 // True while a busy slot of the tenant is prefilling a prompt that shares at least kMinCopyGain

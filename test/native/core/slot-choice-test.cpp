@@ -213,3 +213,17 @@ TEST_CASE("slot choice: a request waits while a busy slot of its tenant computes
   CHECK(!waits(slots, q));
   CHECK_EQ(choose(slots, q).donor, 0u);
 }
+
+TEST_CASE("slot choice: the parked session taken last keeps the history it shares with the prompt") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 100);
+  slots[0].session = "a";
+  slots[0].used = 1;
+  slots[1].tokens = range(200, 300);
+  slots[1].session = "b";
+  slots[1].used = 2;
+  const auto c = choose(slots, Query(concat(range(1, 50), {7})));
+  CHECK_EQ(c.slot, 0u);
+  CHECK_EQ(c.keep, 49u);
+  CHECK_EQ(c.donor, orch::SlotChoice::kNone);
+}
