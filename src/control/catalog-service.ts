@@ -8,6 +8,8 @@ import {
   type CollectGarbageResponse,
   type CreateModelRequest,
   type DeleteModelResponse,
+  type ImportModelsRequest,
+  type ImportModelsResponse,
   type ListModelsResponse,
   type ModelRef,
   ModelState,
@@ -19,6 +21,7 @@ import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-
 import { unary } from "./grpc-unary.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { GcResult, ModelGc } from "./model-gc.js";
+import type { ModelImports } from "./model-imports.js";
 import type { ModelPulls } from "./model-pulls.js";
 import { entryDistrust } from "./model-trust.js";
 import { pullModelHandler } from "./pull-service.js";
@@ -76,6 +79,7 @@ function toStoredState(state: ModelState): StoredState {
 export function catalogService(
   catalog: ModelCatalog,
   pulls: ModelPulls,
+  imports: ModelImports,
   gc: ModelGc,
 ): CatalogServer {
   const server: Record<keyof CatalogServer, UntypedHandleCall> = {
@@ -118,6 +122,10 @@ export function catalogService(
         throw new OrchError("INVALID_PARAMS", "max_bytes must be >= 0");
       }
       return toCollectGarbageResponse(await gc.collect(request));
+    }),
+    importModels: unary<ImportModelsRequest, ImportModelsResponse>(async (request) => {
+      const { records, skipped } = await imports.run(request);
+      return { models: records.map(toCatalogEntry), skipped };
     }),
   };
   return server as unknown as CatalogServer;

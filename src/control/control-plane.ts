@@ -29,6 +29,7 @@ import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { ModelGc } from "./model-gc.js";
+import type { ModelImports } from "./model-imports.js";
 import type { ModelPulls } from "./model-pulls.js";
 import { modelSupply } from "./model-supply.js";
 import type { Orchestrator } from "./orchestrator.js";
@@ -86,7 +87,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   );
   const metrics = new ControlMetrics(registry, catalog);
   const hub = new MeteredTaskHub(metrics, undefined, transcriptRecorder(artifacts, registry, log));
-  const { trust, pulls, gc, poolModels } = modelSupply(config, catalog, registry, log);
+  const { trust, pulls, imports, gc, poolModels } = modelSupply(config, catalog, registry, log);
   const deps = { config, registry, hub, sessions, tasks, log, catalog, trust };
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
@@ -103,6 +104,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     artifacts,
     catalog,
     pulls,
+    imports,
     poolModels,
     gc,
     log,
@@ -183,6 +185,7 @@ interface ServiceDeps {
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
   pulls: ModelPulls;
+  imports: ModelImports;
   poolModels: PoolModels;
   gc: ModelGc;
   log: Logger;
@@ -232,7 +235,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog, deps.pulls, deps.gc),
+      implementation: catalogService(deps.catalog, deps.pulls, deps.imports, deps.gc),
     },
     {
       name: "llama_orch.v1.Artifacts",

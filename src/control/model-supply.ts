@@ -1,13 +1,17 @@
-// Composes what brings models to pools: the trust policy, pulls, pull-cache collection, and the
-// resolver that turns a pool's model name into the file (and handoff) its worker loads.
+// Composes what brings models to pools: the trust policy, pulls, imports from local stores,
+// pull-cache collection, and the resolver that turns a pool's model name into the file (and
+// handoff) its worker loads.
 import { join } from "node:path";
 import type { Config } from "../common/config.js";
 import type { Logger } from "../common/logger.js";
+import { localStores } from "../models/local-stores/store-roots.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
 import { hubFromEnv } from "../models/pull/hf-hub.js";
+import { registryFromEnv } from "../models/pull/ollama-registry.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import { ModelGc } from "./model-gc.js";
+import { ModelImports } from "./model-imports.js";
 import { ModelPulls } from "./model-pulls.js";
 import { modelResolver } from "./model-resolver.js";
 import { ModelTrust } from "./model-trust.js";
@@ -20,6 +24,7 @@ const PULL_PROGRESS_MS = 250;
 export interface ModelSupply {
   trust: ModelTrust;
   pulls: ModelPulls;
+  imports: ModelImports;
   gc: ModelGc;
   poolModels: PoolModels;
 }
@@ -43,6 +48,7 @@ export function modelSupply(
   const handoffDir = join(config.dataDir, "handoff");
   const modelDirs = allowedModelDirs(config);
   const { cacheMaxGb } = config.models;
+  const provenancePath = join(config.dataDir, "provenance.jsonl");
   const gc = new ModelGc({
     catalog,
     cacheDir: config.models.cacheDir,
@@ -58,8 +64,10 @@ export function modelSupply(
       cacheDir: config.models.cacheDir,
       modelDirs,
       progressMs: PULL_PROGRESS_MS,
+      registry: registryFromEnv(),
+      stores: localStores(),
     },
-    provenancePath: join(config.dataDir, "provenance.jsonl"),
+    provenancePath,
     log,
     trust,
     // Over the limit after a pull: older pulled files make room; the new one stays.
@@ -76,5 +84,13 @@ export function modelSupply(
   const poolModels: PoolModels = new PoolModels(
     modelResolver({ catalog, pulls, modelDirs, trust, handoffDir }),
   );
-  return { trust, pulls, gc, poolModels };
+  const imports = new ModelImports({
+    catalog,
+    provenancePath,
+    stores: localStores(),
+    registry: registryFromEnv(),
+    modelDirs,
+    log,
+  });
+  return { trust, pulls, imports, gc, poolModels };
 }
