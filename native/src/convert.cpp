@@ -52,6 +52,7 @@ SamplingParams to_sampling(const Napi::Value & value) {
   }
   s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", 0));
   s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", 0));
+  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", -1));
   const Napi::Value bias = o.Get("logitBias");
   if (bias.IsArray()) {
     const auto arr = bias.As<Napi::Array>();
@@ -121,6 +122,7 @@ SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
     for (uint32_t i = 0; i < arr.Length(); ++i) p.stop.push_back(arr.Get(i).ToString().Utf8Value());
   }
   p.grammar = string_or(o, "grammar", "");
+  p.json_schema = string_or(o, "jsonSchema", "");
   p.grammar_lazy = bool_or(o, "grammarLazy", false);
   p.grammar_prefill = string_or(o, "grammarPrefill", "");
   const Napi::Value triggers = o.Get("grammarTriggers");
@@ -168,6 +170,22 @@ Napi::Object to_js(Napi::Env env, const ChatParse & parse) {
   return o;
 }
 
+Napi::Array to_js(Napi::Env env, const std::vector<ChatDelta> & deltas) {
+  auto arr = Napi::Array::New(env, deltas.size());
+  for (uint32_t i = 0; i < deltas.size(); ++i) {
+    const auto & d = deltas[i];
+    auto o = Napi::Object::New(env);
+    o.Set("content", d.content);
+    o.Set("reasoningContent", d.reasoning_content);
+    o.Set("toolCallIndex", d.tool_call_index);
+    o.Set("id", d.id);
+    o.Set("name", d.name);
+    o.Set("arguments", d.arguments);
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
 Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
   auto o = Napi::Object::New(env);
   o.Set("architecture", info.architecture);
@@ -200,6 +218,31 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   return o;
 }
 
+namespace {
+
+Napi::Buffer<char> bytes_of(Napi::Env env, const std::string & piece) {
+  return Napi::Buffer<char>::Copy(env, piece.data(), piece.size());
+}
+
+}  // namespace
+
+// Pieces travel as bytes: a token may hold part of a UTF-8 character.
+Napi::Object to_js(Napi::Env env, const TokenLogprobs & logprobs) {
+  auto o = Napi::Object::New(env);
+  o.Set("logprob", logprobs.logprob);
+  o.Set("bytes", bytes_of(env, logprobs.piece));
+  auto top = Napi::Array::New(env, logprobs.top.size());
+  for (uint32_t i = 0; i < logprobs.top.size(); ++i) {
+    auto alt = Napi::Object::New(env);
+    alt.Set("id", logprobs.top[i].token);
+    alt.Set("logprob", logprobs.top[i].logprob);
+    alt.Set("bytes", bytes_of(env, logprobs.top[i].piece));
+    top.Set(i, alt);
+  }
+  o.Set("top", top);
+  return o;
+}
+
 Napi::Array to_js(Napi::Env env, const StepOutput & out) {
   auto arr = Napi::Array::New(env, out.tokens.size() + out.ends.size() + out.acks.size());
   uint32_t i = 0;
@@ -210,6 +253,7 @@ Napi::Array to_js(Napi::Env env, const StepOutput & out) {
     o.Set("id", t.token);
     o.Set("text", t.text);
     o.Set("index", t.index);
+    if (t.has_logprobs) o.Set("logprobs", to_js(env, t.logprobs));
     arr.Set(i++, o);
   }
   for (const auto & e : out.ends) {
@@ -223,6 +267,7 @@ Napi::Array to_js(Napi::Env env, const StepOutput & out) {
     o.Set("promptMs", e.prompt_ms);
     o.Set("decodeMs", e.decode_ms);
     o.Set("ttftMs", e.ttft_ms);
+    o.Set("grammarResamples", e.grammar_resamples);
     if (!e.error_code.empty()) {
       o.Set("errorCode", e.error_code);
       o.Set("errorMessage", e.error_message);

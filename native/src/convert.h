@@ -19,6 +19,8 @@ Napi::Object to_js(Napi::Env env, const ModelInfo & info);
 Napi::Object to_js(Napi::Env env, const ChatRender & render);
 Napi::Object to_js(Napi::Env env, const ChatParse & parse);
 Napi::Object to_js(Napi::Env env, const EngineStats & stats);
+Napi::Object to_js(Napi::Env env, const TokenLogprobs & logprobs);
+Napi::Array to_js(Napi::Env env, const std::vector<ChatDelta> & deltas);
 Napi::Array to_js(Napi::Env env, const StepOutput & out);
 Napi::Array to_js(Napi::Env env, const std::vector<llama_token> & tokens);
 

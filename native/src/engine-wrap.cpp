@@ -25,6 +25,7 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                                         InstanceMethod<&EngineWrap::Detokenize>("detokenize"),
                                         InstanceMethod<&EngineWrap::RenderChat>("renderChat"),
                                         InstanceMethod<&EngineWrap::ParseChat>("parseChat"),
+                                        InstanceMethod<&EngineWrap::DiffChat>("diffChat"),
                                         InstanceMethod<&EngineWrap::Submit>("submit"),
                                         InstanceMethod<&EngineWrap::Cancel>("cancel"),
                                         InstanceMethod<&EngineWrap::Stats>("stats"),
@@ -125,6 +126,17 @@ Napi::Value EngineWrap::ParseChat(const Napi::CallbackInfo & info) {
     throw to_js_error(info.Env(), ErrorCode::InvalidParams, "parseChat takes the text and the parser renderChat gave");
   }
   return to_js(info.Env(), engine.parse_chat(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
+}
+
+Napi::Value EngineWrap::DiffChat(const Napi::CallbackInfo & info) {
+  auto & engine = core(info.Env());
+  if (!info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    throw to_js_error(info.Env(), ErrorCode::InvalidParams, "diffChat takes the earlier text, the text and the parser renderChat gave");
+  }
+  std::vector<ChatDelta> deltas;
+  const bool ok = engine.diff_chat(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
+                                   info[2].As<Napi::String>().Utf8Value(), info[3].ToBoolean().Value(), deltas);
+  return ok ? Napi::Value(to_js(info.Env(), deltas)) : info.Env().Null();
 }
 
 Napi::Value EngineWrap::Submit(const Napi::CallbackInfo & info) {

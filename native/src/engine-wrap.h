@@ -27,6 +27,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap>, private EventSink {
   Napi::Value Detokenize(const Napi::CallbackInfo & info);
   Napi::Value RenderChat(const Napi::CallbackInfo & info);
   Napi::Value ParseChat(const Napi::CallbackInfo & info);
+  Napi::Value DiffChat(const Napi::CallbackInfo & info);
   Napi::Value Submit(const Napi::CallbackInfo & info);
   Napi::Value Cancel(const Napi::CallbackInfo & info);
   Napi::Value Stats(const Napi::CallbackInfo & info);

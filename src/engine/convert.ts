@@ -25,6 +25,7 @@ export function toNativeRequest(request: SubmitRequest): object {
     sampling: request.sampling,
     stop: request.stop,
     grammar: request.grammar,
+    jsonSchema: request.jsonSchema,
     grammarLazy: request.grammarLazy,
     grammarTriggers: request.grammarTriggers,
     grammarPrefill: request.grammarPrefill,
@@ -85,7 +86,8 @@ export function toEngineStats(stats: NativeStats): EngineStats {
 /** Token and end events for sequences; acks are the engine's own business. */
 export function toEngineEvent(event: Exclude<NativeEvent, { type: "ack" }>): EngineEvent {
   if (event.type === "token") {
-    return { type: "token", id: event.id, text: event.text, index: event.index };
+    const token = { type: "token" as const, id: event.id, text: event.text, index: event.index };
+    return event.logprobs === undefined ? token : { ...token, logprobs: event.logprobs };
   }
   const { seq: _seq, errorCode, errorMessage, ...end } = event;
   return errorCode ? { ...end, error: { code: errorCode, message: errorMessage ?? "" } } : end;

@@ -14,6 +14,7 @@ import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
 import type {
+  ChatDelta,
   ChatParse,
   ChatRender,
   ChatRenderRequest,
@@ -106,6 +107,15 @@ export class Engine {
   parseChat(text: string, parser: string): ChatParse {
     const handle = this.handle();
     return native(() => handle.parseChat(text, parser));
+  }
+
+  /**
+   * What the answer gained from `previous` to `text` (longer, same answer), both parsed as partial
+   * unless `final`: the deltas a stream sends. Null when common cannot diff them.
+   */
+  diffChat(previous: string, text: string, parser: string, final: boolean): ChatDelta[] | null {
+    const handle = this.handle();
+    return native(() => handle.diffChat(previous, text, parser, final));
   }
 
   stats(): EngineStats {

@@ -1,6 +1,6 @@
 // The shape of the compiled addon (build/llama_orch.node) as JS sees it.
 import type { GpuProbe } from "./nvml-types.js";
-import type { EngineOptions } from "./types.js";
+import type { ChatDelta, EngineOptions, TokenLogprobs } from "./types.js";
 
 /** The addon takes the engine options as they are. */
 export type NativeLoadOptions = EngineOptions;
@@ -21,7 +21,14 @@ export interface NativeModelInfo {
 }
 
 export type NativeEvent =
-  | { type: "token"; seq: number; id: number; text: string; index: number }
+  | {
+      type: "token";
+      seq: number;
+      id: number;
+      text: string;
+      index: number;
+      logprobs?: TokenLogprobs;
+    }
   | {
       type: "end";
       seq: number;
@@ -32,6 +39,7 @@ export type NativeEvent =
       promptMs: number;
       decodeMs: number;
       ttftMs: number;
+      grammarResamples: number;
       errorCode?: string;
       errorMessage?: string;
     }
@@ -72,6 +80,8 @@ export interface NativeEngine {
     reasoningContent: string;
     toolCalls: { id: string; name: string; arguments: string }[];
   };
+  /** The answer's parsed growth from `previous` to `text`; null when common cannot diff them. */
+  diffChat(previous: string, text: string, parser: string, final: boolean): ChatDelta[] | null;
   /** Returns the sequence id; events arrive through the onEvents callback given at load. */
   submit(request: object): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */

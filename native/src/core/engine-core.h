@@ -57,6 +57,10 @@ class EngineCore {
   // The model's chat template through llama.cpp common (see chat-format.h). Caller's thread.
   ChatRender render_chat(const std::string & request_json) const { return chat_->render(request_json); }
   ChatParse parse_chat(const std::string & text, const std::string & parser) const { return chat_->parse(text, parser); }
+  bool diff_chat(const std::string & previous, const std::string & text, const std::string & parser, bool final,
+                 std::vector<ChatDelta> & out) const {
+    return chat_->diff(previous, text, parser, final, out);
+  }
 
   // Any thread. prepare() validates and builds the sampler; submit() queues it. Both throw EngineError.
   std::unique_ptr<SequenceRequest> prepare(SubmitParams params) const;
@@ -78,7 +82,9 @@ class EngineCore {
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
-  SamplerPtr make_sampler(const SubmitParams & params) const;
+  std::unique_ptr<TokenSampler> make_sampler(const SubmitParams & params) const;
+  SamplerPtr make_chain(const SubmitParams & params) const;
+  SamplerPtr make_grammar(const SubmitParams & params) const;
   void prefill_grammar(llama_sampler * grammar, const std::string & prefill) const;
 
   LoadedModel loaded_;
