@@ -144,6 +144,7 @@ function validSampling(s: SamplingParams | undefined): SamplingParams {
     intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
     numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
   }
+  if (s.logprobs !== undefined) intIn("sampling.logprobs", s.logprobs, 0, 20);
   return { ...s, logitBias: s.logitBias && [...s.logitBias] };
 }
 
@@ -252,6 +253,9 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const stop = validStop(input.stop);
   const budgets = validBudgets(input.budgets);
   if (input.grammar === "") throw invalid("grammar must not be empty when given");
+  if (input.grammar !== undefined && input.jsonSchema !== undefined) {
+    throw invalid("give grammar or response_format (a JSON schema), not both");
+  }
   const cacheSalt = validCacheSalt(input.cacheSalt);
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
@@ -282,6 +286,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
   if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
+  if (input.jsonSchema !== undefined) task.jsonSchema = input.jsonSchema;
   if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;
   if (budgets) task.budgets = budgets;
   return task;

@@ -182,6 +182,7 @@ export class TaskRun {
       cachedTokens: 0,
       ttftMs: 0,
       promptMs: 0,
+      chatDeltas: [],
     };
   }
 }

@@ -39,6 +39,8 @@ export interface SamplingParams {
   presencePenalty?: number;
   frequencyPenalty?: number;
   logitBias?: { token: number; bias: number }[];
+  /** Report each token's log-probability with this many top alternatives (0-20). */
+  logprobs?: number;
 }
 
 /** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */
@@ -47,6 +49,8 @@ export interface ChatFormatParams {
   grammarTriggers: string[];
   parser: string;
   grammarPrefill: string;
+  /** The worker sends the parsed answer's deltas with each token (streamed tool calls). */
+  streamDeltas: boolean;
 }
 
 /** Session budgets; an absent member is unlimited. */
@@ -93,6 +97,8 @@ export interface TaskInput {
   sampling?: SamplingParams;
   stop?: readonly string[];
   grammar?: string;
+  /** JSON Schema text the output must follow (response_format); not with grammar. */
+  jsonSchema?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
   /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
@@ -128,6 +134,7 @@ export interface ValidTask {
   sampling: SamplingParams;
   stop: string[];
   grammar?: string;
+  jsonSchema?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
   /** Prefix-cache tenant: KV is reused only between tasks with the same salt. */

@@ -129,11 +129,12 @@ function jobOf(
   surface: Surface,
   body: CompletionRequest | ChatCompletionRequest,
   tasks: TaskRequest[],
-  parsedAtEnd: boolean,
+  withTools: boolean,
 ): TaskCall {
   const includeUsage = body.stream_options?.include_usage === true;
   const stream = body.stream === true;
-  return { surface, tasks, model: body.model, stream, includeUsage, parsedAtEnd };
+  const logprobs = tasks[0]?.sampling?.logprobs !== undefined;
+  return { surface, tasks, model: body.model, stream, includeUsage, withTools, logprobs };
 }
 
 export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayContext): void {
@@ -178,12 +179,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
           done,
         ),
       );
+      const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
+      // A stream with tools sends each call as it is written: the worker diffs the parse per token.
       const task = {
-        ...toChatTask(chat, rendered),
+        ...toChatTask(chat, rendered, withTools && body.stream === true),
         cacheSalt: cacheTenant(request.identity, body.cache_salt),
       };
       const tasks = await choices(context, request, task, body.n ?? 1);
-      const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
       return runTasks(context, request, reply, jobOf("chat", body, tasks, withTools));
     },
   );

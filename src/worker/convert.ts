@@ -3,6 +3,7 @@ import { isErrorCode, OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
+  ChatDelta,
   ChatParse,
   ChatRender,
   ChatRenderRequest,
@@ -13,6 +14,7 @@ import type {
   Sampling,
   SubmitRequest,
   TokenEvent,
+  TokenLogprobs,
 } from "../engine/types.js";
 import {
   type ChatOutput,
@@ -22,6 +24,7 @@ import {
   type GpuDevice as ProtoGpuDevice,
   type ModelInfo as ProtoModelInfo,
   type Sampling as ProtoSampling,
+  type TokenLogprobs as ProtoTokenLogprobs,
 } from "../gen/llama_orch/v1/common.js";
 import type {
   GenerateEvent,
@@ -50,6 +53,7 @@ function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling.seed !== undefined) out.seed = sampling.seed;
   if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
   if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
+  if (sampling.logprobs !== undefined) out.logprobs = sampling.logprobs;
   const bias = sampling.logitBias?.entries ?? [];
   if (bias.length > 0) out.logitBias = bias.map(({ token, bias }) => ({ token, bias }));
   return out;
@@ -62,6 +66,7 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (sampling !== undefined) submit.sampling = sampling;
   if (request.stop.length > 0) submit.stop = request.stop;
   if (request.grammar !== "") submit.grammar = request.grammar;
+  if (request.jsonSchema !== "") submit.jsonSchema = request.jsonSchema;
   if (request.chatFormat?.grammarPrefill) submit.grammarPrefill = request.chatFormat.grammarPrefill;
   if (request.chatFormat?.grammarLazy) {
     submit.grammarLazy = true;
@@ -74,9 +79,27 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   return submit;
 }
 
-/** The hot path: one message per generated token, nothing else allocated. */
-export function toTokenEvent(event: TokenEvent): GenerateEvent {
-  return { event: { $case: "token", value: { t: event.text, i: event.index, id: event.id } } };
+function bytesOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function toProtoLogprobs(logprobs: TokenLogprobs): ProtoTokenLogprobs {
+  return {
+    logprob: logprobs.logprob,
+    bytes: bytesOf(logprobs.bytes),
+    top: logprobs.top.map((alt) => ({
+      id: alt.id,
+      logprob: alt.logprob,
+      bytes: bytesOf(alt.bytes),
+    })),
+  };
+}
+
+/** The hot path: one message per generated token; logprobs and chat deltas only when asked. */
+export function toTokenEvent(event: TokenEvent, chat: ChatDelta[] = []): GenerateEvent {
+  const logprobs = event.logprobs && toProtoLogprobs(event.logprobs);
+  const token = { t: event.text, i: event.index, id: event.id, logprobs, chat };
+  return { event: { $case: "token", value: token } };
 }
 
 /**
@@ -85,7 +108,7 @@ export function toTokenEvent(event: TokenEvent): GenerateEvent {
  */
 export function toEndEvent(
   event: EndEvent,
-  context: { poolId?: string; chat?: ChatParse } = {},
+  context: { poolId?: string; chat?: ChatParse; chatDeltas?: ChatDelta[] } = {},
 ): GenerateEvent {
   if (event.finishReason === "error") {
     const code = event.error?.code;
@@ -106,6 +129,7 @@ export function toEndEvent(
     ttftMs: Math.round(event.ttftMs),
     promptMs: Math.round(event.promptMs),
     chat: context.chat && toChatOutput(context.chat),
+    chatDeltas: context.chatDeltas ?? [],
   };
   return { event: { $case: "end", value: end } };
 }
@@ -157,6 +181,8 @@ export function toChatTemplateResponse(render: ChatRender): ChatTemplateResponse
       grammarTriggers: render.grammarTriggers,
       parser: render.parser,
       grammarPrefill: render.grammarPrefill,
+      // The gateway asks for deltas per task, when it streams tool calls.
+      streamDeltas: false,
     },
     stops: render.stops,
   };

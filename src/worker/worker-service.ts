@@ -20,6 +20,7 @@ import type {
   WorkerDescription,
   WorkerServer,
 } from "../gen/llama_orch/v1/worker.js";
+import { ChatDeltas } from "./chat-deltas.js";
 import {
   toChatRenderRequest,
   toChatTemplateResponse,
@@ -180,17 +181,21 @@ export class WorkerService {
     try {
       // Writes are not paced by the client: what can queue is bounded by max_tokens, and pacing
       // would only move the same tokens into the sequence's buffer.
-      const parser = call.request.chatFormat?.parser ?? "";
+      const format = call.request.chatFormat;
+      const parser = format?.parser ?? "";
+      const engine = lease.model.engine;
+      const deltas = format?.streamDeltas && parser !== "" ? new ChatDeltas(engine, parser) : null;
       let text = "";
       for await (const event of sequence) {
         if (event.type === "token") {
           if (parser !== "") text += event.text;
-          if (open) call.write(toTokenEvent(event));
+          if (open) call.write(toTokenEvent(event, deltas?.push(event.text)));
           continue;
         }
         this.ended(call.request, lease.model, event, open);
-        const chat = parser === "" ? undefined : lease.model.engine.parseChat(text, parser);
-        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat }));
+        const chat = parser === "" ? undefined : engine.parseChat(text, parser);
+        const chatDeltas = deltas?.finish();
+        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat, chatDeltas }));
       }
     } finally {
       clearTimeout(deadline);

@@ -202,11 +202,15 @@ describe("Anthropic Messages surface", () => {
 
     const stream = client.messages.stream({ ...ask, tool_choice: forced });
     const deltas = new Map<number, string>();
+    let fragments = 0;
     for await (const event of stream) {
       if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") {
         deltas.set(event.index, (deltas.get(event.index) ?? "") + event.delta.partial_json);
+        fragments += 1;
       }
     }
+    // The input streams as the model writes it, not in one piece at the end.
+    assert.ok(fragments > 1, `input in ${fragments} fragment(s)`);
     const final = await stream.finalMessage();
     const uses = final.content.flatMap((b, i) => (b.type === "tool_use" ? [[i, b] as const] : []));
     assert.ok(uses.length >= 1, JSON.stringify(final.content));

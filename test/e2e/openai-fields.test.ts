@@ -110,7 +110,7 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
         },
         "messages[0].content[1].type",
       ],
-      [{ logprobs: true }, "logprobs"],
+      [{ top_logprobs: 2 }, "top_logprobs"],
       [{ n: 3 }, "n"],
       [{ audio: { voice: "alloy", format: "mp3" } }, "audio"],
       [
@@ -163,23 +163,37 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
     assert.equal(typeof next.choices[0]?.message.content, "string");
   });
 
-  it("streams a forced tool call as tool_calls deltas the SDK can assemble", async () => {
-    const stream = await client.chat.completions.create({
+  it("streams a forced tool call as it is written: deltas reassemble to the non-streamed call", async () => {
+    const body = {
       model,
-      messages: [{ role: "user", content: "Weather in Oslo?" }],
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
       tools: [weather],
-      tool_choice: "required",
+      tool_choice: "required" as const,
       parallel_tool_calls: false,
       max_completion_tokens: 96,
       seed: 1,
+    };
+    const whole = await client.chat.completions.create(body);
+    const expected = whole.choices[0]?.message.tool_calls?.[0];
+    assert.ok(expected?.type === "function");
+    const stream = await client.chat.completions.create({
+      ...body,
       stream: true,
       stream_options: { include_usage: true },
     });
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const deltas = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
+    // OpenAI's shape: the first delta names the call, the rest add arguments text to its index.
     assert.equal(deltas[0]?.function?.name, "get_weather");
-    assert.equal(typeof JSON.parse(deltas[0]?.function?.arguments ?? "").city, "string");
+    assert.equal(deltas[0]?.type, "function");
+    assert.ok(deltas.every((d) => d.index === 0));
+    assert.ok(deltas.slice(1).every((d) => d.id === undefined && d.function?.name === undefined));
+    const fragments = deltas.filter((d) => (d.function?.arguments ?? "") !== "");
+    assert.ok(fragments.length > 1, `arguments in ${fragments.length} chunk(s)`);
+    const args = deltas.map((d) => d.function?.arguments ?? "").join("");
+    assert.equal(args, expected.function.arguments);
+    assert.equal(typeof JSON.parse(args).city, "string");
     const finish = chunks.flatMap((c) => c.choices.map((ch) => ch.finish_reason)).filter(Boolean);
     assert.deepEqual(finish, ["tool_calls"]);
     assert.ok(chunks.at(-1)?.usage && chunks.at(-1)?.choices.length === 0);

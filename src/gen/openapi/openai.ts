@@ -61,6 +61,7 @@ export interface components {
             choices: {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["ChatLogprobs"] | null;
                 message: {
                     /** @description null when the answer is only tool calls. */
                     content: string | null;
@@ -85,20 +86,21 @@ export interface components {
                     reasoning_content?: string;
                     /** @enum {string} */
                     role?: "assistant";
-                    /** @description With tools, the answer is parsed when generation ends: content and each call arrive whole, in the chunks before the finish chunk. */
+                    /** @description With tools, each call streams as the model writes it (llama.cpp common's partial parse): a first delta with index, id, type and function.name, then function.arguments fragments with the index alone. */
                     tool_calls?: {
-                        function: {
-                            arguments: string;
-                            name: string;
+                        function?: {
+                            arguments?: string;
+                            name?: string;
                         };
-                        id: string;
+                        id?: string;
                         index: number;
                         /** @enum {string} */
-                        type: "function";
+                        type?: "function";
                     }[];
                 };
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["ChatLogprobs"] | null;
             }[];
             created: number;
             id: string;
@@ -108,7 +110,7 @@ export interface components {
             /** @description Only on the last chunk with include_usage. */
             usage?: components["schemas"]["Usage"];
         };
-        /** @description Every field of OpenAI's current request is accepted. Implemented: messages (content as a string or text parts, tool calls and tool turns), max_completion_tokens / max_tokens, n (parallel tasks, 400 above the pool's slots), temperature, top_p, presence_penalty, frequency_penalty, logit_bias, seed, stop, stream, stream_options, tools, tool_choice, parallel_tool_calls, response_format (json_object, json_schema: grammar-constrained), user (logged). Accepted without effect: metadata, store (false), service_tier, reasoning_effort, verbosity, prompt_cache_key, safety_identifier, modalities ["text"]. Refused with 400 naming the field: image/audio/file content parts, audio, modalities with audio, prediction, web_search_options, store true, functions / function_call (use tools), logprobs / top_logprobs (token log-probabilities are not reported), custom tools. Unknown fields are ignored. */
+        /** @description Every field of OpenAI's current request is accepted. Implemented: messages (content as a string or text parts, tool calls and tool turns), max_completion_tokens / max_tokens, n (parallel tasks, 400 above the pool's slots), temperature, top_p, presence_penalty, frequency_penalty, logit_bias, seed, stop, stream, stream_options, tools, tool_choice, parallel_tool_calls, response_format (json_object, json_schema: grammar-constrained), user (logged), logprobs / top_logprobs (the model's own distribution: softmax of the raw logits, before penalties, bias, grammar and temperature; top_logprobs needs logprobs). Accepted without effect: metadata, store (false), service_tier, reasoning_effort, verbosity, prompt_cache_key, safety_identifier, modalities ["text"]. Refused with 400 naming the field: image/audio/file content parts, audio, modalities with audio, prediction, web_search_options, store true, functions / function_call (use tools), custom tools. Unknown fields are ignored. */
         ChatCompletionRequest: components["schemas"]["Sampling"] & {
             /** @description Refused (400) when not null. */
             audio?: unknown;
@@ -145,6 +147,13 @@ export interface components {
             /** @description Refused (400); no web search here. */
             web_search_options?: unknown;
         };
+        ChatLogprobs: {
+            content: (components["schemas"]["TokenLogprob"] & {
+                /** @description Most likely first. */
+                top_logprobs: components["schemas"]["TokenLogprob"][];
+            })[] | null;
+            refusal?: null;
+        };
         ChatMessage: {
             /** @description Refused (400) when not null; a text model has no audio. */
             audio?: unknown;
@@ -161,6 +170,7 @@ export interface components {
             choices: {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["CompletionLogprobs"] | null;
                 text: string;
             }[];
             created: number;
@@ -170,11 +180,20 @@ export interface components {
             object: "text_completion";
             usage?: components["schemas"]["Usage"];
         };
-        /** @description Every field of OpenAI's current request is accepted. Refused with 400 (the param named): `suffix` (no fill-in-the-middle), `best_of` above 1 or unlike `n`, `logprobs` (token log-probabilities are not reported), `n` above the pool's slots, a token-array `prompt` given as an array of arrays. Unknown fields are ignored. */
+        CompletionLogprobs: {
+            text_offset: number[];
+            token_logprobs: number[];
+            tokens: string[];
+            top_logprobs: {
+                [key: string]: number;
+            }[];
+        };
+        /** @description Every field of OpenAI's current request is accepted. Refused with 400 (the param named): `suffix` (no fill-in-the-middle), `best_of` above 1 or unlike `n`, `n` above the pool's slots, a token-array `prompt` given as an array of arrays. Unknown fields are ignored. */
         CompletionRequest: components["schemas"]["Sampling"] & {
             best_of?: number | null;
             /** @description The prompt precedes the text. */
             echo?: boolean | null;
+            /** @description Each token's log-probability and this many alternatives (choices[].logprobs). */
             logprobs?: number | null;
             /** @description Default: 16. */
             max_tokens?: number | null;
@@ -265,6 +284,12 @@ export interface components {
              * @enum {string}
              */
             type: "text" | "image_url" | "input_audio" | "file" | "refusal";
+        };
+        TokenLogprob: {
+            bytes: number[] | null;
+            logprob: number;
+            /** @description The token's text (U+FFFD for part of a character). */
+            token: string;
         };
         Tool: {
             function: {

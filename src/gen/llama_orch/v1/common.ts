@@ -176,7 +176,14 @@ export interface Sampling {
     | number
     | undefined;
   /** Added to a token's logit before sampling, in [-100, 100]; -100 bans the token. */
-  logitBias?: LogitBias | undefined;
+  logitBias?:
+    | LogitBias
+    | undefined;
+  /**
+   * Report each generated token's log-probability and this many most likely alternatives (0-20);
+   * absent: none (and no cost).
+   */
+  logprobs?: number | undefined;
 }
 
 /** A message, not a repeated field of Sampling, so that a Sampling without it stays a partial one. */
@@ -195,6 +202,44 @@ export interface Token {
   /** 0-based, strictly increasing within a task. */
   i: number;
   id: number;
+  /** With Sampling.logprobs only. */
+  logprobs?:
+    | TokenLogprobs
+    | undefined;
+  /** With ChatFormat.stream_deltas only: what this token added to the parsed answer. */
+  chat: ChatDelta[];
+}
+
+/**
+ * A token's log-probability under the model's own distribution (softmax of the raw logits, before
+ * penalties, bias, grammar and temperature), and the most likely tokens at that step.
+ */
+export interface TokenLogprobs {
+  logprob: number;
+  /** The token's bytes (a token may hold part of a UTF-8 character). */
+  bytes: Buffer;
+  /** Most likely first. */
+  top: TokenAlternative[];
+}
+
+export interface TokenAlternative {
+  id: number;
+  logprob: number;
+  bytes: Buffer;
+}
+
+/**
+ * One step of a parsed chat answer's growth (llama.cpp common's diff): content or reasoning text,
+ * or a tool call's part: its id and name when it first appears, then its arguments' new text.
+ */
+export interface ChatDelta {
+  content: string;
+  reasoningContent: string;
+  /** -1: not about a tool call. */
+  toolCallIndex: number;
+  id: string;
+  name: string;
+  arguments: string;
 }
 
 export interface End {
@@ -208,7 +253,11 @@ export interface End {
   ttftMs: number;
   promptMs: number;
   /** A chat task's answer as its chat format parses it (content, tool calls); absent otherwise. */
-  chat?: ChatOutput | undefined;
+  chat?:
+    | ChatOutput
+    | undefined;
+  /** With ChatFormat.stream_deltas: what the whole answer's parse adds to the last token's deltas. */
+  chatDeltas: ChatDelta[];
 }
 
 export interface GpuDevice {
@@ -308,6 +357,8 @@ export interface ChatFormat {
   parser: string;
   /** The prompt's tail (the assistant turn opener) a format grammar starts with: fed to it first. */
   grammarPrefill: string;
+  /** Send the parsed answer's deltas with each token (tool calls streamed as they are written). */
+  streamDeltas: boolean;
 }
 
 /** A chat answer parsed by its chat format. */
@@ -506,6 +557,7 @@ function createBaseSampling(): Sampling {
     presencePenalty: undefined,
     frequencyPenalty: undefined,
     logitBias: undefined,
+    logprobs: undefined,
   };
 }
 
@@ -540,6 +592,9 @@ export const Sampling: MessageFns<Sampling> = {
     }
     if (message.logitBias !== undefined) {
       LogitBias.encode(message.logitBias, writer.uint32(178).fork()).join();
+    }
+    if (message.logprobs !== undefined) {
+      writer.uint32(240).int32(message.logprobs);
     }
     return writer;
   },
@@ -637,6 +692,14 @@ export const Sampling: MessageFns<Sampling> = {
             message.logitBias = LogitBias.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.logprobs = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -693,6 +756,7 @@ export const Sampling: MessageFns<Sampling> = {
         : isSet(object.logit_bias)
         ? LogitBias.fromJSON(object.logit_bias)
         : undefined,
+      logprobs: isSet(object.logprobs) ? globalThis.Number(object.logprobs) : undefined,
     };
   },
 
@@ -728,6 +792,9 @@ export const Sampling: MessageFns<Sampling> = {
     if (message.logitBias !== undefined) {
       obj.logitBias = LogitBias.toJSON(message.logitBias);
     }
+    if (message.logprobs !== undefined) {
+      obj.logprobs = Math.round(message.logprobs);
+    }
     return obj;
   },
 
@@ -748,6 +815,7 @@ export const Sampling: MessageFns<Sampling> = {
     message.logitBias = (object.logitBias !== undefined && object.logitBias !== null)
       ? LogitBias.fromPartial(object.logitBias)
       : undefined;
+    message.logprobs = object.logprobs ?? undefined;
     return message;
   },
 };
@@ -907,7 +975,7 @@ export const TokenBias: MessageFns<TokenBias> = {
 };
 
 function createBaseToken(): Token {
-  return { t: "", i: 0, id: 0 };
+  return { t: "", i: 0, id: 0, logprobs: undefined, chat: [] };
 }
 
 export const Token: MessageFns<Token> = {
@@ -920,6 +988,12 @@ export const Token: MessageFns<Token> = {
     }
     if (message.id !== 0) {
       writer.uint32(24).int32(message.id);
+    }
+    if (message.logprobs !== undefined) {
+      TokenLogprobs.encode(message.logprobs, writer.uint32(242).fork()).join();
+    }
+    for (const v of message.chat) {
+      ChatDelta.encode(v!, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -961,6 +1035,22 @@ export const Token: MessageFns<Token> = {
             message.id = reader.int32();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.logprobs = TokenLogprobs.decode(reader, reader.uint32());
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.chat.push(ChatDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -978,6 +1068,8 @@ export const Token: MessageFns<Token> = {
       t: isSet(object.t) ? globalThis.String(object.t) : "",
       i: isSet(object.i) ? globalThis.Number(object.i) : 0,
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      logprobs: isSet(object.logprobs) ? TokenLogprobs.fromJSON(object.logprobs) : undefined,
+      chat: globalThis.Array.isArray(object?.chat) ? object.chat.map((e: any) => ChatDelta.fromJSON(e)) : [],
     };
   },
 
@@ -992,6 +1084,12 @@ export const Token: MessageFns<Token> = {
     if (message.id !== 0) {
       obj.id = Math.round(message.id);
     }
+    if (message.logprobs !== undefined) {
+      obj.logprobs = TokenLogprobs.toJSON(message.logprobs);
+    }
+    if (message.chat?.length) {
+      obj.chat = message.chat.map((e) => ChatDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1003,6 +1101,369 @@ export const Token: MessageFns<Token> = {
     message.t = object.t ?? "";
     message.i = object.i ?? 0;
     message.id = object.id ?? 0;
+    message.logprobs = (object.logprobs !== undefined && object.logprobs !== null)
+      ? TokenLogprobs.fromPartial(object.logprobs)
+      : undefined;
+    message.chat = object.chat?.map((e) => ChatDelta.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenLogprobs(): TokenLogprobs {
+  return { logprob: 0, bytes: Buffer.alloc(0), top: [] };
+}
+
+export const TokenLogprobs: MessageFns<TokenLogprobs> = {
+  encode(message: TokenLogprobs, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.logprob !== 0) {
+      writer.uint32(13).float(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      writer.uint32(18).bytes(message.bytes);
+    }
+    for (const v of message.top) {
+      TokenAlternative.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenLogprobs {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenLogprobs();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.logprob = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.bytes = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.top.push(TokenAlternative.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenLogprobs {
+    return {
+      logprob: isSet(object.logprob) ? globalThis.Number(object.logprob) : 0,
+      bytes: isSet(object.bytes) ? Buffer.from(bytesFromBase64(object.bytes)) : Buffer.alloc(0),
+      top: globalThis.Array.isArray(object?.top) ? object.top.map((e: any) => TokenAlternative.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TokenLogprobs): unknown {
+    const obj: any = {};
+    if (message.logprob !== 0) {
+      obj.logprob = floatToJson(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      obj.bytes = base64FromBytes(message.bytes);
+    }
+    if (message.top?.length) {
+      obj.top = message.top.map((e) => TokenAlternative.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenLogprobs>, I>>(base?: I): TokenLogprobs {
+    return TokenLogprobs.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenLogprobs>, I>>(object: I): TokenLogprobs {
+    const message = createBaseTokenLogprobs();
+    message.logprob = object.logprob ?? 0;
+    message.bytes = object.bytes ?? Buffer.alloc(0);
+    message.top = object.top?.map((e) => TokenAlternative.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenAlternative(): TokenAlternative {
+  return { id: 0, logprob: 0, bytes: Buffer.alloc(0) };
+}
+
+export const TokenAlternative: MessageFns<TokenAlternative> = {
+  encode(message: TokenAlternative, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int32(message.id);
+    }
+    if (message.logprob !== 0) {
+      writer.uint32(21).float(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      writer.uint32(26).bytes(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenAlternative {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenAlternative();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.logprob = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bytes = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenAlternative {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      logprob: isSet(object.logprob) ? globalThis.Number(object.logprob) : 0,
+      bytes: isSet(object.bytes) ? Buffer.from(bytesFromBase64(object.bytes)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: TokenAlternative): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.logprob !== 0) {
+      obj.logprob = floatToJson(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      obj.bytes = base64FromBytes(message.bytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenAlternative>, I>>(base?: I): TokenAlternative {
+    return TokenAlternative.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenAlternative>, I>>(object: I): TokenAlternative {
+    const message = createBaseTokenAlternative();
+    message.id = object.id ?? 0;
+    message.logprob = object.logprob ?? 0;
+    message.bytes = object.bytes ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseChatDelta(): ChatDelta {
+  return { content: "", reasoningContent: "", toolCallIndex: 0, id: "", name: "", arguments: "" };
+}
+
+export const ChatDelta: MessageFns<ChatDelta> = {
+  encode(message: ChatDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.content !== "") {
+      writer.uint32(10).string(message.content);
+    }
+    if (message.reasoningContent !== "") {
+      writer.uint32(18).string(message.reasoningContent);
+    }
+    if (message.toolCallIndex !== 0) {
+      writer.uint32(24).int32(message.toolCallIndex);
+    }
+    if (message.id !== "") {
+      writer.uint32(34).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(50).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasoningContent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toolCallIndex = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatDelta {
+    return {
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      reasoningContent: isSet(object.reasoningContent)
+        ? globalThis.String(object.reasoningContent)
+        : isSet(object.reasoning_content)
+        ? globalThis.String(object.reasoning_content)
+        : "",
+      toolCallIndex: isSet(object.toolCallIndex)
+        ? globalThis.Number(object.toolCallIndex)
+        : isSet(object.tool_call_index)
+        ? globalThis.Number(object.tool_call_index)
+        : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ChatDelta): unknown {
+    const obj: any = {};
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.reasoningContent !== "") {
+      obj.reasoningContent = message.reasoningContent;
+    }
+    if (message.toolCallIndex !== 0) {
+      obj.toolCallIndex = Math.round(message.toolCallIndex);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatDelta>, I>>(base?: I): ChatDelta {
+    return ChatDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatDelta>, I>>(object: I): ChatDelta {
+    const message = createBaseChatDelta();
+    message.content = object.content ?? "";
+    message.reasoningContent = object.reasoningContent ?? "";
+    message.toolCallIndex = object.toolCallIndex ?? 0;
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
     return message;
   },
 };
@@ -1018,6 +1479,7 @@ function createBaseEnd(): End {
     ttftMs: 0,
     promptMs: 0,
     chat: undefined,
+    chatDeltas: [],
   };
 }
 
@@ -1049,6 +1511,9 @@ export const End: MessageFns<End> = {
     }
     if (message.chat !== undefined) {
       ChatOutput.encode(message.chat, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.chatDeltas) {
+      ChatDelta.encode(v!, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -1138,6 +1603,14 @@ export const End: MessageFns<End> = {
             message.chat = ChatOutput.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.chatDeltas.push(ChatDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1193,6 +1666,11 @@ export const End: MessageFns<End> = {
         ? globalThis.Number(object.prompt_ms)
         : 0,
       chat: isSet(object.chat) ? ChatOutput.fromJSON(object.chat) : undefined,
+      chatDeltas: globalThis.Array.isArray(object?.chatDeltas)
+        ? object.chatDeltas.map((e: any) => ChatDelta.fromJSON(e))
+        : globalThis.Array.isArray(object?.chat_deltas)
+        ? object.chat_deltas.map((e: any) => ChatDelta.fromJSON(e))
+        : [],
     };
   },
 
@@ -1225,6 +1703,9 @@ export const End: MessageFns<End> = {
     if (message.chat !== undefined) {
       obj.chat = ChatOutput.toJSON(message.chat);
     }
+    if (message.chatDeltas?.length) {
+      obj.chatDeltas = message.chatDeltas.map((e) => ChatDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1244,6 +1725,7 @@ export const End: MessageFns<End> = {
     message.chat = (object.chat !== undefined && object.chat !== null)
       ? ChatOutput.fromPartial(object.chat)
       : undefined;
+    message.chatDeltas = object.chatDeltas?.map((e) => ChatDelta.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2460,7 +2942,7 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
 };
 
 function createBaseChatFormat(): ChatFormat {
-  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "" };
+  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "", streamDeltas: false };
 }
 
 export const ChatFormat: MessageFns<ChatFormat> = {
@@ -2476,6 +2958,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     }
     if (message.grammarPrefill !== "") {
       writer.uint32(34).string(message.grammarPrefill);
+    }
+    if (message.streamDeltas !== false) {
+      writer.uint32(80).bool(message.streamDeltas);
     }
     return writer;
   },
@@ -2525,6 +3010,14 @@ export const ChatFormat: MessageFns<ChatFormat> = {
             message.grammarPrefill = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.streamDeltas = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2555,6 +3048,11 @@ export const ChatFormat: MessageFns<ChatFormat> = {
         : isSet(object.grammar_prefill)
         ? globalThis.String(object.grammar_prefill)
         : "",
+      streamDeltas: isSet(object.streamDeltas)
+        ? globalThis.Boolean(object.streamDeltas)
+        : isSet(object.stream_deltas)
+        ? globalThis.Boolean(object.stream_deltas)
+        : false,
     };
   },
 
@@ -2572,6 +3070,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     if (message.grammarPrefill !== "") {
       obj.grammarPrefill = message.grammarPrefill;
     }
+    if (message.streamDeltas !== false) {
+      obj.streamDeltas = message.streamDeltas;
+    }
     return obj;
   },
 
@@ -2584,6 +3085,7 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     message.grammarTriggers = object.grammarTriggers?.map((e) => e) || [];
     message.parser = object.parser ?? "";
     message.grammarPrefill = object.grammarPrefill ?? "";
+    message.streamDeltas = object.streamDeltas ?? false;
     return message;
   },
 };
@@ -2696,6 +3198,14 @@ export const ChatOutput: MessageFns<ChatOutput> = {
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

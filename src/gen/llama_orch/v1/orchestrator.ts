@@ -163,6 +163,8 @@ export interface TaskRequest {
    * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
    */
   cacheSalt: string;
+  /** JSON Schema text the output must follow (response_format); not with `grammar`. */
+  jsonSchema: string;
 }
 
 export interface BudgetsRemaining {
@@ -603,6 +605,7 @@ function createBaseTaskRequest(): TaskRequest {
     budgets: undefined,
     chatFormat: undefined,
     cacheSalt: "",
+    jsonSchema: "",
   };
 }
 
@@ -676,6 +679,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.cacheSalt !== "") {
       writer.uint32(178).string(message.cacheSalt);
+    }
+    if (message.jsonSchema !== "") {
+      writer.uint32(370).string(message.jsonSchema);
     }
     return writer;
   },
@@ -877,6 +883,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.cacheSalt = reader.string();
             continue;
           }
+          case 46: {
+            if (tag !== 370) {
+              break;
+            }
+
+            message.jsonSchema = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -960,6 +974,11 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.cache_salt)
         ? globalThis.String(object.cache_salt)
         : "",
+      jsonSchema: isSet(object.jsonSchema)
+        ? globalThis.String(object.jsonSchema)
+        : isSet(object.json_schema)
+        ? globalThis.String(object.json_schema)
+        : "",
     };
   },
 
@@ -1034,6 +1053,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.cacheSalt !== "") {
       obj.cacheSalt = message.cacheSalt;
     }
+    if (message.jsonSchema !== "") {
+      obj.jsonSchema = message.jsonSchema;
+    }
     return obj;
   },
 
@@ -1073,6 +1095,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheSalt = object.cacheSalt ?? "";
+    message.jsonSchema = object.jsonSchema ?? "";
     return message;
   },
 };

@@ -54,6 +54,8 @@ export interface GenerateRequest {
     | undefined;
   /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
   cacheTenant: string;
+  /** JSON Schema text the output must follow; the engine makes it a grammar (not with `grammar`). */
+  jsonSchema: string;
 }
 
 export interface GenerateEvent {
@@ -189,6 +191,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     ignoreEos: false,
     chatFormat: undefined,
     cacheTenant: "",
+    jsonSchema: "",
   };
 }
 
@@ -226,6 +229,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.cacheTenant !== "") {
       writer.uint32(82).string(message.cacheTenant);
+    }
+    if (message.jsonSchema !== "") {
+      writer.uint32(210).string(message.jsonSchema);
     }
     return writer;
   },
@@ -331,6 +337,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.cacheTenant = reader.string();
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.jsonSchema = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -380,6 +394,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.cache_tenant)
         ? globalThis.String(object.cache_tenant)
         : "",
+      jsonSchema: isSet(object.jsonSchema)
+        ? globalThis.String(object.jsonSchema)
+        : isSet(object.json_schema)
+        ? globalThis.String(object.json_schema)
+        : "",
     };
   },
 
@@ -418,6 +437,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.cacheTenant !== "") {
       obj.cacheTenant = message.cacheTenant;
     }
+    if (message.jsonSchema !== "") {
+      obj.jsonSchema = message.jsonSchema;
+    }
     return obj;
   },
 
@@ -441,6 +463,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheTenant = object.cacheTenant ?? "";
+    message.jsonSchema = object.jsonSchema ?? "";
     return message;
   },
 };
