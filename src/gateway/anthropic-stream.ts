@@ -52,7 +52,7 @@ class ParsedBlocks {
   }
 
   finish(): void {
-    if (this.open === undefined) this.start({ type: "text", text: "" });
+    if (this.index < 0) this.start({ type: "text", text: "" });
     this.stop();
   }
 
