@@ -174,8 +174,11 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
       seed: 1,
     };
     const whole = await client.chat.completions.create(body);
-    const expected = whole.choices[0]?.message.tool_calls?.[0];
-    assert.ok(expected?.type === "function");
+    const expected = (whole.choices[0]?.message.tool_calls ?? []).map((call) => {
+      assert.ok(call.type === "function");
+      return { name: call.function.name, arguments: call.function.arguments };
+    });
+    assert.ok(expected.length >= 1);
     const stream = await client.chat.completions.create({
       ...body,
       stream: true,
@@ -184,16 +187,27 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const deltas = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
-    // OpenAI's shape: the first delta names the call, the rest add arguments text to its index.
-    assert.equal(deltas[0]?.function?.name, "get_weather");
-    assert.equal(deltas[0]?.type, "function");
-    assert.ok(deltas.every((d) => d.index === 0));
-    assert.ok(deltas.slice(1).every((d) => d.id === undefined && d.function?.name === undefined));
-    const fragments = deltas.filter((d) => (d.function?.arguments ?? "") !== "");
-    assert.ok(fragments.length > 1, `arguments in ${fragments.length} chunk(s)`);
-    const args = deltas.map((d) => d.function?.arguments ?? "").join("");
-    assert.equal(args, expected.function.arguments);
-    assert.equal(typeof JSON.parse(args).city, "string");
+    // OpenAI's shape: a call's first delta has its index, id, type and name; the rest add
+    // arguments text to that index.
+    const calls: { name: string; arguments: string }[] = [];
+    const pieces: number[] = [];
+    for (const d of deltas) {
+      if (d.index === calls.length) {
+        assert.ok(d.id && d.type === "function" && d.function?.name, JSON.stringify(d));
+        calls.push({ name: d.function.name, arguments: "" });
+        pieces.push(0);
+      } else {
+        assert.equal(d.index, calls.length - 1, "deltas continue the last call");
+        assert.ok(d.id === undefined && d.function?.name === undefined, JSON.stringify(d));
+      }
+      const call = calls[d.index];
+      if (call) call.arguments += d.function?.arguments ?? "";
+      pieces[d.index] = (pieces[d.index] ?? 0) + 1;
+    }
+    assert.deepEqual(calls, expected);
+    assert.equal(calls[0]?.name, "get_weather");
+    assert.equal(typeof JSON.parse(calls[0]?.arguments ?? "").city, "string");
+    assert.ok((pieces[0] ?? 0) > 1, `the first call in ${pieces[0]} chunk(s)`);
     const finish = chunks.flatMap((c) => c.choices.map((ch) => ch.finish_reason)).filter(Boolean);
     assert.deepEqual(finish, ["tool_calls"]);
     assert.ok(chunks.at(-1)?.usage && chunks.at(-1)?.choices.length === 0);
