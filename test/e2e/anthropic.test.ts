@@ -216,9 +216,14 @@ describe("Anthropic Messages surface", () => {
     assert.ok(uses.length >= 1, JSON.stringify(final.content));
     for (const [index, block] of uses) {
       assert.equal(block.name, "get_weather");
+      // Calls stream as they are written: the last, if max_tokens cut it off, ends mid-input.
+      if (index === uses.at(-1)?.[0] && final.usage.output_tokens >= ask.max_tokens) continue;
       assert.deepEqual(block.input, JSON.parse(deltas.get(index) ?? ""));
     }
-    assert.equal(final.stop_reason, "tool_use");
+    assert.ok(
+      ["tool_use", "max_tokens"].includes(final.stop_reason ?? ""),
+      final.stop_reason ?? "",
+    );
 
     const answer = await client.messages.create({
       ...ask,
