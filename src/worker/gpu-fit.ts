@@ -50,7 +50,8 @@ function breakdown(need: DeviceNeed, contextTokens: number): string {
 function refusal(poolId: string, gpuLayers: number, short: Shortfall[], plan: FitPlan): OrchError {
   const lines = short.map(
     ({ need, freeBytes }) =>
-      `GPU ${need.device} needs ${mib(need.totalBytes)} for ${need.layers} layers ` +
+      `GPU ${need.device} needs ${mib(need.totalBytes)} for ${need.layers} ` +
+      `layer${need.layers === 1 ? "" : "s"} ` +
       `(${breakdown(need, plan.contextTokens)}) but has ${mib(freeBytes)} free`,
   );
   return new OrchError(

@@ -29,6 +29,7 @@ supervisor: { backoff_initial_ms: 600000, backoff_max_ms: 600000 }
 pools:
   - { id: gpu-auto, model: "builtin:tiny", backend: cuda, devices: [0], gpu_layers: auto, slots: 2, context_size: 512, threads: 1 }
   - { id: gpu-small, model: "builtin:tiny", backend: cuda, devices: [1], gpu_layers: -1, slots: 2, context_size: 512, threads: 1 }
+  - { id: gpu-split, model: "builtin:tiny", backend: cuda, devices: [0, 1], tensor_split: [1, 1], slots: 2, context_size: 512, threads: 1 }
 `;
 
 describe("VRAM fit on fake GPUs", () => {
@@ -98,5 +99,25 @@ describe("VRAM fit on fake GPUs", () => {
     const out = await submit(serve.orchestrator, { prompt: "fit?", maxTokens: 3, placement });
     assert.equal(out.error, undefined, out.error?.message);
     assert.equal(out.kinds.at(-1), "end");
+  });
+
+  it("splits the estimate by tensor_split: only the device whose share does not fit is named", async () => {
+    const health = await waitForPool(serve.pools, "gpu-split", (h) => h.lastError !== "", 60_000);
+    // An even split of 3 layers: the two blocks on GPU 0, the output layer on GPU 1.
+    const needs = deviceNeeds({ ...plan, split: [1, 1] }, -1);
+    assert.deepEqual(
+      needs.map((n) => [n.device, n.layers]),
+      [
+        [0, 2],
+        [1, 1],
+      ],
+    );
+    const gpu1 = needs[1];
+    assert.ok(gpu1);
+    assert.ok(
+      health.lastError.includes(`GPU 1 needs ${mib(gpu1.totalBytes)} for 1 layer (`),
+      health.lastError,
+    );
+    assert.ok(!health.lastError.includes("GPU 0"), "GPU 0's share fits");
   });
 });
