@@ -2,15 +2,17 @@
 // its GPU's free memory is refused with the numbers before llama.cpp loads anything, and
 // `gpu_layers: auto` loads with the most layers that fit (the CPU-built addon then runs them on CPU).
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fakeNvmlPath } from "../../src/common/paths.js";
 import { PlacementOverrides } from "../../src/gen/llama_orch/v1/orchestrator.js";
+import type { ReloadResponse } from "../../src/gen/llama_orch/v1/pool.js";
+import { ensureModel } from "../../src/models/ensure-model.js";
 import { readModelShape } from "../../src/models/gguf-layers.js";
 import { deviceNeeds, type FitPlan, mib } from "../../src/models/vram-fit.js";
-import { submit } from "../support/grpc-calls.js";
+import { submit, unary } from "../support/grpc-calls.js";
 import {
   type ServeProcess,
   startServe,
@@ -37,6 +39,7 @@ describe("VRAM fit on fake GPUs", () => {
   let stateDir: string;
   let plan: FitPlan;
   let autoFree: number;
+  let statePath: string;
 
   before(async () => {
     // GPU 0 gets room for the output layer and the top block but not the bottom one: 2 of 3 layers.
@@ -47,7 +50,7 @@ describe("VRAM fit on fake GPUs", () => {
     assert.ok(two && three);
     autoFree = two.totalBytes + Math.floor((three.totalBytes - two.totalBytes) / 2);
     stateDir = await mkdtemp(join(tmpdir(), "fake-nvml-"));
-    const statePath = join(stateDir, "state");
+    statePath = join(stateDir, "state");
     await writeFile(statePath, `0 free ${autoFree}\n1 free ${SMALL_FREE}\n`);
     serve = await startServe({
       config,
@@ -73,7 +76,10 @@ describe("VRAM fit on fake GPUs", () => {
     );
     assert.ok(health.lastError.includes(`has ${mib(SMALL_FREE)} free`), health.lastError);
     assert.match(health.lastError, /gpu_layers: auto/);
-    const line = await waitForLog(serve, (e) => e.msg === "model does not fit VRAM");
+    const line = await waitForLog(
+      serve,
+      (e) => e.msg === "model does not fit VRAM" && e.pool_id === "gpu-small",
+    );
     assert.deepEqual(line.devices, [
       { device: 1, layers: 3, needed_bytes: need.totalBytes, free_bytes: SMALL_FREE },
     ]);
@@ -119,5 +125,33 @@ describe("VRAM fit on fake GPUs", () => {
       health.lastError,
     );
     assert.ok(!health.lastError.includes("GPU 0"), "GPU 0's share fits");
+  });
+
+  it("checks again at each reload: with less VRAM free the reload offloads fewer layers", async () => {
+    const q8 = await readModelShape(await ensureModel("tiny", "q8_0"));
+    const [one] = deviceNeeds({ ...plan, shape: q8 }, 1);
+    assert.ok(one);
+    // Room for the output layer only; the file is re-read at every NVML query.
+    await writeFile(`${statePath}.tmp`, `0 free ${one.totalBytes}\n1 free ${SMALL_FREE}\n`);
+    await rename(`${statePath}.tmp`, statePath);
+    const chosen = (e: Record<string, unknown>) =>
+      e.msg === "gpu layers chosen to fit VRAM" && e.pool_id === "gpu-auto";
+    const before = serve.logs.filter(chosen).length;
+    const reloaded = await unary<ReloadResponse>((cb) =>
+      serve.pools.reload({ poolId: "gpu-auto", newModelRef: "builtin:tiny-q8_0" }, cb),
+    );
+    assert.ok(reloaded);
+    const line = await waitForLog(
+      serve,
+      (e) => chosen(e) && serve.logs.filter(chosen).length > before,
+    );
+    const latest = serve.logs.filter(chosen).at(-1);
+    assert.ok(line && latest);
+    assert.equal(latest.gpu_layers, 1);
+    await waitForPool(
+      serve.pools,
+      "gpu-auto",
+      (h) => h.ready && h.modelRef === "builtin:tiny-q8_0",
+    );
   });
 });
