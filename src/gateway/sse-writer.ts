@@ -36,19 +36,12 @@ export interface SseStream<E> {
   onGone?(): void;
 }
 
-export interface SsePipe {
-  /** The Attach call, paused, its first event already read. */
-  call: ClientReadableStream<TaskEvent>;
+/** A task's stream (Attach, paused, its first event already read) as the task route opens it. */
+export type SsePipe = Omit<SseStream<TaskEvent>, "first" | "status" | "onGone"> & {
   first: TaskEvent;
-  res: ServerResponse;
-  /** X-Correlation-Id, X-Budget-* and any other header of the 200. */
-  headers: Record<string, string>;
   verbose: boolean;
-  /** Interval of `: keep-alive` comments (config `gateway.sse_keepalive_ms`). */
-  keepAliveMs: number;
-  /** Called once as the terminal frame is written: a later close is no longer a disconnect. */
   onEnded(): void;
-}
+};
 
 /** Writes the head; no compression, Nagle off so each frame leaves at once. */
 function openStream(res: ServerResponse, status: number, headers: Record<string, string>): void {
