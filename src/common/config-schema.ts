@@ -19,6 +19,8 @@ export interface SchemaNode {
   required?: readonly string[];
   additionalProperties?: false;
   items?: SchemaNode;
+  /** A value of any one of these shapes, e.g. an integer or a keyword. */
+  anyOf?: readonly SchemaNode[];
 }
 
 // Builders keep `additionalProperties: false` on every object, so no object can forget it.
@@ -88,7 +90,15 @@ const pool = obj(
       minItems: 1,
     },
     gpu_layers: {
-      ...int("Layers offloaded to the GPU; -1 means all.", undefined, -1),
+      description:
+        "Layers offloaded to the GPU; -1 means all; `auto` offloads as many as fit the pool's " +
+        "free VRAM. Before each GPU load the worker estimates weights + KV + a 1 GiB compute " +
+        "margin per device and refuses a fixed count that does not fit, naming the device, the " +
+        "bytes needed and the bytes free.",
+      anyOf: [
+        { type: "integer", minimum: -1 },
+        { type: "string", enum: ["auto"] },
+      ],
       defaultNote: "`0` for cpu, `-1` (all) for cuda",
     },
     slots: int("Sequences decoded together (continuous batching width).", 4, 1),
@@ -281,7 +291,7 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
     dirs: {
       type: "array",
       description:
-        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models` and the folders of configured pool models are always allowed.",
+        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models`, the folders of configured pool models, the Hugging Face hub cache and Ollama's models folder (see `HF_HUB_CACHE`, `OLLAMA_MODELS`) are always allowed.",
       items: { type: "string", minLength: 1 },
       default: [],
     },
@@ -335,6 +345,24 @@ export const envVars: readonly { name: string; default: string; description: str
     default: "unset",
     description: "Hugging Face access token for gated or private repos. Secret: never logged.",
   },
+  {
+    name: "OLLAMA_REGISTRY",
+    default: "`https://registry.ollama.ai`",
+    description:
+      "The Ollama registry `ollama:` refs are pulled from (an OCI registry serving Ollama manifests).",
+  },
+  {
+    name: "HF_HUB_CACHE",
+    default: "`$HF_HOME/hub`, else `~/.cache/huggingface/hub`",
+    description:
+      "The Hugging Face hub cache whose models are used in place (`models import`, and `hf:` refs found there are not downloaded); always an allowed model directory.",
+  },
+  {
+    name: "OLLAMA_MODELS",
+    default: "`~/.ollama/models`",
+    description:
+      "Ollama's models folder whose models are used in place (`models import`, and `ollama:` refs found there are not downloaded); always an allowed model directory.",
+  },
 ];
 
 // The typed view of the schema above; test/unit/config.test.ts checks the two agree key by key.
@@ -352,8 +380,8 @@ export interface PoolConfig {
   backend: PoolBackend;
   devices?: number[];
   tensorSplit?: number[];
-  /** -1 means all layers. */
-  gpuLayers: number;
+  /** -1 means all layers; auto: as many as fit the free VRAM. */
+  gpuLayers: number | "auto";
   slots: number;
   contextSize: number;
   threads?: number;
