@@ -1,6 +1,7 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
 import { poolEngines } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
+import { checkWorkload, type ModelWorkloads, validEmbedding } from "./embedding-admission.js";
 import {
   type BudgetLimits,
   type Determinism,
@@ -16,10 +17,12 @@ import {
   type SamplingParams,
   type TaskInput,
   type ValidTask,
+  type Workload,
+  workloads,
 } from "./types.js";
 
 /** What admission needs to know about one model of the catalog. */
-export interface ModelLimits {
+export interface ModelLimits extends ModelWorkloads {
   /** The user-visible context limit (SPEC 6.2 `ctx_max`). */
   ctxMax: number;
   retired: boolean;
@@ -211,9 +214,8 @@ function deadlineOf(input: TaskInput, defaultMs: number): number {
 function enums(input: TaskInput) {
   const engine =
     input.engine === undefined ? undefined : oneOf("engine", input.engine, poolEngines);
-  if (input.workload !== undefined && input.workload !== "completion") {
-    throw invalid(`workload "${input.workload}" is not served; only completion is served`);
-  }
+  const workload: Workload =
+    input.workload === undefined ? "completion" : oneOf("workload", input.workload, workloads);
   const priority: Priority =
     input.priority === undefined ? "interactive" : oneOf("priority", input.priority, priorities);
   // best_effort by default: strict serialises decode steps and costs throughput (DESIGN 9).
@@ -223,7 +225,7 @@ function enums(input: TaskInput) {
       : oneOf("determinism", input.determinism, determinisms);
   const kvHint: KvHint | undefined =
     input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { engine, priority, determinism, kvHint };
+  return { engine, priority, determinism, kvHint, workload };
 }
 
 /** A salt names a cache tenant; it is a key, not text, so it stays short. */
@@ -242,7 +244,7 @@ function validCacheSalt(salt: string | undefined): string {
  * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { engine, priority, determinism, kvHint } = enums(input);
+  const { engine, priority, determinism, kvHint, workload } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -256,13 +258,22 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
+  checkWorkload(modelRef, workload, model);
+  // An embedding task generates nothing: its one "token" only satisfies the generation bounds.
+  const embedding = workload === "embedding" ? validEmbedding(input, modelRef, model) : undefined;
   const prompt = input.prompt ?? "";
-  const promptTokens = ctx.promptTokens(prompt);
-  const bounds = tokenBounds(input, model.ctxMax, ctx.maxTokensLimit, promptTokens);
+  const promptTokens = embedding?.promptTokens ?? ctx.promptTokens(prompt);
+  const bounded = embedding ? { ...input, maxTokens: input.maxTokens || 1 } : input;
+  const bounds = tokenBounds(
+    bounded,
+    model.ctxMax,
+    ctx.maxTokensLimit,
+    embedding ? 0 : promptTokens,
+  );
   const task: ValidTask = {
     taskId,
     sessionId,
-    workload: "completion",
+    workload,
     modelRef,
     engine,
     ...bounds,
@@ -284,6 +295,7 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   if (input.grammar !== undefined) task.grammar = input.grammar;
   if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;
   if (budgets) task.budgets = budgets;
+  if (embedding) task.embeddingInputs = embedding.inputs;
   return task;
 }
 

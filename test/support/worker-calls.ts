@@ -59,6 +59,7 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     sessionKey: "",
     ignoreEos: true,
     cacheTenant: "",
+    embeddingInputs: [],
     ...request,
   });
 }

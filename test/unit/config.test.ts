@@ -57,6 +57,8 @@ const defaults: Omit<Config, "dataDir"> = {
       kvType: "f16",
       engine: "llamacpp",
       promptCacheMb: 1024,
+      embeddings: false,
+      pooling: "auto",
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -106,6 +108,7 @@ pools:
     served_model: Qwen/Qwen2.5-7B-Instruct
     token_env: VLLM_TOKEN
     metrics_endpoint: http://127.0.0.1:8000/metrics
+  - { id: cpu-embed, model: builtin:tiny, backend: cpu, embeddings: true, pooling: mean }
 `;
 
 describe("config defaults", () => {
@@ -186,6 +189,8 @@ describe("a full config file", () => {
           kvType: "f16",
           engine: "llamacpp",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "gpu-3090",
@@ -204,6 +209,8 @@ describe("a full config file", () => {
           promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
           engine: "llamacpp",
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "vllm-3090",
@@ -219,6 +226,21 @@ describe("a full config file", () => {
           tokenEnv: "VLLM_TOKEN",
           metricsEndpoint: "http://127.0.0.1:8000/metrics",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
+        },
+        {
+          id: "cpu-embed",
+          model: "builtin:tiny",
+          backend: "cpu",
+          gpuLayers: 0,
+          slots: 4,
+          contextSize: 4096,
+          kvType: "f16",
+          engine: "llamacpp",
+          promptCacheMb: 1024,
+          embeddings: true,
+          pooling: "mean",
         },
       ],
       auth: { optional: false, trustProxy: false },

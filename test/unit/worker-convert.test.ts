@@ -73,11 +73,13 @@ const fullRequest: GenerateRequest = {
     grammarPrefill: "<|assistant|>\n",
   },
   cacheTenant: "id:token:abc123",
+  embeddingInputs: [{ text: "to embed", tokens: [] }],
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
   it("carries every field (task_id stays with the worker)", () => {
-    assertEveryField(GenerateRequest, fullRequest, []);
+    // Embedding inputs go to engine.embed (toEmbedInputs), never to a generation submit.
+    assertEveryField(GenerateRequest, fullRequest, ["embeddingInputs"]);
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
@@ -208,6 +210,8 @@ const info: ModelInfo = {
   contextSize: 1024,
   slots: 3,
   kvBytesPerToken: 8192,
+  embeddingLength: 64,
+  pooling: "last",
 };
 
 describe("ModelInfo and WorkerDescription", () => {
@@ -241,6 +245,8 @@ describe("ModelInfo and WorkerDescription", () => {
         digest: "ab".repeat(32),
         contextSize: 1024,
         kvBytesPerToken: 8192,
+        embeddingLength: 64,
+        pooling: "last",
       },
       engine: "llamacpp",
       engineVersion: "b1234",

@@ -27,6 +27,8 @@ import {
   Determinism,
   determinismFromJSON,
   determinismToJSON,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   Priority,
@@ -163,6 +165,10 @@ export interface TaskRequest {
    * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
    */
   cacheSalt: string;
+  /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
+  embeddingInputs: EmbeddingInput[];
+  /** Embedding tasks: refused unless it equals the model's embedding length. */
+  embeddingDimensions?: number | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -205,6 +211,9 @@ export interface TaskEvent {
     | { $case: "metrics"; value: TaskMetrics }
     | { $case: "end"; value: End }
     | { $case: "error"; value: ErrorDetail }
+    | //
+    /** An embedding task's vectors, just before its `end`. */
+    { $case: "embeddings"; value: Embeddings }
     | undefined;
 }
 
@@ -603,6 +612,8 @@ function createBaseTaskRequest(): TaskRequest {
     budgets: undefined,
     chatFormat: undefined,
     cacheSalt: "",
+    embeddingInputs: [],
+    embeddingDimensions: undefined,
   };
 }
 
@@ -676,6 +687,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.cacheSalt !== "") {
       writer.uint32(178).string(message.cacheSalt);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
+    }
+    if (message.embeddingDimensions !== undefined) {
+      writer.uint32(488).int32(message.embeddingDimensions);
     }
     return writer;
   },
@@ -877,6 +894,22 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.cacheSalt = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 61: {
+            if (tag !== 488) {
+              break;
+            }
+
+            message.embeddingDimensions = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -960,6 +993,16 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.cache_salt)
         ? globalThis.String(object.cache_salt)
         : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
+      embeddingDimensions: isSet(object.embeddingDimensions)
+        ? globalThis.Number(object.embeddingDimensions)
+        : isSet(object.embedding_dimensions)
+        ? globalThis.Number(object.embedding_dimensions)
+        : undefined,
     };
   },
 
@@ -1034,6 +1077,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.cacheSalt !== "") {
       obj.cacheSalt = message.cacheSalt;
     }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
+    if (message.embeddingDimensions !== undefined) {
+      obj.embeddingDimensions = Math.round(message.embeddingDimensions);
+    }
     return obj;
   },
 
@@ -1073,6 +1122,8 @@ export const TaskRequest: MessageFns<TaskRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheSalt = object.cacheSalt ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
+    message.embeddingDimensions = object.embeddingDimensions ?? undefined;
     return message;
   },
 };
@@ -1690,6 +1741,9 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1755,6 +1809,14 @@ export const TaskEvent: MessageFns<TaskEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1781,6 +1843,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -1799,6 +1863,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1842,6 +1908,12 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }

@@ -24,6 +24,8 @@ import {
   ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   GpuDevice,
@@ -54,14 +56,18 @@ export interface GenerateRequest {
     | undefined;
   /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
   cacheTenant: string;
+  /**
+   * Non-empty: an embedding task for an embeddings pool (prompt and sampling are unused); its
+   * stream is `embeddings` then `end`.
+   */
+  embeddingInputs: EmbeddingInput[];
 }
 
 export interface GenerateEvent {
-  event?:
-    | { $case: "token"; value: Token }
-    | { $case: "end"; value: End }
-    | { $case: "error"; value: ErrorDetail }
-    | undefined;
+  event?: { $case: "token"; value: Token } | { $case: "end"; value: End } | { $case: "error"; value: ErrorDetail } | {
+    $case: "embeddings";
+    value: Embeddings;
+  } | undefined;
 }
 
 export interface WorkerCancelRequest {
@@ -189,6 +195,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     ignoreEos: false,
     chatFormat: undefined,
     cacheTenant: "",
+    embeddingInputs: [],
   };
 }
 
@@ -226,6 +233,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.cacheTenant !== "") {
       writer.uint32(82).string(message.cacheTenant);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
     }
     return writer;
   },
@@ -331,6 +341,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.cacheTenant = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -380,6 +398,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.cache_tenant)
         ? globalThis.String(object.cache_tenant)
         : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
     };
   },
 
@@ -418,6 +441,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.cacheTenant !== "") {
       obj.cacheTenant = message.cacheTenant;
     }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
     return obj;
   },
 
@@ -441,6 +467,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheTenant = object.cacheTenant ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     return message;
   },
 };
@@ -460,6 +487,9 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         break;
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
         break;
     }
     return writer;
@@ -502,6 +532,14 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -522,6 +560,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -534,6 +574,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -559,6 +601,12 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }
