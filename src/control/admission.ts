@@ -259,11 +259,12 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
   checkWorkload(modelRef, workload, model);
-  // An embedding task generates nothing: its one "token" only satisfies the generation bounds.
   const embedding = workload === "embedding" ? validEmbedding(input, modelRef, model) : undefined;
   const prompt = input.prompt ?? "";
   const promptTokens = embedding?.promptTokens ?? ctx.promptTokens(prompt);
-  const bounded = embedding ? { ...input, maxTokens: input.maxTokens || 1 } : input;
+  // An embedding task generates nothing and holds no context after it: each input is checked
+  // against its pool's context by the engine, so it asks placement for no context (ctx 1).
+  const bounded = embedding ? { ...input, maxTokens: 1, ctx: 1 } : input;
   const bounds = tokenBounds(
     bounded,
     model.ctxMax,

@@ -49,7 +49,7 @@ std::unique_ptr<EmbedRequest> EngineCore::prepare_embed(std::vector<std::vector<
     if (tokens.size() > limit) {
       throw EngineError(ErrorCode::ContextTooLarge,
                         at + " has " + std::to_string(tokens.size()) + " tokens, more than the " + std::to_string(limit) +
-                            " one input may have on this pool (its context_size, and batch_size); shorten or split it");
+                            " tokens this pool takes per input (the smaller of its context_size and batch_size); shorten or split it");
     }
   }
   auto request = std::make_unique<EmbedRequest>();
