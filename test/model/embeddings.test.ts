@@ -49,7 +49,14 @@ describe("embed on an embeddings engine", () => {
   });
 
   it("embeds each input as its own sequence: batch neighbours do not change a vector", async () => {
-    const inputs = ["copper", "meadow signal", "harbor", "orchard river stone", "lantern", "copper"];
+    const inputs = [
+      "copper",
+      "meadow signal",
+      "harbor",
+      "orchard river stone",
+      "lantern",
+      "copper",
+    ];
     const batch = await engine.embed(inputs);
     assert.equal(batch.vectors.length, inputs.length);
     for (const [i, input] of inputs.entries()) {
@@ -76,7 +83,10 @@ describe("embed on an embeddings engine", () => {
   });
 
   it("does not generate", () => {
-    assert.throws(() => engine.submit({ prompt: "hello", maxTokens: 2 }), withCode("INVALID_PARAMS"));
+    assert.throws(
+      () => engine.submit({ prompt: "hello", maxTokens: 2 }),
+      withCode("INVALID_PARAMS"),
+    );
   });
 
   it("mean pooling gives other vectors than last", async () => {
