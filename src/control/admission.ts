@@ -238,6 +238,30 @@ function validCacheSalt(salt: string | undefined): string {
 }
 
 /**
+ * The prompt, its token count and the context bounds. An embedding task generates nothing and holds
+ * no context after it: the engine checks each input against its pool's context, so it asks
+ * placement for no context (ctx 1) and its inputs' token bound counts as its prompt.
+ */
+function workloadBounds(
+  input: TaskInput,
+  workload: Workload,
+  served: { modelRef: string; model: ModelLimits },
+  ctx: AdmissionContext,
+) {
+  const { modelRef, model } = served;
+  checkWorkload(modelRef, workload, model);
+  const embedding = workload === "embedding" ? validEmbedding(input, modelRef, model) : undefined;
+  const prompt = input.prompt ?? "";
+  if (embedding) {
+    const bounds = tokenBounds({ ...input, maxTokens: 1, ctx: 1 }, 1, 1, 0);
+    return { embedding, prompt, promptTokens: embedding.promptTokens, bounds };
+  }
+  const promptTokens = ctx.promptTokens(prompt);
+  const bounds = tokenBounds(input, model.ctxMax, ctx.maxTokensLimit, promptTokens);
+  return { embedding, prompt, promptTokens, bounds };
+}
+
+/**
  * Checks a raw task against the catalog and DESIGN decision 6 and fills every default.
  * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, MODEL_NOT_FOUND (no pool serves the model),
  * POOL_UNREADY (its pools are not ready), MODEL_DEPRECATED (retired model), CONTEXT_TOO_LARGE
@@ -258,18 +282,11 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
-  checkWorkload(modelRef, workload, model);
-  const embedding = workload === "embedding" ? validEmbedding(input, modelRef, model) : undefined;
-  const prompt = input.prompt ?? "";
-  const promptTokens = embedding?.promptTokens ?? ctx.promptTokens(prompt);
-  // An embedding task generates nothing and holds no context after it: each input is checked
-  // against its pool's context by the engine, so it asks placement for no context (ctx 1).
-  const bounded = embedding ? { ...input, maxTokens: 1, ctx: 1 } : input;
-  const bounds = tokenBounds(
-    bounded,
-    model.ctxMax,
-    ctx.maxTokensLimit,
-    embedding ? 0 : promptTokens,
+  const { embedding, prompt, promptTokens, bounds } = workloadBounds(
+    input,
+    workload,
+    { modelRef, model },
+    ctx,
   );
   const task: ValidTask = {
     taskId,

@@ -72,6 +72,9 @@ describe("OpenAI embeddings", () => {
     assert.ok(Math.abs(norm(item?.embedding ?? []) - 1) < 1e-4);
     assert.ok(out.usage.prompt_tokens > 0);
     assert.equal(out.usage.total_tokens, out.usage.prompt_tokens);
+    // Admitted and queued like any task, on the embeddings pool only.
+    const admitted = serve.logs.filter((l) => l.msg === "task admitted");
+    assert.deepEqual([...new Set(admitted.map((l) => l.pool_id))], ["embed-0"]);
   });
 
   it("OAI-040: a batch keeps input order; equal inputs give equal vectors, others differ", async () => {
