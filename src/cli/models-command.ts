@@ -1,9 +1,10 @@
-// `llama-orch models ls|pull|rm`: the model catalog of a running control plane, over gRPC.
+// `llama-orch models ls|pull|import|rm`: the model catalog of a running control plane, over gRPC.
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import type { Command } from "commander";
 import { sendBearer } from "../common/grpc-auth.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import { CatalogClient, type CatalogEntry, ModelState } from "../gen/llama_orch/v1/catalog.js";
+import { type ImportOptions, importModels } from "./models-import.js";
 import { pullModel } from "./models-pull.js";
 import { hostPort } from "./parse.js";
 
@@ -75,13 +76,25 @@ export function registerModels(program: Command): void {
   models
     .command("pull <ref>")
     .description(
-      "pull hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://..., or a local path",
+      "pull hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], ollama:name[:tag], https://..., or a local path",
     )
     .option(...addr)
     .option("--alias <name>", "another catalog name for the model")
     .option("--json", "print every event as a JSON line", false)
     .action((ref: string, o: AddrOptions & { alias?: string; json: boolean }) =>
       withClient(o.addr, (client) => pullModel(client, ref, o)),
+    );
+  models
+    .command("import")
+    .description(
+      "register the models already in the Hugging Face cache and Ollama's store, in place (both unless one is named)",
+    )
+    .option(...addr)
+    .option("--hf-cache [dir]", "the Hugging Face hub cache (default: the server's)")
+    .option("--ollama [dir]", "Ollama's models folder (default: the server's)")
+    .option("--json", "one JSON object per entry", false)
+    .action((o: AddrOptions & ImportOptions) =>
+      withClient(o.addr, (client) => importModels(client, o)),
     );
   models
     .command("ls")

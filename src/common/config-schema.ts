@@ -298,7 +298,7 @@ export const configSchema: SchemaNode = obj("llama-orch configuration (YAML).", 
     dirs: {
       type: "array",
       description:
-        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models` and the folders of configured pool models are always allowed.",
+        "Directories local model files may come from (catalog `source_url`, pulls of a local path); relative paths resolve against the config file. The pull cache, the built-in models, `<data_dir>/models`, the folders of configured pool models, the Hugging Face hub cache and Ollama's models folder (see `HF_HUB_CACHE`, `OLLAMA_MODELS`) are always allowed.",
       items: { type: "string", minLength: 1 },
       default: [],
     },
@@ -351,6 +351,24 @@ export const envVars: readonly { name: string; default: string; description: str
     name: "HF_TOKEN",
     default: "unset",
     description: "Hugging Face access token for gated or private repos. Secret: never logged.",
+  },
+  {
+    name: "OLLAMA_REGISTRY",
+    default: "`https://registry.ollama.ai`",
+    description:
+      "The Ollama registry `ollama:` refs are pulled from (an OCI registry serving Ollama manifests).",
+  },
+  {
+    name: "HF_HUB_CACHE",
+    default: "`$HF_HOME/hub`, else `~/.cache/huggingface/hub`",
+    description:
+      "The Hugging Face hub cache whose models are used in place (`models import`, and `hf:` refs found there are not downloaded); always an allowed model directory.",
+  },
+  {
+    name: "OLLAMA_MODELS",
+    default: "`~/.ollama/models`",
+    description:
+      "Ollama's models folder whose models are used in place (`models import`, and `ollama:` refs found there are not downloaded); always an allowed model directory.",
   },
 ];
 

@@ -6,6 +6,8 @@ import {
   type CatalogServer,
   type CreateModelRequest,
   type DeleteModelResponse,
+  type ImportModelsRequest,
+  type ImportModelsResponse,
   type ListModelsResponse,
   type ModelRef,
   ModelState,
@@ -15,6 +17,7 @@ import {
 import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-store.js";
 import { unary } from "./grpc-unary.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import type { ModelImports } from "./model-imports.js";
 import type { ModelPulls } from "./model-pulls.js";
 import { pullModelHandler } from "./pull-service.js";
 
@@ -50,7 +53,11 @@ function toStoredState(state: ModelState): StoredState {
   throw new OrchError("INVALID_PARAMS", "state must be MODEL_STATE_ACTIVE or MODEL_STATE_RETIRED");
 }
 
-export function catalogService(catalog: ModelCatalog, pulls: ModelPulls): CatalogServer {
+export function catalogService(
+  catalog: ModelCatalog,
+  pulls: ModelPulls,
+  imports: ModelImports,
+): CatalogServer {
   const server: Record<keyof CatalogServer, UntypedHandleCall> = {
     createModel: unary<CreateModelRequest, CatalogEntry>(async (request) => {
       const record = await catalog.create(
@@ -83,6 +90,10 @@ export function catalogService(catalog: ModelCatalog, pulls: ModelPulls): Catalo
       toCatalogEntry(await catalog.setState(request.id, toStoredState(request.state))),
     ),
     pullModel: pullModelHandler(pulls),
+    importModels: unary<ImportModelsRequest, ImportModelsResponse>(async (request) => {
+      const { records, skipped } = await imports.run(request);
+      return { models: records.map(toCatalogEntry), skipped };
+    }),
   };
   return server as unknown as CatalogServer;
 }

@@ -13,8 +13,10 @@ import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
 import { PoolsService } from "../gen/llama_orch/v1/pool.js";
 import { StatusService } from "../gen/llama_orch/v1/status.js";
 import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
+import { localStores } from "../models/local-stores/store-roots.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
 import { hubFromEnv } from "../models/pull/hf-hub.js";
+import { registryFromEnv } from "../models/pull/ollama-registry.js";
 import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
 import { CatalogStore } from "../store/catalog-store.js";
@@ -28,6 +30,7 @@ import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { ModelImports } from "./model-imports.js";
 import { ModelPulls } from "./model-pulls.js";
 import { modelResolver } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
@@ -92,6 +95,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
   const orchestrator = new MeteredOrchestrator(deps, metrics);
   const supervisor = new Supervisor({ ...config.supervisor });
   const pulls = modelPulls(config, catalog, log);
+  const imports = modelImports(config, catalog, log);
   const poolModels = new PoolModels(modelResolver(catalog, pulls, allowedModelDirs(config)));
   const gate = new ShutdownGate();
   const services = grpcServices({
@@ -106,6 +110,7 @@ export async function startControlPlane(config: Config, log: Logger): Promise<Co
     artifacts,
     catalog,
     pulls,
+    imports,
     poolModels,
     log,
   });
@@ -185,6 +190,7 @@ interface ServiceDeps {
   artifacts: ArtifactStore;
   catalog: ModelCatalog;
   pulls: ModelPulls;
+  imports: ModelImports;
   poolModels: PoolModels;
   log: Logger;
 }
@@ -232,7 +238,7 @@ function grpcServices(deps: ServiceDeps): ServiceBinding[] {
     {
       name: "llama_orch.v1.Catalog",
       definition: CatalogService,
-      implementation: catalogService(deps.catalog, deps.pulls),
+      implementation: catalogService(deps.catalog, deps.pulls, deps.imports),
     },
     {
       name: "llama_orch.v1.Artifacts",
@@ -260,9 +266,25 @@ function modelPulls(config: Config, catalog: ModelCatalog, log: Logger): ModelPu
     cacheDir: config.models.cacheDir,
     modelDirs: allowedModelDirs(config),
     progressMs: PULL_PROGRESS_MS,
+    registry: registryFromEnv(),
+    stores: localStores(),
   };
-  const provenancePath = join(config.dataDir, "provenance.jsonl");
-  return new ModelPulls({ catalog, fetch, provenancePath, log });
+  return new ModelPulls({ catalog, fetch, provenancePath: provenancePath(config), log });
+}
+
+function modelImports(config: Config, catalog: ModelCatalog, log: Logger): ModelImports {
+  return new ModelImports({
+    catalog,
+    provenancePath: provenancePath(config),
+    stores: localStores(),
+    registry: registryFromEnv(),
+    modelDirs: allowedModelDirs(config),
+    log,
+  });
+}
+
+function provenancePath(config: Config): string {
+  return join(config.dataDir, "provenance.jsonl");
 }
 
 function hostOf(address: string): string {

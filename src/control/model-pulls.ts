@@ -2,15 +2,14 @@
 // every subscriber (late ones get the story so far), the result registered in the catalog.
 
 import { randomUUID } from "node:crypto";
-import { appendFile } from "node:fs/promises";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
-import { ggufMetadata } from "../models/gguf-facts.js";
 import { parseModelRef } from "../models/model-ref-kind.js";
 import { type FetchContext, fetchModel } from "../models/pull/fetch-model.js";
 import { isTerminal, type PullEvent } from "../models/pull/pull-events.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";
+import { registerFetched } from "./model-register.js";
 
 type Listener = (event: PullEvent) => void;
 
@@ -125,23 +124,7 @@ export class ModelPulls {
 
   async #pull(pull: Pull): Promise<CatalogRecord> {
     const fetched = await fetchModel(pull.ref, this.#deps.fetch, (e) => pull.emit(e));
-    const metadata = await ggufMetadata(fetched.path);
-    const record = await this.#deps.catalog.registerPulled(
-      { ...fetched, metadata },
-      [...pull.aliases],
-      Date.now(),
-    );
-    const line = {
-      time: new Date().toISOString(),
-      ref: pull.ref,
-      url: fetched.source.url,
-      commit: fetched.source.commit ?? null,
-      digest: record.digest,
-      verified: fetched.verified,
-      catalog_id: record.id,
-    };
-    await appendFile(this.#deps.provenancePath, `${JSON.stringify(line)}\n`);
-    return record;
+    return registerFetched(this.#deps, pull.ref, fetched, [...pull.aliases]);
   }
 
   #remember(pull: Pull): void {

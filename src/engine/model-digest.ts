@@ -2,6 +2,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
+import { isAbsolute, relative, resolve } from "node:path";
+import { localStores } from "../models/local-stores/store-roots.js";
 
 interface DigestRecord {
   size: number;
@@ -36,7 +38,17 @@ export async function recordDigest(modelPath: string, sha256: string): Promise<v
   await writeFile(digestCachePath(modelPath), `${JSON.stringify(record)}\n`).catch(() => undefined);
 }
 
+/** A file in another tool's store (the HF hub cache, Ollama's) is used there, never written beside. */
+function inForeignStore(modelPath: string): boolean {
+  const { hfCache, ollama } = localStores();
+  return [hfCache, ollama].some((root) => {
+    const rel = relative(root, resolve(modelPath));
+    return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+  });
+}
+
 export async function modelDigest(modelPath: string): Promise<string> {
+  if (inForeignStore(modelPath)) return hashFile(modelPath);
   const { size, mtimeMs } = await stat(modelPath);
   const cachePath = digestCachePath(modelPath);
   const cached = await readRecord(cachePath);

@@ -4,6 +4,7 @@ import { registerAnthropicRoutes } from "./anthropic-routes.js";
 import { registerControlRoutes } from "./control-routes.js";
 import { registerEventsRoutes } from "./events-routes.js";
 import { registerHealthRoutes } from "./health-routes.js";
+import { registerImportRoutes } from "./import-routes.js";
 import { registerMetricsRoute } from "./metrics-route.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 import { registerPullRoutes } from "./pull-routes.js";
@@ -19,6 +20,7 @@ export function registerRoutes(app: FastifyInstance, context: GatewayContext): v
   registerOpenAiRoutes(app, context);
   registerWorkerRoutes(app, context);
   registerPullRoutes(app, context);
+  registerImportRoutes(app, context);
   registerHealthRoutes(app, context);
   registerAnthropicRoutes(app, context);
   registerEventsRoutes(app, context);

@@ -5,15 +5,19 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { modelsDir } from "../common/paths.js";
+import { localStores } from "./local-stores/store-roots.js";
 import { isPathRef } from "./model-ref-kind.js";
 
 /**
  * The folders local model files may come from: pulls, built-ins, `<data_dir>/models`,
- * `models.dirs`, and the folders of configured pool models.
+ * `models.dirs`, the folders of configured pool models, and the two stores of other tools whose
+ * models are used in place (the Hugging Face hub cache, Ollama's models folder).
  */
 export function allowedModelDirs(config: Pick<Config, "models" | "pools" | "dataDir">): string[] {
   const poolDirs = config.pools.filter((p) => isPathRef(p.model)).map((p) => dirname(p.model));
   const dirs = [config.models.cacheDir, modelsDir(), join(config.dataDir, "models")];
+  const stores = localStores();
+  dirs.push(stores.hfCache, stores.ollama);
   return [...new Set([...dirs, ...config.models.dirs, ...poolDirs])];
 }
 
@@ -45,4 +49,14 @@ export async function confineModelPath(raw: string, dirs: readonly string[]): Pr
     if (inside(target, root)) return path;
   }
   throw refuse;
+}
+
+/** A folder to scan for models: one of `dirs` or inside one; INVALID_PARAMS otherwise. */
+export function confineStoreDir(raw: string, dirs: readonly string[]): string {
+  const path = resolve(raw);
+  if (dirs.some((dir) => path === resolve(dir) || inside(path, resolve(dir)))) return path;
+  throw new OrchError(
+    "INVALID_PARAMS",
+    `${path} is outside the model directories; add it to models.dirs to import from it (allowed: ${dirs.join(", ") || "none"})`,
+  );
 }

@@ -19,6 +19,8 @@ export const refForms =
   "use a catalog id or alias, hf:org/repo:QUANT, hf:org/repo/file.gguf[@revision], https://host/file.gguf, ollama:name[:tag], a path under models.dirs, or builtin:tiny|bench";
 
 const scheme = /^[a-z][a-z0-9+.-]+:/i;
+/** Ollama's `name:tag` (no slash): the plain name pulled and imported Ollama models answer to. */
+const nameTag = /^[A-Za-z0-9][\w.-]*:[\w.-]+$/;
 const repoPart = "[A-Za-z0-9][A-Za-z0-9._-]*";
 const hfRepo = new RegExp(`^(${repoPart}/${repoPart})(.*)$`);
 
@@ -76,6 +78,7 @@ export function parseModelRef(ref: string): ModelRefKind {
     return { kind: "path", path: trimmed.slice(5) };
   }
   if (isPathRef(trimmed)) return { kind: "path", path: trimmed };
+  if (nameTag.test(trimmed)) return { kind: "catalog", id: trimmed };
   if (scheme.test(trimmed)) throw invalid(ref, "has a scheme llama-orch does not pull from");
   return { kind: "catalog", id: trimmed };
 }

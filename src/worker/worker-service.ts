@@ -239,6 +239,8 @@ export class WorkerService {
         tokens_in: end.tokensIn,
         tokens_out: end.tokensOut,
         cached_tokens: end.cachedTokens,
+        prompt_ms: end.promptMs,
+        ttft_ms: end.ttftMs,
         decode_time_ms: Math.round(end.decodeMs),
         finish_reason: end.finishReason,
         error_code: end.error?.code,

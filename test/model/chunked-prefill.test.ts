@@ -31,8 +31,9 @@ describe("chunked prefill", () => {
   after(() => engine.dispose());
 
   it("two long prompts submitted together: the first streams before the second's prefill ends", async () => {
-    const first = engine.submit(request(longPrompt(300), 12));
-    const second = engine.submit(request(longPrompt(301), 12));
+    // Different first words: the prompts share no prefix the second could copy from the first.
+    const first = engine.submit(request(`alpha ${longPrompt(300)}`, 12));
+    const second = engine.submit(request(`beta ${longPrompt(300)}`, 12));
     const order = await arrivalOrder({ first, second });
     const beforeSecond = order.indexOf("second");
     // ~300 prompt tokens at 32 per step: the second prompt needs ~9 steps after the first's.

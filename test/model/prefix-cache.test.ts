@@ -186,3 +186,71 @@ describe("prefix cache: host-RAM tier", () => {
     assert.ok(other.end.cachedTokens <= 1, "another tenant never gets it restored");
   });
 });
+
+describe("prefix cache: copies between slots", () => {
+  let engine: Engine;
+  let cold: Engine;
+  before(async () => {
+    // 32-token prefill chunks: a shared prompt takes several steps, so the second request waits.
+    const options = { slots: 3, batchSize: 32, ubatchSize: 32, prefillChunk: 32 };
+    engine = await loadTiny(options);
+    cold = await loadTiny(options);
+  });
+  after(() => {
+    engine.dispose();
+    cold.dispose();
+  });
+
+  it("the history a session parked serves the same history sent without one, and the session keeps it", async () => {
+    const history = longPrompt(120);
+    const historyTokens = engine.tokenize(history).length;
+    const session = { sessionKey: "agent-1", cacheTenant: "copies" };
+    await engine.submit({ prompt: history, maxTokens: 4, ...session }).result();
+    const request = { prompt: `${history} and one more question`, maxTokens: 12, sampling: greedy };
+    const anonymous = await engine.submit({ ...request, cacheTenant: "copies" }).result();
+    assert.ok(
+      anonymous.end.cachedTokens >= historyTokens - 1,
+      `cached ${anonymous.end.cachedTokens}`,
+    );
+    const reference = await cold.submit({ ...request, cacheTenant: "cold-copy" }).result();
+    assert.equal(reference.end.cachedTokens, 0);
+    assert.deepEqual(anonymous.tokens, reference.tokens);
+    const nextTurn = await engine.submit({
+      prompt: `${history} turn two`,
+      maxTokens: 2,
+      ...session,
+    });
+    assert.ok((await nextTurn.result()).end.cachedTokens >= historyTokens - 1);
+  });
+
+  it("a system prompt two requests share is computed once, and both answer as cold runs", async () => {
+    const system = longPrompt(150);
+    const systemTokens = engine.tokenize(system).length;
+    const ask = (question: string) => ({
+      prompt: `${system} ${question}`,
+      maxTokens: 8,
+      sampling: greedy,
+    });
+    const [first, second] = await Promise.all(
+      [ask("what is first?"), ask("and the second one?")].map((request) =>
+        engine.submit({ ...request, cacheTenant: "system" }).result(),
+      ),
+    );
+    assert.equal(first?.end.cachedTokens, 0);
+    assert.ok(
+      (second?.end.cachedTokens ?? 0) >= systemTokens - 1,
+      `cached ${second?.end.cachedTokens}`,
+    );
+    for (const [question, run] of [
+      ["what is first?", first],
+      ["and the second one?", second],
+    ] as const) {
+      const reference = await cold
+        .submit({ ...ask(question), cacheTenant: `cold-${question}` })
+        .result();
+      assert.deepEqual(run?.tokens, reference.tokens);
+    }
+    const other = await engine.submit({ ...ask("what is first?"), cacheTenant: "someone else" });
+    assert.equal((await other.result()).end.cachedTokens, 0, "another tenant never gets a copy");
+  });
+});

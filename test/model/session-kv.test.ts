@@ -24,8 +24,15 @@ describe("session KV reuse", () => {
     const warm = await engine
       .submit({ prompt: turn2, maxTokens: 16, sampling: greedy, sessionKey: "s1", ignoreEos: true })
       .result();
+    // Another tenant: the session's KV is copied for its own tenant's anonymous requests.
     const cold = await engine
-      .submit({ prompt: turn2, maxTokens: 16, sampling: greedy, ignoreEos: true })
+      .submit({
+        prompt: turn2,
+        maxTokens: 16,
+        sampling: greedy,
+        ignoreEos: true,
+        cacheTenant: "cold",
+      })
       .result();
 
     assert.ok(warm.end.cachedTokens >= 60, `cached ${warm.end.cachedTokens}`);

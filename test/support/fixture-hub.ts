@@ -43,7 +43,7 @@ export function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-function listen(server: Server): Promise<number> {
+export function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
   );
@@ -54,7 +54,10 @@ function parseRange(header: string | undefined, size: number): number {
   return match ? Math.min(Number(match[1]), size) : 0;
 }
 
-async function sendBody(hub: FixtureHub, res: ServerResponse, body: Buffer): Promise<void> {
+/** What a CDN stand-in needs of its owner: the request log and the fault knobs. */
+export type CdnFaults = Pick<FixtureHub, "cdnRequests" | "dropAfter" | "chunkDelayMs">;
+
+async function sendBody(hub: CdnFaults, res: ServerResponse, body: Buffer): Promise<void> {
   const drop = hub.dropAfter.times > 0 ? hub.dropAfter.bytes : undefined;
   if (drop !== undefined) hub.dropAfter.times--;
   for (let at = 0; at < body.length; at += 1 << 16) {
@@ -73,7 +76,8 @@ async function sendBody(hub: FixtureHub, res: ServerResponse, body: Buffer): Pro
   res.end();
 }
 
-function cdnHandler(hub: FixtureHub, blobs: Map<string, Buffer>) {
+/** A CDN serving `blobs` by path, with `Range`, drops and delays. */
+export function cdnHandler(hub: CdnFaults, blobs: Map<string, Buffer>) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "";
     hub.cdnRequests.push({

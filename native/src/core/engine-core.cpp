@@ -158,6 +158,9 @@ void EngineCore::end_pending(std::unique_ptr<SequenceRequest> request, FinishRea
 }
 
 void EngineCore::admit_pending() {
+  // Slots whose KV a copy queued in this round reads at the next decode: nothing may overwrite
+  // their buffers before then (a host-RAM restore writes at once).
+  std::vector<bool> copy_sources(slots_.size(), false);
   while (!pending_.empty()) {
     const SubmitParams & params = pending_.front()->params;
     std::vector<SlotView> views;
@@ -165,9 +168,10 @@ void EngineCore::admit_pending() {
     for (const auto & slot : slots_) views.push_back(slot.view());
     const SlotQuery query{&params.prompt, &params.cache_tenant, &params.session_key, params.strict};
     const SlotChoice choice = choose_slot(views, query);
-    if (choice.slot == SlotChoice::kNone) return;
+    if (choice.slot == SlotChoice::kNone || wait_for_shared_prefix(views, query)) return;
     Slot & slot = slots_[choice.slot];
-    const size_t keep = use_host_tier(slot, choice, params);
+    const size_t keep = fill_cache(slot, choice, params, !copy_sources[choice.slot]);
+    if (choice.donor != SlotChoice::kNone) copy_sources[choice.donor] = true;
     slot.assign(std::move(pending_.front()), keep, mem_, now_us());
     pending_.pop_front();
     commands_.release_add();
@@ -175,19 +179,22 @@ void EngineCore::admit_pending() {
 }
 
 // Before a slot drops cache for a new prompt: restores a saved prompt of the request's tenant that
-// matches better than the slot (never for strict requests), and saves what the slot would drop to
-// host RAM. Returns the cached tokens the request keeps.
-size_t EngineCore::use_host_tier(Slot & slot, const SlotChoice & choice, const SubmitParams & params) {
+// matches better than the slot and any donor (never for strict requests), else copies the donor's
+// KV, and saves what the slot drops to host RAM. Returns the cached tokens the request keeps.
+size_t EngineCore::fill_cache(Slot & slot, const SlotChoice & choice, const SubmitParams & params,
+                              bool may_restore) {
   std::optional<SavedPrompt> saved;
-  if (store_.enabled() && !params.strict) {
+  if (store_.enabled() && !params.strict && may_restore) {
     saved = store_.take_best(params.cache_tenant, params.prompt, choice.keep + kMinRestoreGain);
   }
-  const size_t dropped = saved ? slot.kv_size() : slot.kv_size() - choice.keep;
+  const bool copies = !saved && choice.donor != SlotChoice::kNone;
+  const size_t dropped = saved || copies ? slot.kv_size() : slot.kv_size() - choice.keep;
   if (store_.enabled() && dropped >= kMinSavedTokens) {
     store_.put(slot.save(loaded_.ctx.get()));
   } else if (choice.evicts) {
     ++cache_evictions_;
   }
+  if (copies) return slot.copy_from(slots_[choice.donor], choice.keep, mem_) ? choice.keep : 0;
   if (!saved) return choice.keep;
   const size_t keep = usable_prefix(saved->tokens, params.prompt);
   return slot.restore(std::move(*saved), loaded_.ctx.get(), mem_) ? keep : 0;

@@ -82,7 +82,7 @@ class EngineCore {
   bool cancel_one(uint64_t id, StepOutput & out);
   void end_pending(std::unique_ptr<SequenceRequest> request, FinishReason reason, StepOutput & out);
   void admit_pending();
-  size_t use_host_tier(Slot & slot, const SlotChoice & choice, const SubmitParams & params);
+  size_t fill_cache(Slot & slot, const SlotChoice & choice, const SubmitParams & params, bool may_restore);
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();

@@ -28,7 +28,10 @@ size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<
   return std::min(static_cast<size_t>(mismatch.first - cached.begin()), prompt.size() - 1);
 }
 
-SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query) {
+namespace {
+
+// The slot choice before copies: reuse in place, or the cheapest slot to overwrite.
+SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery & query) {
   size_t best = SlotChoice::kNone, best_keep = 0, empty = SlotChoice::kNone;
   size_t lru_cache = SlotChoice::kNone, lru_session = SlotChoice::kNone;
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -56,10 +59,40 @@ SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & qu
   if (empty != SlotChoice::kNone) return SlotChoice{empty, 0, false};
   if (best != SlotChoice::kNone && best_keep >= kMinPartialHit) return pick(best, best_keep, slots[best]);
   // A miss keeps nothing: the few tokens it might share (a BOS) are not worth reporting as cached.
-  for (const size_t lru : {lru_cache, lru_session}) {
-    if (lru != SlotChoice::kNone) return pick(lru, 0, slots[lru]);
+  if (lru_cache != SlotChoice::kNone) return pick(lru_cache, 0, slots[lru_cache]);
+  if (lru_session == SlotChoice::kNone) return SlotChoice{};
+  // The parked session taken last keeps what its history shares with the prompt (same tenant).
+  const size_t keep = reusable_prefix(slots[lru_session], query);
+  return pick(lru_session, keep >= kMinPartialHit ? keep : 0, slots[lru_session]);
+}
+
+}  // namespace
+
+SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query) {
+  SlotChoice choice = choose_in_place(slots, query);
+  if (choice.slot == SlotChoice::kNone) return choice;
+  size_t donor = SlotChoice::kNone, donor_keep = 0;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (i == choice.slot || slots[i].strict) continue;
+    const size_t keep = reusable_prefix(slots[i], query);
+    if (keep > donor_keep) {
+      donor = i;
+      donor_keep = keep;
+    }
   }
-  return SlotChoice{};
+  if (donor == SlotChoice::kNone || donor_keep < choice.keep + kMinCopyGain) return choice;
+  return SlotChoice{choice.slot, donor_keep, !slots[choice.slot].tokens->empty(), donor};
+}
+
+bool wait_for_shared_prefix(const std::vector<SlotView> & slots, const SlotQuery & query) {
+  if (query.strict) return false;
+  const size_t in_place = choose_in_place(slots, query).keep;
+  for (const SlotView & s : slots) {
+    if (!s.busy || s.strict || s.prompt == nullptr || *s.tenant != *query.tenant) continue;
+    const size_t shared = usable_prefix(*s.prompt, *query.prompt);
+    if (shared >= in_place + kMinCopyGain && shared >= s.tokens->size() + kMinPartialHit) return true;
+  }
+  return false;
 }
 
 }  // namespace orch

@@ -125,6 +125,18 @@ bool Slot::restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem
   return true;
 }
 
+bool Slot::copy_from(const Slot & donor, size_t keep, llama_memory_t mem) {
+  evict(mem);
+  llama_memory_seq_cp(mem, donor.seq_id_, seq_id_, -1, -1);
+  if (!llama_memory_seq_rm(mem, seq_id_, static_cast<llama_pos>(keep), -1)) {
+    evict(mem);
+    return false;
+  }
+  kv_tokens_.assign(donor.kv_tokens_.begin(), donor.kv_tokens_.begin() + static_cast<std::ptrdiff_t>(keep));
+  tenant_ = donor.tenant_;
+  return true;
+}
+
 void Slot::evict(llama_memory_t mem) {
   llama_memory_seq_rm(mem, seq_id_, -1, -1);
   kv_tokens_.clear();

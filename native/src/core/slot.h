@@ -30,7 +30,10 @@ class Slot {
   int64_t last_used_us() const { return last_used_us_; }
   size_t kv_size() const { return kv_tokens_.size(); }
   // What the slot policy (slot-choice.h) sees of this slot.
-  SlotView view() const { return SlotView{busy(), &kv_tokens_, &tenant_, &session_key_, last_used_us_}; }
+  SlotView view() const {
+    return SlotView{busy(), &kv_tokens_, &tenant_, &session_key_, last_used_us_, strict(),
+                    request_ ? &request_->params.prompt : nullptr};
+  }
 
   // Takes a request; keeps the first `keep` cached tokens (the policy checked they are its prompt's,
   // of its tenant), drops the rest.
@@ -57,6 +60,10 @@ class Slot {
   SavedPrompt save(llama_context * ctx) const;
   // Replaces the slot's cache with a saved one; false (slot left empty) when llama.cpp refuses it.
   bool restore(SavedPrompt && saved, llama_context * ctx, llama_memory_t mem);
+
+  // Replaces the slot's cache with the first `keep` tokens of `donor`'s KV (llama.cpp copies the
+  // stream at the next decode, before it computes); false (slot left empty) when it cannot.
+  bool copy_from(const Slot & donor, size_t keep, llama_memory_t mem);
 
   // Drops the slot's cached KV (and any parked session) so that nothing can reuse it.
   void evict(llama_memory_t mem);

@@ -208,6 +208,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register the GGUF models already in the Hugging Face hub cache and Ollama's store of this machine where they lie (nothing is copied or downloaded), each verified against the digest its store names it by. Folders given must lie under the model directories. */
+        post: operations["importModels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models/pull": {
         parameters: {
             query?: never;
@@ -217,7 +234,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download. */
+        /** Pull a model by ref (hf:org/repo:QUANT, hf:org/repo/file.gguf[@rev], ollama:name[:tag], https://.../file.gguf, a path under models.dirs, builtin:), verify it against its source's sha256 and register it in the catalog. Answers once the source has resolved; two pulls of one ref share one download; an hf: or ollama: ref already in the Hugging Face cache or Ollama's store is registered from there without downloading. */
         post: operations["pullModel"];
         delete?: never;
         options?: never;
@@ -510,6 +527,33 @@ export interface components {
             }[];
             /** @enum {string} */
             status: "ok" | "loading" | "unavailable";
+        };
+        ImportedModel: {
+            aliases: string[];
+            digest: string;
+            /** @description hf:org/repo/file.gguf[@commit] or ollama:name:tag. */
+            id: string;
+            /** @description Where the file lies in its store. */
+            local_path: string;
+            /** @enum {string} */
+            local_store?: "hf-cache" | "ollama-store";
+            /** @description The bytes match the digest the store names them by. */
+            verified: boolean;
+        };
+        ImportRequest: {
+            /** @description A hub cache other than the server's ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub). */
+            hf_cache_dir?: string;
+            /** @description An Ollama models folder other than the server's ($OLLAMA_MODELS, else ~/.ollama/models). */
+            ollama_dir?: string;
+            /** @description Which stores to scan; both when absent or empty. */
+            stores?: ("hf-cache" | "ollama-store")[];
+        };
+        ImportResult: {
+            models: components["schemas"]["ImportedModel"][];
+            skipped: {
+                path: string;
+                reason: string;
+            }[];
         };
         PoolHealth: {
             draining: boolean;
@@ -1400,6 +1444,45 @@ export interface operations {
             500: components["responses"]["Internal"];
         };
     };
+    importModels: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "stores": [
+                 *         "ollama-store"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description The entries registered or refreshed, and the files passed over with why. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            507: components["responses"]["InsufficientStorage"];
+        };
+    };
     pullModel: {
         parameters: {
             query?: never;
@@ -1449,7 +1532,6 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
-            507: components["responses"]["InsufficientStorage"];
         };
     };
     listPools: {

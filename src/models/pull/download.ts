@@ -156,8 +156,26 @@ async function alreadyThere(file: RemoteFile, dest: string): Promise<Downloaded 
   return sha256 === file.sha256 ? { path: dest, sha256, size, verified: true } : undefined;
 }
 
+/** Downloads to one destination, in order: two refs naming one blob must not share a partial. */
+const byDest = new Map<string, Promise<Downloaded>>();
+
 /** Downloads `file` to `dest` (resuming `dest.partial`); MODEL_DIGEST_MISMATCH deletes it. */
-export async function downloadFile(
+export function downloadFile(
+  file: RemoteFile,
+  dest: string,
+  options: DownloadOptions,
+): Promise<Downloaded> {
+  const before = byDest.get(dest)?.catch(() => undefined) ?? Promise.resolve();
+  const run = before.then(() => downloadOnce(file, dest, options));
+  byDest.set(dest, run);
+  const forget = () => {
+    if (byDest.get(dest) === run) byDest.delete(dest);
+  };
+  run.then(forget, forget);
+  return run;
+}
+
+async function downloadOnce(
   file: RemoteFile,
   dest: string,
   options: DownloadOptions,

@@ -1,15 +1,27 @@
-// Brings the model a ref names onto this disk: downloads `hf:` and URL refs into the pull cache,
-// confines local paths, generates built-ins; reports progress as pull events.
+// Brings the model a ref names onto this disk: `hf:` and `ollama:` refs from the local stores
+// where they already are, else downloaded with URL refs into the pull cache; confines local
+// paths, generates built-ins; reports progress as pull events.
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { OrchError } from "../../common/errors.js";
 import { modelDigest } from "../../engine/model-digest.js";
 import { resolveModelRef } from "../../worker/model-ref.js";
+import { hfCacheModel } from "../local-stores/hf-cache.js";
+import { ollamaStoreModel } from "../local-stores/ollama-store.js";
+import type { LocalStores, StoreKind } from "../local-stores/store-roots.js";
 import { confineModelPath } from "../model-dirs.js";
 import { type ModelRefKind, parseModelRef } from "../model-ref-kind.js";
 import { downloadFile } from "./download.js";
 import { type HubOptions, resolveHfRef } from "./hf-hub.js";
+import {
+  ollamaAliases,
+  ollamaId,
+  ollamaName,
+  type RegistryOptions,
+  registryFromEnv,
+  resolveOllamaModel,
+} from "./ollama-registry.js";
 import type { PullEvent } from "./pull-events.js";
 import type { RemoteFile } from "./remote-file.js";
 
@@ -21,6 +33,10 @@ export interface FetchContext {
   modelDirs: readonly string[];
   /** Least interval between two `downloading` events, in ms. */
   progressMs: number;
+  /** The Ollama registry (`OLLAMA_REGISTRY`); read from the environment when absent. */
+  registry?: RegistryOptions;
+  /** Local stores looked in before any download; none when absent. */
+  stores?: Partial<LocalStores>;
 }
 
 export interface FetchedModel {
@@ -30,7 +46,10 @@ export interface FetchedModel {
   size: number;
   /** The bytes matched a digest their source gave. */
   verified: boolean;
-  source: { ref: string; url: string; commit?: string };
+  /** `ref` is the catalog id the model gets. */
+  source: { ref: string; url: string; commit?: string; store?: StoreKind };
+  /** Plain names the source suggests (e.g. `llama3.2:latest`), given where still free. */
+  aliases?: string[];
 }
 
 type Emit = (event: PullEvent) => void;
@@ -71,6 +90,11 @@ async function downloadAll(files: RemoteFile[], dir: string, ctx: FetchContext, 
 
 async function fetchHf(ref: string, kind: ModelRefKind, ctx: FetchContext, emit: Emit) {
   const hf = kind as Extract<ModelRefKind, { kind: "hf-file" | "hf-quant" }>;
+  const cached = ctx.stores?.hfCache ? await hfCacheModel(ctx.stores.hfCache, hf, ref) : undefined;
+  if (cached) {
+    emit({ type: "verifying" });
+    return cached;
+  }
   const files = await resolveHfRef(ctx.hub, hf);
   const first = files[0] as RemoteFile;
   const commit = first.commit ?? hf.revision;
@@ -78,6 +102,25 @@ async function fetchHf(ref: string, kind: ModelRefKind, ctx: FetchContext, emit:
   const got = await downloadAll(files, dir, ctx, emit);
   const url = `${ctx.hub.endpoint}/${hf.repo}/resolve/${commit}/${first.name}`;
   return { ...got, source: { ref, url, commit } };
+}
+
+async function fetchOllama(ref: string, kind: ModelRefKind, ctx: FetchContext, emit: Emit) {
+  const registry = ctx.registry ?? registryFromEnv();
+  const name = ollamaName(kind as Extract<ModelRefKind, { kind: "ollama" }>, registry);
+  // A damaged blob in Ollama's store is Ollama's to repair: download a copy of our own instead.
+  const stored = ctx.stores?.ollama
+    ? await ollamaStoreModel(ctx.stores.ollama, name, registry).catch(() => undefined)
+    : undefined;
+  const id = ollamaId(name, registry);
+  const aliases = [...(ref.trim() === id ? [] : [ref.trim()]), ...ollamaAliases(name, registry)];
+  if (stored) {
+    emit({ type: "verifying" });
+    return { ...stored, aliases };
+  }
+  const file = await resolveOllamaModel(name, id);
+  const got = await downloadAll([file], join(ctx.cacheDir, "ollama", "blobs"), ctx, emit);
+  const source = { ref: id, url: file.url, ...(file.commit ? { commit: file.commit } : {}) };
+  return { ...got, source, aliases };
 }
 
 async function fetchUrl(ref: string, url: string, ctx: FetchContext, emit: Emit) {
@@ -117,6 +160,8 @@ export async function fetchModel(
       return fetchHf(ref, kind, ctx, emit);
     case "url":
       return fetchUrl(ref, kind.url, ctx, emit);
+    case "ollama":
+      return fetchOllama(ref, kind, ctx, emit);
     case "path":
       return onDisk(ref, await confineModelPath(kind.path, ctx.modelDirs));
     case "builtin":

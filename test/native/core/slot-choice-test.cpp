@@ -10,6 +10,8 @@ struct FakeSlot {
   std::string tenant = "t1";
   std::string session;
   int64_t used = 0;
+  bool strict = false;
+  std::vector<llama_token> prompt;  // the running request's prompt; empty: none
 };
 
 struct Query {
@@ -20,10 +22,22 @@ struct Query {
   bool strict = false;
 };
 
-orch::SlotChoice choose(const std::vector<FakeSlot> & slots, const Query & q) {
+std::vector<orch::SlotView> views_of(const std::vector<FakeSlot> & slots) {
   std::vector<orch::SlotView> views;
-  for (const auto & s : slots) views.push_back({s.busy, &s.tokens, &s.tenant, &s.session, s.used});
-  return orch::choose_slot(views, {&q.prompt, &q.tenant, &q.session, q.strict});
+  for (const auto & s : slots) {
+    views.push_back({s.busy, &s.tokens, &s.tenant, &s.session, s.used, s.strict,
+                     s.prompt.empty() ? nullptr : &s.prompt});
+  }
+  return views;
+}
+
+orch::SlotChoice choose(const std::vector<FakeSlot> & slots, const Query & q) {
+  return orch::choose_slot(views_of(slots), {&q.prompt, &q.tenant, &q.session, q.strict});
+}
+
+bool waits(const std::vector<FakeSlot> & slots, const Query & q) {
+  const orch::SlotQuery query{&q.prompt, &q.tenant, &q.session, q.strict};
+  return orch::wait_for_shared_prefix(views_of(slots), query);
 }
 
 std::vector<llama_token> range(llama_token from, llama_token to) {
@@ -136,4 +150,80 @@ TEST_CASE("slot choice: anonymous requests never take a parked session's slot wh
   slots[1].tokens = range(100, 120);
   const auto c = choose(slots, Query(range(1, 60)));
   CHECK_EQ(c.slot, 1u);
+}
+
+TEST_CASE("slot choice: a parked session's history is copied for the same history sent without a session") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 300);
+  slots[0].session = "s";
+  const auto c = choose(slots, Query(concat(range(1, 200), {7})));
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.donor, 0u);
+  CHECK_EQ(c.keep, 199u);
+  CHECK(!c.evicts);
+}
+
+TEST_CASE("slot choice: a busy slot's computed system prompt is copied, never past what it computed") {
+  const auto sys = range(1, 101);
+  std::vector<FakeSlot> slots(2);
+  slots[0].busy = true;
+  slots[0].prompt = concat(sys, range(500, 520));
+  slots[0].tokens = concat(sys, range(500, 510));
+  const auto c = choose(slots, Query(concat(sys, range(600, 610))));
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.donor, 0u);
+  CHECK_EQ(c.keep, sys.size());
+}
+
+TEST_CASE("slot choice: no copy from another tenant, from strict work, for a strict request, or for a small gain") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].busy = true;
+  slots[0].tokens = range(1, 300);
+  slots[0].tenant = "t2";
+  CHECK_EQ(choose(slots, Query(range(1, 200))).donor, orch::SlotChoice::kNone);
+  slots[0].tenant = "t1";
+  slots[0].strict = true;
+  CHECK_EQ(choose(slots, Query(range(1, 200))).donor, orch::SlotChoice::kNone);
+  slots[0].strict = false;
+  Query strict(range(1, 200));
+  strict.strict = true;
+  CHECK_EQ(choose(slots, strict).donor, orch::SlotChoice::kNone);
+  slots[1].tokens = range(1, 150);
+  const auto c = choose(slots, Query(range(1, 200)));
+  CHECK_EQ(c.slot, 1u);
+  CHECK_EQ(c.keep, 149u);
+  CHECK_EQ(c.donor, orch::SlotChoice::kNone);
+}
+
+TEST_CASE("slot choice: a request waits while a busy slot of its tenant computes the prefix they share") {
+  const auto sys = range(1, 201);
+  std::vector<FakeSlot> slots(2);
+  slots[0].busy = true;
+  slots[0].prompt = concat(sys, range(500, 520));
+  slots[0].tokens = range(1, 40);
+  const Query q(concat(sys, range(600, 610)));
+  CHECK(waits(slots, q));
+  Query other = q;
+  other.tenant = "t2";
+  CHECK(!waits(slots, other));
+  Query strict = q;
+  strict.strict = true;
+  CHECK(!waits(slots, strict));
+  slots[0].tokens = sys;
+  CHECK(!waits(slots, q));
+  CHECK_EQ(choose(slots, q).donor, 0u);
+}
+
+TEST_CASE("slot choice: the parked session taken last keeps the history it shares with the prompt") {
+  std::vector<FakeSlot> slots(2);
+  slots[0].tokens = range(1, 100);
+  slots[0].session = "a";
+  slots[0].used = 1;
+  slots[1].tokens = range(200, 300);
+  slots[1].session = "b";
+  slots[1].used = 2;
+  const auto c = choose(slots, Query(concat(range(1, 50), {7})));
+  CHECK_EQ(c.slot, 0u);
+  CHECK_EQ(c.keep, 49u);
+  CHECK_EQ(c.donor, orch::SlotChoice::kNone);
 }

@@ -216,6 +216,30 @@ export interface PullEvent {
     | undefined;
 }
 
+export interface ImportModelsRequest {
+  /**
+   * A Hugging Face hub cache to import from; empty: the server's ($HF_HUB_CACHE, else
+   * $HF_HOME/hub, else ~/.cache/huggingface/hub). Must lie under the model directories.
+   */
+  hfCacheDir: string;
+  /** An Ollama models folder; empty: the server's ($OLLAMA_MODELS, else ~/.ollama/models). */
+  ollamaDir: string;
+  /** Which stores to look in: "hf-cache", "ollama-store"; empty: both. */
+  stores: string[];
+}
+
+export interface ImportSkipped {
+  path: string;
+  reason: string;
+}
+
+export interface ImportModelsResponse {
+  /** The entries registered (or refreshed) by this import. */
+  models: CatalogEntry[];
+  /** Files passed over (damaged blobs, missing parts, not GGUF), with why. */
+  skipped: ImportSkipped[];
+}
+
 function createBaseCatalogEntry(): CatalogEntry {
   return {
     id: "",
@@ -1779,6 +1803,287 @@ export const PullEvent: MessageFns<PullEvent> = {
   },
 };
 
+function createBaseImportModelsRequest(): ImportModelsRequest {
+  return { hfCacheDir: "", ollamaDir: "", stores: [] };
+}
+
+export const ImportModelsRequest: MessageFns<ImportModelsRequest> = {
+  encode(message: ImportModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hfCacheDir !== "") {
+      writer.uint32(10).string(message.hfCacheDir);
+    }
+    if (message.ollamaDir !== "") {
+      writer.uint32(18).string(message.ollamaDir);
+    }
+    for (const v of message.stores) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportModelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportModelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hfCacheDir = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ollamaDir = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stores.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportModelsRequest {
+    return {
+      hfCacheDir: isSet(object.hfCacheDir)
+        ? globalThis.String(object.hfCacheDir)
+        : isSet(object.hf_cache_dir)
+        ? globalThis.String(object.hf_cache_dir)
+        : "",
+      ollamaDir: isSet(object.ollamaDir)
+        ? globalThis.String(object.ollamaDir)
+        : isSet(object.ollama_dir)
+        ? globalThis.String(object.ollama_dir)
+        : "",
+      stores: globalThis.Array.isArray(object?.stores) ? object.stores.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ImportModelsRequest): unknown {
+    const obj: any = {};
+    if (message.hfCacheDir !== "") {
+      obj.hfCacheDir = message.hfCacheDir;
+    }
+    if (message.ollamaDir !== "") {
+      obj.ollamaDir = message.ollamaDir;
+    }
+    if (message.stores?.length) {
+      obj.stores = message.stores;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportModelsRequest>, I>>(base?: I): ImportModelsRequest {
+    return ImportModelsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportModelsRequest>, I>>(object: I): ImportModelsRequest {
+    const message = createBaseImportModelsRequest();
+    message.hfCacheDir = object.hfCacheDir ?? "";
+    message.ollamaDir = object.ollamaDir ?? "";
+    message.stores = object.stores?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseImportSkipped(): ImportSkipped {
+  return { path: "", reason: "" };
+}
+
+export const ImportSkipped: MessageFns<ImportSkipped> = {
+  encode(message: ImportSkipped, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportSkipped {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportSkipped();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportSkipped {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ImportSkipped): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportSkipped>, I>>(base?: I): ImportSkipped {
+    return ImportSkipped.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportSkipped>, I>>(object: I): ImportSkipped {
+    const message = createBaseImportSkipped();
+    message.path = object.path ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseImportModelsResponse(): ImportModelsResponse {
+  return { models: [], skipped: [] };
+}
+
+export const ImportModelsResponse: MessageFns<ImportModelsResponse> = {
+  encode(message: ImportModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      CatalogEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.skipped) {
+      ImportSkipped.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportModelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportModelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(CatalogEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.skipped.push(ImportSkipped.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportModelsResponse {
+    return {
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => CatalogEntry.fromJSON(e)) : [],
+      skipped: globalThis.Array.isArray(object?.skipped)
+        ? object.skipped.map((e: any) => ImportSkipped.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ImportModelsResponse): unknown {
+    const obj: any = {};
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => CatalogEntry.toJSON(e));
+    }
+    if (message.skipped?.length) {
+      obj.skipped = message.skipped.map((e) => ImportSkipped.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportModelsResponse>, I>>(base?: I): ImportModelsResponse {
+    return ImportModelsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportModelsResponse>, I>>(object: I): ImportModelsResponse {
+    const message = createBaseImportModelsResponse();
+    message.models = object.models?.map((e) => CatalogEntry.fromPartial(e)) || [];
+    message.skipped = object.skipped?.map((e) => ImportSkipped.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
   /**
@@ -1842,8 +2147,9 @@ export const CatalogService = {
     responseDeserialize: (value: Buffer): CatalogEntry => CatalogEntry.decode(value),
   },
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel: {
     path: "/llama_orch.v1.Catalog/PullModel" as const,
@@ -1853,6 +2159,20 @@ export const CatalogService = {
     requestDeserialize: (value: Buffer): PullModelRequest => PullModelRequest.decode(value),
     responseSerialize: (value: PullEvent): Buffer => Buffer.from(PullEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): PullEvent => PullEvent.decode(value),
+  },
+  /**
+   * Registers the GGUF models already in the Hugging Face hub cache and Ollama's store, in place
+   * (nothing is copied or downloaded); each is verified against the digest its store names it by.
+   */
+  importModels: {
+    path: "/llama_orch.v1.Catalog/ImportModels" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportModelsRequest): Buffer => Buffer.from(ImportModelsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportModelsRequest => ImportModelsRequest.decode(value),
+    responseSerialize: (value: ImportModelsResponse): Buffer =>
+      Buffer.from(ImportModelsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportModelsResponse => ImportModelsResponse.decode(value),
   },
 } as const;
 
@@ -1870,10 +2190,16 @@ export interface CatalogServer extends UntypedServiceImplementation {
   verifyModel: handleUnaryCall<ModelRef, CatalogEntry>;
   setModelState: handleUnaryCall<SetModelStateRequest, CatalogEntry>;
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel: handleServerStreamingCall<PullModelRequest, PullEvent>;
+  /**
+   * Registers the GGUF models already in the Hugging Face hub cache and Ollama's store, in place
+   * (nothing is copied or downloaded); each is verified against the digest its store names it by.
+   */
+  importModels: handleUnaryCall<ImportModelsRequest, ImportModelsResponse>;
 }
 
 export interface CatalogClient extends Client {
@@ -1971,8 +2297,9 @@ export interface CatalogClient extends Client {
     callback: (error: ServiceError | null, response: CatalogEntry) => void,
   ): ClientUnaryCall;
   /**
-   * Pulls a model by ref (hf:, https:, a path under models.dirs, builtin:), verifies it against
-   * its source's sha256 and registers it; streams progress. Two pulls of one ref share one download.
+   * Pulls a model by ref (hf:, ollama:, https:, a path under models.dirs, builtin:), verifies it
+   * against its source's sha256 and registers it; streams progress. Two pulls of one ref share one
+   * download; an hf: or ollama: ref already in the local stores is registered from there.
    */
   pullModel(request: PullModelRequest, options?: Partial<CallOptions>): ClientReadableStream<PullEvent>;
   pullModel(
@@ -1980,6 +2307,25 @@ export interface CatalogClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<PullEvent>;
+  /**
+   * Registers the GGUF models already in the Hugging Face hub cache and Ollama's store, in place
+   * (nothing is copied or downloaded); each is verified against the digest its store names it by.
+   */
+  importModels(
+    request: ImportModelsRequest,
+    callback: (error: ServiceError | null, response: ImportModelsResponse) => void,
+  ): ClientUnaryCall;
+  importModels(
+    request: ImportModelsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportModelsResponse) => void,
+  ): ClientUnaryCall;
+  importModels(
+    request: ImportModelsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportModelsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CatalogClient = makeGenericClientConstructor(CatalogService, "llama_orch.v1.Catalog") as unknown as {
