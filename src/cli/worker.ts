@@ -10,7 +10,15 @@ import {
   type WorkerOptions,
   workerLogger,
 } from "../worker/worker-main.js";
-import { hostPort, identifier, integer, integerList, oneOf, proportions } from "./parse.js";
+import {
+  hostPort,
+  identifier,
+  integer,
+  integerList,
+  integerOrAuto,
+  oneOf,
+  proportions,
+} from "./parse.js";
 
 /** The command's flags: the worker's options as the command line gives them. */
 type WorkerFlags = Omit<
@@ -122,7 +130,11 @@ export function registerWorker(program: Command): void {
     .option("--batch-size <n>", "most tokens per decode call", integer(1))
     .option("--ubatch-size <n>", "physical micro-batch", integer(1))
     .option("--prefill-chunk <n>", "prompt tokens per step under contention", integer(1))
-    .option("--gpu-layers <n>", "layers on GPU (-1: all; cuda only)", integer(-1))
+    .option(
+      "--gpu-layers <n>",
+      "layers on GPU (-1: all; auto: as many as fit free VRAM; cuda only)",
+      integerOrAuto(-1),
+    )
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))

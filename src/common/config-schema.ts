@@ -19,6 +19,8 @@ export interface SchemaNode {
   required?: readonly string[];
   additionalProperties?: false;
   items?: SchemaNode;
+  /** A value of any one of these shapes, e.g. an integer or a keyword. */
+  anyOf?: readonly SchemaNode[];
 }
 
 // Builders keep `additionalProperties: false` on every object, so no object can forget it.
@@ -90,7 +92,15 @@ const pool = obj(
       minItems: 1,
     },
     gpu_layers: {
-      ...int("Layers offloaded to the GPU; -1 means all.", undefined, -1),
+      description:
+        "Layers offloaded to the GPU; -1 means all; `auto` offloads as many as fit the pool's " +
+        "free VRAM. Before each GPU load the worker estimates weights + KV + a 1 GiB compute " +
+        "margin per device and refuses a fixed count that does not fit, naming the device, the " +
+        "bytes needed and the bytes free.",
+      anyOf: [
+        { type: "integer", minimum: -1 },
+        { type: "string", enum: ["auto"] },
+      ],
       defaultNote: "`0` for cpu, `-1` (all) for cuda",
     },
     slots: int("Sequences decoded together (continuous batching width).", 4, 1),
@@ -388,8 +398,8 @@ export interface PoolConfig {
   backend: PoolBackend;
   devices?: number[];
   tensorSplit?: number[];
-  /** -1 means all layers. */
-  gpuLayers: number;
+  /** -1 means all layers; auto: as many as fit the free VRAM. */
+  gpuLayers: number | "auto";
   slots: number;
   contextSize: number;
   threads?: number;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { ownerMetadata } from "../common/artifact-owner.js";
 import { OrchError } from "../common/errors.js";
 import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
+import type { ListModelsResponse } from "../gen/llama_orch/v1/catalog.js";
 import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
 import { unaryCall } from "./grpc-call.js";
@@ -107,6 +108,12 @@ function registerCatalogRoutes(app: FastifyInstance, { clients }: GatewayContext
         const create = toCreateModelRequest(request.body);
         return toCatalogModelDto(await unaryCall((cb) => catalog.createModel(create, cb)));
       }),
+  );
+  app.get("/v1/catalog/models", schema("listCatalogModels"), (_request, reply) =>
+    answer(reply, async () => {
+      const list = await unaryCall<ListModelsResponse>((cb) => catalog.listModels({}, cb));
+      return { models: list.models.map(toCatalogModelDto) };
+    }),
   );
   app.get<IdParams>("/v1/catalog/models/:id", schema("getCatalogModel"), (request, reply) =>
     answer(reply, async () =>

@@ -165,3 +165,21 @@ describe("AUTH_TOKEN (DESIGN decision 1)", () => {
     assert.ok(!String(config.auth.token).includes("s3cr3t"));
   });
 });
+
+describe("gpu_layers: an integer or auto", () => {
+  test("another word is one line naming both shapes, not one line per alternative", () => {
+    const problems = problemsOf(
+      "pools: [{ id: g, model: /m.gguf, backend: cuda, gpu_layers: all }]",
+    );
+    assert.deepEqual(problems, [
+      'pools[0].gpu_layers: must be an integer >= -1 or "auto" (got "all")',
+    ]);
+  });
+
+  test("auto on a cpu pool is refused: a cpu pool offloads nothing", () => {
+    const problems = problemsOf(
+      "pools: [{ id: c, model: /m.gguf, backend: cpu, gpu_layers: auto }]",
+    );
+    assert.deepEqual(problems, ["pools[0].gpu_layers: must be 0 for a cpu pool"]);
+  });
+});

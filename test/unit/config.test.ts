@@ -137,6 +137,11 @@ describe("config defaults", () => {
     assert.equal(config.pools[0]?.gpuLayers, -1);
     assert.equal(config.pools[0]?.devices, undefined);
   });
+
+  test("gpu_layers: auto lets the worker choose the count that fits free VRAM", () => {
+    const yaml = "pools: [{ id: g, model: /m.gguf, backend: cuda, gpu_layers: auto }]";
+    assert.equal(validateConfig(parse(yaml)).pools[0]?.gpuLayers, "auto");
+  });
 });
 
 describe("a full config file", () => {

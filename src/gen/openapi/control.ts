@@ -129,7 +129,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Every catalog entry, pulled, imported or registered, by id (ORCH-3060). */
+        get: operations["listCatalogModels"];
         put?: never;
         /** Register a model; a given digest is verified (ORCH-3060). */
         post: operations["createCatalogModel"];
@@ -460,6 +461,9 @@ export interface components {
                 require_sbom?: boolean;
                 require_signature?: boolean;
             };
+        };
+        CatalogModelList: {
+            models: components["schemas"]["CatalogModel"][];
         };
         DrainRequest: {
             /** Format: int64 */
@@ -1231,6 +1235,32 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Capabilities"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listCatalogModels: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogModelList"];
                 };
             };
             401: components["responses"]["Unauthorized"];
