@@ -1,6 +1,8 @@
 // JS <-> engine struct translation; see convert.h.
 #include "convert.h"
 
+#include <algorithm>
+
 namespace orch {
 namespace {
 
@@ -32,6 +34,14 @@ ggml_type kv_type(const std::string & name) {
   if (name == "f32") return GGML_TYPE_F32;
   if (name == "q8_0") return GGML_TYPE_Q8_0;
   invalid("kvType must be one of f16, f32, q8_0");
+}
+
+enum llama_pooling_type pooling_type(const std::string & name) {
+  if (name == "auto") return LLAMA_POOLING_TYPE_UNSPECIFIED;
+  if (name == "mean") return LLAMA_POOLING_TYPE_MEAN;
+  if (name == "cls") return LLAMA_POOLING_TYPE_CLS;
+  if (name == "last") return LLAMA_POOLING_TYPE_LAST;
+  invalid("pooling must be one of auto, mean, cls, last");
 }
 
 SamplingParams to_sampling(const Napi::Value & value) {
@@ -85,6 +95,8 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
   p.chat_template = string_or(o, "chatTemplate", "");
   p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
+  p.embeddings = bool_or(o, "embeddings", false);
+  p.pooling = pooling_type(string_or(o, "pooling", "auto"));
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();
@@ -200,6 +212,8 @@ Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
   o.Set("contextSize", info.ctx_per_seq);
   o.Set("slots", info.n_seq);
   o.Set("kvBytesPerToken", info.kv_bytes_per_token);
+  o.Set("embeddingLength", info.embedding_length);
+  o.Set("pooling", info.pooling);
   return o;
 }
 
@@ -288,6 +302,32 @@ Napi::Array to_js(Napi::Env env, const std::vector<llama_token> & tokens) {
   auto arr = Napi::Array::New(env, tokens.size());
   for (uint32_t i = 0; i < tokens.size(); ++i) arr.Set(i, tokens[i]);
   return arr;
+}
+
+std::vector<std::vector<llama_token>> to_embed_inputs(const Napi::Value & value) {
+  if (!value.IsArray()) invalid("embed takes an array of inputs, each an array of token ids");
+  const auto arr = value.As<Napi::Array>();
+  std::vector<std::vector<llama_token>> inputs;
+  inputs.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(to_tokens(arr.Get(i)));
+  return inputs;
+}
+
+Napi::Object to_js(Napi::Env env, const EmbedResult & r) {
+  auto o = Napi::Object::New(env);
+  o.Set("type", "embedding");
+  o.Set("id", static_cast<double>(r.id));
+  o.Set("dimensions", r.dimensions);
+  auto values = Napi::Float32Array::New(env, r.values.size());
+  std::copy(r.values.begin(), r.values.end(), values.Data());
+  o.Set("values", values);
+  o.Set("tokens", r.tokens);
+  o.Set("ms", r.ms);
+  if (!r.error_code.empty()) {
+    o.Set("errorCode", r.error_code);
+    o.Set("errorMessage", r.error_message);
+  }
+  return o;
 }
 
 Napi::Error to_js_error(Napi::Env env, ErrorCode code, const std::string & message) {

@@ -28,6 +28,7 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                                         InstanceMethod<&EngineWrap::DiffChat>("diffChat"),
                                         InstanceMethod<&EngineWrap::Submit>("submit"),
                                         InstanceMethod<&EngineWrap::Cancel>("cancel"),
+                                        InstanceMethod<&EngineWrap::Embed>("embed"),
                                         InstanceMethod<&EngineWrap::Stats>("stats"),
                                         InstanceMethod<&EngineWrap::Dispose>("dispose"),
                                     });
@@ -68,6 +69,25 @@ void EngineWrap::deliver(StepOutput && out) {
 }
 
 void EngineWrap::closed() { tsfn_.Release(); }
+
+void EngineWrap::embedded(EmbedResult && result) {
+  auto * payload = new EmbedResult(std::move(result));
+  const napi_status status = tsfn_.BlockingCall(payload, [this](Napi::Env env, Napi::Function fn, EmbedResult * data) {
+    on_embedded(env, fn, data);
+  });
+  if (status != napi_ok) delete payload;
+}
+
+void EngineWrap::on_embedded(Napi::Env env, Napi::Function on_events, EmbedResult * result) {
+  std::unique_ptr<EmbedResult> owned(result);
+  if (env == nullptr) return;
+  auto events = Napi::Array::New(env, 1);
+  events.Set(0u, to_js(env, *owned));
+  owned.reset();
+  outstanding_ -= std::min<uint32_t>(outstanding_, 1);
+  if (outstanding_ == 0 && !disposed_) tsfn_.Unref(env);
+  on_events.Call({events});
+}
 
 void EngineWrap::on_step(Napi::Env env, Napi::Function on_events, StepOutput * out) {
   std::unique_ptr<StepOutput> owned(out);
@@ -158,6 +178,17 @@ Napi::Value EngineWrap::Cancel(const Napi::CallbackInfo & info) {
   engine.cancel(static_cast<uint64_t>(info[0].ToNumber().Int64Value()), ack);
   hold();
   return Napi::Number::New(info.Env(), static_cast<double>(ack));
+}
+
+Napi::Value EngineWrap::Embed(const Napi::CallbackInfo & info) {
+  auto & engine = core(info.Env());
+  try {
+    const uint64_t id = engine.embed(engine.prepare_embed(to_embed_inputs(info[0])));
+    hold();
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
+  } catch (const EngineError & e) {
+    throw to_js_error(info.Env(), e.code(), e.what());
+  }
 }
 
 Napi::Value EngineWrap::Stats(const Napi::CallbackInfo & info) { return to_js(info.Env(), core(info.Env()).stats()); }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runAdapterWorker } from "../adapters/adapter-main.js";
 import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
+import { poolings } from "../engine/types.js";
 import {
   installExitHooks,
   runWorker,
@@ -152,6 +153,12 @@ export function registerWorker(program: Command): void {
     .option("--token-env <name>", "environment variable holding the external engine's Bearer token")
     .option("--metrics-endpoint <url>", "the engine's Prometheus URL when not <endpoint>/metrics")
     .option("--chat-template-file <path>", "Jinja chat template replacing the model's")
+    .option("--embeddings", "serve embeddings instead of generation")
+    .option(
+      "--pooling <type>",
+      "embeddings pooling: auto (the model's, else last), mean, cls, last",
+      oneOf([...poolings]),
+    )
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

@@ -62,6 +62,8 @@ export const kvTypes = ["f16", "q8_0", "f32"] as const;
 /** `llamacpp` is the in-process addon; the others are engines the user runs (docs/engines.md). */
 export const poolEngines = ["llamacpp", "llamacpp-server", "vllm", "tgi", "triton"] as const;
 export const admissionPolicies = ["reject", "drop-lru"] as const;
+/** How an embeddings pool pools a sequence's outputs into one vector (llama.cpp pooling types). */
+export const poolPoolings = ["auto", "mean", "cls", "last"] as const;
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The built-in pool: it serves anywhere, with no GPU and no model file (DESIGN decision 2). */
@@ -165,6 +167,21 @@ const pool = obj(
         "first). Counts toward the worker's memory on top of the model and its KV; `0` turns it off.",
       1024,
       0,
+    ),
+    embeddings: {
+      type: "boolean",
+      description:
+        "Serve embeddings (`POST /v1/embeddings`) instead of generation: the pool's context pools " +
+        "each input into one L2-normalised vector and the pool takes no chat or completion tasks " +
+        "(a model may have one pool of each kind). Native engine only.",
+      default: false,
+    },
+    pooling: oneOf(
+      "How an embeddings pool pools a sequence: `mean`, `cls` (first token), `last` (last token), " +
+        "or `auto`: the pooling the model's GGUF metadata names (`<arch>.pooling_type`), else " +
+        "`last` (decoder models, our generated test models, carry none).",
+      poolPoolings,
+      "auto",
     ),
   },
   ["id", "model", "backend"],
@@ -372,6 +389,7 @@ export type KvType = (typeof kvTypes)[number];
 export type PoolEngine = (typeof poolEngines)[number];
 export type AdmissionPolicy = (typeof admissionPolicies)[number];
 export type LogLevel = (typeof logLevels)[number];
+export type PoolPooling = (typeof poolPoolings)[number];
 
 export interface PoolConfig {
   id: string;
@@ -397,6 +415,8 @@ export interface PoolConfig {
   /** Absolute path of a Jinja chat template replacing the model's. */
   chatTemplateFile?: string;
   promptCacheMb: number;
+  embeddings: boolean;
+  pooling: PoolPooling;
 }
 
 export interface SessionBudgets {

@@ -223,6 +223,12 @@ function poolProblems(pool: PoolConfig, at: string): string[] {
     const limit = pool.batchSize ?? DEFAULT_BATCH_SIZE;
     problems.push(`${at}.prefill_chunk: must be <= batch_size (${limit})`);
   }
+  if (pool.engine !== "llamacpp" && pool.embeddings) {
+    problems.push(`${at}.embeddings: only the native engine (llamacpp) serves embeddings here`);
+  }
+  if (!pool.embeddings && pool.pooling !== "auto") {
+    problems.push(`${at}.pooling: applies to embeddings pools only; set embeddings: true`);
+  }
   const builtin = pool.model.match(/^builtin:(.*)$/);
   if (builtin && !(presetNames as readonly string[]).includes(builtin[1] ?? "")) {
     const known = presetNames.map((n) => `"builtin:${n}"`).join(", ");

@@ -42,6 +42,9 @@ export function capabilities(
     };
     cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
     cap.slotsTotal += d.slots;
+    if (d.model?.pooling && !cap.supportedWorkloads.includes("embedding")) {
+      cap.supportedWorkloads.push("embedding");
+    }
     if (!cap.models.includes(pool.modelRef) && !retired.has(pool.modelRef)) {
       cap.models.push(pool.modelRef);
     }

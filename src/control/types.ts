@@ -13,6 +13,13 @@ export const determinisms: readonly Determinism[] = ["strict", "best_effort"];
 export type KvHint = "reuse" | "cold";
 export const kvHints: readonly KvHint[] = ["reuse", "cold"];
 
+/** What a task asks of its pool: generated tokens, or (embeddings pools only) pooled vectors. */
+export type Workload = "completion" | "embedding";
+export const workloads: readonly Workload[] = ["completion", "embedding"];
+
+/** One input of an embedding task: text, or token ids used as they are. */
+export type EmbeddingInput = string | readonly number[];
+
 export type PlacementMode = "auto" | "pin" | "prefer";
 export const placementModes: readonly PlacementMode[] = ["auto", "pin", "prefer"];
 
@@ -105,6 +112,9 @@ export interface TaskInput {
   cacheSalt?: string;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
+  /** Workload `embedding`: what to embed, and the vector size the caller expects. */
+  embeddingInputs?: readonly EmbeddingInput[];
+  embeddingDimensions?: number;
 }
 
 /**
@@ -113,7 +123,9 @@ export interface TaskInput {
 export interface ValidTask {
   taskId: string;
   sessionId: string;
-  workload: "completion";
+  workload: Workload;
+  /** Set exactly when workload is `embedding`. */
+  embeddingInputs?: EmbeddingInput[];
   modelRef: string;
   /** The engine the task asked for; absent: any pool's engine may serve it. */
   engine?: PoolEngine;
@@ -180,4 +192,6 @@ export interface PoolSnapshot {
   warmSessions: readonly string[];
   /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */
   isolatesBatch?: boolean;
+  /** An embeddings pool: it serves embedding tasks only, and no other pool serves them. */
+  embeddings?: boolean;
 }

@@ -2,6 +2,7 @@
 import { OrchError } from "../common/errors.js";
 import { addon } from "./binding.js";
 import {
+  toEmbedResult,
   toEngineEvent,
   toEngineStats,
   toModelInfo,
@@ -18,6 +19,7 @@ import type {
   ChatParse,
   ChatRender,
   ChatRenderRequest,
+  EmbedResult,
   EngineOptions,
   EngineStats,
   ModelInfo,
@@ -28,6 +30,10 @@ export class Engine {
   readonly info: ModelInfo;
   private readonly sequences = new Map<number, Sequence>();
   private readonly acks = new Map<number, (found: boolean) => void>();
+  private readonly embeds = new Map<
+    number,
+    { resolve(r: EmbedResult): void; reject(e: unknown): void }
+  >();
   private nativeEngine: NativeEngine | undefined;
 
   private constructor(info: ModelInfo) {
@@ -85,6 +91,20 @@ export class Engine {
     return new Promise((resolve) => this.acks.set(ack, resolve));
   }
 
+  /**
+   * Embeddings engines: one unit-length vector per input (text is tokenized as a prompt is, BOS
+   * and special tokens included). Throws an OrchError for invalid input (CONTEXT_TOO_LARGE for an
+   * input longer than the context); evaluation runs on the engine's loop.
+   */
+  embed(inputs: readonly (string | readonly number[])[]): Promise<EmbedResult> {
+    const handle = this.handle();
+    const tokens = inputs.map((input) =>
+      typeof input === "string" ? this.tokenize(input, { parseSpecial: true }) : input,
+    );
+    const id = native(() => handle.embed(tokens));
+    return new Promise((resolve, reject) => this.embeds.set(id, { resolve, reject }));
+  }
+
   tokenize(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): number[] {
     const handle = this.handle();
     return native(() =>
@@ -137,11 +157,25 @@ export class Engine {
     return this.nativeEngine;
   }
 
+  private settleEmbed(event: Extract<NativeEvent, { type: "embedding" }>): void {
+    const waiter = this.embeds.get(event.id);
+    this.embeds.delete(event.id);
+    try {
+      waiter?.resolve(toEmbedResult(event));
+    } catch (error) {
+      waiter?.reject(error);
+    }
+  }
+
   private dispatch(events: NativeEvent[]): void {
     for (const event of events) {
       if (event.type === "ack") {
         this.acks.get(event.ack)?.(event.found);
         this.acks.delete(event.ack);
+        continue;
+      }
+      if (event.type === "embedding") {
+        this.settleEmbed(event);
         continue;
       }
       this.sequences.get(event.seq)?.push(toEngineEvent(event));

@@ -18,6 +18,8 @@ export interface NativeModelInfo {
   contextSize: number;
   slots: number;
   kvBytesPerToken: number;
+  embeddingLength: number;
+  pooling: string;
 }
 
 export type NativeEvent =
@@ -43,7 +45,18 @@ export type NativeEvent =
       errorCode?: string;
       errorMessage?: string;
     }
-  | { type: "ack"; ack: number; found: boolean };
+  | { type: "ack"; ack: number; found: boolean }
+  | {
+      type: "embedding";
+      id: number;
+      dimensions: number;
+      /** `dimensions` floats per input, inputs in order. */
+      values: Float32Array;
+      tokens: number;
+      ms: number;
+      errorCode?: string;
+      errorMessage?: string;
+    };
 
 export interface NativeStats {
   slotsTotal: number;
@@ -86,6 +99,8 @@ export interface NativeEngine {
   submit(request: object): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */
   cancel(sequenceId: number): number;
+  /** Embeddings engines: queues token inputs; returns the id an `embedding` event settles. */
+  embed(inputs: readonly (readonly number[])[]): number;
   stats(): NativeStats;
   dispose(): Promise<void>;
 }

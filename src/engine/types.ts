@@ -37,7 +37,14 @@ export interface EngineOptions {
   chatTemplate?: string;
   /** Host RAM (MiB) for prompt KV states slots had to drop; restored for a later match. Default 0: off. */
   promptCacheMb?: number;
+  /** Load for embeddings (embed()) instead of generation (submit()). Default false. */
+  embeddings?: boolean;
+  /** How an embeddings engine pools a sequence; `auto`: the model's metadata, else `last`. */
+  pooling?: Pooling;
 }
+
+export const poolings = ["auto", "mean", "cls", "last"] as const;
+export type Pooling = (typeof poolings)[number];
 
 export interface ModelInfo {
   architecture: string;
@@ -56,6 +63,18 @@ export interface ModelInfo {
   slots: number;
   /** K and V bytes one token takes in the KV cache (all layers, at the loaded KV type). */
   kvBytesPerToken: number;
+  /** The model's output embedding size (what embed() returns per input). */
+  embeddingLength: number;
+  /** Embeddings engines: the pooling in use (mean, cls, last); "": a generation engine. */
+  pooling: string;
+}
+
+/** One embed() call's answer: a unit-length vector per input, in input order. */
+export interface EmbedResult {
+  vectors: Float32Array[];
+  /** Tokens of all inputs. */
+  tokens: number;
+  ms: number;
 }
 
 export interface Sampling {

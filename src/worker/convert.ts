@@ -7,6 +7,7 @@ import type {
   ChatParse,
   ChatRender,
   ChatRenderRequest,
+  EmbedResult,
   EndEvent,
   EngineStats,
   FinishReason,
@@ -134,6 +135,32 @@ export function toEndEvent(
   return { event: { $case: "end", value: end } };
 }
 
+/** An embedding task's inputs as the engine takes them: token ids when given, else the text. */
+export function toEmbedInputs(request: GenerateRequest): (string | number[])[] {
+  return request.embeddingInputs.map((i) => (i.tokens.length > 0 ? i.tokens : i.text));
+}
+
+/** An embedding task's answer: its vectors, then an `end` that counts its input tokens. */
+export function toEmbeddingEvents(result: EmbedResult): GenerateEvent[] {
+  const data = result.vectors.map((vector) => ({ values: Array.from(vector) }));
+  const ms = Math.round(result.ms);
+  const end = {
+    tokensIn: result.tokens,
+    tokensOut: 0,
+    decodeMs: ms,
+    decodeTimeMs: ms,
+    finishReason: ProtoFinishReason.FINISH_REASON_STOP,
+    cachedTokens: 0,
+    ttftMs: 0,
+    promptMs: ms,
+    chatDeltas: [],
+  };
+  return [
+    { event: { $case: "embeddings", value: { data, promptTokens: result.tokens } } },
+    { event: { $case: "end", value: end } },
+  ];
+}
+
 function toChatOutput(parse: ChatParse): ChatOutput {
   return {
     content: parse.content,
@@ -202,6 +229,8 @@ export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
     digest: info.digest,
     contextSize: info.contextSize,
     kvBytesPerToken: info.kvBytesPerToken,
+    embeddingLength: info.embeddingLength,
+    pooling: info.pooling,
   };
 }
 

@@ -8,7 +8,7 @@ import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
 import { probeGpus } from "../engine/nvml.js";
-import type { EngineOptions, KvType } from "../engine/types.js";
+import type { EngineOptions, KvType, Pooling } from "../engine/types.js";
 import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
 import { fittedLoader } from "./gpu-fit.js";
 import { ModelHost } from "./model-host.js";
@@ -48,6 +48,9 @@ export interface WorkerOptions {
   chatTemplateFile?: string;
   /** Host-RAM prompt cache bound in MiB; 0 (the engine's default) turns it off. */
   promptCacheMb?: number;
+  /** Serve embeddings instead of generation, pooled this way (`auto` by default). */
+  embeddings?: boolean;
+  pooling?: Pooling;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -132,6 +135,8 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     kvType: options.kvType,
     chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
     promptCacheMb: options.promptCacheMb,
+    embeddings: options.embeddings,
+    pooling: options.pooling,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
   // auto: the VRAM check (gpu-fit.ts) picks the count before each load.

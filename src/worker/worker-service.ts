@@ -24,6 +24,8 @@ import { ChatDeltas } from "./chat-deltas.js";
 import {
   toChatRenderRequest,
   toChatTemplateResponse,
+  toEmbeddingEvents,
+  toEmbedInputs,
   toEndEvent,
   toSubmitRequest,
   toTelemetry,
@@ -153,6 +155,7 @@ export class WorkerService {
         throw new OrchError("TASK_EXISTS", `task ${taskId} is already generating on this worker`);
       }
       lease = this.options.host.acquire();
+      if (call.request.embeddingInputs.length > 0) return await this.embed(call, lease);
       sequence = lease.model.engine.submit(toSubmitRequest(call.request));
     } catch (error) {
       lease?.release();
@@ -165,6 +168,33 @@ export class WorkerService {
       await this.stream(call, lease, sequence);
     } finally {
       if (this.live.get(taskId) === sequence) this.live.delete(taskId);
+      lease.release();
+    }
+  }
+
+  /**
+   * An embedding task: one engine call, answered with its vectors and `end`; any failure (an input
+   * too long, a non-embeddings engine) fails the call, since nothing was sent before. Not
+   * cancellable by id: a cancelled call only drops the answer.
+   */
+  private async embed(call: GenerateCall, lease: Lease): Promise<void> {
+    try {
+      const result = await lease.model.engine.embed(toEmbedInputs(call.request));
+      this.options.log.info(
+        {
+          task_id: call.request.taskId,
+          inputs: result.vectors.length,
+          tokens_in: result.tokens,
+          decode_time_ms: Math.round(result.ms),
+        },
+        "embed ended",
+      );
+      if (call.cancelled) return;
+      for (const event of toEmbeddingEvents(result)) call.write(event);
+      call.end();
+    } catch (error) {
+      if (!call.cancelled) call.emit("error", toStatus(error));
+    } finally {
       lease.release();
     }
   }

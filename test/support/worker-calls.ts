@@ -60,6 +60,7 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     ignoreEos: true,
     cacheTenant: "",
     jsonSchema: "",
+    embeddingInputs: [],
     ...request,
   });
 }

@@ -92,6 +92,28 @@ pools:
     );
   });
 
+  test("embeddings pools: pooling is one of four, only with embeddings, only on the native engine", () => {
+    assert.deepEqual(
+      problemsOf(
+        "pools: [{ id: e, model: builtin:tiny, backend: cpu, embeddings: true, pooling: max }]",
+      ),
+      ['pools[0].pooling: must be one of "auto", "mean", "cls", "last" (got "max")'],
+    );
+    assert.deepEqual(
+      problemsOf("pools: [{ id: e, model: builtin:tiny, backend: cpu, pooling: cls }]"),
+      ["pools[0].pooling: applies to embeddings pools only; set embeddings: true"],
+    );
+    const vllm =
+      "{ id: v, model: m, backend: cuda, engine: vllm, endpoint: 'http://x:1', embeddings: true }";
+    assert.deepEqual(problemsOf(`pools: [${vllm}]`), [
+      "pools[0].embeddings: only the native engine (llamacpp) serves embeddings here",
+    ]);
+    assert.deepEqual(
+      problemsOf("pools: [{ id: e, model: builtin:tiny, backend: cpu, embeddings: yes }]"),
+      ['pools[0].embeddings: must be a boolean (got "yes")'],
+    );
+  });
+
   test("every problem is reported, one line each", () => {
     const yaml = "logging: { level: loud }\nadmission: { policy: lifo }\nextra: 1";
     const problems = problemsOf(yaml);

@@ -57,6 +57,8 @@ const defaults: Omit<Config, "dataDir"> = {
       kvType: "f16",
       engine: "llamacpp",
       promptCacheMb: 1024,
+      embeddings: false,
+      pooling: "auto",
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -106,6 +108,7 @@ pools:
     served_model: Qwen/Qwen2.5-7B-Instruct
     token_env: VLLM_TOKEN
     metrics_endpoint: http://127.0.0.1:8000/metrics
+  - { id: cpu-embed, model: builtin:tiny, backend: cpu, embeddings: true, pooling: mean }
 `;
 
 describe("config defaults", () => {
@@ -191,6 +194,8 @@ describe("a full config file", () => {
           kvType: "f16",
           engine: "llamacpp",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "gpu-3090",
@@ -209,6 +214,8 @@ describe("a full config file", () => {
           promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
           engine: "llamacpp",
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "vllm-3090",
@@ -224,6 +231,21 @@ describe("a full config file", () => {
           tokenEnv: "VLLM_TOKEN",
           metricsEndpoint: "http://127.0.0.1:8000/metrics",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
+        },
+        {
+          id: "cpu-embed",
+          model: "builtin:tiny",
+          backend: "cpu",
+          gpuLayers: 0,
+          slots: 4,
+          contextSize: 4096,
+          kvType: "f16",
+          engine: "llamacpp",
+          promptCacheMb: 1024,
+          embeddings: true,
+          pooling: "mean",
         },
       ],
       auth: { optional: false, trustProxy: false },

@@ -76,11 +76,13 @@ const fullRequest: GenerateRequest = {
   },
   cacheTenant: "id:token:abc123",
   jsonSchema: '{"type":"object"}',
+  embeddingInputs: [{ text: "to embed", tokens: [] }],
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
   it("carries every field (task_id stays with the worker)", () => {
-    assertEveryField(GenerateRequest, fullRequest, []);
+    // Embedding inputs go to engine.embed (toEmbedInputs), never to a generation submit.
+    assertEveryField(GenerateRequest, fullRequest, ["embeddingInputs"]);
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
@@ -248,6 +250,8 @@ const info: ModelInfo = {
   contextSize: 1024,
   slots: 3,
   kvBytesPerToken: 8192,
+  embeddingLength: 64,
+  pooling: "last",
 };
 
 describe("ModelInfo and WorkerDescription", () => {
@@ -281,6 +285,8 @@ describe("ModelInfo and WorkerDescription", () => {
         digest: "ab".repeat(32),
         contextSize: 1024,
         kvBytesPerToken: 8192,
+        embeddingLength: 64,
+        pooling: "last",
       },
       engine: "llamacpp",
       engineVersion: "b1234",

@@ -67,6 +67,7 @@ std::string EngineCore::detokenize(const std::vector<llama_token> & tokens) cons
 }
 
 std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const {
+  if (!info().pooling.empty()) invalid("this engine was loaded for embeddings and does not generate; send inputs to embed");
   if (params.prompt.empty()) invalid("prompt is empty: give text or at least one token");
   if (params.max_tokens < 1) invalid("maxTokens must be at least 1");
   const int32_t n_vocab = llama_vocab_n_tokens(vocab_);

@@ -30,6 +30,10 @@ struct LoadParams {
   std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
   // Bound of the host-RAM prompt cache (prompt-store.h); 0 turns that tier off.
   uint32_t prompt_cache_mb = 0;
+  // An embeddings engine: its context pools each sequence's output and it generates nothing.
+  bool embeddings = false;
+  // UNSPECIFIED (`auto`): the model's `<arch>.pooling_type`, else LAST (see model-loader.cpp).
+  enum llama_pooling_type pooling = LLAMA_POOLING_TYPE_UNSPECIFIED;
 };
 
 struct SamplingParams {

@@ -36,6 +36,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings of one or more inputs, by a pool configured with `embeddings`.
+         * @description An embedding task on the same admission, queue and placement as generation; only pools with `embeddings: true` serve it. Each input is evaluated as its own sequence and pooled (the pool's `pooling`); vectors are L2-normalised, as llama-server returns them. A model served only by generation pools answers 400, as does an input longer than the pool's context (CONTEXT_TOO_LARGE) or a `dimensions` other than the model's embedding size.
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -202,6 +222,34 @@ export interface components {
             n: number | null;
             prompt: string | string[];
             suffix?: string | null;
+        };
+        EmbeddingList: {
+            data: {
+                embedding: number[] | string;
+                index: number;
+                /** @enum {string} */
+                object: "embedding";
+            }[];
+            model: string;
+            /** @enum {string} */
+            object: "list";
+            usage: {
+                prompt_tokens: number;
+                total_tokens: number;
+            };
+        };
+        /** @description OpenAI's embeddings request. `input` is a string, an array of strings, an array of token ids, or an array of token-id arrays (at most 2048 inputs, none empty). `dimensions` is refused (400) unless it equals the model's embedding size: vectors are not shortened. `user` is logged. Unknown fields are ignored. */
+        EmbeddingRequest: {
+            dimensions?: number;
+            /**
+             * @description base64: each vector as the base64 of its little-endian float32 bytes.
+             * @default float
+             * @enum {string}
+             */
+            encoding_format: "float" | "base64";
+            input: string | string[] | number[] | number[][];
+            model: string;
+            user?: string;
         };
         /** @enum {string|null} */
         FinishReason: "stop" | "length" | "tool_calls" | null;
@@ -531,6 +579,50 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Completion"];
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is only logged. */
+                "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "tiny-embed",
+                 *       "input": [
+                 *         "hello world",
+                 *         "good night"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description One embedding per input, in input order. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingList"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -290,6 +290,10 @@ export interface ModelInfo {
   contextSize: number;
   /** K and V bytes one token takes in the KV cache: sizes session KV and placement's KV estimate. */
   kvBytesPerToken: number;
+  /** The model's output embedding size: the length of each vector an embeddings pool returns. */
+  embeddingLength: number;
+  /** An embeddings pool's pooling (mean, cls, last); empty: a generation pool. */
+  pooling: string;
 }
 
 /** One chat turn, as the model's chat template takes it. */
@@ -366,6 +370,24 @@ export interface ChatOutput {
   content: string;
   reasoningContent: string;
   toolCalls: ToolCall[];
+}
+
+/** One input of an embedding task: text (tokenized with the model's BOS) or token ids as they are. */
+export interface EmbeddingInput {
+  text: string;
+  /** Non-empty: used instead of text. */
+  tokens: number[];
+}
+
+/** An embedding task's answer: one unit-length (L2) vector per input, in input order. */
+export interface Embeddings {
+  data: Embedding[];
+  /** Tokens of all inputs. */
+  promptTokens: number;
+}
+
+export interface Embedding {
+  values: number[];
 }
 
 function createBaseErrorDetail(): ErrorDetail {
@@ -1996,6 +2018,8 @@ function createBaseModelInfo(): ModelInfo {
     digest: "",
     contextSize: 0,
     kvBytesPerToken: 0,
+    embeddingLength: 0,
+    pooling: "",
   };
 }
 
@@ -2036,6 +2060,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     }
     if (message.kvBytesPerToken !== 0) {
       writer.uint32(97).double(message.kvBytesPerToken);
+    }
+    if (message.embeddingLength !== 0) {
+      writer.uint32(480).int32(message.embeddingLength);
+    }
+    if (message.pooling !== "") {
+      writer.uint32(490).string(message.pooling);
     }
     return writer;
   },
@@ -2149,6 +2179,22 @@ export const ModelInfo: MessageFns<ModelInfo> = {
             message.kvBytesPerToken = reader.double();
             continue;
           }
+          case 60: {
+            if (tag !== 480) {
+              break;
+            }
+
+            message.embeddingLength = reader.int32();
+            continue;
+          }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.pooling = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2211,6 +2257,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         : isSet(object.kv_bytes_per_token)
         ? globalThis.Number(object.kv_bytes_per_token)
         : 0,
+      embeddingLength: isSet(object.embeddingLength)
+        ? globalThis.Number(object.embeddingLength)
+        : isSet(object.embedding_length)
+        ? globalThis.Number(object.embedding_length)
+        : 0,
+      pooling: isSet(object.pooling) ? globalThis.String(object.pooling) : "",
     };
   },
 
@@ -2252,6 +2304,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.kvBytesPerToken !== 0) {
       obj.kvBytesPerToken = floatToJson(message.kvBytesPerToken);
     }
+    if (message.embeddingLength !== 0) {
+      obj.embeddingLength = Math.round(message.embeddingLength);
+    }
+    if (message.pooling !== "") {
+      obj.pooling = message.pooling;
+    }
     return obj;
   },
 
@@ -2272,6 +2330,8 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.digest = object.digest ?? "";
     message.contextSize = object.contextSize ?? 0;
     message.kvBytesPerToken = object.kvBytesPerToken ?? 0;
+    message.embeddingLength = object.embeddingLength ?? 0;
+    message.pooling = object.pooling ?? "";
     return message;
   },
 };
@@ -3195,6 +3255,277 @@ export const ChatOutput: MessageFns<ChatOutput> = {
     message.content = object.content ?? "";
     message.reasoningContent = object.reasoningContent ?? "";
     message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseEmbeddingInput(): EmbeddingInput {
+  return { text: "", tokens: [] };
+}
+
+export const EmbeddingInput: MessageFns<EmbeddingInput> = {
+  encode(message: EmbeddingInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.tokens.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.tokens) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbeddingInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbeddingInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.tokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmbeddingInput {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: EmbeddingInput): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmbeddingInput>, I>>(base?: I): EmbeddingInput {
+    return EmbeddingInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmbeddingInput>, I>>(object: I): EmbeddingInput {
+    const message = createBaseEmbeddingInput();
+    message.text = object.text ?? "";
+    message.tokens = object.tokens?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEmbeddings(): Embeddings {
+  return { data: [], promptTokens: 0 };
+}
+
+export const Embeddings: MessageFns<Embeddings> = {
+  encode(message: Embeddings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.data) {
+      Embedding.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(16).int32(message.promptTokens);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Embeddings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbeddings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data.push(Embedding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promptTokens = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Embeddings {
+    return {
+      data: globalThis.Array.isArray(object?.data) ? object.data.map((e: any) => Embedding.fromJSON(e)) : [],
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+    };
+  },
+
+  toJSON(message: Embeddings): unknown {
+    const obj: any = {};
+    if (message.data?.length) {
+      obj.data = message.data.map((e) => Embedding.toJSON(e));
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Embeddings>, I>>(base?: I): Embeddings {
+    return Embeddings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Embeddings>, I>>(object: I): Embeddings {
+    const message = createBaseEmbeddings();
+    message.data = object.data?.map((e) => Embedding.fromPartial(e)) || [];
+    message.promptTokens = object.promptTokens ?? 0;
+    return message;
+  },
+};
+
+function createBaseEmbedding(): Embedding {
+  return { values: [] };
+}
+
+export const Embedding: MessageFns<Embedding> = {
+  encode(message: Embedding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.values.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.values) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Embedding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 13) {
+              message.values.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.values.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Embedding {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: Embedding): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Embedding>, I>>(base?: I): Embedding {
+    return Embedding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Embedding>, I>>(object: I): Embedding {
+    const message = createBaseEmbedding();
+    message.values = object.values?.map((e) => e) || [];
     return message;
   },
 };

@@ -27,6 +27,8 @@ import {
   Determinism,
   determinismFromJSON,
   determinismToJSON,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   Priority,
@@ -165,6 +167,10 @@ export interface TaskRequest {
   cacheSalt: string;
   /** JSON Schema text the output must follow (response_format); not with `grammar`. */
   jsonSchema: string;
+  /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
+  embeddingInputs: EmbeddingInput[];
+  /** Embedding tasks: refused unless it equals the model's embedding length. */
+  embeddingDimensions?: number | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -207,6 +213,9 @@ export interface TaskEvent {
     | { $case: "metrics"; value: TaskMetrics }
     | { $case: "end"; value: End }
     | { $case: "error"; value: ErrorDetail }
+    | //
+    /** An embedding task's vectors, just before its `end`. */
+    { $case: "embeddings"; value: Embeddings }
     | undefined;
 }
 
@@ -606,6 +615,8 @@ function createBaseTaskRequest(): TaskRequest {
     chatFormat: undefined,
     cacheSalt: "",
     jsonSchema: "",
+    embeddingInputs: [],
+    embeddingDimensions: undefined,
   };
 }
 
@@ -682,6 +693,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.jsonSchema !== "") {
       writer.uint32(370).string(message.jsonSchema);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
+    }
+    if (message.embeddingDimensions !== undefined) {
+      writer.uint32(488).int32(message.embeddingDimensions);
     }
     return writer;
   },
@@ -891,6 +908,22 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.jsonSchema = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 61: {
+            if (tag !== 488) {
+              break;
+            }
+
+            message.embeddingDimensions = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -979,6 +1012,16 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.json_schema)
         ? globalThis.String(object.json_schema)
         : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
+      embeddingDimensions: isSet(object.embeddingDimensions)
+        ? globalThis.Number(object.embeddingDimensions)
+        : isSet(object.embedding_dimensions)
+        ? globalThis.Number(object.embedding_dimensions)
+        : undefined,
     };
   },
 
@@ -1056,6 +1099,12 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.jsonSchema !== "") {
       obj.jsonSchema = message.jsonSchema;
     }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
+    if (message.embeddingDimensions !== undefined) {
+      obj.embeddingDimensions = Math.round(message.embeddingDimensions);
+    }
     return obj;
   },
 
@@ -1096,6 +1145,8 @@ export const TaskRequest: MessageFns<TaskRequest> = {
       : undefined;
     message.cacheSalt = object.cacheSalt ?? "";
     message.jsonSchema = object.jsonSchema ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
+    message.embeddingDimensions = object.embeddingDimensions ?? undefined;
     return message;
   },
 };
@@ -1713,6 +1764,9 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1778,6 +1832,14 @@ export const TaskEvent: MessageFns<TaskEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1804,6 +1866,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -1822,6 +1886,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1865,6 +1931,12 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }

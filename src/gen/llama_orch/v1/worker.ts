@@ -24,6 +24,8 @@ import {
   ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   GpuDevice,
@@ -56,14 +58,18 @@ export interface GenerateRequest {
   cacheTenant: string;
   /** JSON Schema text the output must follow; the engine makes it a grammar (not with `grammar`). */
   jsonSchema: string;
+  /**
+   * Non-empty: an embedding task for an embeddings pool (prompt and sampling are unused); its
+   * stream is `embeddings` then `end`.
+   */
+  embeddingInputs: EmbeddingInput[];
 }
 
 export interface GenerateEvent {
-  event?:
-    | { $case: "token"; value: Token }
-    | { $case: "end"; value: End }
-    | { $case: "error"; value: ErrorDetail }
-    | undefined;
+  event?: { $case: "token"; value: Token } | { $case: "end"; value: End } | { $case: "error"; value: ErrorDetail } | {
+    $case: "embeddings";
+    value: Embeddings;
+  } | undefined;
 }
 
 export interface WorkerCancelRequest {
@@ -192,6 +198,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     chatFormat: undefined,
     cacheTenant: "",
     jsonSchema: "",
+    embeddingInputs: [],
   };
 }
 
@@ -232,6 +239,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.jsonSchema !== "") {
       writer.uint32(210).string(message.jsonSchema);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
     }
     return writer;
   },
@@ -345,6 +355,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.jsonSchema = reader.string();
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -399,6 +417,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.json_schema)
         ? globalThis.String(object.json_schema)
         : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
     };
   },
 
@@ -440,6 +463,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.jsonSchema !== "") {
       obj.jsonSchema = message.jsonSchema;
     }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
     return obj;
   },
 
@@ -464,6 +490,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
       : undefined;
     message.cacheTenant = object.cacheTenant ?? "";
     message.jsonSchema = object.jsonSchema ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     return message;
   },
 };
@@ -483,6 +510,9 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         break;
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
         break;
     }
     return writer;
@@ -525,6 +555,14 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -545,6 +583,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -557,6 +597,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -582,6 +624,12 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }
