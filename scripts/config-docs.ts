@@ -28,6 +28,7 @@ export function configKeyRows(node: SchemaNode = configSchema, prefix = ""): Row
 }
 
 function typeOf(node: SchemaNode): string {
+  if (node.anyOf) return node.anyOf.map(typeOf).join(" \\| ");
   if (node.enum) return node.enum.map((v) => `\`${v}\``).join(" \\| ");
   if (node.type === "array") return `${node.items?.type ?? "any"}[]`;
   return node.type ?? "any";

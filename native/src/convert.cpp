@@ -1,6 +1,8 @@
 // JS <-> engine struct translation; see convert.h.
 #include "convert.h"
 
+#include <algorithm>
+
 namespace orch {
 namespace {
 
@@ -34,6 +36,14 @@ ggml_type kv_type(const std::string & name) {
   invalid("kvType must be one of f16, f32, q8_0");
 }
 
+enum llama_pooling_type pooling_type(const std::string & name) {
+  if (name == "auto") return LLAMA_POOLING_TYPE_UNSPECIFIED;
+  if (name == "mean") return LLAMA_POOLING_TYPE_MEAN;
+  if (name == "cls") return LLAMA_POOLING_TYPE_CLS;
+  if (name == "last") return LLAMA_POOLING_TYPE_LAST;
+  invalid("pooling must be one of auto, mean, cls, last");
+}
+
 SamplingParams to_sampling(const Napi::Value & value) {
   SamplingParams s;
   if (value.IsUndefined() || value.IsNull()) return s;
@@ -52,6 +62,7 @@ SamplingParams to_sampling(const Napi::Value & value) {
   }
   s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", 0));
   s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", 0));
+  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", -1));
   const Napi::Value bias = o.Get("logitBias");
   if (bias.IsArray()) {
     const auto arr = bias.As<Napi::Array>();
@@ -84,6 +95,8 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.max_pending = static_cast<uint32_t>(number_or(o, "maxPending", p.max_pending));
   p.chat_template = string_or(o, "chatTemplate", "");
   p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
+  p.embeddings = bool_or(o, "embeddings", false);
+  p.pooling = pooling_type(string_or(o, "pooling", "auto"));
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();
@@ -121,6 +134,7 @@ SubmitParams to_submit_params(const Napi::Object & o, const EngineCore & core) {
     for (uint32_t i = 0; i < arr.Length(); ++i) p.stop.push_back(arr.Get(i).ToString().Utf8Value());
   }
   p.grammar = string_or(o, "grammar", "");
+  p.json_schema = string_or(o, "jsonSchema", "");
   p.grammar_lazy = bool_or(o, "grammarLazy", false);
   p.grammar_prefill = string_or(o, "grammarPrefill", "");
   const Napi::Value triggers = o.Get("grammarTriggers");
@@ -168,6 +182,22 @@ Napi::Object to_js(Napi::Env env, const ChatParse & parse) {
   return o;
 }
 
+Napi::Array to_js(Napi::Env env, const std::vector<ChatDelta> & deltas) {
+  auto arr = Napi::Array::New(env, deltas.size());
+  for (uint32_t i = 0; i < deltas.size(); ++i) {
+    const auto & d = deltas[i];
+    auto o = Napi::Object::New(env);
+    o.Set("content", d.content);
+    o.Set("reasoningContent", d.reasoning_content);
+    o.Set("toolCallIndex", d.tool_call_index);
+    o.Set("id", d.id);
+    o.Set("name", d.name);
+    o.Set("arguments", d.arguments);
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
 Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
   auto o = Napi::Object::New(env);
   o.Set("architecture", info.architecture);
@@ -182,6 +212,8 @@ Napi::Object to_js(Napi::Env env, const ModelInfo & info) {
   o.Set("contextSize", info.ctx_per_seq);
   o.Set("slots", info.n_seq);
   o.Set("kvBytesPerToken", info.kv_bytes_per_token);
+  o.Set("embeddingLength", info.embedding_length);
+  o.Set("pooling", info.pooling);
   return o;
 }
 
@@ -200,6 +232,31 @@ Napi::Object to_js(Napi::Env env, const EngineStats & s) {
   return o;
 }
 
+namespace {
+
+Napi::Buffer<char> bytes_of(Napi::Env env, const std::string & piece) {
+  return Napi::Buffer<char>::Copy(env, piece.data(), piece.size());
+}
+
+}  // namespace
+
+// Pieces travel as bytes: a token may hold part of a UTF-8 character.
+Napi::Object to_js(Napi::Env env, const TokenLogprobs & logprobs) {
+  auto o = Napi::Object::New(env);
+  o.Set("logprob", logprobs.logprob);
+  o.Set("bytes", bytes_of(env, logprobs.piece));
+  auto top = Napi::Array::New(env, logprobs.top.size());
+  for (uint32_t i = 0; i < logprobs.top.size(); ++i) {
+    auto alt = Napi::Object::New(env);
+    alt.Set("id", logprobs.top[i].token);
+    alt.Set("logprob", logprobs.top[i].logprob);
+    alt.Set("bytes", bytes_of(env, logprobs.top[i].piece));
+    top.Set(i, alt);
+  }
+  o.Set("top", top);
+  return o;
+}
+
 Napi::Array to_js(Napi::Env env, const StepOutput & out) {
   auto arr = Napi::Array::New(env, out.tokens.size() + out.ends.size() + out.acks.size());
   uint32_t i = 0;
@@ -210,6 +267,7 @@ Napi::Array to_js(Napi::Env env, const StepOutput & out) {
     o.Set("id", t.token);
     o.Set("text", t.text);
     o.Set("index", t.index);
+    if (t.has_logprobs) o.Set("logprobs", to_js(env, t.logprobs));
     arr.Set(i++, o);
   }
   for (const auto & e : out.ends) {
@@ -223,6 +281,7 @@ Napi::Array to_js(Napi::Env env, const StepOutput & out) {
     o.Set("promptMs", e.prompt_ms);
     o.Set("decodeMs", e.decode_ms);
     o.Set("ttftMs", e.ttft_ms);
+    o.Set("grammarResamples", e.grammar_resamples);
     if (!e.error_code.empty()) {
       o.Set("errorCode", e.error_code);
       o.Set("errorMessage", e.error_message);
@@ -243,6 +302,32 @@ Napi::Array to_js(Napi::Env env, const std::vector<llama_token> & tokens) {
   auto arr = Napi::Array::New(env, tokens.size());
   for (uint32_t i = 0; i < tokens.size(); ++i) arr.Set(i, tokens[i]);
   return arr;
+}
+
+std::vector<std::vector<llama_token>> to_embed_inputs(const Napi::Value & value) {
+  if (!value.IsArray()) invalid("embed takes an array of inputs, each an array of token ids");
+  const auto arr = value.As<Napi::Array>();
+  std::vector<std::vector<llama_token>> inputs;
+  inputs.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(to_tokens(arr.Get(i)));
+  return inputs;
+}
+
+Napi::Object to_js(Napi::Env env, const EmbedResult & r) {
+  auto o = Napi::Object::New(env);
+  o.Set("type", "embedding");
+  o.Set("id", static_cast<double>(r.id));
+  o.Set("dimensions", r.dimensions);
+  auto values = Napi::Float32Array::New(env, r.values.size());
+  std::copy(r.values.begin(), r.values.end(), values.Data());
+  o.Set("values", values);
+  o.Set("tokens", r.tokens);
+  o.Set("ms", r.ms);
+  if (!r.error_code.empty()) {
+    o.Set("errorCode", r.error_code);
+    o.Set("errorMessage", r.error_message);
+  }
+  return o;
 }
 
 Napi::Error to_js_error(Napi::Env env, ErrorCode code, const std::string & message) {

@@ -25,8 +25,10 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                                         InstanceMethod<&EngineWrap::Detokenize>("detokenize"),
                                         InstanceMethod<&EngineWrap::RenderChat>("renderChat"),
                                         InstanceMethod<&EngineWrap::ParseChat>("parseChat"),
+                                        InstanceMethod<&EngineWrap::DiffChat>("diffChat"),
                                         InstanceMethod<&EngineWrap::Submit>("submit"),
                                         InstanceMethod<&EngineWrap::Cancel>("cancel"),
+                                        InstanceMethod<&EngineWrap::Embed>("embed"),
                                         InstanceMethod<&EngineWrap::Stats>("stats"),
                                         InstanceMethod<&EngineWrap::Dispose>("dispose"),
                                     });
@@ -67,6 +69,25 @@ void EngineWrap::deliver(StepOutput && out) {
 }
 
 void EngineWrap::closed() { tsfn_.Release(); }
+
+void EngineWrap::embedded(EmbedResult && result) {
+  auto * payload = new EmbedResult(std::move(result));
+  const napi_status status = tsfn_.BlockingCall(payload, [this](Napi::Env env, Napi::Function fn, EmbedResult * data) {
+    on_embedded(env, fn, data);
+  });
+  if (status != napi_ok) delete payload;
+}
+
+void EngineWrap::on_embedded(Napi::Env env, Napi::Function on_events, EmbedResult * result) {
+  std::unique_ptr<EmbedResult> owned(result);
+  if (env == nullptr) return;
+  auto events = Napi::Array::New(env, 1);
+  events.Set(0u, to_js(env, *owned));
+  owned.reset();
+  outstanding_ -= std::min<uint32_t>(outstanding_, 1);
+  if (outstanding_ == 0 && !disposed_) tsfn_.Unref(env);
+  on_events.Call({events});
+}
 
 void EngineWrap::on_step(Napi::Env env, Napi::Function on_events, StepOutput * out) {
   std::unique_ptr<StepOutput> owned(out);
@@ -127,6 +148,17 @@ Napi::Value EngineWrap::ParseChat(const Napi::CallbackInfo & info) {
   return to_js(info.Env(), engine.parse_chat(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
 }
 
+Napi::Value EngineWrap::DiffChat(const Napi::CallbackInfo & info) {
+  auto & engine = core(info.Env());
+  if (!info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    throw to_js_error(info.Env(), ErrorCode::InvalidParams, "diffChat takes the earlier text, the text and the parser renderChat gave");
+  }
+  std::vector<ChatDelta> deltas;
+  const bool ok = engine.diff_chat(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
+                                   info[2].As<Napi::String>().Utf8Value(), info[3].ToBoolean().Value(), deltas);
+  return ok ? Napi::Value(to_js(info.Env(), deltas)) : info.Env().Null();
+}
+
 Napi::Value EngineWrap::Submit(const Napi::CallbackInfo & info) {
   auto & engine = core(info.Env());
   try {
@@ -146,6 +178,17 @@ Napi::Value EngineWrap::Cancel(const Napi::CallbackInfo & info) {
   engine.cancel(static_cast<uint64_t>(info[0].ToNumber().Int64Value()), ack);
   hold();
   return Napi::Number::New(info.Env(), static_cast<double>(ack));
+}
+
+Napi::Value EngineWrap::Embed(const Napi::CallbackInfo & info) {
+  auto & engine = core(info.Env());
+  try {
+    const uint64_t id = engine.embed(engine.prepare_embed(to_embed_inputs(info[0])));
+    hold();
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
+  } catch (const EngineError & e) {
+    throw to_js_error(info.Env(), e.code(), e.what());
+  }
 }
 
 Napi::Value EngineWrap::Stats(const Napi::CallbackInfo & info) { return to_js(info.Env(), core(info.Env()).stats()); }

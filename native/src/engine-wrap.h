@@ -27,17 +27,21 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap>, private EventSink {
   Napi::Value Detokenize(const Napi::CallbackInfo & info);
   Napi::Value RenderChat(const Napi::CallbackInfo & info);
   Napi::Value ParseChat(const Napi::CallbackInfo & info);
+  Napi::Value DiffChat(const Napi::CallbackInfo & info);
   Napi::Value Submit(const Napi::CallbackInfo & info);
   Napi::Value Cancel(const Napi::CallbackInfo & info);
+  Napi::Value Embed(const Napi::CallbackInfo & info);
   Napi::Value Stats(const Napi::CallbackInfo & info);
   Napi::Value Dispose(const Napi::CallbackInfo & info);
 
   // EventSink, on the loop thread.
   void deliver(StepOutput && out) override;
   void closed() override;
+  void embedded(EmbedResult && result) override;
 
   void start(std::unique_ptr<EngineCore> core, Napi::Function on_events);
   void on_step(Napi::Env env, Napi::Function on_events, StepOutput * out);
+  void on_embedded(Napi::Env env, Napi::Function on_events, EmbedResult * result);
   void on_closed();
   void hold();
   void release();

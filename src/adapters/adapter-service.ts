@@ -185,7 +185,7 @@ export class AdapterService {
       if (run.cancelled) break;
       if (event.type === "token") {
         firstMs ??= Date.now();
-        const token = { t: event.text, i: run.delivered, id: event.id };
+        const token = { t: event.text, i: run.delivered, id: event.id, chat: [] };
         run.written = new Promise((resolve) =>
           call.write({ event: { $case: "token", value: token } }, () => resolve()),
         );
@@ -228,6 +228,7 @@ export class AdapterService {
       cachedTokens: figures.cachedTokens ?? 0,
       ttftMs: Math.round(figures.ttftMs ?? 0),
       promptMs: Math.round(figures.promptMs ?? 0),
+      chatDeltas: [],
     };
     this.options.log.info(
       {

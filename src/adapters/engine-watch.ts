@@ -80,6 +80,8 @@ export class EngineWatch {
         digest: "",
         contextSize,
         kvBytesPerToken: 0,
+        embeddingLength: 0,
+        pooling: "",
       },
       engine: o.adapter.engine,
       engineVersion: this.facts?.version ?? "",

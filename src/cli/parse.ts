@@ -10,6 +10,12 @@ export function integer(min: number) {
   };
 }
 
+/** An integer >= min, or the word `auto` (e.g. --gpu-layers: as many as fit). */
+export function integerOrAuto(min: number) {
+  const one = integer(min);
+  return (value: string): number | "auto" => (value === "auto" ? "auto" : one(value));
+}
+
 export function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0)

@@ -3,13 +3,22 @@ import type { Command } from "commander";
 import { runAdapterWorker } from "../adapters/adapter-main.js";
 import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
+import { poolings } from "../engine/types.js";
 import {
   installExitHooks,
   runWorker,
   type WorkerOptions,
   workerLogger,
 } from "../worker/worker-main.js";
-import { hostPort, identifier, integer, integerList, oneOf, proportions } from "./parse.js";
+import {
+  hostPort,
+  identifier,
+  integer,
+  integerList,
+  integerOrAuto,
+  oneOf,
+  proportions,
+} from "./parse.js";
 
 /** The command's flags: the worker's options as the command line gives them. */
 type WorkerFlags = Omit<
@@ -122,7 +131,11 @@ export function registerWorker(program: Command): void {
     .option("--batch-size <n>", "most tokens per decode call", integer(1))
     .option("--ubatch-size <n>", "physical micro-batch", integer(1))
     .option("--prefill-chunk <n>", "prompt tokens per step under contention", integer(1))
-    .option("--gpu-layers <n>", "layers on GPU (-1: all; cuda only)", integer(-1))
+    .option(
+      "--gpu-layers <n>",
+      "layers on GPU (-1: all; auto: as many as fit free VRAM; cuda only)",
+      integerOrAuto(-1),
+    )
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
@@ -141,6 +154,12 @@ export function registerWorker(program: Command): void {
     .option("--token-env <name>", "environment variable holding the external engine's Bearer token")
     .option("--metrics-endpoint <url>", "the engine's Prometheus URL when not <endpoint>/metrics")
     .option("--chat-template-file <path>", "Jinja chat template replacing the model's")
+    .option("--embeddings", "serve embeddings instead of generation")
+    .option(
+      "--pooling <type>",
+      "embeddings pooling: auto (the model's, else last), mean, cls, last",
+      oneOf([...poolings]),
+    )
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

@@ -20,6 +20,8 @@ export interface SchemaNode {
   required?: readonly string[];
   additionalProperties?: false;
   items?: SchemaNode;
+  /** A value of any one of these shapes, e.g. an integer or a keyword. */
+  anyOf?: readonly SchemaNode[];
 }
 
 // Builders keep `additionalProperties: false` on every object, so no object can forget it.
@@ -61,6 +63,8 @@ export const kvTypes = ["f16", "q8_0", "f32"] as const;
 /** `llamacpp` is the in-process addon; the others are engines the user runs (docs/engines.md). */
 export const poolEngines = ["llamacpp", "llamacpp-server", "vllm", "tgi", "triton"] as const;
 export const admissionPolicies = ["reject", "drop-lru"] as const;
+/** How an embeddings pool pools a sequence's outputs into one vector (llama.cpp pooling types). */
+export const poolPoolings = ["auto", "mean", "cls", "last"] as const;
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The built-in pool: it serves anywhere, with no GPU and no model file (DESIGN decision 2). */
@@ -89,7 +93,15 @@ const pool = obj(
       minItems: 1,
     },
     gpu_layers: {
-      ...int("Layers offloaded to the GPU; -1 means all.", undefined, -1),
+      description:
+        "Layers offloaded to the GPU; -1 means all; `auto` offloads as many as fit the pool's " +
+        "free VRAM. Before each GPU load the worker estimates weights + KV + a 1 GiB compute " +
+        "margin per device and refuses a fixed count that does not fit, naming the device, the " +
+        "bytes needed and the bytes free.",
+      anyOf: [
+        { type: "integer", minimum: -1 },
+        { type: "string", enum: ["auto"] },
+      ],
       defaultNote: "`0` for cpu, `-1` (all) for cuda",
     },
     slots: int("Sequences decoded together (continuous batching width).", 4, 1),
@@ -156,6 +168,21 @@ const pool = obj(
         "first). Counts toward the worker's memory on top of the model and its KV; `0` turns it off.",
       1024,
       0,
+    ),
+    embeddings: {
+      type: "boolean",
+      description:
+        "Serve embeddings (`POST /v1/embeddings`) instead of generation: the pool's context pools " +
+        "each input into one L2-normalised vector and the pool takes no chat or completion tasks " +
+        "(a model may have one pool of each kind). Native engine only.",
+      default: false,
+    },
+    pooling: oneOf(
+      "How an embeddings pool pools a sequence: `mean`, `cls` (first token), `last` (last token), " +
+        "or `auto`: the pooling the model's GGUF metadata names (`<arch>.pooling_type`), else " +
+        "`last` (decoder models, our generated test models, carry none).",
+      poolPoolings,
+      "auto",
     ),
   },
   ["id", "model", "backend"],
@@ -371,6 +398,7 @@ export type KvType = (typeof kvTypes)[number];
 export type PoolEngine = (typeof poolEngines)[number];
 export type AdmissionPolicy = (typeof admissionPolicies)[number];
 export type LogLevel = (typeof logLevels)[number];
+export type PoolPooling = (typeof poolPoolings)[number];
 
 export interface PoolConfig {
   id: string;
@@ -379,8 +407,8 @@ export interface PoolConfig {
   backend: PoolBackend;
   devices?: number[];
   tensorSplit?: number[];
-  /** -1 means all layers. */
-  gpuLayers: number;
+  /** -1 means all layers; auto: as many as fit the free VRAM. */
+  gpuLayers: number | "auto";
   slots: number;
   contextSize: number;
   threads?: number;
@@ -396,6 +424,8 @@ export interface PoolConfig {
   /** Absolute path of a Jinja chat template replacing the model's. */
   chatTemplateFile?: string;
   promptCacheMb: number;
+  embeddings: boolean;
+  pooling: PoolPooling;
 }
 
 export interface SessionBudgets {

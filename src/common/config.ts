@@ -93,7 +93,9 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
   // ajv writes defaults into its input: work on a copy so the caller's object stays as given.
   const data = structuredClone(raw ?? {});
   if (!validateSchema(data)) {
-    throw new ConfigError(source, (validateSchema.errors ?? []).map(describeSchemaError));
+    // A value matching no alternative of an anyOf gets one line, from the anyOf, not one per branch.
+    const errors = (validateSchema.errors ?? []).filter((e) => !e.schemaPath.includes("/anyOf/"));
+    throw new ConfigError(source, errors.map(describeSchemaError));
   }
   const config = finish(camelKeys(data) as FileConfig, options.baseDir ?? process.cwd(), env);
   const problems = semanticProblems(config);
@@ -104,7 +106,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Con
 type FileConfig = Omit<Config, "dataDir" | "pools" | "auth" | "models"> & {
   dataDir?: string;
   models: { dirs: string[]; cacheDir?: string; cacheMaxGb?: number };
-  pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: number })[];
+  pools: (Omit<PoolConfig, "gpuLayers"> & { gpuLayers?: PoolConfig["gpuLayers"] })[];
 };
 
 function finish(file: FileConfig, baseDir: string, env: NodeJS.ProcessEnv): Config {
@@ -222,6 +224,12 @@ function poolProblems(pool: PoolConfig, at: string): string[] {
     const limit = pool.batchSize ?? DEFAULT_BATCH_SIZE;
     problems.push(`${at}.prefill_chunk: must be <= batch_size (${limit})`);
   }
+  if (pool.engine !== "llamacpp" && pool.embeddings) {
+    problems.push(`${at}.embeddings: only the native engine (llamacpp) serves embeddings here`);
+  }
+  if (!pool.embeddings && pool.pooling !== "auto") {
+    problems.push(`${at}.pooling: applies to embeddings pools only; set embeddings: true`);
+  }
   const builtin = pool.model.match(/^builtin:(.*)$/);
   if (builtin && !(presetNames as readonly string[]).includes(builtin[1] ?? "")) {
     const known = presetNames.map((n) => `"builtin:${n}"`).join(", ");
@@ -275,6 +283,14 @@ function describeSchemaError(e: ErrorObject): string {
     }
     case "type":
       return `${at || "config"}: must be ${withArticle(String(e.params.type))} ${got}`;
+    case "anyOf": {
+      const shapes = (e.schema as SchemaNode[]).map((alt) =>
+        alt.enum
+          ? alt.enum.map((v) => JSON.stringify(v)).join(" or ")
+          : `${withArticle(alt.type ?? "")}${alt.minimum === undefined ? "" : ` >= ${alt.minimum}`}`,
+      );
+      return `${at}: must be ${shapes.join(" or ")} ${got}`;
+    }
     default:
       return `${at || "config"}: ${e.message ?? "is invalid"} ${got}`;
   }

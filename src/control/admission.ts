@@ -1,6 +1,7 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
 import { poolEngines } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
+import { checkWorkload, type ModelWorkloads, validEmbedding } from "./embedding-admission.js";
 import {
   type BudgetLimits,
   type Determinism,
@@ -16,10 +17,12 @@ import {
   type SamplingParams,
   type TaskInput,
   type ValidTask,
+  type Workload,
+  workloads,
 } from "./types.js";
 
 /** What admission needs to know about one model of the catalog. */
-export interface ModelLimits {
+export interface ModelLimits extends ModelWorkloads {
   /** The user-visible context limit (SPEC 6.2 `ctx_max`). */
   ctxMax: number;
   retired: boolean;
@@ -144,6 +147,7 @@ function validSampling(s: SamplingParams | undefined): SamplingParams {
     intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
     numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
   }
+  if (s.logprobs !== undefined) intIn("sampling.logprobs", s.logprobs, 0, 20);
   return { ...s, logitBias: s.logitBias && [...s.logitBias] };
 }
 
@@ -211,9 +215,8 @@ function deadlineOf(input: TaskInput, defaultMs: number): number {
 function enums(input: TaskInput) {
   const engine =
     input.engine === undefined ? undefined : oneOf("engine", input.engine, poolEngines);
-  if (input.workload !== undefined && input.workload !== "completion") {
-    throw invalid(`workload "${input.workload}" is not served; only completion is served`);
-  }
+  const workload: Workload =
+    input.workload === undefined ? "completion" : oneOf("workload", input.workload, workloads);
   const priority: Priority =
     input.priority === undefined ? "interactive" : oneOf("priority", input.priority, priorities);
   // best_effort by default: strict serialises decode steps and costs throughput (DESIGN 9).
@@ -223,7 +226,7 @@ function enums(input: TaskInput) {
       : oneOf("determinism", input.determinism, determinisms);
   const kvHint: KvHint | undefined =
     input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { engine, priority, determinism, kvHint };
+  return { engine, priority, determinism, kvHint, workload };
 }
 
 /** A salt names a cache tenant; it is a key, not text, so it stays short. */
@@ -236,13 +239,37 @@ function validCacheSalt(salt: string | undefined): string {
 }
 
 /**
+ * The prompt, its token count and the context bounds. An embedding task generates nothing and holds
+ * no context after it: the engine checks each input against its pool's context, so it asks
+ * placement for no context (ctx 1) and its inputs' token bound counts as its prompt.
+ */
+function workloadBounds(
+  input: TaskInput,
+  workload: Workload,
+  served: { modelRef: string; model: ModelLimits },
+  ctx: AdmissionContext,
+) {
+  const { modelRef, model } = served;
+  checkWorkload(modelRef, workload, model);
+  const embedding = workload === "embedding" ? validEmbedding(input, modelRef, model) : undefined;
+  const prompt = input.prompt ?? "";
+  if (embedding) {
+    const bounds = tokenBounds({ ...input, maxTokens: 1, ctx: 1 }, 1, 1, 0);
+    return { embedding, prompt, promptTokens: embedding.promptTokens, bounds };
+  }
+  const promptTokens = ctx.promptTokens(prompt);
+  const bounds = tokenBounds(input, model.ctxMax, ctx.maxTokensLimit, promptTokens);
+  return { embedding, prompt, promptTokens, bounds };
+}
+
+/**
  * Checks a raw task against the catalog and DESIGN decision 6 and fills every default.
  * Throws OrchError: INVALID_PARAMS, DEADLINE_UNMET, MODEL_NOT_FOUND (no pool serves the model),
  * POOL_UNREADY (its pools are not ready), MODEL_DEPRECATED (retired model), CONTEXT_TOO_LARGE
  * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { engine, priority, determinism, kvHint } = enums(input);
+  const { engine, priority, determinism, kvHint, workload } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -252,17 +279,23 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   const stop = validStop(input.stop);
   const budgets = validBudgets(input.budgets);
   if (input.grammar === "") throw invalid("grammar must not be empty when given");
+  if (input.grammar !== undefined && input.jsonSchema !== undefined) {
+    throw invalid("give grammar or response_format (a JSON schema), not both");
+  }
   const cacheSalt = validCacheSalt(input.cacheSalt);
   const deadlineMs = deadlineOf(input, ctx.defaultDeadlineMs);
   const modelRef = input.modelRef ?? ctx.defaultModelRef;
   const model = modelLimits(modelRef, ctx);
-  const prompt = input.prompt ?? "";
-  const promptTokens = ctx.promptTokens(prompt);
-  const bounds = tokenBounds(input, model.ctxMax, ctx.maxTokensLimit, promptTokens);
+  const { embedding, prompt, promptTokens, bounds } = workloadBounds(
+    input,
+    workload,
+    { modelRef, model },
+    ctx,
+  );
   const task: ValidTask = {
     taskId,
     sessionId,
-    workload: "completion",
+    workload,
     modelRef,
     engine,
     ...bounds,
@@ -282,8 +315,10 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
   if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
+  if (input.jsonSchema !== undefined) task.jsonSchema = input.jsonSchema;
   if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;
   if (budgets) task.budgets = budgets;
+  if (embedding) task.embeddingInputs = embedding.inputs;
   return task;
 }
 

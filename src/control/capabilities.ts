@@ -56,6 +56,9 @@ export function capabilities(
     };
     cap.ctxMax = Math.max(cap.ctxMax, d.model?.contextSize ?? 0);
     cap.slotsTotal += d.slots;
+    if (d.model?.pooling && !cap.supportedWorkloads.includes("embedding")) {
+      cap.supportedWorkloads.push("embedding");
+    }
     const served = { modelRef: pool.modelRef, digest: d.model?.digest || undefined };
     for (const name of servedNames(served, catalog.entries)) {
       if (cap.models.includes(name)) continue;

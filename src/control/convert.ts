@@ -1,6 +1,11 @@
 // The one translation between the control plane's domain types and the gRPC messages.
 import { errorCodes, isErrorCode } from "../common/errors.js";
-import { Determinism, FinishReason, Priority } from "../gen/llama_orch/v1/common.js";
+import {
+  Determinism,
+  FinishReason,
+  Priority,
+  type EmbeddingInput as ProtoEmbeddingInput,
+} from "../gen/llama_orch/v1/common.js";
 import {
   type Admission,
   type SessionInfo,
@@ -11,7 +16,7 @@ import {
 import type { GenerateRequest } from "../gen/llama_orch/v1/worker.js";
 import type { TaskRecord as StoredTask } from "../store/task-store.js";
 import type { SessionView } from "./sessions-policy.js";
-import type { BudgetLimits, TaskInput, ValidTask } from "./types.js";
+import type { BudgetLimits, EmbeddingInput, TaskInput, ValidTask } from "./types.js";
 
 const nonEmpty = (value: string): string | undefined => (value === "" ? undefined : value);
 
@@ -69,9 +74,11 @@ export function toTaskInput(request: TaskRequest): TaskInput {
       presencePenalty: s.presencePenalty,
       frequencyPenalty: s.frequencyPenalty,
       logitBias: s.logitBias?.entries,
+      logprobs: s.logprobs,
     },
     stop: request.stop,
     grammar: nonEmpty(request.grammar),
+    jsonSchema: nonEmpty(request.jsonSchema),
     chatFormat: request.chatFormat?.parser ? request.chatFormat : undefined,
     ignoreEos: request.ignoreEos,
     cacheSalt: nonEmpty(request.cacheSalt),
@@ -80,7 +87,16 @@ export function toTaskInput(request: TaskRequest): TaskInput {
       timeMs: request.budgets.timeMs,
       cost: request.budgets.cost,
     },
+    embeddingInputs: request.embeddingInputs.map((i) => (i.tokens.length > 0 ? i.tokens : i.text)),
+    embeddingDimensions: request.embeddingDimensions,
   };
+}
+
+/** The proto shape of embedding inputs: text, or token ids (never both). */
+export function toEmbeddingInputs(inputs: readonly EmbeddingInput[]): ProtoEmbeddingInput[] {
+  return inputs.map((i) =>
+    typeof i === "string" ? { text: i, tokens: [] } : { text: "", tokens: [...i] },
+  );
 }
 
 /** What the worker runs; the session key only when the client named its session. */
@@ -99,11 +115,13 @@ export function toGenerateRequest(
     },
     stop: task.stop,
     grammar: task.grammar ?? "",
+    jsonSchema: task.jsonSchema ?? "",
     strict: task.determinism === "strict",
     sessionKey: sessionKey ?? "",
     ignoreEos: task.ignoreEos,
     chatFormat: task.chatFormat,
     cacheTenant: task.cacheSalt,
+    embeddingInputs: toEmbeddingInputs(task.embeddingInputs ?? []),
   };
 }
 

@@ -19,6 +19,7 @@ import { decidePlacement, noCapacityError, type PlacementDecision } from "./plac
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
 import { expectedTokens, predictedStart } from "./queue-eta.js";
+import { servedModels } from "./served-models.js";
 import type { SessionService } from "./session-service.js";
 import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { TaskQueue } from "./task-queue.js";
@@ -305,14 +306,7 @@ export class Orchestrator {
   }
 
   private admissionContext(promptTokens: number, retired: Set<string>): AdmissionContext {
-    const models = new Map<string, { ctxMax: number; retired: boolean }>();
-    for (const pool of this.deps.registry.all()) {
-      const ctxMax = pool.description?.model?.contextSize ?? 0;
-      if (!pool.ready || ctxMax === 0) continue;
-      const known = models.get(pool.modelRef);
-      const ctx = Math.max(ctxMax, known?.ctxMax ?? 0);
-      models.set(pool.modelRef, { ctxMax: ctx, retired: retired.has(pool.modelRef) });
-    }
+    const models = servedModels(this.deps.registry.all(), retired);
     const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
     return {
       models,

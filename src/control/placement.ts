@@ -1,7 +1,7 @@
 // Placement: choose the pool for a task from pool snapshots, with every reason logged (DESIGN 5).
 import { type ErrorCode, OrchError } from "../common/errors.js";
 import { compareLoad, hasIdleSlot, loadsOf, type PoolLoad } from "./pool-load.js";
-import type { Determinism, PlacementOverrides, PoolSnapshot } from "./types.js";
+import type { Determinism, PlacementOverrides, PoolSnapshot, Workload } from "./types.js";
 
 /** What placement needs to know about a task. */
 export interface PlacementJob {
@@ -11,6 +11,8 @@ export interface PlacementJob {
   engine?: string;
   /** `strict` needs a pool whose engine isolates a sequence from its batch. */
   determinism?: Determinism;
+  /** `embedding` only on embeddings pools, anything else only on the others. Absent: completion. */
+  workload?: Workload;
   ctx: number;
   sessionId: string;
   /** KV bytes the task's context will take; see estimateKvBytes. */
@@ -26,6 +28,7 @@ export type FilterReason =
   | "avoided"
   | "model_mismatch"
   | "engine_mismatch"
+  | "workload_mismatch"
   | "strict_unsupported"
   | "ctx_too_small"
   | "device_mask_mismatch"
@@ -116,6 +119,10 @@ function filterReason(pool: PoolSnapshot, job: PlacementJob): FilteredPool | und
   }
   if (job.engine !== undefined && pool.engine !== job.engine) {
     return out("engine_mismatch", `engine ${pool.engine}, not ${job.engine}`);
+  }
+  if ((job.workload === "embedding") !== (pool.embeddings === true)) {
+    const serves = pool.embeddings ? "embeddings only" : "generation only";
+    return out("workload_mismatch", `serves ${serves}, not ${job.workload ?? "completion"}`);
   }
   if (job.determinism === "strict" && pool.isolatesBatch === false) {
     return out("strict_unsupported", `engine ${pool.engine} cannot serve determinism strict`);

@@ -270,5 +270,6 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     warmSessions: pool.telemetry?.warmSessions ?? [],
     // A native worker reports no features: it has them all.
     isolatesBatch: pool.description?.features.strict_determinism ?? true,
+    embeddings: Boolean(pool.description?.model?.pooling),
   };
 }

@@ -49,6 +49,7 @@ export function cancelledUnrun(task: ValidTask): End {
     cachedTokens: 0,
     ttftMs: 0,
     promptMs: 0,
+    chatDeltas: [],
   };
 }
 

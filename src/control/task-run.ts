@@ -101,6 +101,8 @@ export class TaskRun {
         this.lastMetricsMs = this.lastEventMs;
         this.hooks.publish(this.entry, this.hooks.metricsFrame(this.entry));
       }
+    } else if (e.$case === "embeddings") {
+      this.hooks.publish(this.entry, { event: { $case: "embeddings", value: e.value } });
     } else if (e.$case === "end") {
       // After a cancel the engine counts tokens the hub never published: report and charge
       // only those delivered.
@@ -182,6 +184,7 @@ export class TaskRun {
       cachedTokens: 0,
       ttftMs: 0,
       promptMs: 0,
+      chatDeltas: [],
     };
   }
 }

@@ -13,6 +13,13 @@ export const determinisms: readonly Determinism[] = ["strict", "best_effort"];
 export type KvHint = "reuse" | "cold";
 export const kvHints: readonly KvHint[] = ["reuse", "cold"];
 
+/** What a task asks of its pool: generated tokens, or (embeddings pools only) pooled vectors. */
+export type Workload = "completion" | "embedding";
+export const workloads: readonly Workload[] = ["completion", "embedding"];
+
+/** One input of an embedding task: text, or token ids used as they are. */
+export type EmbeddingInput = string | readonly number[];
+
 export type PlacementMode = "auto" | "pin" | "prefer";
 export const placementModes: readonly PlacementMode[] = ["auto", "pin", "prefer"];
 
@@ -39,6 +46,8 @@ export interface SamplingParams {
   presencePenalty?: number;
   frequencyPenalty?: number;
   logitBias?: { token: number; bias: number }[];
+  /** Report each token's log-probability with this many top alternatives (0-20). */
+  logprobs?: number;
 }
 
 /** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */
@@ -47,6 +56,8 @@ export interface ChatFormatParams {
   grammarTriggers: string[];
   parser: string;
   grammarPrefill: string;
+  /** The worker sends the parsed answer's deltas with each token (streamed tool calls). */
+  streamDeltas: boolean;
 }
 
 /** Session budgets; an absent member is unlimited. */
@@ -93,12 +104,17 @@ export interface TaskInput {
   sampling?: SamplingParams;
   stop?: readonly string[];
   grammar?: string;
+  /** JSON Schema text the output must follow (response_format); not with grammar. */
+  jsonSchema?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos?: boolean;
   /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
   cacheSalt?: string;
   /** Budgets to give the session if this task creates it. */
   budgets?: BudgetLimits;
+  /** Workload `embedding`: what to embed, and the vector size the caller expects. */
+  embeddingInputs?: readonly EmbeddingInput[];
+  embeddingDimensions?: number;
 }
 
 /**
@@ -107,7 +123,9 @@ export interface TaskInput {
 export interface ValidTask {
   taskId: string;
   sessionId: string;
-  workload: "completion";
+  workload: Workload;
+  /** Set exactly when workload is `embedding`. */
+  embeddingInputs?: EmbeddingInput[];
   modelRef: string;
   /** The engine the task asked for; absent: any pool's engine may serve it. */
   engine?: PoolEngine;
@@ -128,6 +146,7 @@ export interface ValidTask {
   sampling: SamplingParams;
   stop: string[];
   grammar?: string;
+  jsonSchema?: string;
   chatFormat?: ChatFormatParams;
   ignoreEos: boolean;
   /** Prefix-cache tenant: KV is reused only between tasks with the same salt. */
@@ -173,4 +192,6 @@ export interface PoolSnapshot {
   warmSessions: readonly string[];
   /** False when the pool's engine cannot isolate a sequence from its batch (no `strict`). */
   isolatesBatch?: boolean;
+  /** An embeddings pool: it serves embedding tasks only, and no other pool serves them. */
+  embeddings?: boolean;
 }

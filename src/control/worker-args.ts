@@ -19,6 +19,7 @@ export function workerArgs(
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
   if (pool.chatTemplateFile) args.push("--chat-template-file", pool.chatTemplateFile);
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
+  if (pool.embeddings) args.push("--embeddings", "--pooling", pool.pooling);
   // The control plane's gRPC edge then only speaks mutual TLS, to local workers as to remote ones.
   if (tls.certFile && tls.keyFile && tls.caFile) {
     args.push("--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--tls-ca", tls.caFile);

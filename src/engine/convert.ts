@@ -1,4 +1,6 @@
 // The one translation between the engine's TS shapes and the addon's native shapes.
+
+import { isErrorCode, OrchError } from "../common/errors.js";
 import type {
   NativeEvent,
   NativeLoadOptions,
@@ -7,6 +9,7 @@ import type {
 } from "./native-addon.js";
 import type {
   ChatRenderRequest,
+  EmbedResult,
   EngineEvent,
   EngineOptions,
   EngineStats,
@@ -25,6 +28,7 @@ export function toNativeRequest(request: SubmitRequest): object {
     sampling: request.sampling,
     stop: request.stop,
     grammar: request.grammar,
+    jsonSchema: request.jsonSchema,
     grammarLazy: request.grammarLazy,
     grammarTriggers: request.grammarTriggers,
     grammarPrefill: request.grammarPrefill,
@@ -82,10 +86,27 @@ export function toEngineStats(stats: NativeStats): EngineStats {
   return { ...stats };
 }
 
-/** Token and end events for sequences; acks are the engine's own business. */
-export function toEngineEvent(event: Exclude<NativeEvent, { type: "ack" }>): EngineEvent {
+/** An `embedding` event's flat values as one vector per input, or its error. */
+export function toEmbedResult(event: Extract<NativeEvent, { type: "embedding" }>): EmbedResult {
+  if (event.errorCode) {
+    const code = isErrorCode(event.errorCode) ? event.errorCode : "INTERNAL";
+    throw new OrchError(code, event.errorMessage ?? "embedding failed");
+  }
+  const { dimensions, values } = event;
+  const vectors: Float32Array[] = [];
+  for (let at = 0; at < values.length; at += dimensions) {
+    vectors.push(values.slice(at, at + dimensions));
+  }
+  return { vectors, tokens: event.tokens, ms: event.ms };
+}
+
+/** Token and end events for sequences; acks and embeddings are the engine's own business. */
+export function toEngineEvent(
+  event: Exclude<NativeEvent, { type: "ack" } | { type: "embedding" }>,
+): EngineEvent {
   if (event.type === "token") {
-    return { type: "token", id: event.id, text: event.text, index: event.index };
+    const token = { type: "token" as const, id: event.id, text: event.text, index: event.index };
+    return event.logprobs === undefined ? token : { ...token, logprobs: event.logprobs };
   }
   const { seq: _seq, errorCode, errorMessage, ...end } = event;
   return errorCode ? { ...end, error: { code: errorCode, message: errorMessage ?? "" } } : end;

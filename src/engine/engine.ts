@@ -2,6 +2,7 @@
 import { OrchError } from "../common/errors.js";
 import { addon } from "./binding.js";
 import {
+  toEmbedResult,
   toEngineEvent,
   toEngineStats,
   toModelInfo,
@@ -14,9 +15,11 @@ import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
 import type {
+  ChatDelta,
   ChatParse,
   ChatRender,
   ChatRenderRequest,
+  EmbedResult,
   EngineOptions,
   EngineStats,
   ModelInfo,
@@ -27,6 +30,10 @@ export class Engine {
   readonly info: ModelInfo;
   private readonly sequences = new Map<number, Sequence>();
   private readonly acks = new Map<number, (found: boolean) => void>();
+  private readonly embeds = new Map<
+    number,
+    { resolve(r: EmbedResult): void; reject(e: unknown): void }
+  >();
   private nativeEngine: NativeEngine | undefined;
 
   private constructor(info: ModelInfo) {
@@ -84,6 +91,20 @@ export class Engine {
     return new Promise((resolve) => this.acks.set(ack, resolve));
   }
 
+  /**
+   * Embeddings engines: one unit-length vector per input (text is tokenized as a prompt is, BOS
+   * and special tokens included). Throws an OrchError for invalid input (CONTEXT_TOO_LARGE for an
+   * input longer than the context); evaluation runs on the engine's loop.
+   */
+  embed(inputs: readonly (string | readonly number[])[]): Promise<EmbedResult> {
+    const handle = this.handle();
+    const tokens = inputs.map((input) =>
+      typeof input === "string" ? this.tokenize(input, { parseSpecial: true }) : input,
+    );
+    const id = native(() => handle.embed(tokens));
+    return new Promise((resolve, reject) => this.embeds.set(id, { resolve, reject }));
+  }
+
   tokenize(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): number[] {
     const handle = this.handle();
     return native(() =>
@@ -108,6 +129,15 @@ export class Engine {
     return native(() => handle.parseChat(text, parser));
   }
 
+  /**
+   * What the answer gained from `previous` to `text` (longer, same answer), both parsed as partial
+   * unless `final`: the deltas a stream sends. Null when common cannot diff them.
+   */
+  diffChat(previous: string, text: string, parser: string, final: boolean): ChatDelta[] | null {
+    const handle = this.handle();
+    return native(() => handle.diffChat(previous, text, parser, final));
+  }
+
   stats(): EngineStats {
     const handle = this.handle();
     return toEngineStats(native(() => handle.stats()));
@@ -127,11 +157,25 @@ export class Engine {
     return this.nativeEngine;
   }
 
+  private settleEmbed(event: Extract<NativeEvent, { type: "embedding" }>): void {
+    const waiter = this.embeds.get(event.id);
+    this.embeds.delete(event.id);
+    try {
+      waiter?.resolve(toEmbedResult(event));
+    } catch (error) {
+      waiter?.reject(error);
+    }
+  }
+
   private dispatch(events: NativeEvent[]): void {
     for (const event of events) {
       if (event.type === "ack") {
         this.acks.get(event.ack)?.(event.found);
         this.acks.delete(event.ack);
+        continue;
+      }
+      if (event.type === "embedding") {
+        this.settleEmbed(event);
         continue;
       }
       this.sequences.get(event.seq)?.push(toEngineEvent(event));

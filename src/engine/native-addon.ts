@@ -1,6 +1,6 @@
 // The shape of the compiled addon (build/llama_orch.node) as JS sees it.
 import type { GpuProbe } from "./nvml-types.js";
-import type { EngineOptions } from "./types.js";
+import type { ChatDelta, EngineOptions, TokenLogprobs } from "./types.js";
 
 /** The addon takes the engine options as they are. */
 export type NativeLoadOptions = EngineOptions;
@@ -18,10 +18,19 @@ export interface NativeModelInfo {
   contextSize: number;
   slots: number;
   kvBytesPerToken: number;
+  embeddingLength: number;
+  pooling: string;
 }
 
 export type NativeEvent =
-  | { type: "token"; seq: number; id: number; text: string; index: number }
+  | {
+      type: "token";
+      seq: number;
+      id: number;
+      text: string;
+      index: number;
+      logprobs?: TokenLogprobs;
+    }
   | {
       type: "end";
       seq: number;
@@ -32,10 +41,22 @@ export type NativeEvent =
       promptMs: number;
       decodeMs: number;
       ttftMs: number;
+      grammarResamples: number;
       errorCode?: string;
       errorMessage?: string;
     }
-  | { type: "ack"; ack: number; found: boolean };
+  | { type: "ack"; ack: number; found: boolean }
+  | {
+      type: "embedding";
+      id: number;
+      dimensions: number;
+      /** `dimensions` floats per input, inputs in order. */
+      values: Float32Array;
+      tokens: number;
+      ms: number;
+      errorCode?: string;
+      errorMessage?: string;
+    };
 
 export interface NativeStats {
   slotsTotal: number;
@@ -72,10 +93,14 @@ export interface NativeEngine {
     reasoningContent: string;
     toolCalls: { id: string; name: string; arguments: string }[];
   };
+  /** The answer's parsed growth from `previous` to `text`; null when common cannot diff them. */
+  diffChat(previous: string, text: string, parser: string, final: boolean): ChatDelta[] | null;
   /** Returns the sequence id; events arrive through the onEvents callback given at load. */
   submit(request: object): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */
   cancel(sequenceId: number): number;
+  /** Embeddings engines: queues token inputs; returns the id an `embedding` event settles. */
+  embed(inputs: readonly (readonly number[])[]): number;
   stats(): NativeStats;
   dispose(): Promise<void>;
 }

@@ -37,7 +37,14 @@ export interface EngineOptions {
   chatTemplate?: string;
   /** Host RAM (MiB) for prompt KV states slots had to drop; restored for a later match. Default 0: off. */
   promptCacheMb?: number;
+  /** Load for embeddings (embed()) instead of generation (submit()). Default false. */
+  embeddings?: boolean;
+  /** How an embeddings engine pools a sequence; `auto`: the model's metadata, else `last`. */
+  pooling?: Pooling;
 }
+
+export const poolings = ["auto", "mean", "cls", "last"] as const;
+export type Pooling = (typeof poolings)[number];
 
 export interface ModelInfo {
   architecture: string;
@@ -56,6 +63,18 @@ export interface ModelInfo {
   slots: number;
   /** K and V bytes one token takes in the KV cache (all layers, at the loaded KV type). */
   kvBytesPerToken: number;
+  /** The model's output embedding size (what embed() returns per input). */
+  embeddingLength: number;
+  /** Embeddings engines: the pooling in use (mean, cls, last); "": a generation engine. */
+  pooling: string;
+}
+
+/** One embed() call's answer: a unit-length vector per input, in input order. */
+export interface EmbedResult {
+  vectors: Float32Array[];
+  /** Tokens of all inputs. */
+  tokens: number;
+  ms: number;
 }
 
 export interface Sampling {
@@ -71,6 +90,8 @@ export interface Sampling {
   frequencyPenalty?: number;
   /** Added to a token's logit; -Infinity (or OpenAI's -100) bans it. */
   logitBias?: readonly { token: number; bias: number }[];
+  /** Report each token's log-probability and this many top alternatives (0-20); absent: none. */
+  logprobs?: number;
 }
 
 export interface SubmitRequest {
@@ -81,6 +102,8 @@ export interface SubmitRequest {
   stop?: readonly string[];
   /** GBNF grammar constraining the output. */
   grammar?: string;
+  /** JSON Schema text the output must follow (llama.cpp common makes it a grammar); not with grammar. */
+  jsonSchema?: string;
   /** The grammar applies only from the first match of one of grammarTriggers (regexes) on. */
   grammarLazy?: boolean;
   grammarTriggers?: readonly string[];
@@ -101,12 +124,25 @@ export interface SubmitRequest {
 
 export type FinishReason = "stop" | "length" | "cancelled" | "error";
 
+/**
+ * A token's log-probability under the model's distribution (softmax of the raw logits, before
+ * penalties, bias, grammar and temperature) with the most likely tokens, most likely first.
+ */
+export interface TokenLogprobs {
+  logprob: number;
+  /** The token's own bytes (may hold part of a UTF-8 character). */
+  bytes: Uint8Array;
+  top: { id: number; logprob: number; bytes: Uint8Array }[];
+}
+
 export interface TokenEvent {
   type: "token";
   id: number;
   /** Text this token completes (UTF-8 safe: may be empty while a character is split). */
   text: string;
   index: number;
+  /** With sampling.logprobs only. */
+  logprobs?: TokenLogprobs;
 }
 
 export interface EndEvent {
@@ -118,6 +154,8 @@ export interface EndEvent {
   promptMs: number;
   decodeMs: number;
   ttftMs: number;
+  /** Steps on which the grammar rejected the sampled token and the step was sampled again. */
+  grammarResamples: number;
   error?: { code: string; message: string };
 }
 
@@ -189,4 +227,18 @@ export interface ChatParse {
   content: string;
   reasoningContent: string;
   toolCalls: ChatToolCall[];
+}
+
+/**
+ * One step of a parsed answer's growth (llama.cpp common's diff): content or reasoning text, or a
+ * tool call's part: its id and name when it first appears (toolCallIndex >= 0), then arguments text.
+ */
+export interface ChatDelta {
+  content: string;
+  reasoningContent: string;
+  /** -1: not about a call. */
+  toolCallIndex: number;
+  id: string;
+  name: string;
+  arguments: string;
 }

@@ -100,15 +100,18 @@ async function createMessage(
   if (chat.user) context.log.info({ ...log, user: chat.user }, "messages request user");
   const unknown = Object.keys(request.body).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) context.log.debug({ ...log, fields: unknown }, "unknown fields ignored");
+  const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
+  const stream = request.body.stream === true;
   const task = {
-    ...toChatTask(chat, await render(context, request, chat)),
+    // A stream with tools sends each call's input as it is written: the worker diffs the parse.
+    ...toChatTask(chat, await render(context, request, chat), withTools && stream),
     cacheSalt: cacheTenant(request.identity, undefined),
   };
   const { taskId, events } = await admit(context, request, reply, task);
   const meta = messageMeta(taskId, chat.model);
-  if (request.body.stream === true) {
+  if (stream) {
     return streamMessage(reply, events, meta, {
-      parsed: chat.tools.length > 0 && chat.toolChoice.mode !== "none",
+      parsed: withTools,
       keepAliveMs: context.sseKeepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS,
       onFailure: (err) => context.log.warn({ ...log, err }, "messages stream failed"),
     });

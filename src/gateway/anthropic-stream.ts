@@ -2,62 +2,99 @@
 // stop), message_delta with usage, message_stop; pings while waiting; a terminal error event.
 import type { FastifyReply } from "fastify";
 import { OrchError } from "../common/errors.js";
-import type { End } from "../gen/llama_orch/v1/common.js";
+import type { ChatDelta, End } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import {
   type MessageMeta,
   messageDelta,
   messageStart,
   toAnthropicError,
-  toContent,
+  toolUseId,
 } from "./translate-anthropic.js";
 import { missingEnd } from "./translate-openai.js";
 
 type Send = (name: string, data: object) => void;
 
 export interface StreamOptions {
-  /** The answer may be tool calls: blocks are known only once the chat format parsed it. */
+  /** The answer may be tool calls: blocks follow its parse's deltas (the task asked for them). */
   parsed: boolean;
   keepAliveMs: number;
   onFailure(error: OrchError): void;
 }
 
-function textBlock(send: Send, index: number, text: string): void {
-  send("content_block_start", {
-    type: "content_block_start",
-    index,
-    content_block: { type: "text", text: "" },
-  });
-  if (text !== "") {
-    send("content_block_delta", {
-      type: "content_block_delta",
-      index,
-      delta: { type: "text_delta", text },
+/**
+ * Blocks as the answer's parse grows: text, then a tool_use block per call whose input arrives as
+ * input_json_delta fragments while the model writes it. A text block is there when nothing else is.
+ */
+class ParsedBlocks {
+  private index = -1;
+  private open: "text" | "tool_use" | undefined;
+
+  constructor(
+    private readonly send: Send,
+    private readonly meta: MessageMeta,
+  ) {}
+
+  add(deltas: readonly ChatDelta[]): void {
+    for (const d of deltas) {
+      if (d.toolCallIndex < 0) {
+        if (d.content === "") continue;
+        if (this.open !== "text") this.start({ type: "text", text: "" });
+        this.delta({ type: "text_delta", text: d.content });
+        continue;
+      }
+      if (d.name !== "") {
+        const id = toolUseId(d.id, d.toolCallIndex, this.meta);
+        this.start({ type: "tool_use", id, name: d.name, input: {} });
+      }
+      if (d.arguments !== "") this.delta({ type: "input_json_delta", partial_json: d.arguments });
+    }
+  }
+
+  finish(): void {
+    if (this.index < 0) this.start({ type: "text", text: "" });
+    this.stop();
+  }
+
+  private start(
+    block: { type: "text"; text: string } | { type: "tool_use"; [k: string]: unknown },
+  ) {
+    this.stop();
+    this.index += 1;
+    this.open = block.type;
+    this.send("content_block_start", {
+      type: "content_block_start",
+      index: this.index,
+      content_block: block,
     });
   }
-  send("content_block_stop", { type: "content_block_stop", index });
+
+  private delta(delta: object): void {
+    this.send("content_block_delta", { type: "content_block_delta", index: this.index, delta });
+  }
+
+  private stop(): void {
+    if (this.open === undefined) return;
+    this.send("content_block_stop", { type: "content_block_stop", index: this.index });
+    this.open = undefined;
+  }
 }
 
-/** The parsed answer's blocks, each whole: a tool call's input arrives as one JSON delta. */
-function parsedBlocks(send: Send, meta: MessageMeta, end: End): void {
-  toContent(meta, "", end).forEach((block, index) => {
-    if (block.type === "text") {
-      textBlock(send, index, block.text);
-      return;
-    }
-    const { input, ...head } = block;
-    send("content_block_start", {
-      type: "content_block_start",
-      index,
-      content_block: { ...head, input: {} },
-    });
-    send("content_block_delta", {
-      type: "content_block_delta",
-      index,
-      delta: { type: "input_json_delta", partial_json: JSON.stringify(input) },
-    });
-    send("content_block_stop", { type: "content_block_stop", index });
-  });
+/** A tool-capable answer: blocks from the deltas of each token, then those of the whole parse. */
+async function liveBlocks(
+  send: Send,
+  meta: MessageMeta,
+  events: AsyncGenerator<TaskEvent>,
+): Promise<End | undefined> {
+  const blocks = new ParsedBlocks(send, meta);
+  for await (const { event } of events) {
+    if (event?.$case === "token") blocks.add(event.value.chat);
+    if (event?.$case !== "end") continue;
+    blocks.add(event.value.chatDeltas);
+    blocks.finish();
+    return event.value;
+  }
+  return undefined;
 }
 
 /** Text as it is generated: one block, a delta per token. */
@@ -82,11 +119,6 @@ async function liveText(send: Send, events: AsyncGenerator<TaskEvent>): Promise<
   return end;
 }
 
-async function untilEnd(events: AsyncGenerator<TaskEvent>): Promise<End | undefined> {
-  for await (const { event } of events) if (event?.$case === "end") return event.value;
-  return undefined;
-}
-
 export async function streamMessage(
   reply: FastifyReply,
   events: AsyncGenerator<TaskEvent>,
@@ -108,9 +140,10 @@ export async function streamMessage(
   // Anthropic's keep-alive is a ping event, which its SDKs skip, rather than an SSE comment.
   const keepAlive = setInterval(() => send("ping", { type: "ping" }), options.keepAliveMs);
   try {
-    const end = options.parsed ? await untilEnd(events) : await liveText(send, events);
+    const end = options.parsed
+      ? await liveBlocks(send, meta, events)
+      : await liveText(send, events);
     if (!end) throw missingEnd();
-    if (options.parsed) parsedBlocks(send, meta, end);
     send("message_delta", messageDelta(end));
     send("message_stop", { type: "message_stop" });
   } catch (error) {

@@ -51,6 +51,8 @@ export interface ChatSampling {
   frequencyPenalty?: number;
   /** Token id -> bias added to its logit; -100 bans it. */
   logitBias?: ReadonlyMap<number, number>;
+  /** Report each token's log-probability with this many alternatives (0-20); absent: none. */
+  logprobs?: number;
 }
 
 /** A validated chat request: every field checked and defaulted by the surface that built it. */
@@ -99,7 +101,8 @@ export function toChatTemplateRequest(chat: ChatRequest): ChatTemplateRequest {
   };
 }
 
-function jsonSchemaOf(format: ChatResponseFormat): string {
+/** The JSON Schema text a response format constrains the output to; "" for free text. */
+export function jsonSchemaOf(format: ChatResponseFormat): string {
   if (format.type === "json") return JSON.stringify({ type: "object" });
   if (format.type === "json_schema") return JSON.stringify(format.schema);
   return "";
@@ -118,7 +121,11 @@ export function toTaskSampling(sampling: ChatSampling): Sampling | undefined {
 }
 
 /** The task for a rendered chat: the template's prompt, grammar, stops and parser go with it. */
-export function toChatTask(chat: ChatRequest, rendered: ChatTemplateResponse): TaskRequest {
+export function toChatTask(
+  chat: ChatRequest,
+  rendered: ChatTemplateResponse,
+  streamDeltas = false,
+): TaskRequest {
   const stop = [...chat.stop, ...rendered.stops.filter((s) => !chat.stop.includes(s))];
   return TaskRequest.fromPartial({
     modelRef: chat.model,
@@ -130,6 +137,6 @@ export function toChatTask(chat: ChatRequest, rendered: ChatTemplateResponse): T
     stop,
     grammar: rendered.grammar,
     ignoreEos: chat.ignoreEos,
-    chatFormat: rendered.chatFormat,
+    chatFormat: rendered.chatFormat && { ...rendered.chatFormat, streamDeltas },
   });
 }

@@ -4,7 +4,7 @@ import { type ClientReadableStream, Metadata, type ServiceError } from "@grpc/gr
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { OrchError } from "../common/errors.js";
 import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
-import type { End } from "../gen/llama_orch/v1/common.js";
+import type { End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata } from "./grpc-call.js";
@@ -15,8 +15,9 @@ import {
   type ResponseMeta,
   responseMeta,
   type Surface,
-  toChatOutputChunks,
+  toDeltaChunks,
   toFinishChunk,
+  toLogprobsChunk,
   toOpenAiError,
   toOpeningChunk,
   toResponse,
@@ -31,8 +32,13 @@ export interface TaskCall {
   model: string;
   stream: boolean;
   includeUsage: boolean;
-  /** Tools were offered: the answer is parsed when it ends, so a stream sends it whole then. */
-  parsedAtEnd: boolean;
+  /**
+   * Tools were offered: a stream sends the parsed answer's deltas (the worker diffs its parse per
+   * token, as the task asked), never the raw text the calls are written in.
+   */
+  withTools: boolean;
+  /** The request asked for logprobs. */
+  logprobs: boolean;
   /** Completions with `echo`: the prompt precedes each choice's text. */
   echo?: string;
 }
@@ -93,9 +99,13 @@ async function admitAll(
 
 async function collect(events: AsyncGenerator<TaskEvent>): Promise<Answer> {
   let text = "";
+  const logprobs: TokenLogprobs[] = [];
   for await (const { event } of events) {
-    if (event?.$case === "token") text += event.value.t;
-    if (event?.$case === "end") return { text, end: event.value };
+    if (event?.$case === "token") {
+      text += event.value.t;
+      if (event.value.logprobs) logprobs.push(event.value.logprobs);
+    }
+    if (event?.$case === "end") return { text, end: event.value, logprobs };
   }
   throw missingEnd();
 }
@@ -107,7 +117,7 @@ export async function runTasks(
   job: TaskCall,
 ): Promise<void> {
   const running = await admitAll(context, request, reply, job.tasks);
-  const meta = responseMeta(job.surface, running[0]?.taskId ?? "", job.model, job.echo);
+  const meta = responseMeta(job.surface, running[0]?.taskId ?? "", job.model, job);
   if (job.stream) return streamAnswers(context, reply, running, meta, job);
   const answers = await Promise.all(running.map((r) => collect(r.events)));
   await reply.send(toResponse(meta, answers));
@@ -115,23 +125,35 @@ export async function runTasks(
 
 type Send = (data: unknown) => void;
 
-/** One choice's chunks: opening, tokens (or the parsed answer at the end), finish. */
+/**
+ * One choice's chunks: opening, tokens (with tools: the parsed answer's deltas), finish. A token's
+ * logprobs ride on the next text chunk; those no text chunk took go in one chunk before the finish.
+ */
 async function streamChoice(
   send: Send,
   meta: ResponseMeta,
   index: number,
   events: AsyncGenerator<TaskEvent>,
-  parsedAtEnd: boolean,
+  withTools: boolean,
 ): Promise<End> {
   const opening = toOpeningChunk(meta, index);
   if (opening) send(opening);
+  let logprobs: TokenLogprobs[] = [];
   for await (const { event } of events) {
-    if (event?.$case === "token" && event.value.t !== "" && !parsedAtEnd) {
-      send(toTokenChunk(meta, index, event.value.t));
+    if (event?.$case === "token") {
+      const token = event.value;
+      if (token.logprobs) logprobs.push(token.logprobs);
+      if (withTools) for (const c of toDeltaChunks(meta, index, token.chat)) send(c);
+      else if (token.t !== "") {
+        send(toTokenChunk(meta, index, token.t, logprobs));
+        logprobs = [];
+      }
+      continue;
     }
     if (event?.$case !== "end") continue;
     const end = event.value;
-    if (parsedAtEnd && end.chat) for (const c of toChatOutputChunks(meta, index, end.chat)) send(c);
+    if (withTools) for (const c of toDeltaChunks(meta, index, end.chatDeltas)) send(c);
+    if (logprobs.length > 0) send(toLogprobsChunk(meta, index, logprobs));
     send(toFinishChunk(meta, index, end));
     return end;
   }
@@ -156,7 +178,7 @@ async function streamAnswers(
   const send: Send = (data) => raw.write(`data: ${JSON.stringify(data)}\n\n`);
   try {
     const ends = await Promise.all(
-      running.map((r, i) => streamChoice(send, meta, i, r.events, job.parsedAtEnd)),
+      running.map((r, i) => streamChoice(send, meta, i, r.events, job.withTools)),
     );
     if (job.includeUsage) send(toUsageChunk(meta, ends));
   } catch (error) {

@@ -1,15 +1,18 @@
 // OpenAI-compatible routes (DESIGN decision 11): /v1/models, /v1/completions, /v1/chat/completions,
-// each a native task on the same admission, queue and placement, answered in OpenAI's shapes.
+// /v1/embeddings, each a native task on the same admission, queue and placement, answered in
+// OpenAI's shapes.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OrchError } from "../common/errors.js";
 import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { cacheTenant } from "./cache-tenant.js";
 import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
+import { runEmbedding } from "./embedding-answer.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { runTasks, type TaskCall } from "./openai-answer.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
+import type { EmbeddingRequest } from "./translate-embeddings.js";
 import { type Surface, toModelList, toOpenAiAuthError, toOpenAiError } from "./translate-openai.js";
 import {
   type ChatCompletionRequest,
@@ -129,11 +132,12 @@ function jobOf(
   surface: Surface,
   body: CompletionRequest | ChatCompletionRequest,
   tasks: TaskRequest[],
-  parsedAtEnd: boolean,
+  withTools: boolean,
 ): TaskCall {
   const includeUsage = body.stream_options?.include_usage === true;
   const stream = body.stream === true;
-  return { surface, tasks, model: body.model, stream, includeUsage, parsedAtEnd };
+  const logprobs = tasks[0]?.sampling?.logprobs !== undefined;
+  return { surface, tasks, model: body.model, stream, includeUsage, withTools, logprobs };
 }
 
 export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayContext): void {
@@ -196,13 +200,23 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
           done,
         ),
       );
+      const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
+      // A stream with tools sends each call as it is written: the worker diffs the parse per token.
       const task = {
-        ...toChatTask(chat, rendered),
+        ...toChatTask(chat, rendered, withTools && body.stream === true),
         cacheSalt: cacheTenant(request.identity, body.cache_salt),
       };
       const tasks = await choices(context, request, task, body.n ?? 1);
-      const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
       return runTasks(context, request, reply, jobOf("chat", body, tasks, withTools));
+    },
+  );
+  const knownEmbedding = knownFields("createEmbedding");
+  app.post<{ Body: EmbeddingRequest }>(
+    "/v1/embeddings",
+    routeOptions("createEmbedding"),
+    async (request, reply) => {
+      noteRequest(request, knownEmbedding, request.body.user);
+      return runEmbedding(context, request, reply, request.body, sessionOf(request));
     },
   );
 }

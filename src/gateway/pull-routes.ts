@@ -1,15 +1,15 @@
 // POST /v1/models/pull: answers once the source has resolved (so a refused or missing model is a
 // plain HTTP error), then streams the pull's progress as SSE until done or error.
-import type { ServerResponse } from "node:http";
 import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import type { FastifyInstance } from "fastify";
+import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { fromErrorDetail, fromServiceError, toErrorDetail } from "../common/grpc-errors.js";
 import type { PullEvent } from "../gen/llama_orch/v1/catalog.js";
-import { onResponseClosed } from "./client-gone.js";
 import { sendError } from "./error-envelope.js";
 import { correlationMetadata } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
+import { pipeSse, type SseFrames } from "./sse-writer.js";
 import { isPullTerminal, pullFrame } from "./translate-pulls.js";
 
 type PullCall = ClientReadableStream<PullEvent>;
@@ -36,35 +36,18 @@ function untilResolved(call: PullCall): Promise<PullEvent[]> {
   });
 }
 
-function pipePull(call: PullCall, res: ServerResponse, ref: string, seen: PullEvent[]): void {
-  let done = false;
-  const finish = (last?: string) => {
-    if (done) return;
-    done = true;
-    res.end(last);
+/** SSE frames of one pull; a failed call's error carries the pull's id like every other frame. */
+function pullFrames(ref: string, pullId: string): SseFrames<PullEvent> {
+  return {
+    frame: (event) => pullFrame(event, ref),
+    isTerminal: isPullTerminal,
+    errorFrame: (error) =>
+      pullFrame({ pullId, event: { $case: "error", value: toErrorDetail(error) } }, ref) ?? "",
   };
-  const onEvent = (event: PullEvent) => {
-    const frame = pullFrame(event, ref);
-    if (isPullTerminal(event)) finish(frame);
-    else if (frame !== undefined && !done) res.write(frame);
-  };
-  // Leaving stops only this listener; the download goes on for other pullers and the catalog.
-  onResponseClosed(res, () => {
-    if (!done) call.cancel();
-    done = true;
-  });
-  for (const event of seen) onEvent(event);
-  call.on("data", onEvent);
-  call.on("error", (error: ServiceError) => {
-    const value = toErrorDetail(fromServiceError(error));
-    const pullId = seen[0]?.pullId ?? "";
-    finish(pullFrame({ pullId, event: { $case: "error", value } }, ref));
-  });
-  call.on("end", () => finish());
-  call.resume();
 }
 
-export function registerPullRoutes(app: FastifyInstance, { clients }: GatewayContext): void {
+export function registerPullRoutes(app: FastifyInstance, context: GatewayContext): void {
+  const { clients } = context;
   const schema = operationSchemas("control.yaml", "pullModel");
   app.post<{ Body: { ref: string; alias?: string } }>(
     "/v1/models/pull",
@@ -82,16 +65,20 @@ export function registerPullRoutes(app: FastifyInstance, { clients }: GatewayCon
         return sendError(reply, error);
       }
       reply.hijack();
-      const res = reply.raw;
-      res.socket?.setNoDelay(true);
-      res.writeHead(202, {
-        "Content-Type": "text/event-stream",
-        "Cache-Control": "no-cache",
-        "X-Accel-Buffering": "no",
-        "X-Correlation-Id": request.correlationId,
-        "X-Pull-Id": seen[0]?.pullId ?? "",
-      });
-      pipePull(call, res, ref, seen);
+      const pullId = seen[0]?.pullId ?? "";
+      pipeSse(
+        {
+          call,
+          first: seen,
+          res: reply.raw,
+          status: 202,
+          headers: { "X-Correlation-Id": request.correlationId, "X-Pull-Id": pullId },
+          keepAliveMs: context.sseKeepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS,
+          // Leaving stops only this listener; the download goes on for other pullers and the catalog.
+          onGone: () => call.cancel(),
+        },
+        pullFrames(ref, pullId),
+      );
     },
   );
 }

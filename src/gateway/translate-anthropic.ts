@@ -53,8 +53,13 @@ function toolInput(call: ToolCall): Record<string, unknown> {
   return { arguments: call.arguments };
 }
 
+/** A call's id, or one made for it: the same whether the answer streams or not. */
+export function toolUseId(id: string, index: number, meta: MessageMeta): string {
+  return id || `toolu_${meta.id.slice("msg_".length)}_${index}`;
+}
+
 export function toToolUseBlock(call: ToolCall, index: number, meta: MessageMeta): OutputBlock {
-  const id = call.id || `toolu_${meta.id.slice("msg_".length)}_${index}`;
+  const id = toolUseId(call.id, index, meta);
   return { type: "tool_use", id, name: call.name, input: toolInput(call) };
 }
 

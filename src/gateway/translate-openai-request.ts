@@ -44,8 +44,6 @@ const refusedChatFields: ReadonlyArray<[keyof ChatCompletionRequest, string]> = 
     "function_call",
     "the deprecated function_call field is not supported; send tool_choice instead",
   ],
-  ["logprobs", "token log-probabilities are not reported; send the request without logprobs"],
-  ["top_logprobs", "token log-probabilities are not reported; send the request without it"],
 ];
 
 function checkRefusedChatFields(body: ChatCompletionRequest): void {
@@ -58,6 +56,14 @@ function checkRefusedChatFields(body: ChatCompletionRequest): void {
   if (body.modalities?.includes("audio")) {
     throw new ParamError("modalities", 'audio output needs an audio model; ask for ["text"]');
   }
+  if (present(body.top_logprobs) && body.logprobs !== true) {
+    throw new ParamError("top_logprobs", "alternatives come with logprobs: set logprobs to true");
+  }
+}
+
+/** Chat: `logprobs: true` reports the sampled tokens, `top_logprobs` as many alternatives each. */
+function chatLogprobs(body: ChatCompletionRequest): number | undefined {
+  return body.logprobs === true ? (body.top_logprobs ?? 0) : undefined;
 }
 
 function toSampling(body: Sampling): ChatSampling {
@@ -140,7 +146,10 @@ function toToolChoice(body: ChatCompletionRequest): ChatToolChoice {
   return { mode: "function", name };
 }
 
-function toResponseFormat(format: ChatCompletionRequest["response_format"]): ChatResponseFormat {
+/** OpenAI's response_format (the native API takes the same shape). */
+export function toResponseFormat(
+  format: ChatCompletionRequest["response_format"],
+): ChatResponseFormat {
   if (format === undefined || format.type === "text") return { type: "text" };
   if (format.type === "json_object") return { type: "json" };
   const schema = format.json_schema?.schema;
@@ -165,7 +174,7 @@ export function toChatRequest(
     toolChoice: toToolChoice(body),
     parallelToolCalls: body.parallel_tool_calls ?? true,
     responseFormat: toResponseFormat(body.response_format),
-    sampling: toSampling(body),
+    sampling: { ...toSampling(body), logprobs: chatLogprobs(body) },
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_MAX_TOKENS.chat,
     stop: stopOf(body.stop),
     seed: body.seed ?? undefined,
@@ -178,9 +187,6 @@ export function toChatRequest(
 function checkCompletionFields(body: CompletionRequest): void {
   if (present(body.suffix)) {
     throw new ParamError("suffix", "fill-in-the-middle is not supported; send the prompt alone");
-  }
-  if (present(body.logprobs)) {
-    throw new ParamError("logprobs", "token log-probabilities are not reported; leave it out");
   }
   if (present(body.best_of) && body.best_of !== (body.n ?? 1)) {
     throw new ParamError("best_of", "choices are not ranked here; leave best_of out or equal to n");
@@ -199,7 +205,7 @@ export function toCompletionTask(
     prompt: typeof body.prompt === "string" ? body.prompt : body.prompt[0],
     maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS.completion,
     seed: body.seed ?? undefined,
-    sampling: toTaskSampling(toSampling(body)),
+    sampling: toTaskSampling({ ...toSampling(body), logprobs: body.logprobs ?? undefined }),
     stop: stopOf(body.stop),
     ignoreEos: body.ignore_eos ?? false,
   });

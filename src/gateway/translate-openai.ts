@@ -1,8 +1,20 @@
 // The one translation between OpenAI JSON (contracts/openapi/openai.yaml) and the proto messages.
 import { OrchError } from "../common/errors.js";
-import { type ChatOutput, type End, FinishReason } from "../gen/llama_orch/v1/common.js";
+import {
+  type ChatDelta,
+  type ChatOutput,
+  type End,
+  FinishReason,
+  type TokenLogprobs,
+} from "../gen/llama_orch/v1/common.js";
 import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/openai.js";
+import {
+  type ChatLogprobs,
+  type CompletionLogprobs,
+  toChatLogprobs,
+  toCompletionLogprobs,
+} from "./openai-logprobs.js";
 
 type Schemas = components["schemas"];
 export type OpenAiError = Schemas["OpenAIErrorResponse"];
@@ -24,17 +36,20 @@ export interface ResponseMeta {
   model: string;
   /** Completions with `echo`: the prompt, sent before the generated text. */
   echo?: string;
+  /** The request asked for logprobs: choices carry them (else `logprobs: null`). */
+  logprobs: boolean;
 }
 
 export function responseMeta(
   surface: Surface,
   taskId: string,
   model: string,
-  echo?: string,
+  options: { echo?: string; logprobs?: boolean } = {},
 ): ResponseMeta {
   const prefix = surface === "chat" ? "chatcmpl" : "cmpl";
   const created = Math.floor(Date.now() / 1000);
-  return { surface, id: `${prefix}-${taskId}`, created, model, echo };
+  const { echo, logprobs = false } = options;
+  return { surface, id: `${prefix}-${taskId}`, created, model, echo, logprobs };
 }
 
 export function toModelList(capabilities: Capabilities, created: number): Schemas["ModelList"] {
@@ -68,12 +83,25 @@ function toUsage(ends: readonly End[]): Usage {
 export interface Answer {
   text: string;
   end: End;
+  /** Each token's, when the request asked for logprobs. */
+  logprobs: TokenLogprobs[];
+}
+
+/** The choice's logprobs in the surface's shape; null when the request did not ask. */
+function logprobsOf(meta: ResponseMeta, tokens: readonly TokenLogprobs[]) {
+  if (!meta.logprobs) return null;
+  if (meta.surface === "chat") return toChatLogprobs(tokens);
+  return toCompletionLogprobs(tokens, meta.echo?.length ?? 0);
 }
 
 /** Calls get an id the model did not write: unique within the response, stable for its turn. */
+function callId(meta: ResponseMeta, index: number, k: number, id: string): string {
+  return id || `call_${meta.id.slice(-12)}_${index}_${k}`;
+}
+
 function toToolCalls(meta: ResponseMeta, index: number, chat: ChatOutput): ToolCall[] {
   return chat.toolCalls.map((call, k) => ({
-    id: call.id || `call_${meta.id.slice(-12)}_${index}_${k}`,
+    id: callId(meta, index, k, call.id),
     type: "function" as const,
     function: { name: call.name, arguments: call.arguments },
   }));
@@ -104,6 +132,7 @@ export function toResponse(
       index,
       text: (meta.echo ?? "") + a.text,
       finish_reason: finishReason(a.end),
+      logprobs: logprobsOf(meta, a.logprobs) as CompletionLogprobs | null,
     }));
     return { id, object: "text_completion", created, model, choices, usage };
   }
@@ -111,6 +140,7 @@ export function toResponse(
     index,
     message: toMessage(meta, index, a),
     finish_reason: finishReason(a.end),
+    logprobs: logprobsOf(meta, a.logprobs) as ChatLogprobs | null,
   }));
   return { id, object: "chat.completion", created, model, choices, usage };
 }
@@ -122,13 +152,20 @@ function chunk(
   index: number,
   delta: Delta,
   finish: Finish | null,
+  tokens: readonly TokenLogprobs[] = [],
 ): Completion | ChatCompletionChunk {
   const { id, created, model } = meta;
+  const logprobs = tokens.length > 0 ? logprobsOf(meta, tokens) : null;
   if (meta.surface === "completion") {
-    const choices = [{ index, text: delta.content ?? "", finish_reason: finish }];
+    const text = delta.content ?? "";
+    const choices = [
+      { index, text, finish_reason: finish, logprobs: logprobs as CompletionLogprobs | null },
+    ];
     return { id, object: "text_completion", created, model, choices };
   }
-  const choices = [{ index, delta, finish_reason: finish }];
+  const choices = [
+    { index, delta, finish_reason: finish, logprobs: logprobs as ChatLogprobs | null },
+  ];
   return { id, object: "chat.completion.chunk", created, model, choices };
 }
 
@@ -143,28 +180,48 @@ export function toOpeningChunk(
   return chunk(meta, index, { role: "assistant", content: "" }, null);
 }
 
+/** Tokens' text; `tokens` are the logprobs of the tokens it holds (and of any empty ones before). */
 export function toTokenChunk(
   meta: ResponseMeta,
   index: number,
   text: string,
+  tokens: readonly TokenLogprobs[] = [],
 ): Completion | ChatCompletionChunk {
-  return chunk(meta, index, { content: text }, null);
+  return chunk(meta, index, { content: text }, null, tokens);
 }
 
-/** A parsed answer sent whole at the end (requests with tools): its content, then its calls. */
-export function toChatOutputChunks(
+/** Logprobs of tokens no text chunk carried (a stream with tools), before the finish chunk. */
+export function toLogprobsChunk(
   meta: ResponseMeta,
   index: number,
-  chat: ChatOutput,
+  tokens: readonly TokenLogprobs[],
+): Completion | ChatCompletionChunk {
+  return chunk(meta, index, meta.surface === "chat" ? {} : { content: "" }, null, tokens);
+}
+
+/** A streamed answer's parsed growth: text, or a call's first part (id, name), then arguments. */
+export function toDeltaChunks(
+  meta: ResponseMeta,
+  index: number,
+  deltas: readonly ChatDelta[],
 ): ChatCompletionChunk[] {
-  const out: ChatCompletionChunk[] = [];
-  const add = (delta: Delta) => out.push(chunk(meta, index, delta, null) as ChatCompletionChunk);
-  if (chat.reasoningContent !== "") add({ reasoning_content: chat.reasoningContent });
-  if (chat.content !== "") add({ content: chat.content });
-  toToolCalls(meta, index, chat).forEach((call, k) => {
-    add({ tool_calls: [{ index: k, ...call }] });
-  });
-  return out;
+  return deltas.map((d) => {
+    if (d.toolCallIndex < 0) {
+      const delta = d.reasoningContent !== "" ? { reasoning_content: d.reasoningContent } : {};
+      return chunk(meta, index, d.content !== "" ? { content: d.content } : delta, null);
+    }
+    const k = d.toolCallIndex;
+    const call =
+      d.name !== ""
+        ? {
+            index: k,
+            id: callId(meta, index, k, d.id),
+            type: "function" as const,
+            function: { name: d.name, arguments: d.arguments },
+          }
+        : { index: k, function: { arguments: d.arguments } };
+    return chunk(meta, index, { tool_calls: [call] }, null);
+  }) as ChatCompletionChunk[];
 }
 
 export function toFinishChunk(

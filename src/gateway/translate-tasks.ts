@@ -21,6 +21,9 @@ import {
 } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/data.js";
 import { cacheTenant } from "./cache-tenant.js";
+import { jsonSchemaOf } from "./chat-request.js";
+import { toTokenLogprob } from "./openai-logprobs.js";
+import { toResponseFormat } from "./translate-openai-request.js";
 
 type Schemas = components["schemas"];
 export type TaskRequestBody = Schemas["TaskRequest"];
@@ -75,6 +78,7 @@ export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequ
     stop: body.stop ?? [],
     sampling: body.sampling && toSampling(body.sampling),
     grammar: body.grammar ?? "",
+    jsonSchema: jsonSchemaOf(toResponseFormat(body.response_format)),
     ignoreEos: body.ignore_eos ?? false,
     cacheSalt: cacheTenant(identity, body.cache_salt),
     placement: placement && {
@@ -97,6 +101,7 @@ function toSampling(sampling: Schemas["Sampling"]): Sampling {
     repeatPenalty: sampling.repeat_penalty,
     repeatLastN: sampling.repeat_last_n,
     seed: sampling.seed,
+    logprobs: sampling.logprobs,
   };
 }
 
@@ -244,7 +249,7 @@ function errorData(detail: ErrorDetail): Schemas["SSEError"] {
  */
 export function sseFrame(event: TaskEvent, verbose: boolean): string | undefined {
   const e = event.event;
-  if (e?.$case === "token")
+  if (e?.$case === "token" && !e.value.logprobs)
     return `event: token\ndata: {"t":${JSON.stringify(e.value.t)},"i":${e.value.i}}\n\n`;
   const sse = sseEvent(event, verbose);
   return sse && frame(sse.name, sse.data);
@@ -257,8 +262,13 @@ export function sseEvent(
 ): { name: string; data: object } | undefined {
   const e = event.event;
   switch (e?.$case) {
-    case "token":
-      return { name: "token", data: { t: e.value.t, i: e.value.i } };
+    case "token": {
+      const { t, i, logprobs } = e.value;
+      return {
+        name: "token",
+        data: logprobs ? { t, i, logprobs: toTokenLogprob(logprobs) } : { t, i },
+      };
+    }
     case "started":
       return { name: "started", data: startedData(e.value) };
     case "metrics":

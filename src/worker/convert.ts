@@ -3,9 +3,11 @@ import { isErrorCode, OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
+  ChatDelta,
   ChatParse,
   ChatRender,
   ChatRenderRequest,
+  EmbedResult,
   EndEvent,
   EngineStats,
   FinishReason,
@@ -13,6 +15,7 @@ import type {
   Sampling,
   SubmitRequest,
   TokenEvent,
+  TokenLogprobs,
 } from "../engine/types.js";
 import {
   type ChatOutput,
@@ -22,6 +25,7 @@ import {
   type GpuDevice as ProtoGpuDevice,
   type ModelInfo as ProtoModelInfo,
   type Sampling as ProtoSampling,
+  type TokenLogprobs as ProtoTokenLogprobs,
 } from "../gen/llama_orch/v1/common.js";
 import type {
   GenerateEvent,
@@ -50,6 +54,7 @@ function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling.seed !== undefined) out.seed = sampling.seed;
   if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
   if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
+  if (sampling.logprobs !== undefined) out.logprobs = sampling.logprobs;
   const bias = sampling.logitBias?.entries ?? [];
   if (bias.length > 0) out.logitBias = bias.map(({ token, bias }) => ({ token, bias }));
   return out;
@@ -62,6 +67,7 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   if (sampling !== undefined) submit.sampling = sampling;
   if (request.stop.length > 0) submit.stop = request.stop;
   if (request.grammar !== "") submit.grammar = request.grammar;
+  if (request.jsonSchema !== "") submit.jsonSchema = request.jsonSchema;
   if (request.chatFormat?.grammarPrefill) submit.grammarPrefill = request.chatFormat.grammarPrefill;
   if (request.chatFormat?.grammarLazy) {
     submit.grammarLazy = true;
@@ -74,9 +80,27 @@ export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
   return submit;
 }
 
-/** The hot path: one message per generated token, nothing else allocated. */
-export function toTokenEvent(event: TokenEvent): GenerateEvent {
-  return { event: { $case: "token", value: { t: event.text, i: event.index, id: event.id } } };
+function bytesOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function toProtoLogprobs(logprobs: TokenLogprobs): ProtoTokenLogprobs {
+  return {
+    logprob: logprobs.logprob,
+    bytes: bytesOf(logprobs.bytes),
+    top: logprobs.top.map((alt) => ({
+      id: alt.id,
+      logprob: alt.logprob,
+      bytes: bytesOf(alt.bytes),
+    })),
+  };
+}
+
+/** The hot path: one message per generated token; logprobs and chat deltas only when asked. */
+export function toTokenEvent(event: TokenEvent, chat: ChatDelta[] = []): GenerateEvent {
+  const logprobs = event.logprobs && toProtoLogprobs(event.logprobs);
+  const token = { t: event.text, i: event.index, id: event.id, logprobs, chat };
+  return { event: { $case: "token", value: token } };
 }
 
 /**
@@ -85,7 +109,7 @@ export function toTokenEvent(event: TokenEvent): GenerateEvent {
  */
 export function toEndEvent(
   event: EndEvent,
-  context: { poolId?: string; chat?: ChatParse } = {},
+  context: { poolId?: string; chat?: ChatParse; chatDeltas?: ChatDelta[] } = {},
 ): GenerateEvent {
   if (event.finishReason === "error") {
     const code = event.error?.code;
@@ -106,8 +130,35 @@ export function toEndEvent(
     ttftMs: Math.round(event.ttftMs),
     promptMs: Math.round(event.promptMs),
     chat: context.chat && toChatOutput(context.chat),
+    chatDeltas: context.chatDeltas ?? [],
   };
   return { event: { $case: "end", value: end } };
+}
+
+/** An embedding task's inputs as the engine takes them: token ids when given, else the text. */
+export function toEmbedInputs(request: GenerateRequest): (string | number[])[] {
+  return request.embeddingInputs.map((i) => (i.tokens.length > 0 ? i.tokens : i.text));
+}
+
+/** An embedding task's answer: its vectors, then an `end` that counts its input tokens. */
+export function toEmbeddingEvents(result: EmbedResult): GenerateEvent[] {
+  const data = result.vectors.map((vector) => ({ values: Array.from(vector) }));
+  const ms = Math.round(result.ms);
+  const end = {
+    tokensIn: result.tokens,
+    tokensOut: 0,
+    decodeMs: ms,
+    decodeTimeMs: ms,
+    finishReason: ProtoFinishReason.FINISH_REASON_STOP,
+    cachedTokens: 0,
+    ttftMs: 0,
+    promptMs: ms,
+    chatDeltas: [],
+  };
+  return [
+    { event: { $case: "embeddings", value: { data, promptTokens: result.tokens } } },
+    { event: { $case: "end", value: end } },
+  ];
 }
 
 function toChatOutput(parse: ChatParse): ChatOutput {
@@ -157,6 +208,8 @@ export function toChatTemplateResponse(render: ChatRender): ChatTemplateResponse
       grammarTriggers: render.grammarTriggers,
       parser: render.parser,
       grammarPrefill: render.grammarPrefill,
+      // The gateway asks for deltas per task, when it streams tool calls.
+      streamDeltas: false,
     },
     stops: render.stops,
   };
@@ -176,6 +229,8 @@ export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
     digest: info.digest,
     contextSize: info.contextSize,
     kvBytesPerToken: info.kvBytesPerToken,
+    embeddingLength: info.embeddingLength,
+    pooling: info.pooling,
   };
 }
 

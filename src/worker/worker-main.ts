@@ -7,10 +7,10 @@ import { OrchError } from "../common/errors.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
-import { Engine } from "../engine/engine.js";
 import { probeGpus } from "../engine/nvml.js";
-import type { EngineOptions, KvType } from "../engine/types.js";
+import type { EngineOptions, KvType, Pooling } from "../engine/types.js";
 import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
+import { fittedLoader } from "./gpu-fit.js";
 import { ModelHost } from "./model-host.js";
 import { type Registration, startRegistration } from "./registration.js";
 import { WorkerService } from "./worker-service.js";
@@ -39,8 +39,8 @@ export interface WorkerOptions {
   ubatchSize?: number;
   /** Prompt tokens per step under contention; default 128 on cpu, ubatch_size on cuda. */
   prefillChunk?: number;
-  /** Layers on GPU; -1 (all) by default on cuda, always 0 on cpu. */
-  gpuLayers?: number;
+  /** Layers on GPU; -1 (all) by default on cuda, always 0 on cpu; auto: as many as fit free VRAM. */
+  gpuLayers?: number | "auto";
   /** NVML indexes of the pool's GPUs (PCI bus order; CUDA_DEVICE_ORDER=PCI_BUS_ID keeps CUDA's equal). */
   devices?: number[];
   /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
@@ -50,6 +50,9 @@ export interface WorkerOptions {
   chatTemplateFile?: string;
   /** Host-RAM prompt cache bound in MiB; 0 (the engine's default) turns it off. */
   promptCacheMb?: number;
+  /** Serve embeddings instead of generation, pooled this way (`auto` by default). */
+  embeddings?: boolean;
+  pooling?: Pooling;
   /** DESIGN decision 1: required on every call when set, and sent to the control plane. */
   authToken?: string;
   /** With a token: loopback calls may omit it. */
@@ -134,9 +137,13 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     kvType: options.kvType,
     chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
     promptCacheMb: options.promptCacheMb,
+    embeddings: options.embeddings,
+    pooling: options.pooling,
   };
   if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
-  return { ...base, gpuLayers: options.gpuLayers ?? -1, ...placement(options) };
+  // auto: the VRAM check (gpu-fit.ts) picks the count before each load.
+  const gpuLayers = options.gpuLayers === "auto" ? -1 : (options.gpuLayers ?? -1);
+  return { ...base, gpuLayers, ...placement(options) };
 }
 
 export function checkAuth(options: WorkerOptions, listen: string): void {
@@ -187,7 +194,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   // effective before CUDA initialises, so the supervisor should set it in the worker's env too.
   if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
   const loadOptions = engineOptions(options);
-  const host = new ModelHost((modelPath) => Engine.load({ ...loadOptions, modelPath }));
+  const host = new ModelHost(fittedLoader(options, loadOptions, log));
   const first = await host.switchTo(options.model, options.modelFile, options.handoff);
   log.info(
     { model_ref: options.model, model_digest: first.engine.info.digest, backend: options.backend },

@@ -20,9 +20,12 @@ import type {
   WorkerDescription,
   WorkerServer,
 } from "../gen/llama_orch/v1/worker.js";
+import { ChatDeltas } from "./chat-deltas.js";
 import {
   toChatRenderRequest,
   toChatTemplateResponse,
+  toEmbeddingEvents,
+  toEmbedInputs,
   toEndEvent,
   toSubmitRequest,
   toTelemetry,
@@ -154,6 +157,7 @@ export class WorkerService {
         throw new OrchError("TASK_EXISTS", `task ${taskId} is already generating on this worker`);
       }
       lease = this.options.host.acquire();
+      if (call.request.embeddingInputs.length > 0) return await this.embed(call, lease);
       sequence = lease.model.engine.submit(toSubmitRequest(call.request));
     } catch (error) {
       lease?.release();
@@ -170,6 +174,33 @@ export class WorkerService {
     }
   }
 
+  /**
+   * An embedding task: one engine call, answered with its vectors and `end`; any failure (an input
+   * too long, a non-embeddings engine) fails the call, since nothing was sent before. Not
+   * cancellable by id: a cancelled call only drops the answer.
+   */
+  private async embed(call: GenerateCall, lease: Lease): Promise<void> {
+    try {
+      const result = await lease.model.engine.embed(toEmbedInputs(call.request));
+      this.options.log.info(
+        {
+          task_id: call.request.taskId,
+          inputs: result.vectors.length,
+          tokens_in: result.tokens,
+          decode_time_ms: Math.round(result.ms),
+        },
+        "embed ended",
+      );
+      if (call.cancelled) return;
+      for (const event of toEmbeddingEvents(result)) call.write(event);
+      call.end();
+    } catch (error) {
+      if (!call.cancelled) call.emit("error", toStatus(error));
+    } finally {
+      lease.release();
+    }
+  }
+
   /** The per-token path: one message per token, written without waiting for the client. */
   private async stream(call: GenerateCall, lease: Lease, sequence: Sequence): Promise<void> {
     let open = true;
@@ -182,17 +213,21 @@ export class WorkerService {
     try {
       // Writes are not paced by the client: what can queue is bounded by max_tokens, and pacing
       // would only move the same tokens into the sequence's buffer.
-      const parser = call.request.chatFormat?.parser ?? "";
+      const format = call.request.chatFormat;
+      const parser = format?.parser ?? "";
+      const engine = lease.model.engine;
+      const deltas = format?.streamDeltas && parser !== "" ? new ChatDeltas(engine, parser) : null;
       let text = "";
       for await (const event of sequence) {
         if (event.type === "token") {
           if (parser !== "") text += event.text;
-          if (open) call.write(toTokenEvent(event));
+          if (open) call.write(toTokenEvent(event, deltas?.push(event.text)));
           continue;
         }
         this.ended(call.request, lease.model, event, open);
-        const chat = parser === "" ? undefined : lease.model.engine.parseChat(text, parser);
-        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat }));
+        const chat = parser === "" ? undefined : engine.parseChat(text, parser);
+        const chatDeltas = deltas?.finish();
+        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat, chatDeltas }));
       }
     } finally {
       clearTimeout(deadline);

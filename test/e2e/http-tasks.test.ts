@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { Ajv } from "ajv";
 import { request } from "undici";
 import { enqueue, type RunningTask, startTask, submit } from "../support/grpc-calls.js";
 import { type Answer, call } from "../support/http-calls.js";
@@ -230,6 +231,35 @@ describe("data plane over HTTP", () => {
     assert.ok(Number(record.body?.ended_ms) >= Number(record.body?.created_ms));
     const unknown = await call(serve, "GET", `/v1/tasks/${randomUUID()}`);
     assertEnvelope(unknown, 404, "TASK_NOT_FOUND");
+  });
+
+  it("POST /v1/tasks takes response_format as OpenAI's: the output is JSON valid against the schema", async () => {
+    const schema = {
+      type: "object",
+      properties: {
+        answer: { type: "string", maxLength: 10 },
+        score: { type: "integer", minimum: 0, maximum: 9 },
+      },
+      required: ["answer", "score"],
+      additionalProperties: false,
+    };
+    const format = { type: "json_schema", json_schema: { name: "rating", schema } };
+    const { text } = await runText(serve, {
+      prompt: "Rate it:",
+      max_tokens: 96,
+      seed: 3,
+      response_format: format,
+    });
+    assert.ok(new Ajv().compile(schema)(JSON.parse(text)), text);
+    const both = await call(serve, "POST", "/v1/tasks", {
+      json: {
+        model_ref: "builtin:tiny",
+        max_tokens: 4,
+        grammar: 'root ::= "a"',
+        response_format: format,
+      },
+    });
+    assertEnvelope(both, 400, "INVALID_PARAMS");
   });
 
   it("ORCH-2006 a prompt that does not fit the context is PROMPT_TOO_LONG, not INVALID_PARAMS", async () => {

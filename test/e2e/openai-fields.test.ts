@@ -110,7 +110,7 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
         },
         "messages[0].content[1].type",
       ],
-      [{ logprobs: true }, "logprobs"],
+      [{ top_logprobs: 2 }, "top_logprobs"],
       [{ n: 3 }, "n"],
       [{ audio: { voice: "alloy", format: "mp3" } }, "audio"],
       [
@@ -163,23 +163,51 @@ describe("OpenAI request schema, tools and JSON schema (issue 12)", () => {
     assert.equal(typeof next.choices[0]?.message.content, "string");
   });
 
-  it("streams a forced tool call as tool_calls deltas the SDK can assemble", async () => {
-    const stream = await client.chat.completions.create({
+  it("streams a forced tool call as it is written: deltas reassemble to the non-streamed call", async () => {
+    const body = {
       model,
-      messages: [{ role: "user", content: "Weather in Oslo?" }],
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
       tools: [weather],
-      tool_choice: "required",
+      tool_choice: "required" as const,
       parallel_tool_calls: false,
       max_completion_tokens: 96,
       seed: 1,
+    };
+    const whole = await client.chat.completions.create(body);
+    const expected = (whole.choices[0]?.message.tool_calls ?? []).map((call) => {
+      assert.ok(call.type === "function");
+      return { name: call.function.name, arguments: call.function.arguments };
+    });
+    assert.ok(expected.length >= 1);
+    const stream = await client.chat.completions.create({
+      ...body,
       stream: true,
       stream_options: { include_usage: true },
     });
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     const deltas = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
-    assert.equal(deltas[0]?.function?.name, "get_weather");
-    assert.equal(typeof JSON.parse(deltas[0]?.function?.arguments ?? "").city, "string");
+    // OpenAI's shape: a call's first delta has its index, id, type and name; the rest add
+    // arguments text to that index.
+    const calls: { name: string; arguments: string }[] = [];
+    const pieces: number[] = [];
+    for (const d of deltas) {
+      if (d.index === calls.length) {
+        assert.ok(d.id && d.type === "function" && d.function?.name, JSON.stringify(d));
+        calls.push({ name: d.function.name, arguments: "" });
+        pieces.push(0);
+      } else {
+        assert.equal(d.index, calls.length - 1, "deltas continue the last call");
+        assert.ok(d.id === undefined && d.function?.name === undefined, JSON.stringify(d));
+      }
+      const call = calls[d.index];
+      if (call) call.arguments += d.function?.arguments ?? "";
+      pieces[d.index] = (pieces[d.index] ?? 0) + 1;
+    }
+    assert.deepEqual(calls, expected);
+    assert.equal(calls[0]?.name, "get_weather");
+    assert.equal(typeof JSON.parse(calls[0]?.arguments ?? "").city, "string");
+    assert.ok((pieces[0] ?? 0) > 1, `the first call in ${pieces[0]} chunk(s)`);
     const finish = chunks.flatMap((c) => c.choices.map((ch) => ch.finish_reason)).filter(Boolean);
     assert.deepEqual(finish, ["tool_calls"]);
     assert.ok(chunks.at(-1)?.usage && chunks.at(-1)?.choices.length === 0);

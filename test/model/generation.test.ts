@@ -117,6 +117,51 @@ describe("generation", () => {
     assert.equal(result.end.finishReason, "stop");
   });
 
+  it("checks the grammar on the sampled token first: greedy output it allows is not resampled", async () => {
+    const greedy: SubmitRequest = {
+      prompt: "Once upon a time",
+      maxTokens: 8,
+      sampling: { temperature: 0 },
+      ignoreEos: true,
+    };
+    const free = await engine.submit(greedy).result();
+    // A grammar that is exactly the free answer: every greedy token passes the one-token check.
+    const literal = JSON.stringify(free.text);
+    const allowed = await engine.submit({ ...greedy, grammar: `root ::= ${literal} .*` }).result();
+    assert.deepEqual(allowed.tokens, free.tokens);
+    assert.equal(allowed.end.grammarResamples, 0);
+    // One the model would not write: each rejected token is resampled under the grammar.
+    const forced = await engine
+      .submit({ ...greedy, maxTokens: 4, ignoreEos: false, grammar: 'root ::= "zzzz"' })
+      .result();
+    assert.equal(forced.text, "zzzz");
+    assert.ok(forced.end.grammarResamples > 0);
+  });
+
+  it("makes a grammar of a JSON schema (response_format): the output validates", async () => {
+    const schema = {
+      type: "object",
+      properties: { n: { type: "integer", minimum: 0, maximum: 9 } },
+      required: ["n"],
+      additionalProperties: false,
+    };
+    const result = await engine
+      .submit({
+        prompt: "JSON:",
+        maxTokens: 32,
+        sampling: { seed: 2 },
+        jsonSchema: JSON.stringify(schema),
+      })
+      .result();
+    const value = JSON.parse(result.text) as { n: number };
+    assert.deepEqual(Object.keys(value), ["n"]);
+    assert.ok(Number.isInteger(value.n) && value.n >= 0 && value.n <= 9, result.text);
+    assert.throws(
+      () => engine.submit({ prompt: "x", maxTokens: 2, grammar: 'root ::= "a"', jsonSchema: "{}" }),
+      (error: Error & { code?: string }) => error.code === "INVALID_PARAMS",
+    );
+  });
+
   it("accepts token ids as the prompt", async () => {
     const tokens = engine.tokenize("Once upon a time");
     const fromTokens = await engine.submit({ ...sampled, prompt: tokens }).result();

@@ -59,6 +59,8 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     sessionKey: "",
     ignoreEos: true,
     cacheTenant: "",
+    jsonSchema: "",
+    embeddingInputs: [],
     ...request,
   });
 }

@@ -150,7 +150,8 @@ describe("validateTask rejections", () => {
     ["task_id not a uuid", { maxTokens: 1, taskId: "not-a-uuid" }, /task_id must be a UUID/],
     ["session_id not a uuid", { maxTokens: 1, sessionId: "s1" }, /session_id must be a UUID/],
     ["engine sglang", { maxTokens: 1, engine: "sglang" }, /engine/],
-    ["workload embedding", { maxTokens: 1, workload: "embedding" }, /only completion/],
+    ["workload embedding", { maxTokens: 1, workload: "embedding" }, /generation pools only/],
+    ["workload rerank", { maxTokens: 1, workload: "rerank" }, /workload must be one of/],
     ["priority unknown", { maxTokens: 1, priority: "urgent" }, /priority must be one of/],
     ["determinism unknown", { maxTokens: 1, determinism: "exact" }, /determinism/],
     ["kv_hint unknown", { maxTokens: 1, kvHint: "warm" }, /kv_hint must be one of reuse, cold/],
@@ -257,5 +258,64 @@ describe("checkDeadline", () => {
   test("a task that named no deadline is never refused as late", () => {
     const defaulted = { deadlineMs: 1000, deadlineFromRequest: false };
     assert.doesNotThrow(() => checkDeadline(defaulted, { startMs: 5000, decodeMs: 5000 }));
+  });
+});
+
+describe("embedding tasks (OAI-041)", () => {
+  const embeddings = () => {
+    const ctx = context();
+    const models = new Map(ctx.models);
+    models.set("m:embed", {
+      ctxMax: 128,
+      retired: false,
+      workloads: new Set(["embedding" as const]),
+      embeddingLength: 64,
+    });
+    return { ...ctx, models };
+  };
+  const embedTask = (extra: Partial<TaskInput> = {}): TaskInput => ({
+    workload: "embedding",
+    modelRef: "m:embed",
+    embeddingInputs: ["hello", [1, 2, 3]],
+    ...extra,
+  });
+  const refused = (input: TaskInput, message: RegExp) =>
+    assert.throws(
+      () => validateTask(input, embeddings()),
+      (e: unknown) =>
+        e instanceof OrchError && e.code === "INVALID_PARAMS" && message.test(e.message),
+    );
+
+  test("carries its inputs, needs no max_tokens, and counts an upper bound of their tokens", () => {
+    const task = validateTask(embedTask(), embeddings());
+    assert.equal(task.workload, "embedding");
+    assert.deepEqual(task.embeddingInputs, ["hello", [1, 2, 3]]);
+    assert.equal(task.maxTokens, 1);
+    // Placement needs no context from the pool (the model's pools of both kinds may differ).
+    assert.equal(task.ctx, 1);
+    assert.equal(task.promptTokens, 5 + 2 + 3);
+  });
+
+  test("dimensions must equal the model's embedding size", () => {
+    assert.equal(
+      validateTask(embedTask({ embeddingDimensions: 64 }), embeddings()).workload,
+      "embedding",
+    );
+    refused(embedTask({ embeddingDimensions: 32 }), /dimensions 32 .*\(64\).*send 64/);
+  });
+
+  test("no inputs, too many, an empty one or a bad token id are refused", () => {
+    refused(embedTask({ embeddingInputs: [] }), /1 to 2048 entries; got 0/);
+    refused(embedTask({ embeddingInputs: Array(2049).fill("x") }), /got 2049/);
+    refused(embedTask({ embeddingInputs: ["a", ""] }), /input\[1\] is empty/);
+    refused(embedTask({ embeddingInputs: [[]] }), /input\[0\] has no tokens/);
+    refused(embedTask({ embeddingInputs: [[1, -2]] }), /token id -2/);
+  });
+
+  test("an embeddings-only model takes no completion, saying where embeddings go", () => {
+    refused(
+      { maxTokens: 4, modelRef: "m:embed", prompt: "hi" },
+      /embeddings pools only.*\/v1\/embeddings/,
+    );
   });
 });

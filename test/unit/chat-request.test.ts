@@ -54,6 +54,7 @@ describe("chat request -> template request and task", () => {
       grammarTriggers: ["<t>"],
       parser: "{}",
       grammarPrefill: "",
+      streamDeltas: false,
     };
     const task = toChatTask(
       { ...base, sampling: { logitBias: new Map([[5, -100]]), presencePenalty: 1 }, seed: 3 },
@@ -63,6 +64,9 @@ describe("chat request -> template request and task", () => {
     assert.equal(task.grammar, 'root ::= "x"');
     assert.deepEqual(task.stop, ["END", "<|im_end|>"]);
     assert.deepEqual(task.chatFormat, chatFormat);
+    // A stream with tools asks the worker for the parsed answer's deltas.
+    const streamed = toChatTask(base, { prompt: "P", grammar: "", chatFormat, stops: [] }, true);
+    assert.equal(streamed.chatFormat?.streamDeltas, true);
     assert.equal(task.seed, 3);
     assert.deepEqual(task.sampling?.logitBias, { entries: [{ token: 5, bias: -100 }] });
     assert.equal(task.sampling?.presencePenalty, 1);

@@ -92,6 +92,28 @@ pools:
     );
   });
 
+  test("embeddings pools: pooling is one of four, only with embeddings, only on the native engine", () => {
+    assert.deepEqual(
+      problemsOf(
+        "pools: [{ id: e, model: builtin:tiny, backend: cpu, embeddings: true, pooling: max }]",
+      ),
+      ['pools[0].pooling: must be one of "auto", "mean", "cls", "last" (got "max")'],
+    );
+    assert.deepEqual(
+      problemsOf("pools: [{ id: e, model: builtin:tiny, backend: cpu, pooling: cls }]"),
+      ["pools[0].pooling: applies to embeddings pools only; set embeddings: true"],
+    );
+    const vllm =
+      "{ id: v, model: m, backend: cuda, engine: vllm, endpoint: 'http://x:1', embeddings: true }";
+    assert.deepEqual(problemsOf(`pools: [${vllm}]`), [
+      "pools[0].embeddings: only the native engine (llamacpp) serves embeddings here",
+    ]);
+    assert.deepEqual(
+      problemsOf("pools: [{ id: e, model: builtin:tiny, backend: cpu, embeddings: yes }]"),
+      ['pools[0].embeddings: must be a boolean (got "yes")'],
+    );
+  });
+
   test("every problem is reported, one line each", () => {
     const yaml = "logging: { level: loud }\nadmission: { policy: lifo }\nextra: 1";
     const problems = problemsOf(yaml);
@@ -141,5 +163,23 @@ describe("AUTH_TOKEN (DESIGN decision 1)", () => {
     assert.equal(config.auth.optional, true);
     assert.ok(!JSON.stringify(config).includes("s3cr3t"));
     assert.ok(!String(config.auth.token).includes("s3cr3t"));
+  });
+});
+
+describe("gpu_layers: an integer or auto", () => {
+  test("another word is one line naming both shapes, not one line per alternative", () => {
+    const problems = problemsOf(
+      "pools: [{ id: g, model: /m.gguf, backend: cuda, gpu_layers: all }]",
+    );
+    assert.deepEqual(problems, [
+      'pools[0].gpu_layers: must be an integer >= -1 or "auto" (got "all")',
+    ]);
+  });
+
+  test("auto on a cpu pool is refused: a cpu pool offloads nothing", () => {
+    const problems = problemsOf(
+      "pools: [{ id: c, model: /m.gguf, backend: cpu, gpu_layers: auto }]",
+    );
+    assert.deepEqual(problems, ["pools[0].gpu_layers: must be 0 for a cpu pool"]);
   });
 });

@@ -58,6 +58,8 @@ const defaults: Omit<Config, "dataDir"> = {
       kvType: "f16",
       engine: "llamacpp",
       promptCacheMb: 1024,
+      embeddings: false,
+      pooling: "auto",
     },
   ],
   auth: { optional: false, trustProxy: false },
@@ -108,6 +110,7 @@ pools:
     served_model: Qwen/Qwen2.5-7B-Instruct
     token_env: VLLM_TOKEN
     metrics_endpoint: http://127.0.0.1:8000/metrics
+  - { id: cpu-embed, model: builtin:tiny, backend: cpu, embeddings: true, pooling: mean }
 `;
 
 describe("config defaults", () => {
@@ -135,6 +138,11 @@ describe("config defaults", () => {
     const config = validateConfig(parse("pools: [{ id: g, model: /m.gguf, backend: cuda }]"));
     assert.equal(config.pools[0]?.gpuLayers, -1);
     assert.equal(config.pools[0]?.devices, undefined);
+  });
+
+  test("gpu_layers: auto lets the worker choose the count that fits free VRAM", () => {
+    const yaml = "pools: [{ id: g, model: /m.gguf, backend: cuda, gpu_layers: auto }]";
+    assert.equal(validateConfig(parse(yaml)).pools[0]?.gpuLayers, "auto");
   });
 });
 
@@ -196,6 +204,8 @@ describe("a full config file", () => {
           kvType: "f16",
           engine: "llamacpp",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "gpu-3090",
@@ -214,6 +224,8 @@ describe("a full config file", () => {
           promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
           engine: "llamacpp",
+          embeddings: false,
+          pooling: "auto",
         },
         {
           id: "vllm-3090",
@@ -229,6 +241,21 @@ describe("a full config file", () => {
           tokenEnv: "VLLM_TOKEN",
           metricsEndpoint: "http://127.0.0.1:8000/metrics",
           promptCacheMb: 1024,
+          embeddings: false,
+          pooling: "auto",
+        },
+        {
+          id: "cpu-embed",
+          model: "builtin:tiny",
+          backend: "cpu",
+          gpuLayers: 0,
+          slots: 4,
+          contextSize: 4096,
+          kvType: "f16",
+          engine: "llamacpp",
+          promptCacheMb: 1024,
+          embeddings: true,
+          pooling: "mean",
         },
       ],
       auth: { optional: false, trustProxy: false },

@@ -16,6 +16,7 @@ describe("filters", () => {
     ["not_ready", { ready: false }, {}],
     ["draining", { draining: true }, {}],
     ["model_mismatch", { modelRef: "m:other" }, {}],
+    ["workload_mismatch", { embeddings: true }, {}],
     ["ctx_too_small", { ctxMax: 1024 }, {}],
     ["device_mask_mismatch", { deviceMask: "1" }, { requireDeviceMask: "0" }],
     ["avoided", {}, { avoidPools: ["a"] }],
@@ -32,6 +33,21 @@ describe("filters", () => {
       assert.equal(decision.log.selected, "b");
     });
   }
+
+  test("OAI-041: an embedding task goes only to an embeddings pool, and is refused without one", () => {
+    const pools = [pool("a"), pool("b", { embeddings: true }), pool("c")];
+    const decision = decidePlacement(job({}, { workload: "embedding" }), pools);
+    assert.equal(assigned(decision), "b");
+    assert.deepEqual(
+      decision.log.filtered.map((f) => [f.poolId, f.reason]),
+      [
+        ["a", "workload_mismatch"],
+        ["c", "workload_mismatch"],
+      ],
+    );
+    const none = decidePlacement(job({}, { workload: "embedding" }), [pool("a")]);
+    assert.equal(none.kind, "no_capacity");
+  });
 
   test("a required device mask matches exactly, never a superset", () => {
     const pools = [pool("a", { deviceMask: "0,1" }), pool("b", { deviceMask: "1" })];

@@ -42,6 +42,7 @@ function end(partial: Partial<End>): End {
     cachedTokens: 0,
     ttftMs: 1,
     promptMs: 1,
+    chatDeltas: [],
     ...partial,
   };
 }

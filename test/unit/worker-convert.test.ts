@@ -53,6 +53,7 @@ const sampling = {
   seed: 7,
   presencePenalty: 0.5,
   frequencyPenalty: -0.25,
+  logprobs: 3,
 };
 const logitBias = [{ token: 3, bias: -100 }];
 
@@ -71,19 +72,24 @@ const fullRequest: GenerateRequest = {
     grammarTriggers: ["<tool_call>"],
     parser: "{}",
     grammarPrefill: "<|assistant|>\n",
+    streamDeltas: true,
   },
   cacheTenant: "id:token:abc123",
+  jsonSchema: '{"type":"object"}',
+  embeddingInputs: [{ text: "to embed", tokens: [] }],
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
   it("carries every field (task_id stays with the worker)", () => {
-    assertEveryField(GenerateRequest, fullRequest, []);
+    // Embedding inputs go to engine.embed (toEmbedInputs), never to a generation submit.
+    assertEveryField(GenerateRequest, fullRequest, ["embeddingInputs"]);
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
       sampling: { ...sampling, logitBias },
       stop: ["\n\n", "END"],
       grammar: 'root ::= "a"',
+      jsonSchema: '{"type":"object"}',
       grammarLazy: true,
       grammarTriggers: ["<tool_call>"],
       grammarPrefill: "<|assistant|>\n",
@@ -124,6 +130,7 @@ const end: EndEvent = {
   promptMs: 3.4,
   decodeMs: 20.6,
   ttftMs: 7.5,
+  grammarResamples: 2,
 };
 
 describe("engine events -> GenerateEvent", () => {
@@ -132,7 +139,38 @@ describe("engine events -> GenerateEvent", () => {
       GenerateEvent,
       toTokenEvent({ type: "token", id: 42, text: "ab", index: 3 }),
     );
-    assert.deepEqual(event, { event: { $case: "token", value: { t: "ab", i: 3, id: 42 } } });
+    assert.deepEqual(event, {
+      event: { $case: "token", value: { t: "ab", i: 3, id: 42, logprobs: undefined, chat: [] } },
+    });
+  });
+
+  it("a token carries its logprobs (bytes exact) and chat deltas when there are some", () => {
+    const logprobs = {
+      logprob: -0.5,
+      bytes: new Uint8Array([0xe2, 0x82]),
+      top: [{ id: 42, logprob: -0.5, bytes: new Uint8Array([0xe2, 0x82]) }],
+    };
+    const delta = {
+      content: "",
+      reasoningContent: "",
+      toolCallIndex: 0,
+      id: "",
+      name: "f",
+      arguments: '{"a',
+    };
+    const event = overWire(
+      GenerateEvent,
+      toTokenEvent({ type: "token", id: 42, text: "", index: 0, logprobs }, [delta]),
+    );
+    assert.equal(event.event?.$case, "token");
+    const value = event.event.value;
+    assert.deepEqual([...(value.logprobs?.bytes ?? [])], [0xe2, 0x82]);
+    assert.deepEqual(
+      value.logprobs?.top.map((alt) => [alt.id, alt.logprob, [...alt.bytes]]),
+      [[42, -0.5, [0xe2, 0x82]]],
+    );
+    assert.equal(value.logprobs?.logprob, -0.5);
+    assert.deepEqual(value.chat, [delta]);
   });
 
   it("an end carries every count and timing, decode_ms twice, in whole milliseconds", () => {
@@ -141,7 +179,10 @@ describe("engine events -> GenerateEvent", () => {
       reasoningContent: "hm",
       toolCalls: [{ id: "c1", name: "f", arguments: "{}" }],
     };
-    const event = overWire(GenerateEvent, toEndEvent(end, { chat }));
+    const chatDeltas = [
+      { content: "hi", reasoningContent: "", toolCallIndex: -1, id: "", name: "", arguments: "" },
+    ];
+    const event = overWire(GenerateEvent, toEndEvent(end, { chat, chatDeltas }));
     assert.equal(event.event?.$case, "end");
     const value = event.event.value;
     assertEveryField(End, value, []);
@@ -155,6 +196,7 @@ describe("engine events -> GenerateEvent", () => {
       ttftMs: 8,
       promptMs: 3,
       chat,
+      chatDeltas,
     });
   });
 
@@ -208,6 +250,8 @@ const info: ModelInfo = {
   contextSize: 1024,
   slots: 3,
   kvBytesPerToken: 8192,
+  embeddingLength: 64,
+  pooling: "last",
 };
 
 describe("ModelInfo and WorkerDescription", () => {
@@ -241,6 +285,8 @@ describe("ModelInfo and WorkerDescription", () => {
         digest: "ab".repeat(32),
         contextSize: 1024,
         kvBytesPerToken: 8192,
+        embeddingLength: 64,
+        pooling: "last",
       },
       engine: "llamacpp",
       engineVersion: "b1234",

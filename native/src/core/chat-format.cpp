@@ -58,6 +58,30 @@ common_chat_templates_inputs to_inputs(const common_json & body) {
   return in;
 }
 
+common_chat_parser_params parser_params(const std::string & parser) {
+  const auto blob = common_json::parse(parser);
+  common_chat_parser_params params;
+  params.format = static_cast<common_chat_format>(blob.at("format").get<int>());
+  params.generation_prompt = blob.at("generation_prompt").get<std::string>();
+  const auto peg = blob.at("parser").get<std::string>();
+  if (!peg.empty()) params.parser.load(peg);
+  params.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
+  return params;
+}
+
+ChatDelta to_delta(const common_chat_msg_diff & d) {
+  ChatDelta out;
+  out.content = d.content_delta;
+  out.reasoning_content = d.reasoning_content_delta;
+  if (d.tool_call_index != std::string::npos) {
+    out.tool_call_index = static_cast<int32_t>(d.tool_call_index);
+    out.id = d.tool_call_delta.id;
+    out.name = d.tool_call_delta.name;
+    out.arguments = d.tool_call_delta.arguments;
+  }
+  return out;
+}
+
 }  // namespace
 
 void ChatFormatter::TemplatesDeleter::operator()(common_chat_templates * t) const { common_chat_templates_free(t); }
@@ -105,14 +129,7 @@ ChatRender ChatFormatter::render(const std::string & request_json) const {
 ChatParse ChatFormatter::parse(const std::string & text, const std::string & parser) const {
   ChatParse out;
   try {
-    const auto blob = common_json::parse(parser);
-    common_chat_parser_params params;
-    params.format = static_cast<common_chat_format>(blob.at("format").get<int>());
-    params.generation_prompt = blob.at("generation_prompt").get<std::string>();
-    const auto peg = blob.at("parser").get<std::string>();
-    if (!peg.empty()) params.parser.load(peg);
-    params.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
-    const common_chat_msg msg = common_chat_parse(text, false, params);
+    const common_chat_msg msg = common_chat_parse(text, false, parser_params(parser));
     out.content = msg.content;
     out.reasoning_content = msg.reasoning_content;
     for (const auto & call : msg.tool_calls) out.tool_calls.push_back({call.id, call.name, call.arguments});
@@ -121,6 +138,20 @@ ChatParse ChatFormatter::parse(const std::string & text, const std::string & par
     out = ChatParse{text, "", {}};
   }
   return out;
+}
+
+// What llama-server streams: each step re-parses the answer so far and diffs it with the last.
+bool ChatFormatter::diff(const std::string & previous, const std::string & text, const std::string & parser, bool final,
+                         std::vector<ChatDelta> & out) const {
+  try {
+    const auto params = parser_params(parser);
+    const common_chat_msg before = previous.empty() ? common_chat_msg{} : common_chat_parse(previous, true, params);
+    const common_chat_msg after = common_chat_parse(text, !final, params);
+    for (const auto & d : common_chat_msg_diff::compute_diffs(before, after)) out.push_back(to_delta(d));
+    return true;
+  } catch (const std::exception &) {
+    return false;
+  }
 }
 
 }  // namespace orch

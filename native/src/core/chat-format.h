@@ -34,6 +34,17 @@ struct ChatParse {
   std::vector<ChatToolCallOut> tool_calls;
 };
 
+// One step of a parsed answer's growth, as llama.cpp common diffs it: new content or reasoning
+// text, or a tool call's new part (its id and name when it first appears, then arguments text).
+struct ChatDelta {
+  std::string content;
+  std::string reasoning_content;
+  int32_t tool_call_index = -1;  // -1: not about a call
+  std::string id;
+  std::string name;
+  std::string arguments;
+};
+
 class ChatFormatter {
  public:
   // template_override: Jinja text used instead of the model's; empty: the model's own.
@@ -47,6 +58,11 @@ class ChatFormatter {
   ChatRender render(const std::string & request_json) const;
   // Never throws for a malformed answer: what does not parse stays content.
   ChatParse parse(const std::string & text, const std::string & parser) const;
+  // What the answer gained from `previous` to `text` (a longer prefix of the same answer), both
+  // parsed as partial unless `final` (text is the whole answer). False when common cannot diff
+  // them (a parse that took back what it gave); then nothing is added.
+  bool diff(const std::string & previous, const std::string & text, const std::string & parser, bool final,
+            std::vector<ChatDelta> & out) const;
 
  private:
   struct TemplatesDeleter {

@@ -7,16 +7,18 @@
 #include <memory>
 #include <mutex>
 
+#include "core/embed.h"
 #include "core/sequence.h"
 
 namespace orch {
 
 struct Command {
-  enum class Kind { Add, Cancel, Shutdown };
+  enum class Kind { Add, Cancel, Shutdown, Embed };
   Kind kind = Kind::Add;
   std::unique_ptr<SequenceRequest> request;  // Add
   uint64_t target = 0;                       // Cancel: sequence id
   uint64_t ack = 0;                          // Cancel: acknowledgement id
+  std::unique_ptr<EmbedRequest> embed = nullptr;  // Embed
 };
 
 class CommandQueue {
@@ -28,7 +30,7 @@ class CommandQueue {
   bool push(Command command) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (command.kind == Command::Kind::Add) {
+      if (command.kind == Command::Kind::Add || command.kind == Command::Kind::Embed) {
         if (adds_ >= capacity_) return false;
         ++adds_;
       }

@@ -114,6 +114,11 @@ void EngineCore::apply(std::deque<Command> & commands, StepOutput & out, bool & 
       case Command::Kind::Shutdown:
         stop = true;
         break;
+      case Command::Kind::Embed:
+        // Between steps, like every command: an embeddings engine runs no generation steps.
+        sink_->embedded(run_embed(*command.embed));
+        commands_.release_add();
+        break;
     }
   }
   if (!stop) return;

@@ -15,6 +15,7 @@
 #include "core/batch-planner.h"
 #include "core/chat-format.h"
 #include "core/command-queue.h"
+#include "core/embed.h"
 #include "core/model-loader.h"
 #include "core/prompt-store.h"
 #include "core/sequence.h"
@@ -29,6 +30,9 @@ class EventSink {
   virtual void deliver(StepOutput && out) = 0;
   // The loop has stopped; no call follows.
   virtual void closed() = 0;
+  // One embed request's vectors (or its error), on the loop thread; sinks of generation-only
+  // engines (the core tests) need not take them.
+  virtual void embedded(EmbedResult && result) { (void) result; }
 };
 
 struct EngineStats {
@@ -57,12 +61,20 @@ class EngineCore {
   // The model's chat template through llama.cpp common (see chat-format.h). Caller's thread.
   ChatRender render_chat(const std::string & request_json) const { return chat_->render(request_json); }
   ChatParse parse_chat(const std::string & text, const std::string & parser) const { return chat_->parse(text, parser); }
+  bool diff_chat(const std::string & previous, const std::string & text, const std::string & parser, bool final,
+                 std::vector<ChatDelta> & out) const {
+    return chat_->diff(previous, text, parser, final, out);
+  }
 
   // Any thread. prepare() validates and builds the sampler; submit() queues it. Both throw EngineError.
   std::unique_ptr<SequenceRequest> prepare(SubmitParams params) const;
   uint64_t submit(std::unique_ptr<SequenceRequest> request);
   void cancel(uint64_t sequence_id, uint64_t ack);
   EngineStats stats() const;
+  // Embeddings engines only (engine-embed.cpp). Any thread; both throw EngineError. The result
+  // reaches the sink's embedded().
+  std::unique_ptr<EmbedRequest> prepare_embed(std::vector<std::vector<llama_token>> inputs) const;
+  uint64_t embed(std::unique_ptr<EmbedRequest> request);
 
   void start(EventSink * sink);
   // Ends every sequence as cancelled and stops the loop; the sink's closed() follows.
@@ -78,8 +90,12 @@ class EngineCore {
   void step(StepOutput & out);
   void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
   void publish_stats();
-  SamplerPtr make_sampler(const SubmitParams & params) const;
+  std::unique_ptr<TokenSampler> make_sampler(const SubmitParams & params) const;
+  SamplerPtr make_chain(const SubmitParams & params) const;
+  SamplerPtr make_grammar(const SubmitParams & params) const;
   void prefill_grammar(llama_sampler * grammar, const std::string & prefill) const;
+  EmbedResult run_embed(const EmbedRequest & request);
+  bool embed_batch(const EmbedRequest & request, size_t first, size_t last, EmbedResult & result);
 
   LoadedModel loaded_;
   std::unique_ptr<ChatFormatter> chat_;

@@ -5,6 +5,7 @@
 #include "core/engine-core.h"
 #include "core/errors.h"
 #include "core/llama-log.h"
+#include "json-schema-to-grammar.h"
 
 namespace orch {
 namespace {
@@ -20,6 +21,16 @@ void check_sampling(const SamplingParams & s) {
   if (s.repeat_last_n < -1) invalid("repeatLastN must be >= -1 (-1: whole context)");
   if (!(std::fabs(s.presence_penalty) <= 2)) invalid("presencePenalty must be in [-2, 2]");
   if (!(std::fabs(s.frequency_penalty) <= 2)) invalid("frequencyPenalty must be in [-2, 2]");
+  if (s.n_probs < -1 || s.n_probs > 20) invalid("logprobs must be in [0, 20] (alternatives per token), or absent");
+}
+
+// response_format's schema as GBNF, by llama.cpp common (the converter the chat formats use).
+std::string schema_grammar(const std::string & schema) {
+  try {
+    return json_schema_to_grammar(common_json::parse(schema));
+  } catch (const std::exception & e) {
+    throw EngineError(ErrorCode::GrammarInvalid, std::string("the JSON schema cannot be turned into a grammar: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -56,6 +67,7 @@ std::string EngineCore::detokenize(const std::vector<llama_token> & tokens) cons
 }
 
 std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const {
+  if (!info().pooling.empty()) invalid("this engine was loaded for embeddings and does not generate; send inputs to embed");
   if (params.prompt.empty()) invalid("prompt is empty: give text or at least one token");
   if (params.max_tokens < 1) invalid("maxTokens must be at least 1");
   const int32_t n_vocab = llama_vocab_n_tokens(vocab_);
@@ -66,6 +78,10 @@ std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const 
   for (const auto & [token, bias] : params.sampling.logit_bias) {
     if (token < 0 || token >= n_vocab) invalid("logit bias token " + std::to_string(token) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
     if (!(std::fabs(bias) <= 100)) invalid("logit bias values must be in [-100, 100]");
+  }
+  if (!params.json_schema.empty()) {
+    if (!params.grammar.empty()) invalid("give a grammar or a JSON schema, not both");
+    params.grammar = schema_grammar(params.json_schema);
   }
   if (params.grammar_lazy && params.grammar_triggers.empty()) invalid("a lazy grammar needs at least one trigger");
   const uint64_t needed = params.prompt.size() + static_cast<uint64_t>(params.max_tokens);
@@ -121,7 +137,29 @@ void EngineCore::prefill_grammar(llama_sampler * grammar, const std::string & pr
   }
 }
 
-SamplerPtr EngineCore::make_sampler(const SubmitParams & params) const {
+SamplerPtr EngineCore::make_grammar(const SubmitParams & params) const {
+  if (params.grammar.empty()) return nullptr;
+  LogCapture capture;
+  std::vector<const char *> triggers;
+  for (const auto & t : params.grammar_triggers) triggers.push_back(t.c_str());
+  llama_sampler * grammar =
+      params.grammar_lazy ? llama_sampler_init_grammar_lazy_patterns(vocab_, params.grammar.c_str(), "root", triggers.data(),
+                                                                     triggers.size(), nullptr, 0)
+                          : llama_sampler_init_grammar(vocab_, params.grammar.c_str(), "root");
+  if (grammar == nullptr) {
+    throw EngineError(ErrorCode::GrammarInvalid, "the GBNF grammar does not parse (it needs a `root` rule): " + capture.summary());
+  }
+  prefill_grammar(grammar, params.grammar_prefill);
+  return SamplerPtr(grammar);
+}
+
+std::unique_ptr<TokenSampler> EngineCore::make_sampler(const SubmitParams & params) const {
+  SamplerPtr grammar = make_grammar(params);
+  return std::make_unique<TokenSampler>(make_chain(params), std::move(grammar));
+}
+
+// Bias and penalties, then greedy or the filters and a seeded draw; the grammar stays apart.
+SamplerPtr EngineCore::make_chain(const SubmitParams & params) const {
   auto chain_params = llama_sampler_chain_default_params();
   chain_params.no_perf = true;
   SamplerPtr chain(llama_sampler_chain_init(chain_params));
@@ -137,20 +175,6 @@ SamplerPtr EngineCore::make_sampler(const SubmitParams & params) const {
   }
   if (s.repeat_penalty != 1.0f || s.frequency_penalty != 0.0f || s.presence_penalty != 0.0f) {
     llama_sampler_chain_add(chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab_), s.repeat_last_n, s.repeat_penalty, s.frequency_penalty, s.presence_penalty));
-  }
-  if (!params.grammar.empty()) {
-    LogCapture capture;
-    std::vector<const char *> triggers;
-    for (const auto & t : params.grammar_triggers) triggers.push_back(t.c_str());
-    llama_sampler * grammar =
-        params.grammar_lazy ? llama_sampler_init_grammar_lazy_patterns(vocab_, params.grammar.c_str(), "root", triggers.data(),
-                                                                       triggers.size(), nullptr, 0)
-                            : llama_sampler_init_grammar(vocab_, params.grammar.c_str(), "root");
-    if (grammar == nullptr) {
-      throw EngineError(ErrorCode::GrammarInvalid, "the GBNF grammar does not parse (it needs a `root` rule): " + capture.summary());
-    }
-    prefill_grammar(grammar, params.grammar_prefill);
-    llama_sampler_chain_add(chain.get(), grammar);
   }
   if (s.temperature <= 0) {
     llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <vector>
 
+#include "core/embed.h"
 #include "core/errors.h"
 #include "core/llama-log.h"
 
@@ -82,6 +84,7 @@ ModelInfo describe(const llama_model * model, const LoadParams & p, uint64_t fil
   const char * tmpl = llama_model_chat_template(model, nullptr);
   info.chat_template = tmpl != nullptr ? tmpl : "";
   info.n_seq = p.n_seq;
+  info.embedding_length = static_cast<uint32_t>(std::max(llama_model_n_embd_out(model), 0));
   return info;
 }
 
@@ -90,6 +93,31 @@ double kv_bytes_per_token(const llama_model * model, ggml_type type_kv) {
   const double head_dim = static_cast<double>(llama_model_n_embd(model)) / n_head;
   const double per_value = static_cast<double>(ggml_type_size(type_kv)) / ggml_blck_size(type_kv);
   return 2.0 * llama_model_n_layer(model) * llama_model_n_head_kv(model) * head_dim * per_value;
+}
+
+// `auto` takes the pooling the model's metadata names. Decoder models carry none (nor do our
+// generated test models); they are embedded by their last token, as decoder embedding models
+// (Qwen3-Embedding, e5-mistral) are.
+enum llama_pooling_type resolve_pooling(const llama_model * model, enum llama_pooling_type asked) {
+  if (asked != LLAMA_POOLING_TYPE_UNSPECIFIED) return asked;
+  const std::string value = meta_string(model, (meta_string(model, "general.architecture") + ".pooling_type").c_str());
+  const int type = value.empty() ? -1 : std::atoi(value.c_str());
+  if (type == LLAMA_POOLING_TYPE_MEAN || type == LLAMA_POOLING_TYPE_CLS || type == LLAMA_POOLING_TYPE_LAST) {
+    return static_cast<enum llama_pooling_type>(type);
+  }
+  return LLAMA_POOLING_TYPE_LAST;
+}
+
+// Pooling reads a whole sequence from one ubatch, so an embeddings context has n_ubatch = n_batch,
+// and one KV stream so that sequences of different lengths share a ubatch (split_simple).
+void set_embeddings(llama_context_params & cp, const llama_model * model, const LoadParams & p, ModelInfo & info) {
+  if (!p.embeddings) return;
+  const enum llama_pooling_type pooling = resolve_pooling(model, p.pooling);
+  cp.embeddings = true;
+  cp.pooling_type = pooling;
+  cp.kv_unified = true;
+  cp.n_ubatch = cp.n_batch;
+  info.pooling = pooling_name(pooling);
 }
 
 }  // namespace
@@ -124,6 +152,7 @@ LoadedModel load_model(const LoadParams & p) {
   cp.type_v = p.type_kv;
   cp.kv_unified = false;  // one KV stream per slot, as llama-batched-bench runs by default
   cp.no_perf = true;
+  set_embeddings(cp, loaded.model.get(), p, loaded.info);
 
   LogCapture capture;
   loaded.ctx.reset(llama_init_from_model(loaded.model.get(), cp));

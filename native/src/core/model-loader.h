@@ -24,6 +24,8 @@ struct ModelInfo {
   // K and V bytes one token takes in this context's cache (all layers).
   double kv_bytes_per_token = 0;
   uint32_t n_seq = 0;
+  uint32_t embedding_length = 0;  // the model's output embedding size
+  std::string pooling;            // embeddings engines: mean, cls or last; empty: a generation engine
 };
 
 struct ModelDeleter {

@@ -30,6 +30,10 @@ struct LoadParams {
   std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
   // Bound of the host-RAM prompt cache (prompt-store.h); 0 turns that tier off.
   uint32_t prompt_cache_mb = 0;
+  // An embeddings engine: its context pools each sequence's output and it generates nothing.
+  bool embeddings = false;
+  // UNSPECIFIED (`auto`): the model's `<arch>.pooling_type`, else LAST (see model-loader.cpp).
+  enum llama_pooling_type pooling = LLAMA_POOLING_TYPE_UNSPECIFIED;
 };
 
 struct SamplingParams {
@@ -44,6 +48,8 @@ struct SamplingParams {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   std::vector<std::pair<llama_token, float>> logit_bias;
+  // -1: no log-probabilities; else each token's and this many top alternatives' (at most 20).
+  int32_t n_probs = -1;
 };
 
 struct SubmitParams {
@@ -52,6 +58,8 @@ struct SubmitParams {
   SamplingParams sampling;
   std::vector<std::string> stop;
   std::string grammar;
+  // JSON Schema text the output must follow; turned into `grammar` (which must then be empty).
+  std::string json_schema;
   bool grammar_lazy = false;
   std::vector<std::string> grammar_triggers;  // regexes; the lazy grammar starts at a match
   // Text the chat template already put in the prompt that a format's grammar begins with.

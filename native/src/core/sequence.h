@@ -7,20 +7,16 @@
 #include <vector>
 
 #include "core/params.h"
+#include "core/token-sampler.h"
 #include "llama.h"
 
 namespace orch {
-
-struct SamplerDeleter {
-  void operator()(llama_sampler * sampler) const { llama_sampler_free(sampler); }
-};
-using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
 
 // Built and validated on the JS thread, then owned by the loop.
 struct SequenceRequest {
   uint64_t id = 0;
   SubmitParams params;
-  SamplerPtr sampler;
+  std::unique_ptr<TokenSampler> sampler;
   int64_t submitted_us = 0;
 };
 
@@ -41,6 +37,9 @@ struct TokenEvent {
   llama_token token = 0;
   int32_t index = 0;
   std::string text;
+  // Set when the request asked for logprobs (SamplingParams::n_probs >= 0).
+  bool has_logprobs = false;
+  TokenLogprobs logprobs;
 };
 
 struct EndEvent {
@@ -52,6 +51,7 @@ struct EndEvent {
   double prompt_ms = 0;
   double decode_ms = 0;
   double ttft_ms = 0;
+  uint32_t grammar_resamples = 0;  // steps the grammar rejected the chain's token (token-sampler.h)
   std::string error_code;
   std::string error_message;
 };

@@ -6,16 +6,6 @@
 namespace orch {
 namespace {
 
-std::string token_piece(const llama_vocab * vocab, llama_token token) {
-  char buf[128];
-  int32_t n = llama_token_to_piece(vocab, token, buf, sizeof(buf), 0, false);
-  if (n >= 0) return std::string(buf, static_cast<size_t>(n));
-  std::string big(static_cast<size_t>(-n), '\0');
-  n = llama_token_to_piece(vocab, token, big.data(), static_cast<int32_t>(big.size()), 0, false);
-  big.resize(static_cast<size_t>(std::max(n, 0)));
-  return big;
-}
-
 double ms_between(int64_t from_us, int64_t to_us) {
   return from_us > 0 && to_us >= from_us ? static_cast<double>(to_us - from_us) / 1000.0 : 0.0;
 }
@@ -65,7 +55,8 @@ void Slot::commit_input(const std::vector<llama_token> & tokens, int64_t now_us)
 
 std::optional<FinishReason> Slot::sample(llama_context * ctx, int32_t batch_index, const llama_vocab * vocab,
                                          int64_t now_us, StepOutput & out) {
-  const llama_token token = llama_sampler_sample(request_->sampler.get(), ctx, batch_index);
+  const float * logits = llama_get_logits_ith(ctx, batch_index);
+  const llama_token token = request_->sampler->sample(logits, llama_vocab_n_tokens(vocab));
   if (n_generated_ == 0) t_first_token_us_ = now_us;
   ++n_generated_;
   phase_ = SlotPhase::Decode;
@@ -79,7 +70,18 @@ std::optional<FinishReason> Slot::sample(llama_context * ctx, int32_t batch_inde
     finish = FinishReason::Length;
   }
   if (finish) text += text_->flush();
-  out.tokens.push_back(TokenEvent{request_->id, token, n_generated_ - 1, std::move(text)});
+  TokenEvent event;
+  event.seq = request_->id;
+  event.token = token;
+  event.index = n_generated_ - 1;
+  event.text = std::move(text);
+  // Only when asked: a softmax over the vocabulary per token is not free.
+  const int32_t n_probs = request_->params.sampling.n_probs;
+  if (n_probs >= 0) {
+    event.has_logprobs = true;
+    event.logprobs = token_logprobs(logits, vocab, token, n_probs);
+  }
+  out.tokens.push_back(std::move(event));
   return finish;
 }
 
@@ -94,6 +96,7 @@ void Slot::finish(FinishReason reason, llama_memory_t mem, int64_t now_us, StepO
   end.prompt_ms = ms_between(t_prefill_start_us_, t_prompt_done_us_);
   end.ttft_ms = ms_between(request_->submitted_us, t_first_token_us_);
   end.decode_ms = ms_between(t_first_token_us_, now_us);
+  end.grammar_resamples = request_->sampler->resamples();
   end.error_code = error_code;
   end.error_message = error_message;
   out.ends.push_back(std::move(end));

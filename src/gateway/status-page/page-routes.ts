@@ -14,6 +14,8 @@ const TYPES: Record<string, string> = {
   "app.js": "text/javascript; charset=utf-8",
   "render.js": "text/javascript; charset=utf-8",
   "dom.js": "text/javascript; charset=utf-8",
+  "models.js": "text/javascript; charset=utf-8",
+  "sse.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
 };
 

@@ -129,7 +129,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every catalog entry with its names, verification, trust (catalog.trust), pin and last use. */
+        /** Every catalog entry (pulled, imported or registered, by id) with its names, verification, trust (catalog.trust), pin and last use. */
         get: operations["listCatalogModels"];
         put?: never;
         /** Register a model; a given digest is verified (ORCH-3060). */

@@ -172,8 +172,24 @@ export interface components {
         };
         /** @enum {string} */
         Priority: "interactive" | "batch";
+        /** @description As OpenAI's: `json_object` constrains the output to a JSON object, `json_schema` to JSON valid against `json_schema.schema` (llama.cpp common turns it into a grammar; one it cannot convert is GRAMMAR_INVALID). Not together with `grammar`. */
+        ResponseFormat: {
+            json_schema?: {
+                description?: string;
+                name: string;
+                schema?: Record<string, never>;
+                strict?: boolean | null;
+            };
+            /** @enum {string} */
+            type: "text" | "json_object" | "json_schema";
+        };
         /** @description The gRPC Sampling message; an absent field takes the engine's default. */
         Sampling: {
+            /**
+             * Format: int32
+             * @description Token events carry each token's log-probability and this many most likely alternatives.
+             */
+            logprobs?: number;
             min_p?: number;
             /**
              * Format: int32
@@ -273,6 +289,17 @@ export interface components {
              * @description 0-based, strictly increasing.
              */
             i: number;
+            /** @description With sampling.logprobs: the token's log-probability under the model's own distribution (softmax of the raw logits, before penalties, bias, grammar and temperature) and the most likely tokens, most likely first. */
+            logprobs?: {
+                bytes: number[];
+                logprob: number;
+                token: string;
+                top_logprobs: {
+                    bytes: number[];
+                    logprob: number;
+                    token: string;
+                }[];
+            };
             /** @description Token text (delta). */
             t: string;
         };
@@ -342,6 +369,7 @@ export interface components {
             placement?: components["schemas"]["PlacementOverrides"];
             priority?: components["schemas"]["Priority"];
             prompt?: string;
+            response_format?: components["schemas"]["ResponseFormat"];
             sampler_profile_version?: string;
             sampling?: components["schemas"]["Sampling"];
             /** Format: int64 */

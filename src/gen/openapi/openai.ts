@@ -36,6 +36,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings of one or more inputs, by a pool configured with `embeddings`.
+         * @description An embedding task on the same admission, queue and placement as generation; only pools with `embeddings: true` serve it. Each input is evaluated as its own sequence and pooled (the pool's `pooling`); vectors are L2-normalised, as llama-server returns them. A model served only by generation pools answers 400, as does an input longer than the pool's context (CONTEXT_TOO_LARGE) or a `dimensions` other than the model's embedding size.
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -78,6 +98,7 @@ export interface components {
             choices: {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["ChatLogprobs"] | null;
                 message: {
                     /** @description null when the answer is only tool calls. */
                     content: string | null;
@@ -102,20 +123,21 @@ export interface components {
                     reasoning_content?: string;
                     /** @enum {string} */
                     role?: "assistant";
-                    /** @description With tools, the answer is parsed when generation ends: content and each call arrive whole, in the chunks before the finish chunk. */
+                    /** @description With tools, each call streams as the model writes it (llama.cpp common's partial parse): a first delta with index, id, type and function.name, then function.arguments fragments with the index alone. */
                     tool_calls?: {
-                        function: {
-                            arguments: string;
-                            name: string;
+                        function?: {
+                            arguments?: string;
+                            name?: string;
                         };
-                        id: string;
+                        id?: string;
                         index: number;
                         /** @enum {string} */
-                        type: "function";
+                        type?: "function";
                     }[];
                 };
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["ChatLogprobs"] | null;
             }[];
             created: number;
             id: string;
@@ -125,7 +147,7 @@ export interface components {
             /** @description Only on the last chunk with include_usage. */
             usage?: components["schemas"]["Usage"];
         };
-        /** @description Every field of OpenAI's current request is accepted. Implemented: messages (content as a string or text parts, tool calls and tool turns), max_completion_tokens / max_tokens, n (parallel tasks, 400 above the pool's slots), temperature, top_p, presence_penalty, frequency_penalty, logit_bias, seed, stop, stream, stream_options, tools, tool_choice, parallel_tool_calls, response_format (json_object, json_schema: grammar-constrained), user (logged). Accepted without effect: metadata, store (false), service_tier, reasoning_effort, verbosity, prompt_cache_key, safety_identifier, modalities ["text"]. Refused with 400 naming the field: image/audio/file content parts, audio, modalities with audio, prediction, web_search_options, store true, functions / function_call (use tools), logprobs / top_logprobs (token log-probabilities are not reported), custom tools. Unknown fields are ignored. */
+        /** @description Every field of OpenAI's current request is accepted. Implemented: messages (content as a string or text parts, tool calls and tool turns), max_completion_tokens / max_tokens, n (parallel tasks, 400 above the pool's slots), temperature, top_p, presence_penalty, frequency_penalty, logit_bias, seed, stop, stream, stream_options, tools, tool_choice, parallel_tool_calls, response_format (json_object, json_schema: grammar-constrained), user (logged), logprobs / top_logprobs (the model's own distribution: softmax of the raw logits, before penalties, bias, grammar and temperature; top_logprobs needs logprobs). Accepted without effect: metadata, store (false), service_tier, reasoning_effort, verbosity, prompt_cache_key, safety_identifier, modalities ["text"]. Refused with 400 naming the field: image/audio/file content parts, audio, modalities with audio, prediction, web_search_options, store true, functions / function_call (use tools), custom tools. Unknown fields are ignored. */
         ChatCompletionRequest: components["schemas"]["Sampling"] & {
             /** @description Refused (400) when not null. */
             audio?: unknown;
@@ -162,6 +184,13 @@ export interface components {
             /** @description Refused (400); no web search here. */
             web_search_options?: unknown;
         };
+        ChatLogprobs: {
+            content: (components["schemas"]["TokenLogprob"] & {
+                /** @description Most likely first. */
+                top_logprobs: components["schemas"]["TokenLogprob"][];
+            })[] | null;
+            refusal?: null;
+        };
         ChatMessage: {
             /** @description Refused (400) when not null; a text model has no audio. */
             audio?: unknown;
@@ -178,6 +207,7 @@ export interface components {
             choices: {
                 finish_reason: components["schemas"]["FinishReason"];
                 index: number;
+                logprobs?: components["schemas"]["CompletionLogprobs"] | null;
                 text: string;
             }[];
             created: number;
@@ -187,11 +217,20 @@ export interface components {
             object: "text_completion";
             usage?: components["schemas"]["Usage"];
         };
-        /** @description Every field of OpenAI's current request is accepted. Refused with 400 (the param named): `suffix` (no fill-in-the-middle), `best_of` above 1 or unlike `n`, `logprobs` (token log-probabilities are not reported), `n` above the pool's slots, a token-array `prompt` given as an array of arrays. Unknown fields are ignored. */
+        CompletionLogprobs: {
+            text_offset: number[];
+            token_logprobs: number[];
+            tokens: string[];
+            top_logprobs: {
+                [key: string]: number;
+            }[];
+        };
+        /** @description Every field of OpenAI's current request is accepted. Refused with 400 (the param named): `suffix` (no fill-in-the-middle), `best_of` above 1 or unlike `n`, `n` above the pool's slots, a token-array `prompt` given as an array of arrays. Unknown fields are ignored. */
         CompletionRequest: components["schemas"]["Sampling"] & {
             best_of?: number | null;
             /** @description The prompt precedes the text. */
             echo?: boolean | null;
+            /** @description Each token's log-probability and this many alternatives (choices[].logprobs). */
             logprobs?: number | null;
             /** @description Default: 16. */
             max_tokens?: number | null;
@@ -200,6 +239,34 @@ export interface components {
             n: number | null;
             prompt: string | string[];
             suffix?: string | null;
+        };
+        EmbeddingList: {
+            data: {
+                embedding: number[] | string;
+                index: number;
+                /** @enum {string} */
+                object: "embedding";
+            }[];
+            model: string;
+            /** @enum {string} */
+            object: "list";
+            usage: {
+                prompt_tokens: number;
+                total_tokens: number;
+            };
+        };
+        /** @description OpenAI's embeddings request. `input` is a string, an array of strings, an array of token ids, or an array of token-id arrays (at most 2048 inputs, none empty). `dimensions` is refused (400) unless it equals the model's embedding size: vectors are not shortened. `user` is logged. Unknown fields are ignored. */
+        EmbeddingRequest: {
+            dimensions?: number;
+            /**
+             * @description base64: each vector as the base64 of its little-endian float32 bytes.
+             * @default float
+             * @enum {string}
+             */
+            encoding_format: "float" | "base64";
+            input: string | string[] | number[] | number[][];
+            model: string;
+            user?: string;
         };
         /** @enum {string|null} */
         FinishReason: "stop" | "length" | "tool_calls" | null;
@@ -284,6 +351,12 @@ export interface components {
              * @enum {string}
              */
             type: "text" | "image_url" | "input_audio" | "file" | "refusal";
+        };
+        TokenLogprob: {
+            bytes: number[] | null;
+            logprob: number;
+            /** @description The token's text (U+FFFD for part of a character). */
+            token: string;
         };
         Tool: {
             function: {
@@ -525,6 +598,50 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Completion"];
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /** @description Runs the request in this session (a UUID), as `session_id` does on /v1/tasks: KV reuse, turns, TTL and budgets. Absent: a new session per request. OpenAI's `user` is only logged. */
+                "X-Session-Id"?: components["parameters"]["SessionIdHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "tiny-embed",
+                 *       "input": [
+                 *         "hello world",
+                 *         "good night"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description One embedding per input, in input order. */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["XCorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingList"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,6 +1,9 @@
 // The status page's wiring: the Bearer token (session storage only), the one SSE stream of
-// status snapshots read with fetch (EventSource cannot send a header), and the operator's actions.
+// status snapshots read with fetch (EventSource cannot send a header), and the operator's actions
+// (the Models panel and its pull form are models.js).
+import { initModels, loadModels } from "./models.js";
 import { renderPools, renderSessions, renderTasks } from "./render.js";
+import { readSse } from "./sse.js";
 
 const TOKEN_KEY = "llama-orch-token";
 const RETRY_MS = 2000;
@@ -71,29 +74,12 @@ function render(snapshot) {
   document.body.dataset.updated = String(snapshot.now_ms);
 }
 
-/** Splits an SSE byte stream into frames and hands each `status` frame's JSON to render. */
-async function readFrames(body) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let cut = buffer.indexOf("\n\n");
-    while (cut >= 0) {
-      const frame = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const lines = frame.split("\n");
-      const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
-      const data = lines
-        .filter((l) => l.startsWith("data: "))
-        .map((l) => l.slice(6))
-        .join("\n");
-      if (event === "status") render(JSON.parse(data));
-      if (event === "error") notice(JSON.parse(data).message);
-      cut = buffer.indexOf("\n\n");
-    }
-  }
+/** Each `status` frame of the stream renders; an `error` frame becomes the notice. */
+function readFrames(body) {
+  return readSse(body, (event, data) => {
+    if (event === "status") render(data);
+    if (event === "error") notice(data.message);
+  });
 }
 
 let stream;
@@ -110,6 +96,7 @@ async function connect() {
     } else {
       setLink(true, "live");
       notice("");
+      loadModels();
       await readFrames(response.body);
       setLink(false, "reconnecting…");
     }
@@ -140,5 +127,6 @@ document.getElementById("forget").addEventListener("click", () => {
   showTokenState();
   connect();
 });
+initModels({ headers });
 showTokenState();
 connect();

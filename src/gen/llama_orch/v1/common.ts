@@ -176,7 +176,14 @@ export interface Sampling {
     | number
     | undefined;
   /** Added to a token's logit before sampling, in [-100, 100]; -100 bans the token. */
-  logitBias?: LogitBias | undefined;
+  logitBias?:
+    | LogitBias
+    | undefined;
+  /**
+   * Report each generated token's log-probability and this many most likely alternatives (0-20);
+   * absent: none (and no cost).
+   */
+  logprobs?: number | undefined;
 }
 
 /** A message, not a repeated field of Sampling, so that a Sampling without it stays a partial one. */
@@ -195,6 +202,44 @@ export interface Token {
   /** 0-based, strictly increasing within a task. */
   i: number;
   id: number;
+  /** With Sampling.logprobs only. */
+  logprobs?:
+    | TokenLogprobs
+    | undefined;
+  /** With ChatFormat.stream_deltas only: what this token added to the parsed answer. */
+  chat: ChatDelta[];
+}
+
+/**
+ * A token's log-probability under the model's own distribution (softmax of the raw logits, before
+ * penalties, bias, grammar and temperature), and the most likely tokens at that step.
+ */
+export interface TokenLogprobs {
+  logprob: number;
+  /** The token's bytes (a token may hold part of a UTF-8 character). */
+  bytes: Buffer;
+  /** Most likely first. */
+  top: TokenAlternative[];
+}
+
+export interface TokenAlternative {
+  id: number;
+  logprob: number;
+  bytes: Buffer;
+}
+
+/**
+ * One step of a parsed chat answer's growth (llama.cpp common's diff): content or reasoning text,
+ * or a tool call's part: its id and name when it first appears, then its arguments' new text.
+ */
+export interface ChatDelta {
+  content: string;
+  reasoningContent: string;
+  /** -1: not about a tool call. */
+  toolCallIndex: number;
+  id: string;
+  name: string;
+  arguments: string;
 }
 
 export interface End {
@@ -208,7 +253,11 @@ export interface End {
   ttftMs: number;
   promptMs: number;
   /** A chat task's answer as its chat format parses it (content, tool calls); absent otherwise. */
-  chat?: ChatOutput | undefined;
+  chat?:
+    | ChatOutput
+    | undefined;
+  /** With ChatFormat.stream_deltas: what the whole answer's parse adds to the last token's deltas. */
+  chatDeltas: ChatDelta[];
 }
 
 export interface GpuDevice {
@@ -241,6 +290,10 @@ export interface ModelInfo {
   contextSize: number;
   /** K and V bytes one token takes in the KV cache: sizes session KV and placement's KV estimate. */
   kvBytesPerToken: number;
+  /** The model's output embedding size: the length of each vector an embeddings pool returns. */
+  embeddingLength: number;
+  /** An embeddings pool's pooling (mean, cls, last); empty: a generation pool. */
+  pooling: string;
 }
 
 /** One chat turn, as the model's chat template takes it. */
@@ -308,6 +361,8 @@ export interface ChatFormat {
   parser: string;
   /** The prompt's tail (the assistant turn opener) a format grammar starts with: fed to it first. */
   grammarPrefill: string;
+  /** Send the parsed answer's deltas with each token (tool calls streamed as they are written). */
+  streamDeltas: boolean;
 }
 
 /** A chat answer parsed by its chat format. */
@@ -315,6 +370,24 @@ export interface ChatOutput {
   content: string;
   reasoningContent: string;
   toolCalls: ToolCall[];
+}
+
+/** One input of an embedding task: text (tokenized with the model's BOS) or token ids as they are. */
+export interface EmbeddingInput {
+  text: string;
+  /** Non-empty: used instead of text. */
+  tokens: number[];
+}
+
+/** An embedding task's answer: one unit-length (L2) vector per input, in input order. */
+export interface Embeddings {
+  data: Embedding[];
+  /** Tokens of all inputs. */
+  promptTokens: number;
+}
+
+export interface Embedding {
+  values: number[];
 }
 
 function createBaseErrorDetail(): ErrorDetail {
@@ -506,6 +579,7 @@ function createBaseSampling(): Sampling {
     presencePenalty: undefined,
     frequencyPenalty: undefined,
     logitBias: undefined,
+    logprobs: undefined,
   };
 }
 
@@ -540,6 +614,9 @@ export const Sampling: MessageFns<Sampling> = {
     }
     if (message.logitBias !== undefined) {
       LogitBias.encode(message.logitBias, writer.uint32(178).fork()).join();
+    }
+    if (message.logprobs !== undefined) {
+      writer.uint32(240).int32(message.logprobs);
     }
     return writer;
   },
@@ -637,6 +714,14 @@ export const Sampling: MessageFns<Sampling> = {
             message.logitBias = LogitBias.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.logprobs = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -693,6 +778,7 @@ export const Sampling: MessageFns<Sampling> = {
         : isSet(object.logit_bias)
         ? LogitBias.fromJSON(object.logit_bias)
         : undefined,
+      logprobs: isSet(object.logprobs) ? globalThis.Number(object.logprobs) : undefined,
     };
   },
 
@@ -728,6 +814,9 @@ export const Sampling: MessageFns<Sampling> = {
     if (message.logitBias !== undefined) {
       obj.logitBias = LogitBias.toJSON(message.logitBias);
     }
+    if (message.logprobs !== undefined) {
+      obj.logprobs = Math.round(message.logprobs);
+    }
     return obj;
   },
 
@@ -748,6 +837,7 @@ export const Sampling: MessageFns<Sampling> = {
     message.logitBias = (object.logitBias !== undefined && object.logitBias !== null)
       ? LogitBias.fromPartial(object.logitBias)
       : undefined;
+    message.logprobs = object.logprobs ?? undefined;
     return message;
   },
 };
@@ -907,7 +997,7 @@ export const TokenBias: MessageFns<TokenBias> = {
 };
 
 function createBaseToken(): Token {
-  return { t: "", i: 0, id: 0 };
+  return { t: "", i: 0, id: 0, logprobs: undefined, chat: [] };
 }
 
 export const Token: MessageFns<Token> = {
@@ -920,6 +1010,12 @@ export const Token: MessageFns<Token> = {
     }
     if (message.id !== 0) {
       writer.uint32(24).int32(message.id);
+    }
+    if (message.logprobs !== undefined) {
+      TokenLogprobs.encode(message.logprobs, writer.uint32(242).fork()).join();
+    }
+    for (const v of message.chat) {
+      ChatDelta.encode(v!, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -961,6 +1057,22 @@ export const Token: MessageFns<Token> = {
             message.id = reader.int32();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.logprobs = TokenLogprobs.decode(reader, reader.uint32());
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.chat.push(ChatDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -978,6 +1090,8 @@ export const Token: MessageFns<Token> = {
       t: isSet(object.t) ? globalThis.String(object.t) : "",
       i: isSet(object.i) ? globalThis.Number(object.i) : 0,
       id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      logprobs: isSet(object.logprobs) ? TokenLogprobs.fromJSON(object.logprobs) : undefined,
+      chat: globalThis.Array.isArray(object?.chat) ? object.chat.map((e: any) => ChatDelta.fromJSON(e)) : [],
     };
   },
 
@@ -992,6 +1106,12 @@ export const Token: MessageFns<Token> = {
     if (message.id !== 0) {
       obj.id = Math.round(message.id);
     }
+    if (message.logprobs !== undefined) {
+      obj.logprobs = TokenLogprobs.toJSON(message.logprobs);
+    }
+    if (message.chat?.length) {
+      obj.chat = message.chat.map((e) => ChatDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1003,6 +1123,369 @@ export const Token: MessageFns<Token> = {
     message.t = object.t ?? "";
     message.i = object.i ?? 0;
     message.id = object.id ?? 0;
+    message.logprobs = (object.logprobs !== undefined && object.logprobs !== null)
+      ? TokenLogprobs.fromPartial(object.logprobs)
+      : undefined;
+    message.chat = object.chat?.map((e) => ChatDelta.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenLogprobs(): TokenLogprobs {
+  return { logprob: 0, bytes: Buffer.alloc(0), top: [] };
+}
+
+export const TokenLogprobs: MessageFns<TokenLogprobs> = {
+  encode(message: TokenLogprobs, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.logprob !== 0) {
+      writer.uint32(13).float(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      writer.uint32(18).bytes(message.bytes);
+    }
+    for (const v of message.top) {
+      TokenAlternative.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenLogprobs {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenLogprobs();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.logprob = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.bytes = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.top.push(TokenAlternative.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenLogprobs {
+    return {
+      logprob: isSet(object.logprob) ? globalThis.Number(object.logprob) : 0,
+      bytes: isSet(object.bytes) ? Buffer.from(bytesFromBase64(object.bytes)) : Buffer.alloc(0),
+      top: globalThis.Array.isArray(object?.top) ? object.top.map((e: any) => TokenAlternative.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TokenLogprobs): unknown {
+    const obj: any = {};
+    if (message.logprob !== 0) {
+      obj.logprob = floatToJson(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      obj.bytes = base64FromBytes(message.bytes);
+    }
+    if (message.top?.length) {
+      obj.top = message.top.map((e) => TokenAlternative.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenLogprobs>, I>>(base?: I): TokenLogprobs {
+    return TokenLogprobs.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenLogprobs>, I>>(object: I): TokenLogprobs {
+    const message = createBaseTokenLogprobs();
+    message.logprob = object.logprob ?? 0;
+    message.bytes = object.bytes ?? Buffer.alloc(0);
+    message.top = object.top?.map((e) => TokenAlternative.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenAlternative(): TokenAlternative {
+  return { id: 0, logprob: 0, bytes: Buffer.alloc(0) };
+}
+
+export const TokenAlternative: MessageFns<TokenAlternative> = {
+  encode(message: TokenAlternative, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).int32(message.id);
+    }
+    if (message.logprob !== 0) {
+      writer.uint32(21).float(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      writer.uint32(26).bytes(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenAlternative {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenAlternative();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.logprob = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bytes = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenAlternative {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      logprob: isSet(object.logprob) ? globalThis.Number(object.logprob) : 0,
+      bytes: isSet(object.bytes) ? Buffer.from(bytesFromBase64(object.bytes)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: TokenAlternative): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.logprob !== 0) {
+      obj.logprob = floatToJson(message.logprob);
+    }
+    if (message.bytes.length !== 0) {
+      obj.bytes = base64FromBytes(message.bytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenAlternative>, I>>(base?: I): TokenAlternative {
+    return TokenAlternative.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenAlternative>, I>>(object: I): TokenAlternative {
+    const message = createBaseTokenAlternative();
+    message.id = object.id ?? 0;
+    message.logprob = object.logprob ?? 0;
+    message.bytes = object.bytes ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseChatDelta(): ChatDelta {
+  return { content: "", reasoningContent: "", toolCallIndex: 0, id: "", name: "", arguments: "" };
+}
+
+export const ChatDelta: MessageFns<ChatDelta> = {
+  encode(message: ChatDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.content !== "") {
+      writer.uint32(10).string(message.content);
+    }
+    if (message.reasoningContent !== "") {
+      writer.uint32(18).string(message.reasoningContent);
+    }
+    if (message.toolCallIndex !== 0) {
+      writer.uint32(24).int32(message.toolCallIndex);
+    }
+    if (message.id !== "") {
+      writer.uint32(34).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(50).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChatDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChatDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasoningContent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toolCallIndex = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChatDelta {
+    return {
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      reasoningContent: isSet(object.reasoningContent)
+        ? globalThis.String(object.reasoningContent)
+        : isSet(object.reasoning_content)
+        ? globalThis.String(object.reasoning_content)
+        : "",
+      toolCallIndex: isSet(object.toolCallIndex)
+        ? globalThis.Number(object.toolCallIndex)
+        : isSet(object.tool_call_index)
+        ? globalThis.Number(object.tool_call_index)
+        : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ChatDelta): unknown {
+    const obj: any = {};
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.reasoningContent !== "") {
+      obj.reasoningContent = message.reasoningContent;
+    }
+    if (message.toolCallIndex !== 0) {
+      obj.toolCallIndex = Math.round(message.toolCallIndex);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChatDelta>, I>>(base?: I): ChatDelta {
+    return ChatDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChatDelta>, I>>(object: I): ChatDelta {
+    const message = createBaseChatDelta();
+    message.content = object.content ?? "";
+    message.reasoningContent = object.reasoningContent ?? "";
+    message.toolCallIndex = object.toolCallIndex ?? 0;
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
     return message;
   },
 };
@@ -1018,6 +1501,7 @@ function createBaseEnd(): End {
     ttftMs: 0,
     promptMs: 0,
     chat: undefined,
+    chatDeltas: [],
   };
 }
 
@@ -1049,6 +1533,9 @@ export const End: MessageFns<End> = {
     }
     if (message.chat !== undefined) {
       ChatOutput.encode(message.chat, writer.uint32(162).fork()).join();
+    }
+    for (const v of message.chatDeltas) {
+      ChatDelta.encode(v!, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -1138,6 +1625,14 @@ export const End: MessageFns<End> = {
             message.chat = ChatOutput.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.chatDeltas.push(ChatDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1193,6 +1688,11 @@ export const End: MessageFns<End> = {
         ? globalThis.Number(object.prompt_ms)
         : 0,
       chat: isSet(object.chat) ? ChatOutput.fromJSON(object.chat) : undefined,
+      chatDeltas: globalThis.Array.isArray(object?.chatDeltas)
+        ? object.chatDeltas.map((e: any) => ChatDelta.fromJSON(e))
+        : globalThis.Array.isArray(object?.chat_deltas)
+        ? object.chat_deltas.map((e: any) => ChatDelta.fromJSON(e))
+        : [],
     };
   },
 
@@ -1225,6 +1725,9 @@ export const End: MessageFns<End> = {
     if (message.chat !== undefined) {
       obj.chat = ChatOutput.toJSON(message.chat);
     }
+    if (message.chatDeltas?.length) {
+      obj.chatDeltas = message.chatDeltas.map((e) => ChatDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1244,6 +1747,7 @@ export const End: MessageFns<End> = {
     message.chat = (object.chat !== undefined && object.chat !== null)
       ? ChatOutput.fromPartial(object.chat)
       : undefined;
+    message.chatDeltas = object.chatDeltas?.map((e) => ChatDelta.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1514,6 +2018,8 @@ function createBaseModelInfo(): ModelInfo {
     digest: "",
     contextSize: 0,
     kvBytesPerToken: 0,
+    embeddingLength: 0,
+    pooling: "",
   };
 }
 
@@ -1554,6 +2060,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     }
     if (message.kvBytesPerToken !== 0) {
       writer.uint32(97).double(message.kvBytesPerToken);
+    }
+    if (message.embeddingLength !== 0) {
+      writer.uint32(480).int32(message.embeddingLength);
+    }
+    if (message.pooling !== "") {
+      writer.uint32(490).string(message.pooling);
     }
     return writer;
   },
@@ -1667,6 +2179,22 @@ export const ModelInfo: MessageFns<ModelInfo> = {
             message.kvBytesPerToken = reader.double();
             continue;
           }
+          case 60: {
+            if (tag !== 480) {
+              break;
+            }
+
+            message.embeddingLength = reader.int32();
+            continue;
+          }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.pooling = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1729,6 +2257,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
         : isSet(object.kv_bytes_per_token)
         ? globalThis.Number(object.kv_bytes_per_token)
         : 0,
+      embeddingLength: isSet(object.embeddingLength)
+        ? globalThis.Number(object.embeddingLength)
+        : isSet(object.embedding_length)
+        ? globalThis.Number(object.embedding_length)
+        : 0,
+      pooling: isSet(object.pooling) ? globalThis.String(object.pooling) : "",
     };
   },
 
@@ -1770,6 +2304,12 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     if (message.kvBytesPerToken !== 0) {
       obj.kvBytesPerToken = floatToJson(message.kvBytesPerToken);
     }
+    if (message.embeddingLength !== 0) {
+      obj.embeddingLength = Math.round(message.embeddingLength);
+    }
+    if (message.pooling !== "") {
+      obj.pooling = message.pooling;
+    }
     return obj;
   },
 
@@ -1790,6 +2330,8 @@ export const ModelInfo: MessageFns<ModelInfo> = {
     message.digest = object.digest ?? "";
     message.contextSize = object.contextSize ?? 0;
     message.kvBytesPerToken = object.kvBytesPerToken ?? 0;
+    message.embeddingLength = object.embeddingLength ?? 0;
+    message.pooling = object.pooling ?? "";
     return message;
   },
 };
@@ -2460,7 +3002,7 @@ export const ChatTemplateResponse: MessageFns<ChatTemplateResponse> = {
 };
 
 function createBaseChatFormat(): ChatFormat {
-  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "" };
+  return { grammarLazy: false, grammarTriggers: [], parser: "", grammarPrefill: "", streamDeltas: false };
 }
 
 export const ChatFormat: MessageFns<ChatFormat> = {
@@ -2476,6 +3018,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     }
     if (message.grammarPrefill !== "") {
       writer.uint32(34).string(message.grammarPrefill);
+    }
+    if (message.streamDeltas !== false) {
+      writer.uint32(80).bool(message.streamDeltas);
     }
     return writer;
   },
@@ -2525,6 +3070,14 @@ export const ChatFormat: MessageFns<ChatFormat> = {
             message.grammarPrefill = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.streamDeltas = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2555,6 +3108,11 @@ export const ChatFormat: MessageFns<ChatFormat> = {
         : isSet(object.grammar_prefill)
         ? globalThis.String(object.grammar_prefill)
         : "",
+      streamDeltas: isSet(object.streamDeltas)
+        ? globalThis.Boolean(object.streamDeltas)
+        : isSet(object.stream_deltas)
+        ? globalThis.Boolean(object.stream_deltas)
+        : false,
     };
   },
 
@@ -2572,6 +3130,9 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     if (message.grammarPrefill !== "") {
       obj.grammarPrefill = message.grammarPrefill;
     }
+    if (message.streamDeltas !== false) {
+      obj.streamDeltas = message.streamDeltas;
+    }
     return obj;
   },
 
@@ -2584,6 +3145,7 @@ export const ChatFormat: MessageFns<ChatFormat> = {
     message.grammarTriggers = object.grammarTriggers?.map((e) => e) || [];
     message.parser = object.parser ?? "";
     message.grammarPrefill = object.grammarPrefill ?? "";
+    message.streamDeltas = object.streamDeltas ?? false;
     return message;
   },
 };
@@ -2696,6 +3258,285 @@ export const ChatOutput: MessageFns<ChatOutput> = {
     return message;
   },
 };
+
+function createBaseEmbeddingInput(): EmbeddingInput {
+  return { text: "", tokens: [] };
+}
+
+export const EmbeddingInput: MessageFns<EmbeddingInput> = {
+  encode(message: EmbeddingInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.tokens.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.tokens) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbeddingInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbeddingInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.tokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmbeddingInput {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: EmbeddingInput): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmbeddingInput>, I>>(base?: I): EmbeddingInput {
+    return EmbeddingInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmbeddingInput>, I>>(object: I): EmbeddingInput {
+    const message = createBaseEmbeddingInput();
+    message.text = object.text ?? "";
+    message.tokens = object.tokens?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseEmbeddings(): Embeddings {
+  return { data: [], promptTokens: 0 };
+}
+
+export const Embeddings: MessageFns<Embeddings> = {
+  encode(message: Embeddings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.data) {
+      Embedding.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(16).int32(message.promptTokens);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Embeddings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbeddings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data.push(Embedding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promptTokens = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Embeddings {
+    return {
+      data: globalThis.Array.isArray(object?.data) ? object.data.map((e: any) => Embedding.fromJSON(e)) : [],
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+    };
+  },
+
+  toJSON(message: Embeddings): unknown {
+    const obj: any = {};
+    if (message.data?.length) {
+      obj.data = message.data.map((e) => Embedding.toJSON(e));
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Embeddings>, I>>(base?: I): Embeddings {
+    return Embeddings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Embeddings>, I>>(object: I): Embeddings {
+    const message = createBaseEmbeddings();
+    message.data = object.data?.map((e) => Embedding.fromPartial(e)) || [];
+    message.promptTokens = object.promptTokens ?? 0;
+    return message;
+  },
+};
+
+function createBaseEmbedding(): Embedding {
+  return { values: [] };
+}
+
+export const Embedding: MessageFns<Embedding> = {
+  encode(message: Embedding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.values.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.values) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Embedding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 13) {
+              message.values.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.values.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Embedding {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: Embedding): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Embedding>, I>>(base?: I): Embedding {
+    return Embedding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Embedding>, I>>(object: I): Embedding {
+    const message = createBaseEmbedding();
+    message.values = object.values?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

@@ -27,6 +27,8 @@ import {
   Determinism,
   determinismFromJSON,
   determinismToJSON,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   Priority,
@@ -163,6 +165,12 @@ export interface TaskRequest {
    * `id:<caller identity>`, or `salt:<cache_salt>` when the request names one.
    */
   cacheSalt: string;
+  /** JSON Schema text the output must follow (response_format); not with `grammar`. */
+  jsonSchema: string;
+  /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
+  embeddingInputs: EmbeddingInput[];
+  /** Embedding tasks: refused unless it equals the model's embedding length. */
+  embeddingDimensions?: number | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -205,6 +213,9 @@ export interface TaskEvent {
     | { $case: "metrics"; value: TaskMetrics }
     | { $case: "end"; value: End }
     | { $case: "error"; value: ErrorDetail }
+    | //
+    /** An embedding task's vectors, just before its `end`. */
+    { $case: "embeddings"; value: Embeddings }
     | undefined;
 }
 
@@ -608,6 +619,9 @@ function createBaseTaskRequest(): TaskRequest {
     budgets: undefined,
     chatFormat: undefined,
     cacheSalt: "",
+    jsonSchema: "",
+    embeddingInputs: [],
+    embeddingDimensions: undefined,
   };
 }
 
@@ -681,6 +695,15 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.cacheSalt !== "") {
       writer.uint32(178).string(message.cacheSalt);
+    }
+    if (message.jsonSchema !== "") {
+      writer.uint32(370).string(message.jsonSchema);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
+    }
+    if (message.embeddingDimensions !== undefined) {
+      writer.uint32(488).int32(message.embeddingDimensions);
     }
     return writer;
   },
@@ -882,6 +905,30 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.cacheSalt = reader.string();
             continue;
           }
+          case 46: {
+            if (tag !== 370) {
+              break;
+            }
+
+            message.jsonSchema = reader.string();
+            continue;
+          }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 61: {
+            if (tag !== 488) {
+              break;
+            }
+
+            message.embeddingDimensions = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -965,6 +1012,21 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.cache_salt)
         ? globalThis.String(object.cache_salt)
         : "",
+      jsonSchema: isSet(object.jsonSchema)
+        ? globalThis.String(object.jsonSchema)
+        : isSet(object.json_schema)
+        ? globalThis.String(object.json_schema)
+        : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
+      embeddingDimensions: isSet(object.embeddingDimensions)
+        ? globalThis.Number(object.embeddingDimensions)
+        : isSet(object.embedding_dimensions)
+        ? globalThis.Number(object.embedding_dimensions)
+        : undefined,
     };
   },
 
@@ -1039,6 +1101,15 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.cacheSalt !== "") {
       obj.cacheSalt = message.cacheSalt;
     }
+    if (message.jsonSchema !== "") {
+      obj.jsonSchema = message.jsonSchema;
+    }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
+    if (message.embeddingDimensions !== undefined) {
+      obj.embeddingDimensions = Math.round(message.embeddingDimensions);
+    }
     return obj;
   },
 
@@ -1078,6 +1149,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheSalt = object.cacheSalt ?? "";
+    message.jsonSchema = object.jsonSchema ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
+    message.embeddingDimensions = object.embeddingDimensions ?? undefined;
     return message;
   },
 };
@@ -1695,6 +1769,9 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1760,6 +1837,14 @@ export const TaskEvent: MessageFns<TaskEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1786,6 +1871,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -1804,6 +1891,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1847,6 +1936,12 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }

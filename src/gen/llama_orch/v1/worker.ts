@@ -24,6 +24,8 @@ import {
   ChatFormat,
   ChatTemplateRequest,
   ChatTemplateResponse,
+  EmbeddingInput,
+  Embeddings,
   End,
   ErrorDetail,
   GpuDevice,
@@ -54,14 +56,20 @@ export interface GenerateRequest {
     | undefined;
   /** The prefix cache's tenant: KV a sequence leaves behind is reused only by the same tenant. */
   cacheTenant: string;
+  /** JSON Schema text the output must follow; the engine makes it a grammar (not with `grammar`). */
+  jsonSchema: string;
+  /**
+   * Non-empty: an embedding task for an embeddings pool (prompt and sampling are unused); its
+   * stream is `embeddings` then `end`.
+   */
+  embeddingInputs: EmbeddingInput[];
 }
 
 export interface GenerateEvent {
-  event?:
-    | { $case: "token"; value: Token }
-    | { $case: "end"; value: End }
-    | { $case: "error"; value: ErrorDetail }
-    | undefined;
+  event?: { $case: "token"; value: Token } | { $case: "end"; value: End } | { $case: "error"; value: ErrorDetail } | {
+    $case: "embeddings";
+    value: Embeddings;
+  } | undefined;
 }
 
 export interface WorkerCancelRequest {
@@ -194,6 +202,8 @@ function createBaseGenerateRequest(): GenerateRequest {
     ignoreEos: false,
     chatFormat: undefined,
     cacheTenant: "",
+    jsonSchema: "",
+    embeddingInputs: [],
   };
 }
 
@@ -231,6 +241,12 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.cacheTenant !== "") {
       writer.uint32(82).string(message.cacheTenant);
+    }
+    if (message.jsonSchema !== "") {
+      writer.uint32(210).string(message.jsonSchema);
+    }
+    for (const v of message.embeddingInputs) {
+      EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
     }
     return writer;
   },
@@ -336,6 +352,22 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.cacheTenant = reader.string();
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.jsonSchema = reader.string();
+            continue;
+          }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -385,6 +417,16 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.cache_tenant)
         ? globalThis.String(object.cache_tenant)
         : "",
+      jsonSchema: isSet(object.jsonSchema)
+        ? globalThis.String(object.jsonSchema)
+        : isSet(object.json_schema)
+        ? globalThis.String(object.json_schema)
+        : "",
+      embeddingInputs: globalThis.Array.isArray(object?.embeddingInputs)
+        ? object.embeddingInputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : globalThis.Array.isArray(object?.embedding_inputs)
+        ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
+        : [],
     };
   },
 
@@ -423,6 +465,12 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.cacheTenant !== "") {
       obj.cacheTenant = message.cacheTenant;
     }
+    if (message.jsonSchema !== "") {
+      obj.jsonSchema = message.jsonSchema;
+    }
+    if (message.embeddingInputs?.length) {
+      obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
+    }
     return obj;
   },
 
@@ -446,6 +494,8 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
       ? ChatFormat.fromPartial(object.chatFormat)
       : undefined;
     message.cacheTenant = object.cacheTenant ?? "";
+    message.jsonSchema = object.jsonSchema ?? "";
+    message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     return message;
   },
 };
@@ -465,6 +515,9 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         break;
       case "error":
         ErrorDetail.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "embeddings":
+        Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
         break;
     }
     return writer;
@@ -507,6 +560,14 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
             message.event = { $case: "error", value: ErrorDetail.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -527,6 +588,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         ? { $case: "end", value: End.fromJSON(object.end) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
+        : isSet(object.embeddings)
+        ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
         : undefined,
     };
   },
@@ -539,6 +602,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       obj.end = End.toJSON(message.event.value);
     } else if (message.event?.$case === "error") {
       obj.error = ErrorDetail.toJSON(message.event.value);
+    } else if (message.event?.$case === "embeddings") {
+      obj.embeddings = Embeddings.toJSON(message.event.value);
     }
     return obj;
   },
@@ -564,6 +629,12 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       case "error": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "error", value: ErrorDetail.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "embeddings": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
         }
         break;
       }
