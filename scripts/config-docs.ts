@@ -2,7 +2,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { configSchema, envVars, type SchemaNode } from "../src/common/config-schema.js";
+import { configSchema, type SchemaNode } from "../src/common/config-schema.js";
+import { envVars } from "../src/common/env-vars.js";
 import { repoRoot } from "../src/common/paths.js";
 
 export const configDocsPath = join(repoRoot, "docs", "config.md");
