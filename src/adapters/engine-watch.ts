@@ -4,7 +4,7 @@ import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
 import { probeGpus } from "../engine/nvml.js";
 import type { Telemetry, WorkerDescription } from "../gen/llama_orch/v1/worker.js";
-import { toGpuDevice } from "../worker/convert.js";
+import { toGpuDevice } from "../worker/convert-describe.js";
 import type { EngineAdapter, EngineFacts, EngineLoad } from "./types.js";
 
 export interface EngineWatchOptions {

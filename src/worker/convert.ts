@@ -1,7 +1,6 @@
 // The one translation between the worker's proto messages and the engine's TS shapes.
 import { isErrorCode, OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
-import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
   ChatDelta,
   ChatParse,
@@ -9,9 +8,7 @@ import type {
   ChatRenderRequest,
   EmbedResult,
   EndEvent,
-  EngineStats,
   FinishReason,
-  ModelInfo,
   Sampling,
   SubmitRequest,
   TokenEvent,
@@ -22,17 +19,10 @@ import {
   type ChatTemplateRequest,
   type ChatTemplateResponse,
   FinishReason as ProtoFinishReason,
-  type GpuDevice as ProtoGpuDevice,
-  type ModelInfo as ProtoModelInfo,
   type Sampling as ProtoSampling,
   type TokenLogprobs as ProtoTokenLogprobs,
 } from "../gen/llama_orch/v1/common.js";
-import type {
-  GenerateEvent,
-  GenerateRequest,
-  Telemetry,
-  WorkerDescription,
-} from "../gen/llama_orch/v1/worker.js";
+import type { GenerateEvent, GenerateRequest } from "../gen/llama_orch/v1/worker.js";
 
 const finishReasons: Readonly<Record<FinishReason, ProtoFinishReason>> = {
   stop: ProtoFinishReason.FINISH_REASON_STOP,
@@ -212,98 +202,5 @@ export function toChatTemplateResponse(render: ChatRender): ChatTemplateResponse
       streamDeltas: false,
     },
     stops: render.stops,
-  };
-}
-
-export function toModelInfo(info: ModelInfo, modelRef: string): ProtoModelInfo {
-  return {
-    modelRef,
-    architecture: info.architecture,
-    name: info.name,
-    parameterCount: info.parameterCount,
-    fileSizeBytes: info.fileSizeBytes,
-    trainedContext: info.trainedContext,
-    vocabSize: info.vocabSize,
-    fileType: info.fileType,
-    hasChatTemplate: info.hasChatTemplate,
-    digest: info.digest,
-    contextSize: info.contextSize,
-    kvBytesPerToken: info.kvBytesPerToken,
-    embeddingLength: info.embeddingLength,
-    pooling: info.pooling,
-  };
-}
-
-export interface DescriptionContext {
-  workerId: string;
-  poolId: string;
-  modelRef: string;
-  backend: string;
-  engineVersion: string;
-}
-
-export function toWorkerDescription(
-  info: ModelInfo,
-  context: DescriptionContext,
-): WorkerDescription {
-  return {
-    workerId: context.workerId,
-    poolId: context.poolId,
-    model: toModelInfo(info, context.modelRef),
-    engine: "llamacpp",
-    engineVersion: context.engineVersion,
-    slots: info.slots,
-    backend: context.backend,
-    features: {},
-  };
-}
-
-/** NVML leaves out what a device refused to report: absent numbers stay absent, names become "". */
-export function toGpuDevice(device: GpuDevice): ProtoGpuDevice {
-  return {
-    index: device.index,
-    uuid: device.uuid ?? "",
-    name: device.name ?? "",
-    memoryTotalBytes: device.memoryTotalBytes,
-    memoryUsedBytes: device.memoryUsedBytes,
-    memoryFreeBytes: device.memoryFreeBytes,
-    utilizationGpuPercent: device.utilizationGpuPercent,
-    utilizationMemoryPercent: device.utilizationMemoryPercent,
-    temperatureC: device.temperatureC,
-    powerWatts: device.powerWatts,
-  };
-}
-
-export interface TelemetryContext {
-  /** The pool's GPUs (NVML indexes); other GPUs on the host are not this worker's to report. */
-  deviceIndexes?: readonly number[];
-  warmSessions?: readonly string[];
-}
-
-export function toTelemetry(
-  stats: EngineStats,
-  probe: GpuProbe,
-  context: TelemetryContext = {},
-): Telemetry {
-  const wanted = context.deviceIndexes;
-  const devices =
-    wanted === undefined || wanted.length === 0
-      ? probe.devices
-      : probe.devices.filter((device) => wanted.includes(device.index));
-  return {
-    slotsTotal: stats.slotsTotal,
-    slotsBusy: stats.slotsBusy,
-    pending: stats.pending,
-    kvCellsUsed: stats.kvCellsUsed,
-    kvCellsTotal: stats.kvCellsTotal,
-    prefillTokensPerSecond: stats.prefillTokensPerSecond,
-    decodeTokensPerSecond: stats.decodeTokensPerSecond,
-    devices: devices.map(toGpuDevice),
-    gpuReason: probe.reason ?? "",
-    warmSessions: [...(context.warmSessions ?? [])],
-    unreadyReason: "",
-    kvCellsCached: stats.kvCellsCached,
-    cacheEvictions: stats.cacheEvictions,
-    cacheRamBytes: stats.cacheRamBytes,
   };
 }

@@ -28,10 +28,9 @@ import {
   toEmbedInputs,
   toEndEvent,
   toSubmitRequest,
-  toTelemetry,
   toTokenEvent,
-  toWorkerDescription,
 } from "./convert.js";
+import { toTelemetry, toWorkerDescription } from "./convert-describe.js";
 import type { Lease, LoadedModel, ModelHost } from "./model-host.js";
 
 export interface WorkerServiceOptions {

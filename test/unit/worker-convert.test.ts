@@ -14,13 +14,8 @@ import {
   Telemetry,
   WorkerDescription,
 } from "../../src/gen/llama_orch/v1/worker.js";
-import {
-  toEndEvent,
-  toSubmitRequest,
-  toTelemetry,
-  toTokenEvent,
-  toWorkerDescription,
-} from "../../src/worker/convert.js";
+import { toEndEvent, toSubmitRequest, toTokenEvent } from "../../src/worker/convert.js";
+import { toTelemetry, toWorkerDescription } from "../../src/worker/convert-describe.js";
 
 interface Codec<T> {
   encode(message: T): { finish(): Uint8Array };
