@@ -10,12 +10,10 @@ import {
   bind,
   checkAuth,
   interceptors,
-  type RunningWorker,
   splitHostPort,
   TLS_FLAGS,
-  type WorkerOptions,
-  workerLogger,
-} from "../worker/worker-main.js";
+} from "../worker/worker-listen.js";
+import { type RunningWorker, type WorkerOptions, workerLogger } from "../worker/worker-main.js";
 import { AdapterService } from "./adapter-service.js";
 import { createAdapter } from "./adapters.js";
 import { EngineWatch } from "./engine-watch.js";

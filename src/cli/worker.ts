@@ -4,12 +4,8 @@ import { runAdapterWorker } from "../adapters/adapter-main.js";
 import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
 import { poolings } from "../engine/types.js";
-import {
-  installExitHooks,
-  runWorker,
-  type WorkerOptions,
-  workerLogger,
-} from "../worker/worker-main.js";
+import { installExitHooks } from "../worker/exit-hooks.js";
+import { runWorker, type WorkerOptions, workerLogger } from "../worker/worker-main.js";
 import {
   hostPort,
   identifier,

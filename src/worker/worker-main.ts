@@ -1,18 +1,24 @@
 // The worker process: load the pool's model, serve the Worker service, register, shut down cleanly.
 import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { Server } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { OrchError } from "../common/errors.js";
-import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import { createLogger, type Logger } from "../common/logger.js";
-import { grpcServerCredentials, readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
+import { readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
 import { probeGpus } from "../engine/nvml.js";
 import type { EngineOptions, KvType, Pooling } from "../engine/types.js";
 import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
 import { fittedLoader } from "./gpu-fit.js";
 import { ModelHost } from "./model-host.js";
 import { type Registration, startRegistration } from "./registration.js";
+import {
+  advertised,
+  bind,
+  checkAuth,
+  interceptors,
+  splitHostPort,
+  TLS_FLAGS,
+} from "./worker-listen.js";
 import { WorkerService } from "./worker-service.js";
 
 export type Backend = "cpu" | "cuda";
@@ -81,11 +87,6 @@ export function workerLogger(poolId: string): Logger {
   }).child({ pool_id: poolId });
 }
 
-export function splitHostPort(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(":");
-  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
-}
-
 /** DESIGN decision 2: a GPU pool without GPUs fails at start, saying why and what to do. */
 async function checkBackend(options: WorkerOptions): Promise<void> {
   if (options.backend !== "cuda") return;
@@ -144,44 +145,6 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
   // auto: the VRAM check (gpu-fit.ts) picks the count before each load.
   const gpuLayers = options.gpuLayers === "auto" ? -1 : (options.gpuLayers ?? -1);
   return { ...base, gpuLayers, ...placement(options) };
-}
-
-export function checkAuth(options: WorkerOptions, listen: string): void {
-  if (options.authToken || isLoopbackHost(splitHostPort(listen).host)) return;
-  throw new OrchError(
-    "INVALID_PARAMS",
-    `refusing to serve on ${listen} without a token: set AUTH_TOKEN, or listen on 127.0.0.1`,
-  );
-}
-
-export function interceptors(options: WorkerOptions, listen: string) {
-  const token = options.authToken;
-  if (!token) return [];
-  if (options.authOptional && isLoopbackHost(splitHostPort(listen).host)) return [];
-  return [requireBearer(token)];
-}
-
-export const TLS_FLAGS = { cert: "--tls-cert", key: "--tls-key", ca: "--tls-ca" };
-
-export function bind(
-  server: Server,
-  listen: string,
-  tls: TlsMaterial | undefined,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(listen, grpcServerCredentials(tls), (error, port) => {
-      if (error)
-        reject(new OrchError("INVALID_PARAMS", `cannot listen on ${listen}: ${error.message}`));
-      else resolve(port);
-    });
-  });
-}
-
-/** The address registered: a wildcard bind is reachable by this host's name, not by 0.0.0.0. */
-export function advertised(options: WorkerOptions, host: string, port: number): string {
-  if (options.advertise) return options.advertise;
-  const wildcard = host === "0.0.0.0" || host === "[::]";
-  return `${wildcard ? hostname() : host}:${port}`;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -259,48 +222,4 @@ async function stop(server: Server, host: ModelHost, registration: Registration)
     setTimeout(resolve, SHUTDOWN_GRACE_MS, "timeout").unref(),
   );
   if ((await Promise.race([drained, grace])) === "timeout") server.forceShutdown();
-}
-
-/**
- * SIGTERM / SIGINT, and with `exitWithParent` the loss of the parent's IPC channel, shut the worker
- * down and exit 0. Installed before the model loads, so a parent that dies during a long load leaves
- * no orphan. A second signal exits at once. Returns the function that hands over the running worker.
- */
-export function installExitHooks(
-  log: Logger,
-  exitWithParent: boolean,
-): (worker: Pick<RunningWorker, "shutdown">) => void {
-  if (exitWithParent && !process.connected) {
-    throw new OrchError(
-      "INVALID_PARAMS",
-      "--exit-with-parent needs an IPC channel to the parent: spawn with stdio [..., 'ipc']",
-    );
-  }
-  let worker: Pick<RunningWorker, "shutdown"> | undefined;
-  let reason: string | undefined;
-  const exit = () => {
-    if (!worker) process.exit(0);
-    worker.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  const stop = (why: string, isSignal: boolean) => {
-    if (reason !== undefined) {
-      if (isSignal) process.exit(1);
-      return;
-    }
-    reason = why;
-    log.info({ reason: why }, "shutting down");
-    exit();
-  };
-  process.on("SIGTERM", () => stop("SIGTERM", true));
-  process.on("SIGINT", () => stop("SIGINT", true));
-  if (exitWithParent) process.once("disconnect", () => stop("parent disconnected", false));
-  return (running) => {
-    worker = running;
-  };
 }
