@@ -88,7 +88,7 @@ export class ControlMetrics {
       this.c.enqueued.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
     } else if (e?.$case === "started") {
       this.c.started.inc(this.bound({ ...this.poolLabels(entry.poolId), priority }));
-    } else if (e?.$case === "token" && e.value.i === 0) {
+    } else if (e?.$case === "tokens" && e.value.tokens[0]?.i === 0) {
       const { replica_id: _, ...labels } = this.poolLabels(entry.poolId);
       this.c.firstToken.observe(this.bound({ ...labels, priority }), nowMs - entry.createdMs);
     } else if (e?.$case === "end") {

@@ -33,7 +33,8 @@ import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import type { ShutdownGate } from "./shutdown.js";
-import { isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { isTerminal, type TaskHub } from "./task-hub.js";
+import { streamTask } from "./task-stream.js";
 import { countPromptTokens } from "./token-count.js";
 
 export interface OrchestratorServiceDeps {
@@ -54,20 +55,6 @@ export interface OrchestratorServiceDeps {
 function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
   const [value] = call.metadata.get("x-correlation-id");
   return typeof value === "string" && value.length > 0 ? value : randomUUID();
-}
-
-/** Streams a task's events to the call until its terminal event; replays what was sent before. */
-function stream(
-  hub: TaskHub,
-  entry: TaskEntry,
-  call: ServerWritableStream<unknown, TaskEvent>,
-): void {
-  const unsubscribe = hub.subscribe(entry, (event) => {
-    call.write(event);
-    const kind = event.event?.$case;
-    if (kind === "end" || kind === "error") call.end();
-  });
-  call.on("cancelled", unsubscribe);
 }
 
 /** Attach to a task no longer live: its recorded error as the terminal event, else 404. */
@@ -101,7 +88,7 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       });
       admitted.then(
         (entry) => {
-          stream(hub, entry, call);
+          streamTask(hub, entry, call, call.request.tokenBatches === true);
           // A client that goes away cancels its task at once.
           call.on(
             "cancelled",
@@ -122,13 +109,16 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
     }),
     attach(call: ServerWritableStream<AttachRequest, TaskEvent>) {
       const entry = hub.get(call.request.taskId);
-      if (entry) stream(hub, entry, call);
+      if (entry) streamTask(hub, entry, call, call.request.tokenBatches === true);
       else void attachEnded(tasks, call);
     },
     cancel: unary<CancelRequest, CancelResponse>(async (request) => {
       const ended = hub.get(request.taskId) ? undefined : await tasks.get(request.taskId);
       // Ended long ago, or lost by a previous run: nothing left to cancel.
-      if (ended) return { cancelled: false, state: toTaskRecord(ended).state, tokensDelivered: 0 };
+      if (ended) {
+        const record = toTaskRecord(ended);
+        return { cancelled: false, state: record.state, tokensDelivered: record.tokensOut };
+      }
       const { cancelled, tokensDelivered } = await orchestrator.cancel(request.taskId);
       const entry = hub.get(request.taskId);
       return { cancelled, state: entry?.state ?? 0, tokensDelivered };

@@ -187,7 +187,7 @@ export class Orchestrator {
     if (!entry)
       throw new OrchError("TASK_NOT_FOUND", `no task ${taskId}: never existed or ended long ago`);
     // Counted before the flag: from here on the hub publishes no token for this task.
-    const delivered = entry.events.filter((e) => e.event?.$case === "token").length;
+    const delivered = entry.tokensOut;
     if (isTerminal(entry.state)) return { cancelled: false, tokensDelivered: delivered };
     entry.cancelRequested = true;
     const queued = this.queues.get(entry.poolId)?.remove(taskId);

@@ -16,7 +16,7 @@ export interface TaskEntry {
   listeners: Set<TaskListener>;
   createdMs: number;
   endedMs: number | undefined;
-  /** Once set, token events are no longer published: nothing follows a cancel. */
+  /** Once set, tokens are no longer published: nothing follows a cancel. */
   cancelRequested: boolean;
   /** The X-Correlation-Id (or generated id) of the request that admitted the task: logs group by it. */
   correlationId: string;
@@ -27,7 +27,10 @@ export interface TaskEntry {
   /** Timeline for the operator's view (ms since the epoch): its `started`, its first token. */
   placedMs?: number;
   firstTokenMs?: number;
-  /** Token events published so far. */
+  /**
+   * Tokens published so far, which is what its clients are sent: the one count of delivered tokens
+   * that `end.tokens_out`, a cancel's `tokens_delivered`, budgets and metrics read.
+   */
   tokensOut: number;
 }
 
@@ -102,16 +105,17 @@ export class TaskHub {
   /** Appends an event and hands it to every subscriber; an ended task takes no more events. */
   publish(entry: TaskEntry, event: TaskEvent, nowMs: number): void {
     if (isTerminal(entry.state)) return;
-    const kind = event.event?.$case;
-    if (kind === "token" && entry.cancelRequested) return;
-    if (kind === "token") {
+    const e = event.event;
+    const kind = e?.$case;
+    if (kind === "tokens" && entry.cancelRequested) return;
+    if (e?.$case === "tokens") {
       entry.state = TaskState.TASK_STATE_RUNNING;
       entry.firstTokenMs ??= nowMs;
-      entry.tokensOut += 1;
+      entry.tokensOut += e.value.tokens.length;
     }
     if (kind === "started") entry.placedMs = nowMs;
-    if (kind === "end" && event.event?.$case === "end") {
-      entry.state = FINISHED[event.event.value.finishReason] ?? TaskState.TASK_STATE_FINISHED_STOP;
+    if (e?.$case === "end") {
+      entry.state = FINISHED[e.value.finishReason] ?? TaskState.TASK_STATE_FINISHED_STOP;
     }
     if (kind === "error") entry.state = TaskState.TASK_STATE_FINISHED_ERROR;
     entry.events.push(event);

@@ -95,8 +95,10 @@ export class TaskRun {
     const e = event.event;
     if (!e) return;
     this.lastEventMs = Date.now();
-    if (e.$case === "token") {
-      this.hooks.publish(this.entry, { event: { $case: "token", value: e.value } });
+    if (e.$case === "tokens" || e.$case === "token") {
+      // One grain from here on: an adapter's single token is a batch of one.
+      const tokens = e.$case === "tokens" ? e.value.tokens : [e.value];
+      this.hooks.publish(this.entry, { event: { $case: "tokens", value: { tokens } } });
       if (this.lastEventMs - this.lastMetricsMs >= this.hooks.metricsEveryMs) {
         this.lastMetricsMs = this.lastEventMs;
         this.hooks.publish(this.entry, this.hooks.metricsFrame(this.entry));
@@ -104,12 +106,9 @@ export class TaskRun {
     } else if (e.$case === "embeddings") {
       this.hooks.publish(this.entry, { event: { $case: "embeddings", value: e.value } });
     } else if (e.$case === "end") {
-      // After a cancel the engine counts tokens the hub never published: report and charge
-      // only those delivered.
-      const end = this.entry.cancelRequested
-        ? { ...e.value, tokensOut: this.delivered() }
-        : e.value;
-      this.finish({ kind: "end", end });
+      // The engine counts what it generated, which after a cancel includes tokens the hub never
+      // published: the task's one counter of delivered tokens is what is reported and charged.
+      this.finish({ kind: "end", end: { ...e.value, tokensOut: this.entry.tokensOut } });
     } else {
       this.finish({ kind: "error", error: fromErrorDetail(e.value) });
     }
@@ -168,16 +167,11 @@ export class TaskRun {
     this.pool.client?.cancel(request, new Metadata(), { deadline }, () => undefined);
   }
 
-  private delivered(): number {
-    return this.entry.events.filter((e) => e.event?.$case === "token").length;
-  }
-
   private synthesizedEnd(reason: FinishReason): End {
-    const tokensOut = this.delivered();
     const decodeMs = Date.now() - this.startedMs;
     return {
       tokensIn: this.tokensIn,
-      tokensOut,
+      tokensOut: this.entry.tokensOut,
       decodeMs,
       decodeTimeMs: decodeMs,
       finishReason: reason,

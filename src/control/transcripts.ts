@@ -17,9 +17,16 @@ function transcriptEvent(event: TaskEvent): { type: string; data: object } {
   return sse ? { type: sse.name, data: sse.data } : { type: e?.$case ?? "unknown", data: {} };
 }
 
+/** A batch of tokens is one `token` event each, as an SSE reader sees them. */
+function perToken(event: TaskEvent): TaskEvent[] {
+  const e = event.event;
+  if (e?.$case !== "tokens") return [event];
+  return e.value.tokens.map((value) => ({ event: { $case: "token", value } }));
+}
+
 /** The transcript document: `{task_id, session_id, events: [{type, data}]}`. */
 export function transcriptContent(entry: TaskEntry): Buffer {
-  const events = entry.events.map(transcriptEvent);
+  const events = entry.events.flatMap(perToken).map(transcriptEvent);
   const doc = { task_id: entry.task.taskId, session_id: entry.task.sessionId, events };
   return Buffer.from(JSON.stringify(doc));
 }

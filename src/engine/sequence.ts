@@ -62,6 +62,28 @@ export class Sequence implements AsyncIterable<EngineEvent> {
     }
   }
 
+  /**
+   * The same events in the engine's grain: each read takes everything buffered, so a reader gets
+   * one step's events at a time, or several steps' when it was slower than the engine. The buffer
+   * holds at most one sequence's events (max_tokens tokens and its end).
+   */
+  async *batches(): AsyncGenerator<EngineEvent[]> {
+    for (;;) {
+      if (this.head < this.buffer.length) {
+        const batch = this.buffer.slice(this.head);
+        this.buffer.length = 0;
+        this.head = 0;
+        yield batch;
+        if (batch[batch.length - 1]?.type === "end") return;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+  }
+
   /** Collects the whole sequence: its text, token ids and end event. */
   async result(): Promise<SequenceResult> {
     let text = "";

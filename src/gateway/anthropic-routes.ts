@@ -13,6 +13,7 @@ import { admit } from "./openai-answer.js";
 import { sessionOf } from "./openai-routes.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { GatewayContext } from "./server.js";
+import { tokensOf } from "./task-tokens.js";
 import {
   messageMeta,
   toAnthropicAuthError,
@@ -118,7 +119,7 @@ async function createMessage(
   }
   let text = "";
   for await (const { event } of events) {
-    if (event?.$case === "token") text += event.value.t;
+    for (const token of tokensOf(event)) text += token.t;
     if (event?.$case === "end") {
       await reply.send(toMessage(meta, text, event.value));
       return;

@@ -4,6 +4,8 @@ import type { FastifyReply } from "fastify";
 import { OrchError } from "../common/errors.js";
 import type { ChatDelta, End } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { hijackSse } from "./sse-response.js";
+import { tokensOf } from "./task-tokens.js";
 import {
   type MessageMeta,
   messageDelta,
@@ -13,7 +15,11 @@ import {
 } from "./translate-anthropic.js";
 import { missingEnd } from "./translate-openai.js";
 
-type Send = (name: string, data: object) => void;
+/** Events queued for the next write, and that write (waiting while the socket is full). */
+interface Send {
+  (name: string, data: object): void;
+  flush(): Promise<void>;
+}
 
 export interface StreamOptions {
   /** The answer may be tool calls: blocks follow its parse's deltas (the task asked for them). */
@@ -88,8 +94,11 @@ async function liveBlocks(
 ): Promise<End | undefined> {
   const blocks = new ParsedBlocks(send, meta);
   for await (const { event } of events) {
-    if (event?.$case === "token") blocks.add(event.value.chat);
-    if (event?.$case !== "end") continue;
+    for (const token of tokensOf(event)) blocks.add(token.chat);
+    if (event?.$case !== "end") {
+      await send.flush();
+      continue;
+    }
     blocks.add(event.value.chatDeltas);
     blocks.finish();
     return event.value;
@@ -97,7 +106,7 @@ async function liveBlocks(
   return undefined;
 }
 
-/** Text as it is generated: one block, a delta per token. */
+/** Text as it is generated: one block, a delta per batch of tokens (one engine step). */
 async function liveText(send: Send, events: AsyncGenerator<TaskEvent>): Promise<End | undefined> {
   send("content_block_start", {
     type: "content_block_start",
@@ -106,14 +115,18 @@ async function liveText(send: Send, events: AsyncGenerator<TaskEvent>): Promise<
   });
   let end: End | undefined;
   for await (const { event } of events) {
-    if (event?.$case === "token" && event.value.t !== "") {
+    const text = tokensOf(event)
+      .map((token) => token.t)
+      .join("");
+    if (text !== "") {
       send("content_block_delta", {
         type: "content_block_delta",
         index: 0,
-        delta: { type: "text_delta", text: event.value.t },
+        delta: { type: "text_delta", text },
       });
     }
     if (event?.$case === "end") end = event.value;
+    else await send.flush();
   }
   if (end) send("content_block_stop", { type: "content_block_stop", index: 0 });
   return end;
@@ -125,20 +138,13 @@ export async function streamMessage(
   meta: MessageMeta,
   options: StreamOptions,
 ): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  // Hijacked replies skip fastify's headers: carry over what the hooks set (X-Correlation-Id).
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined) raw.setHeader(name, value);
-  }
-  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const send: Send = (name, data) => {
-    raw.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
+  // Anthropic's keep-alive is a ping event, which its SDKs skip, rather than an SSE comment.
+  const ping = frame("ping", { type: "ping" });
+  const sse = hijackSse(reply, { keepAliveMs: options.keepAliveMs, keepAliveFrame: ping });
+  const send = ((name: string, data: object) => sse.queue(frame(name, data))) as Send;
+  send.flush = () => (sse.flush() ? Promise.resolve() : sse.drained());
   send("message_start", messageStart(meta));
   send("ping", { type: "ping" });
-  // Anthropic's keep-alive is a ping event, which its SDKs skip, rather than an SSE comment.
-  const keepAlive = setInterval(() => send("ping", { type: "ping" }), options.keepAliveMs);
   try {
     const end = options.parsed
       ? await liveBlocks(send, meta, events)
@@ -147,12 +153,14 @@ export async function streamMessage(
     send("message_delta", messageDelta(end));
     send("message_stop", { type: "message_stop" });
   } catch (error) {
-    if (raw.destroyed) return; // The client left; its task is cancelled with the call.
+    if (sse.done) return; // The client left; its task is cancelled with the call.
     const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
     options.onFailure(orch);
     send("error", toAnthropicError(orch));
-  } finally {
-    clearInterval(keepAlive);
   }
-  raw.end();
+  sse.end();
+}
+
+function frame(name: string, data: object): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -2,6 +2,7 @@
 // one JSON body, or one data-only SSE stream whose chunks carry each choice's index.
 import { type ClientReadableStream, Metadata, type ServiceError } from "@grpc/grpc-js";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
@@ -9,6 +10,8 @@ import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.j
 import { onResponseClosed } from "./client-gone.js";
 import { correlationMetadata } from "./grpc-call.js";
 import type { GatewayContext } from "./server.js";
+import { hijackSse } from "./sse-response.js";
+import { tokensOf } from "./task-tokens.js";
 import {
   type Answer,
   missingEnd,
@@ -69,7 +72,8 @@ export async function admit(
   reply: FastifyReply,
   task: TaskRequest,
 ): Promise<Running> {
-  const call = context.clients.orchestrator.submit(task, correlationMetadata(request));
+  const batched = { ...task, tokenBatches: true };
+  const call = context.clients.orchestrator.submit(batched, correlationMetadata(request));
   onResponseClosed(reply.raw, () => {
     if (!reply.raw.writableFinished) call.cancel();
   });
@@ -101,9 +105,9 @@ async function collect(events: AsyncGenerator<TaskEvent>): Promise<Answer> {
   let text = "";
   const logprobs: TokenLogprobs[] = [];
   for await (const { event } of events) {
-    if (event?.$case === "token") {
-      text += event.value.t;
-      if (event.value.logprobs) logprobs.push(event.value.logprobs);
+    for (const token of tokensOf(event)) {
+      text += token.t;
+      if (token.logprobs) logprobs.push(token.logprobs);
     }
     if (event?.$case === "end") return { text, end: event.value, logprobs };
   }
@@ -123,11 +127,17 @@ export async function runTasks(
   await reply.send(toResponse(meta, answers));
 }
 
-type Send = (data: unknown) => void;
+/** Chunks queued for the next write, and that write (waiting while the socket is full). */
+interface Send {
+  (data: unknown): void;
+  flush(): Promise<void>;
+}
 
 /**
- * One choice's chunks: opening, tokens (with tools: the parsed answer's deltas), finish. A token's
- * logprobs ride on the next text chunk; those no text chunk took go in one chunk before the finish.
+ * One choice's chunks: opening, tokens (with tools: the parsed answer's deltas), finish. A batch
+ * of tokens is one text chunk (their text joined, their logprobs together) and one write; a
+ * token's logprobs ride on the next text chunk, and those no text chunk took go in one chunk
+ * before the finish.
  */
 async function streamChoice(
   send: Send,
@@ -140,17 +150,24 @@ async function streamChoice(
   if (opening) send(opening);
   let logprobs: TokenLogprobs[] = [];
   for await (const { event } of events) {
-    if (event?.$case === "token") {
-      const token = event.value;
-      if (token.logprobs) logprobs.push(token.logprobs);
-      if (withTools) for (const c of toDeltaChunks(meta, index, token.chat)) send(c);
-      else if (token.t !== "") {
-        send(toTokenChunk(meta, index, token.t, logprobs));
+    if (event?.$case !== "end") {
+      const tokens = tokensOf(event);
+      for (const token of tokens) if (token.logprobs) logprobs.push(token.logprobs);
+      const text = tokens.map((token) => token.t).join("");
+      if (withTools)
+        for (const c of toDeltaChunks(
+          meta,
+          index,
+          tokens.flatMap((t) => t.chat),
+        ))
+          send(c);
+      else if (text !== "") {
+        send(toTokenChunk(meta, index, text, logprobs));
         logprobs = [];
       }
+      await send.flush();
       continue;
     }
-    if (event?.$case !== "end") continue;
     const end = event.value;
     if (withTools) for (const c of toDeltaChunks(meta, index, end.chatDeltas)) send(c);
     if (logprobs.length > 0) send(toLogprobsChunk(meta, index, logprobs));
@@ -168,14 +185,9 @@ async function streamAnswers(
   meta: ResponseMeta,
   job: TaskCall,
 ): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  // Hijacked replies skip fastify's headers: carry over what the hooks set (X-Correlation-Id).
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined) raw.setHeader(name, value);
-  }
-  raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-  const send: Send = (data) => raw.write(`data: ${JSON.stringify(data)}\n\n`);
+  const sse = hijackSse(reply, { keepAliveMs: context.sseKeepaliveMs ?? DEFAULT_SSE_KEEPALIVE_MS });
+  const send = ((data: unknown) => sse.queue(`data: ${JSON.stringify(data)}\n\n`)) as Send;
+  send.flush = () => (sse.flush() ? Promise.resolve() : sse.drained());
   try {
     const ends = await Promise.all(
       running.map((r, i) => streamChoice(send, meta, i, r.events, job.withTools)),
@@ -183,11 +195,11 @@ async function streamAnswers(
     if (job.includeUsage) send(toUsageChunk(meta, ends));
   } catch (error) {
     for (const r of running) r.call.cancel();
-    if (raw.destroyed) return; // The client left; its tasks are cancelled.
+    if (sse.done) return; // The client left; its tasks are cancelled.
     // Headers are out: the error travels as a data event, which OpenAI's clients raise.
     const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
     context.log.warn({ err: orch, correlation_id: reply.request.correlationId }, "stream failed");
     send(toOpenAiError(orch));
   }
-  raw.end("data: [DONE]\n\n");
+  sse.end("data: [DONE]\n\n");
 }

@@ -58,7 +58,10 @@ function registerStream(app: FastifyInstance, context: GatewayContext): void {
     { schema },
     async (request, reply) => {
       const taskId = request.params.id;
-      const call = orchestrator.attach({ taskId }, correlationMetadata(request));
+      const call = orchestrator.attach(
+        { taskId, tokenBatches: true },
+        correlationMetadata(request),
+      );
       // Watched from the request's arrival: a client gone while its task is still queued (before
       // the first event) cancels it as surely as one gone mid-stream.
       let ended = false;

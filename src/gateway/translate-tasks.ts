@@ -7,6 +7,7 @@ import {
   FinishReason,
   Priority,
   type Sampling,
+  type Token,
 } from "../gen/llama_orch/v1/common.js";
 import {
   type Admission,
@@ -243,14 +244,21 @@ function errorData(detail: ErrorDetail): Schemas["SSEError"] {
   return data;
 }
 
+/** Tokens, the hot path, are written without building an intermediate object. */
+function tokenFrame(token: Token): string {
+  if (!token.logprobs)
+    return `event: token\ndata: {"t":${JSON.stringify(token.t)},"i":${token.i}}\n\n`;
+  return frame("token", { t: token.t, i: token.i, logprobs: toTokenLogprob(token.logprobs) });
+}
+
 /**
- * The SSE frame of a task event; undefined for `admitted`, which the 202 already carried.
- * Tokens, the hot path, are written without building an intermediate object.
+ * The SSE text of a task event; undefined for `admitted`, which the 202 already carried. A batch
+ * of tokens is one `token` frame per token, in one string: one write.
  */
 export function sseFrame(event: TaskEvent, verbose: boolean): string | undefined {
   const e = event.event;
-  if (e?.$case === "token" && !e.value.logprobs)
-    return `event: token\ndata: {"t":${JSON.stringify(e.value.t)},"i":${e.value.i}}\n\n`;
+  if (e?.$case === "tokens") return e.value.tokens.map(tokenFrame).join("");
+  if (e?.$case === "token") return tokenFrame(e.value);
   const sse = sseEvent(event, verbose);
   return sse && frame(sse.name, sse.data);
 }

@@ -21,6 +21,7 @@ import {
   FinishReason as ProtoFinishReason,
   type Sampling as ProtoSampling,
   type TokenLogprobs as ProtoTokenLogprobs,
+  type Token,
 } from "../gen/llama_orch/v1/common.js";
 import type { GenerateEvent, GenerateRequest } from "../gen/llama_orch/v1/worker.js";
 
@@ -86,11 +87,19 @@ function toProtoLogprobs(logprobs: TokenLogprobs): ProtoTokenLogprobs {
   };
 }
 
-/** The hot path: one message per generated token; logprobs and chat deltas only when asked. */
-export function toTokenEvent(event: TokenEvent, chat: ChatDelta[] = []): GenerateEvent {
+/** Logprobs and chat deltas only when the task asked for them. */
+function toToken(event: TokenEvent, chat: ChatDelta[] = []): Token {
   const logprobs = event.logprobs && toProtoLogprobs(event.logprobs);
-  const token = { t: event.text, i: event.index, id: event.id, logprobs, chat };
-  return { event: { $case: "token", value: token } };
+  return { t: event.text, i: event.index, id: event.id, logprobs, chat };
+}
+
+/** The hot path: one message for what one engine step produced (more when the caller lagged). */
+export function toTokenBatchEvent(
+  events: readonly TokenEvent[],
+  chats?: ChatDelta[][],
+): GenerateEvent {
+  const tokens = events.map((event, k) => toToken(event, chats?.[k]));
+  return { event: { $case: "tokens", value: { tokens } } };
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   toEmbedInputs,
   toEndEvent,
   toSubmitRequest,
-  toTokenEvent,
+  toTokenBatchEvent,
 } from "./convert.js";
 import { toTelemetry, toWorkerDescription } from "./convert-describe.js";
 import type { Lease, LoadedModel, ModelHost } from "./model-host.js";
@@ -63,6 +63,21 @@ function cancelQuietly(sequence: Sequence): Promise<boolean> {
   } catch {
     return Promise.resolve(false);
   }
+}
+
+/** Resolves once the call takes writes again, or is gone (nothing more will be written then). */
+function writable(call: GenerateCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+    call.on("close", done);
+  });
 }
 
 /** grpc-js reports a client cancel as "cancelled" but not always its own deadline: time it here. */
@@ -200,7 +215,12 @@ export class WorkerService {
     }
   }
 
-  /** The per-token path: one message per token, written without waiting for the client. */
+  /**
+   * The token path: one message per engine step, holding every token the sequence buffered since
+   * the last write. A write the transport cannot take at once (HTTP/2 flow control, a lagging
+   * control plane) waits for drain before the next read, so tokens coalesce in the sequence's
+   * buffer (at most max_tokens) into the next message instead of queueing as messages.
+   */
   private async stream(call: GenerateCall, lease: Lease, sequence: Sequence): Promise<void> {
     let open = true;
     const stop = () => {
@@ -210,23 +230,24 @@ export class WorkerService {
     call.once("cancelled", stop);
     const deadline = onDeadline(call, stop);
     try {
-      // Writes are not paced by the client: what can queue is bounded by max_tokens, and pacing
-      // would only move the same tokens into the sequence's buffer.
-      const format = call.request.chatFormat;
-      const parser = format?.parser ?? "";
+      const parser = call.request.chatFormat?.parser ?? "";
       const engine = lease.model.engine;
-      const deltas = format?.streamDeltas && parser !== "" ? new ChatDeltas(engine, parser) : null;
+      const streamDeltas = call.request.chatFormat?.streamDeltas && parser !== "";
+      const deltas = streamDeltas ? new ChatDeltas(engine, parser) : null;
       let text = "";
-      for await (const event of sequence) {
-        if (event.type === "token") {
-          if (parser !== "") text += event.text;
-          if (open) call.write(toTokenEvent(event, deltas?.push(event.text)));
-          continue;
+      for await (const batch of sequence.batches()) {
+        const tokens = batch.filter((event) => event.type === "token");
+        if (tokens.length > 0) {
+          if (parser !== "") for (const token of tokens) text += token.text;
+          const chats = deltas ? tokens.map((token) => deltas.push(token.text)) : undefined;
+          if (open && !call.write(toTokenBatchEvent(tokens, chats))) await writable(call);
         }
-        this.ended(call.request, lease.model, event, open);
+        const end = batch.find((event) => event.type === "end");
+        if (end === undefined) continue;
+        this.ended(call.request, lease.model, end, open);
         const chat = parser === "" ? undefined : engine.parseChat(text, parser);
         const chatDeltas = deltas?.finish();
-        if (open) call.write(toEndEvent(event, { ...this.errorContext, chat, chatDeltas }));
+        if (open) call.write(toEndEvent(end, { ...this.errorContext, chat, chatDeltas }));
       }
     } finally {
       clearTimeout(deadline);

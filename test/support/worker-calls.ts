@@ -34,11 +34,19 @@ export function collect(
   };
   stream.on("data", (message: GenerateEvent) => {
     const event = message.event;
-    if (event?.$case === "token") {
-      outcome.tokens.push(event.value);
+    // The native worker sends a step's tokens as one batch; adapters send one token each.
+    const tokens =
+      event?.$case === "tokens"
+        ? event.value.tokens
+        : event?.$case === "token"
+          ? [event.value]
+          : [];
+    for (const token of tokens) {
+      outcome.tokens.push(token);
       if (marked) outcome.tokensAfterMark++;
       onToken?.(outcome.tokens.length, mark);
-    } else if (event?.$case === "end") {
+    }
+    if (event?.$case === "end") {
       outcome.end = event.value;
     }
   });

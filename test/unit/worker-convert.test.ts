@@ -14,7 +14,7 @@ import {
   Telemetry,
   WorkerDescription,
 } from "../../src/gen/llama_orch/v1/worker.js";
-import { toEndEvent, toSubmitRequest, toTokenEvent } from "../../src/worker/convert.js";
+import { toEndEvent, toSubmitRequest, toTokenBatchEvent } from "../../src/worker/convert.js";
 import { toTelemetry, toWorkerDescription } from "../../src/worker/convert-describe.js";
 
 interface Codec<T> {
@@ -129,13 +129,24 @@ const end: EndEvent = {
 };
 
 describe("engine events -> GenerateEvent", () => {
-  it("a token keeps its text, index and id", () => {
+  it("one step's tokens travel as one message, each keeping its text, index and id, in order", () => {
     const event = overWire(
       GenerateEvent,
-      toTokenEvent({ type: "token", id: 42, text: "ab", index: 3 }),
+      toTokenBatchEvent([
+        { type: "token", id: 42, text: "ab", index: 3 },
+        { type: "token", id: 7, text: "c", index: 4 },
+      ]),
     );
     assert.deepEqual(event, {
-      event: { $case: "token", value: { t: "ab", i: 3, id: 42, logprobs: undefined, chat: [] } },
+      event: {
+        $case: "tokens",
+        value: {
+          tokens: [
+            { t: "ab", i: 3, id: 42, logprobs: undefined, chat: [] },
+            { t: "c", i: 4, id: 7, logprobs: undefined, chat: [] },
+          ],
+        },
+      },
     });
   });
 
@@ -155,10 +166,11 @@ describe("engine events -> GenerateEvent", () => {
     };
     const event = overWire(
       GenerateEvent,
-      toTokenEvent({ type: "token", id: 42, text: "", index: 0, logprobs }, [delta]),
+      toTokenBatchEvent([{ type: "token", id: 42, text: "", index: 0, logprobs }], [[delta]]),
     );
-    assert.equal(event.event?.$case, "token");
-    const value = event.event.value;
+    assert.equal(event.event?.$case, "tokens");
+    const value = event.event.value.tokens[0];
+    assert.ok(value);
     assert.deepEqual([...(value.logprobs?.bytes ?? [])], [0xe2, 0x82]);
     assert.deepEqual(
       value.logprobs?.top.map((alt) => [alt.id, alt.logprob, [...alt.bytes]]),

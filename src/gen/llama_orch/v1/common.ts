@@ -211,6 +211,14 @@ export interface Token {
 }
 
 /**
+ * What one engine step produced for a task, or several steps' worth when the receiver lagged:
+ * tokens in order, indexes contiguous. The token path's grain on both hops (DESIGN decision 13).
+ */
+export interface TokenBatch {
+  tokens: Token[];
+}
+
+/**
  * A token's log-probability under the model's own distribution (softmax of the raw logits, before
  * penalties, bias, grammar and temperature), and the most likely tokens at that step.
  */
@@ -1127,6 +1135,73 @@ export const Token: MessageFns<Token> = {
       ? TokenLogprobs.fromPartial(object.logprobs)
       : undefined;
     message.chat = object.chat?.map((e) => ChatDelta.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTokenBatch(): TokenBatch {
+  return { tokens: [] };
+}
+
+export const TokenBatch: MessageFns<TokenBatch> = {
+  encode(message: TokenBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tokens) {
+      Token.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TokenBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTokenBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens.push(Token.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TokenBatch {
+    return { tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => Token.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: TokenBatch): unknown {
+    const obj: any = {};
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Token.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TokenBatch>, I>>(base?: I): TokenBatch {
+    return TokenBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TokenBatch>, I>>(object: I): TokenBatch {
+    const message = createBaseTokenBatch();
+    message.tokens = object.tokens?.map((e) => Token.fromPartial(e)) || [];
     return message;
   },
 };

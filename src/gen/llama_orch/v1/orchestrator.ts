@@ -36,6 +36,7 @@ import {
   priorityToJSON,
   Sampling,
   Token,
+  TokenBatch,
 } from "./common.js";
 
 export const protobufPackage = "llama_orch.v1";
@@ -170,7 +171,14 @@ export interface TaskRequest {
   /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
   embeddingInputs: EmbeddingInput[];
   /** Embedding tasks: refused unless it equals the model's embedding length. */
-  embeddingDimensions?: number | undefined;
+  embeddingDimensions?:
+    | number
+    | undefined;
+  /**
+   * Stream tokens as `tokens` batches (one message per engine step, coalesced while this caller
+   * lags) instead of one `token` message each. Field numbers 90+ belong to the token path.
+   */
+  tokenBatches?: boolean | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -216,11 +224,19 @@ export interface TaskEvent {
     | //
     /** An embedding task's vectors, just before its `end`. */
     { $case: "embeddings"; value: Embeddings }
+    | //
+    /**
+     * Only to callers that asked for token_batches: the tokens of one step, or all those queued
+     * for the caller while it lagged, in order.
+     */
+    { $case: "tokens"; value: TokenBatch }
     | undefined;
 }
 
 export interface AttachRequest {
   taskId: string;
+  /** As TaskRequest.token_batches. */
+  tokenBatches?: boolean | undefined;
 }
 
 export interface CancelRequest {
@@ -622,6 +638,7 @@ function createBaseTaskRequest(): TaskRequest {
     jsonSchema: "",
     embeddingInputs: [],
     embeddingDimensions: undefined,
+    tokenBatches: undefined,
   };
 }
 
@@ -704,6 +721,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.embeddingDimensions !== undefined) {
       writer.uint32(488).int32(message.embeddingDimensions);
+    }
+    if (message.tokenBatches !== undefined) {
+      writer.uint32(720).bool(message.tokenBatches);
     }
     return writer;
   },
@@ -929,6 +949,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.embeddingDimensions = reader.int32();
             continue;
           }
+          case 90: {
+            if (tag !== 720) {
+              break;
+            }
+
+            message.tokenBatches = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1027,6 +1055,11 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.embedding_dimensions)
         ? globalThis.Number(object.embedding_dimensions)
         : undefined,
+      tokenBatches: isSet(object.tokenBatches)
+        ? globalThis.Boolean(object.tokenBatches)
+        : isSet(object.token_batches)
+        ? globalThis.Boolean(object.token_batches)
+        : undefined,
     };
   },
 
@@ -1110,6 +1143,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.embeddingDimensions !== undefined) {
       obj.embeddingDimensions = Math.round(message.embeddingDimensions);
     }
+    if (message.tokenBatches !== undefined) {
+      obj.tokenBatches = message.tokenBatches;
+    }
     return obj;
   },
 
@@ -1152,6 +1188,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.jsonSchema = object.jsonSchema ?? "";
     message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     message.embeddingDimensions = object.embeddingDimensions ?? undefined;
+    message.tokenBatches = object.tokenBatches ?? undefined;
     return message;
   },
 };
@@ -1772,6 +1809,9 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       case "embeddings":
         Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
         break;
+      case "tokens":
+        TokenBatch.encode(message.event.value, writer.uint32(722).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1845,6 +1885,14 @@ export const TaskEvent: MessageFns<TaskEvent> = {
             message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.event = { $case: "tokens", value: TokenBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1873,6 +1921,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
         : isSet(object.embeddings)
         ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
+        : isSet(object.tokens)
+        ? { $case: "tokens", value: TokenBatch.fromJSON(object.tokens) }
         : undefined,
     };
   },
@@ -1893,6 +1943,8 @@ export const TaskEvent: MessageFns<TaskEvent> = {
       obj.error = ErrorDetail.toJSON(message.event.value);
     } else if (message.event?.$case === "embeddings") {
       obj.embeddings = Embeddings.toJSON(message.event.value);
+    } else if (message.event?.$case === "tokens") {
+      obj.tokens = TokenBatch.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1945,19 +1997,28 @@ export const TaskEvent: MessageFns<TaskEvent> = {
         }
         break;
       }
+      case "tokens": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "tokens", value: TokenBatch.fromPartial(object.event.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseAttachRequest(): AttachRequest {
-  return { taskId: "" };
+  return { taskId: "", tokenBatches: undefined };
 }
 
 export const AttachRequest: MessageFns<AttachRequest> = {
   encode(message: AttachRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
+    }
+    if (message.tokenBatches !== undefined) {
+      writer.uint32(720).bool(message.tokenBatches);
     }
     return writer;
   },
@@ -1983,6 +2044,14 @@ export const AttachRequest: MessageFns<AttachRequest> = {
             message.taskId = reader.string();
             continue;
           }
+          case 90: {
+            if (tag !== 720) {
+              break;
+            }
+
+            message.tokenBatches = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2002,6 +2071,11 @@ export const AttachRequest: MessageFns<AttachRequest> = {
         : isSet(object.task_id)
         ? globalThis.String(object.task_id)
         : "",
+      tokenBatches: isSet(object.tokenBatches)
+        ? globalThis.Boolean(object.tokenBatches)
+        : isSet(object.token_batches)
+        ? globalThis.Boolean(object.token_batches)
+        : undefined,
     };
   },
 
@@ -2009,6 +2083,9 @@ export const AttachRequest: MessageFns<AttachRequest> = {
     const obj: any = {};
     if (message.taskId !== "") {
       obj.taskId = message.taskId;
+    }
+    if (message.tokenBatches !== undefined) {
+      obj.tokenBatches = message.tokenBatches;
     }
     return obj;
   },
@@ -2019,6 +2096,7 @@ export const AttachRequest: MessageFns<AttachRequest> = {
   fromPartial<I extends Exact<DeepPartial<AttachRequest>, I>>(object: I): AttachRequest {
     const message = createBaseAttachRequest();
     message.taskId = object.taskId ?? "";
+    message.tokenBatches = object.tokenBatches ?? undefined;
     return message;
   },
 };

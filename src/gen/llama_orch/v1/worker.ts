@@ -32,6 +32,7 @@ import {
   ModelInfo,
   Sampling,
   Token,
+  TokenBatch,
 } from "./common.js";
 
 export const protobufPackage = "llama_orch.v1";
@@ -69,7 +70,12 @@ export interface GenerateEvent {
   event?: { $case: "token"; value: Token } | { $case: "end"; value: End } | { $case: "error"; value: ErrorDetail } | {
     $case: "embeddings";
     value: Embeddings;
-  } | undefined;
+  } | //
+  /**
+   * The tokens of one engine step (more when the caller lagged); the native worker sends these
+   * instead of single `token` events. Field numbers 90+ belong to the token path.
+   */
+  { $case: "tokens"; value: TokenBatch } | undefined;
 }
 
 export interface WorkerCancelRequest {
@@ -519,6 +525,9 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       case "embeddings":
         Embeddings.encode(message.event.value, writer.uint32(482).fork()).join();
         break;
+      case "tokens":
+        TokenBatch.encode(message.event.value, writer.uint32(722).fork()).join();
+        break;
     }
     return writer;
   },
@@ -568,6 +577,14 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
             message.event = { $case: "embeddings", value: Embeddings.decode(reader, reader.uint32()) };
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.event = { $case: "tokens", value: TokenBatch.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -590,6 +607,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
         ? { $case: "error", value: ErrorDetail.fromJSON(object.error) }
         : isSet(object.embeddings)
         ? { $case: "embeddings", value: Embeddings.fromJSON(object.embeddings) }
+        : isSet(object.tokens)
+        ? { $case: "tokens", value: TokenBatch.fromJSON(object.tokens) }
         : undefined,
     };
   },
@@ -604,6 +623,8 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       obj.error = ErrorDetail.toJSON(message.event.value);
     } else if (message.event?.$case === "embeddings") {
       obj.embeddings = Embeddings.toJSON(message.event.value);
+    } else if (message.event?.$case === "tokens") {
+      obj.tokens = TokenBatch.toJSON(message.event.value);
     }
     return obj;
   },
@@ -635,6 +656,12 @@ export const GenerateEvent: MessageFns<GenerateEvent> = {
       case "embeddings": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "embeddings", value: Embeddings.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "tokens": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "tokens", value: TokenBatch.fromPartial(object.event.value) };
         }
         break;
       }
