@@ -31,6 +31,8 @@ export class SseResponse {
   private queued = "";
   private ended = false;
   private closed = false;
+  /** The last write found the socket full and no drain followed yet (HTTP/1 and HTTP/2 alike). */
+  private full = false;
 
   constructor(res: ServerResponse, head: SseHead) {
     this.res = res;
@@ -44,8 +46,11 @@ export class SseResponse {
     res.flushHeaders();
     const keepAliveFrame = head.keepAliveFrame ?? KEEPALIVE_FRAME;
     this.keepAlive = setInterval(() => {
-      if (!res.writableNeedDrain && this.queued === "") res.write(keepAliveFrame);
+      if (!this.full && this.queued === "") res.write(keepAliveFrame);
     }, head.keepAliveMs);
+    res.on("drain", () => {
+      this.full = false;
+    });
     this.keepAlive.unref();
     onResponseClosed(res, () => {
       this.closed = true;
@@ -66,15 +71,16 @@ export class SseResponse {
 
   /** Writes what was queued as one write; false when the socket is full (wait for `drained`). */
   flush(): boolean {
-    if (this.queued === "" || this.done) return !this.res.writableNeedDrain;
+    if (this.queued === "" || this.done) return !this.full;
     const text = this.queued;
     this.queued = "";
-    return this.res.write(text);
+    this.full = !this.res.write(text);
+    return !this.full;
   }
 
   /** Resolves when the socket takes writes again, or the client left. */
   drained(): Promise<void> {
-    if (this.done || !this.res.writableNeedDrain) return Promise.resolve();
+    if (this.done || !this.full) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.res.off("drain", done);
