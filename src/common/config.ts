@@ -7,18 +7,13 @@ import { Ajv, type ErrorObject } from "ajv";
 import { parseDocument } from "yaml";
 import { isPathRef } from "../models/model-ref-kind.js";
 import { presetNames } from "../models/presets.js";
-import { type Config, configSchema, type PoolConfig, type SchemaNode } from "./config-schema.js";
+import { type Config, configSchema } from "./config-schema.js";
+import type { SchemaNode } from "./config-schema-node.js";
+import type { PoolConfig } from "./config-schema-pool.js";
 import { pulledModelsDir } from "./paths.js";
 
-export type {
-  AdmissionPolicy,
-  Config,
-  KvType,
-  LogLevel,
-  PoolBackend,
-  PoolConfig,
-  SessionBudgets,
-} from "./config-schema.js";
+export type { AdmissionPolicy, Config, LogLevel, SessionBudgets } from "./config-schema.js";
+export type { KvType, PoolBackend, PoolConfig } from "./config-schema-pool.js";
 
 /** A value that prints as `[REDACTED]` however it is logged, stringified or inspected. */
 export class Secret {

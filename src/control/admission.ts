@@ -1,5 +1,5 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
-import { poolEngines } from "../common/config-schema.js";
+import { poolEngines } from "../common/config-schema-pool.js";
 import { OrchError } from "../common/errors.js";
 import { checkWorkload, type ModelWorkloads, validEmbedding } from "./embedding-admission.js";
 import {

@@ -1,5 +1,5 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
-import type { PoolEngine } from "../common/config-schema.js";
+import type { PoolEngine } from "../common/config-schema-pool.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
