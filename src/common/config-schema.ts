@@ -1,9 +1,10 @@
 // The one source of truth for config keys: JSON Schema with types, defaults and descriptions,
 // and beside it the typed (camelCase) view that loadConfig returns.
-import type { Secret } from "./config.js";
+
 import { type CatalogConfig, catalogSection } from "./config-schema-catalog.js";
 import { int, obj, oneOf, type SchemaNode, str } from "./config-schema-node.js";
 import { builtinPool, type PoolConfig, poolSchema } from "./config-schema-pool.js";
+import type { Secret } from "./secret.js";
 
 /** `gateway.sse_keepalive_ms`'s default, also used by a gateway built without a config. */
 export const DEFAULT_SSE_KEEPALIVE_MS = 15000;
