@@ -13,8 +13,8 @@ import type { PoolConfig } from "./config-schema-pool.js";
 import { pulledModelsDir } from "./paths.js";
 import { Secret } from "./secret.js";
 
-export type { AdmissionPolicy, Config, LogLevel, SessionBudgets } from "./config-schema.js";
-export type { KvType, PoolBackend, PoolConfig } from "./config-schema-pool.js";
+export type { Config, LogLevel } from "./config-schema.js";
+export type { PoolConfig } from "./config-schema-pool.js";
 
 /** Every problem found, one line each, naming the key path and what is expected. */
 export class ConfigError extends Error {

@@ -53,7 +53,6 @@ export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequ
     maxTokens: body.max_tokens,
     deadlineMs: body.deadline_ms,
     expectedTokens: body.expected_tokens,
-    kvHint: body.kv_hint ?? "",
     stop: body.stop ?? [],
     sampling: body.sampling && toSampling(body.sampling),
     grammar: body.grammar ?? "",
@@ -87,7 +86,6 @@ function toSampling(sampling: Schemas["Sampling"]): Sampling {
 const TASK_STATES: Record<TaskState, TaskRecordBody["state"]> = {
   [TaskState.TASK_STATE_UNSPECIFIED]: "queued",
   [TaskState.TASK_STATE_QUEUED]: "queued",
-  [TaskState.TASK_STATE_PLACED]: "placed",
   [TaskState.TASK_STATE_RUNNING]: "running",
   [TaskState.TASK_STATE_FINISHED_STOP]: "finished_stop",
   [TaskState.TASK_STATE_FINISHED_LENGTH]: "finished_length",
