@@ -8,8 +8,8 @@ import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata } from "./grpc-call.js";
-import type { GatewayContext } from "./server.js";
 import { hijackSse } from "./sse-response.js";
 import { tokensOf } from "./task-tokens.js";
 import {

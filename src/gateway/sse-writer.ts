@@ -7,7 +7,7 @@ import type { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import { SseResponse } from "./sse-response.js";
-import { isTerminal, sseErrorFrame, sseFrame } from "./translate-tasks.js";
+import { isTerminal, sseErrorFrame, sseFrame } from "./translate-task-events.js";
 
 /** How one kind of event becomes SSE text. */
 export interface SseFrames<E> {
