@@ -60,9 +60,9 @@ SamplingParams to_sampling(const Napi::Value & value) {
     s.seed = static_cast<uint32_t>(number_or(o, "seed", 0));
     s.has_seed = true;
   }
-  s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", 0));
-  s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", 0));
-  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", -1));
+  s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", s.presence_penalty));
+  s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", s.frequency_penalty));
+  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", s.n_probs));
   const Napi::Value bias = o.Get("logitBias");
   if (bias.IsArray()) {
     const auto arr = bias.As<Napi::Array>();

@@ -1,5 +1,11 @@
 // Admission of a task's options: placement, sampling, budgets, stop strings, enums, cache salt.
 import { poolEngines } from "../common/config-schema.js";
+import {
+  knobViolation,
+  logitBiasRange,
+  samplingKnobNames,
+  samplingKnobs,
+} from "../common/sampling-bounds.js";
 import { intIn, invalid, numIn, oneOf } from "./field-checks.js";
 import {
   type BudgetLimits,
@@ -44,19 +50,16 @@ export function validPlacement(input: PlacementInput | undefined): PlacementOver
 
 export function validSampling(s: SamplingParams | undefined): SamplingParams {
   if (!s) return {};
-  numIn("sampling.temperature", s.temperature, 0, 100);
-  if (s.topK !== undefined) intIn("sampling.top_k", s.topK, 0, 1_000_000);
-  numIn("sampling.top_p", s.topP, 0, 1);
-  numIn("sampling.min_p", s.minP, 0, 1);
-  numIn("sampling.repeat_penalty", s.repeatPenalty, Number.MIN_VALUE, 100);
-  if (s.repeatLastN !== undefined) intIn("sampling.repeat_last_n", s.repeatLastN, -1, 1_000_000);
-  numIn("sampling.presence_penalty", s.presencePenalty, -2, 2);
-  numIn("sampling.frequency_penalty", s.frequencyPenalty, -2, 2);
+  for (const name of samplingKnobNames) {
+    const value = s[name];
+    if (value === undefined) continue;
+    const wrong = knobViolation(`sampling.${samplingKnobs[name].wire}`, samplingKnobs[name], value);
+    if (wrong) throw invalid(wrong);
+  }
   for (const { token, bias } of s.logitBias ?? []) {
     intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
-    numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
+    numIn(`sampling.logit_bias[${token}]`, bias, logitBiasRange.min, logitBiasRange.max);
   }
-  if (s.logprobs !== undefined) intIn("sampling.logprobs", s.logprobs, 0, 20);
   return { ...s, logitBias: s.logitBias && [...s.logitBias] };
 }
 
