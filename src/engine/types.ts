@@ -1,4 +1,5 @@
 // The engine's public shapes: options, requests, events and stats of the TS face of the addon.
+import type { EngineFinishReason } from "../common/finish-reasons.js";
 
 export type KvType = "f32" | "f16" | "q8_0";
 
@@ -122,7 +123,8 @@ export interface SubmitRequest {
   ignoreEos?: boolean;
 }
 
-export type FinishReason = "stop" | "length" | "cancelled" | "error";
+/** The engine ends a sequence for one of these reasons (the one list: common/finish-reasons.ts). */
+export type FinishReason = EngineFinishReason;
 
 /**
  * A token's log-probability under the model's distribution (softmax of the raw logits, before

@@ -1,10 +1,11 @@
 // The data plane's one translation between HTTP DTOs (contracts/openapi/data.yaml) and proto.
+
 import type { OrchError } from "../common/errors.js";
+import { sseFinishReasons } from "../common/finish-reasons.js";
 import {
   Determinism,
   type End,
   type ErrorDetail,
-  FinishReason,
   Priority,
   type Sampling,
 } from "../gen/llama_orch/v1/common.js";
@@ -39,16 +40,6 @@ const PRIORITIES: Record<NonNullable<TaskRequestBody["priority"]>, Priority> = {
 const DETERMINISMS: Record<NonNullable<TaskRequestBody["determinism"]>, Determinism> = {
   strict: Determinism.DETERMINISM_STRICT,
   best_effort: Determinism.DETERMINISM_BEST_EFFORT,
-};
-
-/** FINISH_REASON_ERROR never ends in `end` (errors are `error` frames); it reads as stop. */
-const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> = {
-  [FinishReason.FINISH_REASON_UNSPECIFIED]: "stop",
-  [FinishReason.FINISH_REASON_STOP]: "stop",
-  [FinishReason.FINISH_REASON_LENGTH]: "length",
-  [FinishReason.FINISH_REASON_CANCELLED]: "cancelled",
-  [FinishReason.FINISH_REASON_ERROR]: "stop",
-  [FinishReason.UNRECOGNIZED]: "stop",
 };
 
 /**
@@ -226,7 +217,7 @@ function endData(end: End): Schemas["SSEEnd"] {
     tokens_out: end.tokensOut,
     decode_ms: end.decodeMs,
     decode_time_ms: end.decodeTimeMs,
-    finish_reason: FINISH_REASONS[end.finishReason],
+    finish_reason: sseFinishReasons[end.finishReason],
     tokens_cached: end.cachedTokens,
   };
 }
