@@ -148,3 +148,13 @@ export function knobViolation(
   const kind = integer ? "an integer" : "a number";
   return `${field} must be ${kind} in ${rangeText(knob)}; got ${value}`;
 }
+
+/** The knobs a message sets, and only those: an absent knob stays absent, so its default applies. */
+export function knobValues(source: SamplingKnobValues): SamplingKnobValues {
+  const out: SamplingKnobValues = {};
+  for (const name of samplingKnobNames) {
+    const value = source[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

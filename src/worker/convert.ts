@@ -2,6 +2,7 @@
 import { isErrorCode, OrchError } from "../common/errors.js";
 import { protoFinishReasons } from "../common/finish-reasons.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
+import { knobValues } from "../common/sampling-bounds.js";
 import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
   ChatDelta,
@@ -36,17 +37,8 @@ import type {
 /** Proto optionals are `undefined` when unset; only set fields reach the engine, so its defaults apply. */
 function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling === undefined) return undefined;
-  const out: Sampling = {};
-  if (sampling.temperature !== undefined) out.temperature = sampling.temperature;
-  if (sampling.topK !== undefined) out.topK = sampling.topK;
-  if (sampling.topP !== undefined) out.topP = sampling.topP;
-  if (sampling.minP !== undefined) out.minP = sampling.minP;
-  if (sampling.repeatPenalty !== undefined) out.repeatPenalty = sampling.repeatPenalty;
-  if (sampling.repeatLastN !== undefined) out.repeatLastN = sampling.repeatLastN;
+  const out: Sampling = knobValues(sampling);
   if (sampling.seed !== undefined) out.seed = sampling.seed;
-  if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
-  if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
-  if (sampling.logprobs !== undefined) out.logprobs = sampling.logprobs;
   const bias = sampling.logitBias?.entries ?? [];
   if (bias.length > 0) out.logitBias = bias.map(({ token, bias }) => ({ token, bias }));
   return out;
