@@ -62,7 +62,13 @@ SamplingParams to_sampling(const Napi::Value & value) {
   }
   s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", s.presence_penalty));
   s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", s.frequency_penalty));
-  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", s.n_probs));
+  // Only here is a given logprobs told apart from an absent one (-1): a given one must be in range.
+  const Napi::Value logprobs = o.Get("logprobs");
+  if (!logprobs.IsUndefined() && !logprobs.IsNull()) {
+    const double n = number_or(o, "logprobs", 0);
+    if (!sampling_bounds::logprobs.admits(n)) invalid(std::string(sampling_bounds::logprobs.message) + "; got " + std::to_string(n));
+    s.n_probs = static_cast<int32_t>(n);
+  }
   const Napi::Value bias = o.Get("logitBias");
   if (bias.IsArray()) {
     const auto arr = bias.As<Napi::Array>();
