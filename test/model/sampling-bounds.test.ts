@@ -33,6 +33,16 @@ describe("engine sampling bounds", () => {
       }
     });
 
+    if (knob.type === "integer") {
+      it(`${name}: refuses a fraction (the table says integer)`, () => {
+        const sampling = { [name]: justInside(knob)[0] + 0.5 };
+        assert.throws(
+          () => engine.submit({ prompt: "hi", maxTokens: 1, sampling }),
+          (error: unknown) => error instanceof OrchError && error.code === "INVALID_PARAMS",
+        );
+      });
+    }
+
     it(`${name}: generates at both edges`, async () => {
       for (const value of justInside(knob)) {
         const sampling = { [name]: value };
