@@ -134,7 +134,7 @@ function workloadBounds(
  * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { engine, priority, determinism, kvHint, workload } = enums(input);
+  const { engine, priority, determinism, workload } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -178,7 +178,6 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     promptTokens,
   };
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
-  if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
   if (input.jsonSchema !== undefined) task.jsonSchema = input.jsonSchema;
   if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;

@@ -1,5 +1,5 @@
 // Admission of a task's options: placement, sampling, budgets, stop strings, enums, cache salt.
-import { poolEngines } from "../common/config-schema.js";
+import { poolEngines } from "../common/config-schema-pool.js";
 import {
   knobViolation,
   logitBiasRange,
@@ -11,8 +11,6 @@ import {
   type BudgetLimits,
   type Determinism,
   determinisms,
-  type KvHint,
-  kvHints,
   type PlacementInput,
   type PlacementMode,
   type PlacementOverrides,
@@ -90,9 +88,7 @@ export function enums(input: TaskInput) {
     input.determinism === undefined
       ? "best_effort"
       : oneOf("determinism", input.determinism, determinisms);
-  const kvHint: KvHint | undefined =
-    input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { engine, priority, determinism, kvHint, workload };
+  return { engine, priority, determinism, workload };
 }
 
 /** A salt names a cache tenant; it is a key, not text, so it stays short. */
