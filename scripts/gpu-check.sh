@@ -55,14 +55,20 @@ record() {
 }
 
 # --- unpack: Node, node_modules, llama.cpp -------------------------------------------------------
+# A bare machine may lack xz-utils; PyTorch's Python has lzma.
+if command -v xz >/dev/null; then
+  unxz_cat="xz -dc"
+else
+  unxz_cat="python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)'"
+fi
 export PATH="$work/node/bin:$PATH"
 export LLAMA_CPP_DIR=$work/llama.cpp LLAMA_ORCH_CACHE=$work/cache
 step unpack 120 - "
   set -e
   mkdir -p '$work/node/bin' '$work/llama.cpp'
-  xz -dc '$bundle/node.xz' >'$work/node/bin/node' && chmod +x '$work/node/bin/node'
-  xz -dc '$bundle/node_modules.tar.xz' | tar -xf - -C '$root'
-  xz -dc '$bundle/llama.cpp.tar.xz' | tar -xf - -C '$work/llama.cpp'
+  $unxz_cat '$bundle/node.xz' >'$work/node/bin/node' && chmod +x '$work/node/bin/node'
+  $unxz_cat '$bundle/node_modules.tar.xz' | tar -xf - -C '$root'
+  $unxz_cat '$bundle/llama.cpp.tar.xz' | tar -xf - -C '$work/llama.cpp'
   cat '$bundle/manifest.txt'
   echo \"node: \$(command -v node) \$(node --version)\""
 grep '^node' "$out/logs/unpack.log" | sed 's/^/    /'
