@@ -12,6 +12,8 @@ out=${OUT:-$work/out}
 # The device tool stops a command at 600 s: leave room to copy $OUT back.
 budget_s=${GPU_CHECK_BUDGET_S:-570}
 cpu_only=${GPU_CHECK_CPU:-0}
+# Every step's own limit, when set (a practice run on a slow CPU machine needs far more).
+step_limit_s=${GPU_CHECK_STEP_LIMIT_S:-}
 threads=${GPU_CHECK_THREADS:-$(nproc)}
 started=$(date +%s)
 mkdir -p "$out/logs" "$work"
@@ -24,7 +26,7 @@ say() { printf '[gpu-check %4ds] %s\n' "$(($(date +%s) - started))" "$*"; }
 # step NAME LIMIT_S NEEDS COMMAND: runs COMMAND (bash) with its log in $OUT/logs/NAME.log, within
 # LIMIT_S and what is left of the budget, unless a step it needs (comma list, or -) did not pass.
 step() {
-  local name=$1 limit=$2 needs=$3 command=$4 need
+  local name=$1 limit=${step_limit_s:-$2} needs=$3 command=$4 need
   for need in ${needs//,/ }; do
     if [[ $need != - && ${status[$need]:-} != ok ]]; then
       record "$name" "skipped (needs $need)" 0
