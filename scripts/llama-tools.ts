@@ -137,7 +137,7 @@ export async function ensureLlamaTool(name: LlamaToolName): Promise<string> {
     "cmake",
     ["--build", dir, "--target", name, "-j", String(availableParallelism())],
     // Build progress goes to stderr so that callers that print to stdout stay parseable.
-    { env: cudaToolchain().env, stdio: ["ignore", process.stderr, process.stderr] },
+    { stdio: ["ignore", process.stderr, process.stderr] },
   );
   const path = join(dir, "bin", name);
   if (!existsSync(path)) throw new Error(`building ${name} succeeded but ${path} is missing`);

@@ -1,6 +1,6 @@
 // Whether this machine can run the GPU suite: a real NVIDIA GPU through the real NVML, and an addon
 // built with CUDA. Each suite skips with the reason when not, so `npm test` on CPU says so.
-import { addonPath } from "../../src/common/paths.js";
+import { addonPath, cudaAddonPath } from "../../src/common/paths.js";
 import { Engine } from "../../src/engine/engine.js";
 import { type GpuDevice, probeGpus } from "../../src/engine/nvml.js";
 
@@ -24,7 +24,7 @@ export async function gpuPresence(): Promise<GpuPresence> {
       gpu,
       skip:
         `${addonPath} was built without CUDA: run LLAMA_ORCH_CUDA=1 npm run build:addon and ` +
-        "set LLAMA_ORCH_ADDON=build/cuda/llama_orch.node",
+        `set LLAMA_ORCH_ADDON=${cudaAddonPath}`,
     };
   return { gpu, skip: false };
 }
