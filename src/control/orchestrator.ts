@@ -1,27 +1,25 @@
 // The orchestrator's mechanism: admits tasks into per-pool queues, leases slots and runs tasks on
 // workers, cancels in any state, and reacts to pools going down. Policy lives in the pure modules.
-import { randomUUID } from "node:crypto";
 import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
-import { type AdmissionContext, checkDeadline, validateTask } from "./admission.js";
+import { checkDeadline, validateTask } from "./admission.js";
 import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
 import { predictDecodeMs, retryAfterMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { namedEntry, servedModelRef } from "./model-names.js";
-import { distrust, type ModelTrust } from "./model-trust.js";
+import type { ModelTrust } from "./model-trust.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
 import { expectedTokens, predictedStart } from "./queue-eta.js";
-import { servedModels } from "./served-models.js";
 import type { SessionService } from "./session-service.js";
 import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { admissionContext, defaultModelRef, servedRef } from "./task-model.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
 import { workerReset } from "./task-run.js";
@@ -85,12 +83,12 @@ export class Orchestrator {
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { registry, hub, sessions } = this.deps;
-    const modelRef = await this.servedRef(input.modelRef ?? this.defaultModelRef());
+    const modelRef = await servedRef(this.deps, input.modelRef ?? defaultModelRef(this.deps));
     const [promptTokens, retired] = await Promise.all([
       promptTokensFor(registry, modelRef, input),
       this.deps.catalog.retiredRefs(),
     ]);
-    const context = this.admissionContext(promptTokens, retired);
+    const context = admissionContext(this.deps, promptTokens, retired);
     const task = validateTask({ ...input, modelRef }, context);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
@@ -282,40 +280,5 @@ export class Orchestrator {
       this.queues.set(poolId, queue);
     }
     return queue;
-  }
-
-  /** The ref of the pool model a task's name (ref, catalog id or alias) means. */
-  private async servedRef(name: string): Promise<string> {
-    const pools = this.deps.registry.all().map((p) => ({
-      modelRef: p.modelRef,
-      digest: p.description?.model?.digest || undefined,
-    }));
-    const entries = await this.deps.catalog.list();
-    this.deps.trust?.admit(name, distrust(name, entries));
-    const named = namedEntry(name, entries);
-    // A use for least-recently-used collection; losing one to a failed write costs nothing.
-    if (named) this.deps.catalog.touch(named.id, Date.now()).catch(() => undefined);
-    return servedModelRef(name, entries, pools);
-  }
-
-  /** The model the first configured pool serves now: a reload changes it, the config does not. */
-  private defaultModelRef(): string {
-    const first = this.deps.config.pools[0];
-    if (!first) return "builtin:tiny";
-    return this.deps.registry.get(first.id)?.modelRef || first.model;
-  }
-
-  private admissionContext(promptTokens: number, retired: Set<string>): AdmissionContext {
-    const models = servedModels(this.deps.registry.all(), retired);
-    const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
-    return {
-      models,
-      knownModels: new Set(this.deps.registry.all().map((pool) => pool.modelRef)),
-      defaultModelRef: this.defaultModelRef(),
-      defaultDeadlineMs,
-      maxTokensLimit,
-      newId: randomUUID,
-      promptTokens: () => promptTokens,
-    };
   }
 }
