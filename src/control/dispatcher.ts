@@ -68,7 +68,7 @@ export class Dispatcher {
 
   /** Takes a lease on the pool and starts the task on its worker. */
   dispatch(pool: PoolState, item: QueuedTask): void {
-    pool.activeLeases += 1;
+    this.deps.registry.takeLease(pool.poolId);
     const { entry } = item;
     entry.poolId = pool.poolId;
     // Sent as the task takes its slot: the figures true now (head of the queue, starting at once),
@@ -107,7 +107,7 @@ export class Dispatcher {
   private async finished(run: TaskRun, item: QueuedTask, outcome: Outcome): Promise<void> {
     this.runs.delete(item.taskId);
     const pool = run.pool;
-    pool.activeLeases = Math.max(0, pool.activeLeases - 1);
+    this.deps.registry.releaseLease(pool.poolId);
     const end = outcome.kind === "end" ? outcome.end : undefined;
     const warm = end && item.sessionKey && end.finishReason !== FinishReason.FINISH_REASON_ERROR;
     const perToken = pool.description?.model?.kvBytesPerToken ?? 0;

@@ -242,8 +242,6 @@ export class Orchestrator {
     this.prefixes.forgetPool(poolId);
     this.deps.sessions.coolPool(poolId);
     this.dispatcher.failRunning(poolId, workerReset(poolId, reason));
-    const pool = this.deps.registry.get(poolId);
-    if (pool) pool.activeLeases = 0;
     void this.replaceQueued(poolId);
   }
 

@@ -33,15 +33,20 @@ export interface PoolState {
   telemetry: Telemetry | undefined;
   lastHeartbeatMs: number;
   ready: boolean;
-  draining: boolean;
+  /** Takes no new leases; written only through PoolRegistry.setDraining. */
+  readonly draining: boolean;
   /** The local worker's crash breaker opened: no restarts until the pool's Restart re-arms it. */
   failed: boolean;
   lastError: string;
-  activeLeases: number;
+  /** Tasks running on the pool; written only through PoolRegistry.takeLease / releaseLease. */
+  readonly activeLeases: number;
   restarts: number;
   /** Tokens/s finished tasks were delivered on this pool (eta.ts blendObserved). */
   observedTokensPerSecond?: number;
 }
+
+/** The registry's own view: the one writer of leases and the draining flag. */
+type OwnedPool = { -readonly [K in keyof PoolState]: PoolState[K] };
 
 export declare interface PoolRegistry {
   on(event: "ready", listener: (poolId: string) => void): this;
@@ -50,7 +55,7 @@ export declare interface PoolRegistry {
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for an EventEmitter
 export class PoolRegistry extends EventEmitter {
-  private readonly pools = new Map<string, PoolState>();
+  private readonly pools = new Map<string, OwnedPool>();
   private nextWorker = 1;
   private readonly authToken: string | undefined;
   private readonly tls: TlsMaterial | undefined;
@@ -176,10 +181,31 @@ export class PoolRegistry extends EventEmitter {
     pool.lastError = reason;
   }
 
-  /** The pool's worker is gone (exited, or silent past the stale limit). */
+  /** A task took one of the pool's slots; its end gives it back with releaseLease. */
+  takeLease(poolId: string): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.activeLeases += 1;
+  }
+
+  releaseLease(poolId: string): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.activeLeases = Math.max(0, pool.activeLeases - 1);
+  }
+
+  /** A draining pool takes no new leases: a drain or shutdown starts it, a reload or purge ends it. */
+  setDraining(poolId: string, draining: boolean): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.draining = draining;
+  }
+
+  /**
+   * The pool's worker is gone (exited, or silent past the stale limit): it holds no leases any
+   * more, whatever its tasks' ends still report.
+   */
   markDown(poolId: string, reason: string): void {
     const pool = this.pools.get(poolId);
     if (!pool) return;
+    pool.activeLeases = 0;
     pool.client?.close();
     pool.client = undefined;
     pool.workerId = undefined;
@@ -208,7 +234,7 @@ export class PoolRegistry extends EventEmitter {
     return this.all().map((pool) => toSnapshot(pool, queueDepth(pool.poolId)));
   }
 
-  private ensure(poolId: string): PoolState {
+  private ensure(poolId: string): OwnedPool {
     let pool = this.pools.get(poolId);
     if (!pool) {
       pool = {

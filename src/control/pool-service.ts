@@ -112,7 +112,7 @@ function unavailable(poolId: string): OrchError {
 
 /** No new leases on the pool; its queued tasks are placed elsewhere or fail retriably. */
 async function startDraining(deps: PoolServiceDeps, pool: PoolState, deadlines: DrainDeadlines) {
-  pool.draining = true;
+  deps.registry.setDraining(pool.poolId, true);
   clearTimeout(deadlines.get(pool.poolId));
   deadlines.delete(pool.poolId);
   await deps.orchestrator.replaceQueued(pool.poolId, { orFail: unavailable(pool.poolId) });
@@ -151,7 +151,7 @@ function reload(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
     registry.describe(poolId, description);
     deps.modelLoaded(poolId, model);
     // A reload ends a drain: work placed from now on must not meet the old drain's deadline.
-    pool.draining = false;
+    registry.setDraining(poolId, false);
     clearTimeout(deadlines.get(poolId));
     deadlines.delete(poolId);
     sessions.coolPool(poolId);
@@ -211,7 +211,7 @@ function purge(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
       await deps.restartWorker(poolId, async () => {
         const files = modelFiles.flatMap((file) => [file, digestCachePath(file)]);
         await Promise.all(files.map((file) => rm(file, { force: true })));
-        pool.draining = false;
+        registry.setDraining(poolId, false);
       });
       log.info({ pool_id: poolId }, "pool purged; a fresh worker is starting");
     };
