@@ -29,6 +29,8 @@ export interface QueuedTask {
   reservation: Reservation;
   /** Passed to the worker only when the client named its session. */
   sessionKey: string | undefined;
+  /** A chat's prompt as the worker tokenized it at admission; empty: `prompt` goes as text. */
+  promptTokenIds: readonly number[];
   admission: Admission;
 }
 
@@ -101,7 +103,7 @@ export class Dispatcher {
       seed: entry.task.seed,
       queue_position: item.admission.queuePosition,
     }).info("stream start");
-    run.start(toGenerateRequest(entry.task, item.sessionKey));
+    run.start(toGenerateRequest(entry.task, item.sessionKey, item.promptTokenIds));
   }
 
   private async finished(run: TaskRun, item: QueuedTask, outcome: Outcome): Promise<void> {

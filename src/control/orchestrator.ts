@@ -20,11 +20,11 @@ import { expectedTokens, predictedStart } from "./queue-eta.js";
 import type { SessionService } from "./session-service.js";
 import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
 import { admissionContext, defaultModelRef, servedRef } from "./task-model.js";
+import { taskPrompt } from "./task-prompt.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
-import { workerReset } from "./task-run.js";
-import { promptTokensFor } from "./token-count.js";
 import type { PoolSnapshot, Priority, TaskInput } from "./types.js";
+import { workerReset } from "./worker-client.js";
 
 export interface OrchestratorDeps {
   config: Config;
@@ -82,14 +82,8 @@ export class Orchestrator {
 
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
-    const { registry, hub, sessions } = this.deps;
-    const modelRef = await servedRef(this.deps, input.modelRef ?? defaultModelRef(this.deps));
-    const [promptTokens, retired] = await Promise.all([
-      promptTokensFor(registry, modelRef, input),
-      this.deps.catalog.retiredRefs(),
-    ]);
-    const context = admissionContext(this.deps, promptTokens, retired);
-    const task = validateTask({ ...input, modelRef }, context);
+    const { hub, sessions } = this.deps;
+    const { task, tokenIds } = await this.validated(input, correlationId);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
@@ -132,6 +126,7 @@ export class Orchestrator {
       entry,
       reservation: claim.reservation,
       sessionKey: input.sessionId === undefined ? undefined : task.sessionId,
+      promptTokenIds: tokenIds,
       admission: {
         taskId: task.taskId,
         sessionId: task.sessionId,
@@ -174,6 +169,21 @@ export class Orchestrator {
     this.pump(pool.poolId);
     await committed;
     return entry;
+  }
+
+  /** The task checked against the pools serving its model now, with its prompt's tokens. */
+  private async validated(input: TaskInput, correlationId: string) {
+    const modelRef = await servedRef(this.deps, input.modelRef ?? defaultModelRef(this.deps));
+    // A chat is rendered and tokenized here, once: admission counts those tokens, Generate takes them.
+    const [prompt, retired] = await Promise.all([
+      taskPrompt(this.deps.registry, modelRef, input, correlationId),
+      this.deps.catalog.retiredRefs(),
+    ]);
+    const context = admissionContext(this.deps, prompt.promptTokens, retired);
+    return {
+      task: validateTask({ ...prompt.input, modelRef }, context),
+      tokenIds: prompt.tokenIds,
+    };
   }
 
   /**

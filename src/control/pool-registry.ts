@@ -1,21 +1,17 @@
 // The control plane's live view of every pool: its worker, telemetry, readiness, drain state and
 // leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
 import { EventEmitter } from "node:events";
-import { Metadata } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
-import { sendBearer } from "../common/grpc-auth.js";
 import { grpcClientCredentials, type TlsMaterial } from "../common/tls.js";
-import {
-  type HeartbeatRequest,
-  type RegisterRequest,
-  type Telemetry,
-  WorkerClient,
-  type WorkerDescription,
+import type {
+  HeartbeatRequest,
+  RegisterRequest,
+  Telemetry,
+  WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
 import { priorTokensPerSecond } from "./eta.js";
 import type { PoolSnapshot } from "./types.js";
-
-const DESCRIBE_TIMEOUT_MS = 5000;
+import { WorkerClient } from "./worker-client.js";
 
 export interface PoolState {
   poolId: string;
@@ -70,10 +66,9 @@ export class PoolRegistry extends EventEmitter {
     this.tls = tls;
   }
 
-  private workerClient(address: string): WorkerClient {
-    return new WorkerClient(address, grpcClientCredentials(this.tls, address), {
-      interceptors: sendBearer(this.authToken),
-    });
+  private workerClient(address: string, poolId: string): WorkerClient {
+    const credentials = grpcClientCredentials(this.tls, address);
+    return new WorkerClient({ address, poolId, credentials, authToken: this.authToken });
   }
 
   /** A pool this control plane will supervise; unready until its worker registers. */
@@ -96,21 +91,20 @@ export class PoolRegistry extends EventEmitter {
   }
 
   /** Asks the worker at `address` what it serves: a registration that brought no description. */
-  describeAt(address: string, timeoutMs = DESCRIBE_TIMEOUT_MS): Promise<WorkerDescription> {
-    const client = this.workerClient(address);
-    return new Promise<WorkerDescription>((resolve, reject) => {
-      client.describe({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, reply) => {
-        client.close();
-        if (!error) return resolve(reply);
-        reject(
-          new OrchError(
-            "INVALID_PARAMS",
-            `no llama-orch worker answered at ${address} (${error.details}); start one there ` +
-              "with `llama-orch worker --listen` and register its address",
-          ),
-        );
-      });
-    });
+  async describeAt(address: string): Promise<WorkerDescription> {
+    const client = this.workerClient(address, "");
+    try {
+      return await client.describe();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new OrchError(
+        "INVALID_PARAMS",
+        `no llama-orch worker answered at ${address} (${why}); start one there ` +
+          "with `llama-orch worker --listen` and register its address",
+      );
+    } finally {
+      client.close();
+    }
   }
 
   all(): PoolState[] {
@@ -129,7 +123,7 @@ export class PoolRegistry extends EventEmitter {
     pool.instanceId = request.instanceId;
     pool.sequence = request.sequence;
     pool.address = request.address;
-    pool.client = this.workerClient(request.address);
+    pool.client = this.workerClient(request.address, request.poolId);
     pool.description = request.description;
     pool.telemetry = request.telemetry;
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;

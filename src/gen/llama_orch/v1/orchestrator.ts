@@ -170,7 +170,15 @@ export interface TaskRequest {
   /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
   embeddingInputs: EmbeddingInput[];
   /** Embedding tasks: refused unless it equals the model's embedding length. */
-  embeddingDimensions?: number | undefined;
+  embeddingDimensions?:
+    | number
+    | undefined;
+  /**
+   * A chat task: its turns, tools and output constraint instead of `prompt` and `grammar`. The
+   * control plane has a worker render and tokenize them once; admission counts those tokens and
+   * Generate takes them. `chat_format` then only says whether to stream deltas.
+   */
+  chat?: ChatTemplateRequest | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -314,6 +322,11 @@ export interface Capabilities {
 export interface CountPromptTokensRequest {
   modelRef: string;
   prompt: string;
+  /**
+   * Set: count this chat as a chat task's admission counts it (rendered and tokenized by a
+   * worker in one PreparePrompt); `prompt` is then ignored.
+   */
+  chat?: ChatTemplateRequest | undefined;
 }
 
 export interface CountPromptTokensResponse {
@@ -622,6 +635,7 @@ function createBaseTaskRequest(): TaskRequest {
     jsonSchema: "",
     embeddingInputs: [],
     embeddingDimensions: undefined,
+    chat: undefined,
   };
 }
 
@@ -704,6 +718,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.embeddingDimensions !== undefined) {
       writer.uint32(488).int32(message.embeddingDimensions);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -929,6 +946,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.embeddingDimensions = reader.int32();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1027,6 +1052,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.embedding_dimensions)
         ? globalThis.Number(object.embedding_dimensions)
         : undefined,
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -1110,6 +1136,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.embeddingDimensions !== undefined) {
       obj.embeddingDimensions = Math.round(message.embeddingDimensions);
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -1152,6 +1181,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.jsonSchema = object.jsonSchema ?? "";
     message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     message.embeddingDimensions = object.embeddingDimensions ?? undefined;
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };
@@ -3576,7 +3608,7 @@ export const Capabilities: MessageFns<Capabilities> = {
 };
 
 function createBaseCountPromptTokensRequest(): CountPromptTokensRequest {
-  return { modelRef: "", prompt: "" };
+  return { modelRef: "", prompt: "", chat: undefined };
 }
 
 export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
@@ -3586,6 +3618,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     }
     if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -3619,6 +3654,14 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
             message.prompt = reader.string();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3639,6 +3682,7 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
         ? globalThis.String(object.model_ref)
         : "",
       prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -3650,6 +3694,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     if (message.prompt !== "") {
       obj.prompt = message.prompt;
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -3660,6 +3707,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     const message = createBaseCountPromptTokensRequest();
     message.modelRef = object.modelRef ?? "";
     message.prompt = object.prompt ?? "";
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };
