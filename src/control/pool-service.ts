@@ -6,7 +6,6 @@ import { correlationOf } from "../common/correlation.js";
 import { OrchError } from "../common/errors.js";
 import { unary } from "../common/grpc-unary.js";
 import type { Logger } from "../common/logger.js";
-import { digestCachePath } from "../engine/model-digest.js";
 import type {
   DrainRequest,
   DrainResponse,
@@ -22,6 +21,7 @@ import type {
 } from "../gen/llama_orch/v1/pool.js";
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
 import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
+import { digestCachePath } from "../models/model-digest.js";
 import type { ResolveModel, ServableModel } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
