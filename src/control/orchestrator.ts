@@ -6,24 +6,24 @@ import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
-import { checkDeadline, validateTask } from "./admission.js";
+import { checkDeadline } from "./admission.js";
 import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
-import { predictDecodeMs, retryAfterMs } from "./eta.js";
+import { predictDecodeMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { ModelTrust } from "./model-trust.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
 import { expectedTokens, predictedStart } from "./queue-eta.js";
+import { queueFullEviction, queueFullRejection } from "./queue-full.js";
 import type { SessionService } from "./session-service.js";
 import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
-import { admissionContext, defaultModelRef, servedRef } from "./task-model.js";
-import { taskPrompt } from "./task-prompt.js";
+import { validatedTask } from "./task-model.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
-import type { PoolSnapshot, Priority, TaskInput } from "./types.js";
+import type { PoolSnapshot, Priority, TaskInput, ValidTask } from "./types.js";
 import { workerReset } from "./worker-client.js";
 
 export interface OrchestratorDeps {
@@ -83,34 +83,19 @@ export class Orchestrator {
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
     const { hub, sessions } = this.deps;
-    const { task, tokenIds } = await this.validated(input, correlationId);
+    const { task, tokenIds } = await validatedTask(this.deps, input, correlationId);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
     const hold = { tokens: task.maxTokens, timeMs: task.deadlineMs };
     const claim = sessions.claim(task.sessionId, task.budgets, hold, now);
-    const snapshots = this.snapshots();
-    const estKvBytes =
-      (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
-    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
-    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
       task_id: task.taskId,
       session_id: task.sessionId,
       seed: task.seed,
     });
-    log.info(
-      {
-        placement: decision.log,
-        outcome: decision.kind,
-        expected_cached_tokens: expectedCachedTokens,
-      },
-      "placement decision",
-    );
-    this.deps.placed?.(decision);
-    if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
-    const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
+    const pool = this.place(task, log);
     const queue = this.queue(pool.poolId);
     const avgTokens = expectedTokens(task);
     // From the task's real place in dispatch order: an interactive task goes ahead of batch ones.
@@ -137,27 +122,7 @@ export class Orchestrator {
         budgets: toBudgetsRemaining(remaining(claim.next.budget)),
       },
     };
-    const result = queue.enqueue(item);
-    if (!result.admitted) {
-      hub.forget(task.taskId);
-      const retry = retryAfterMs(pool, avgTokens);
-      throw new OrchError(
-        "ADMISSION_REJECT",
-        `the queue of pool ${pool.poolId} is full (${queue.capacity} tasks, policy reject); retry after ${retry} ms`,
-        { retryAfterMs: retry },
-      );
-    }
-    item.admission.queuePosition = queue.position(task.taskId) ?? 0;
-    this.prefixes.record(task, pool.poolId);
-    hub.publish(entry, { event: { $case: "admitted", value: item.admission } }, now);
-    log.info(
-      {
-        pool_id: pool.poolId,
-        queue_position: item.admission.queuePosition,
-        predicted_start_ms: startMs,
-      },
-      "task admitted",
-    );
+    const evicted = this.enqueue(item, pool, queue, log);
     // The session's reservation is durable before the answer; the task is dispatched at once and
     // its QUEUED record (stores serialise writes, so it lands before its end record) not awaited.
     const committed = sessions.commit(claim);
@@ -165,25 +130,57 @@ export class Orchestrator {
     recorded.catch((error: unknown) =>
       this.deps.log.error({ task_id: task.taskId, error: String(error) }, "task record not saved"),
     );
-    if (result.evicted) await this.evict(result.evicted, pool);
+    if (evicted) await this.evict(evicted, pool);
     this.pump(pool.poolId);
     await committed;
     return entry;
   }
 
-  /** The task checked against the pools serving its model now, with its prompt's tokens. */
-  private async validated(input: TaskInput, correlationId: string) {
-    const modelRef = await servedRef(this.deps, input.modelRef ?? defaultModelRef(this.deps));
-    // A chat is rendered and tokenized here, once: admission counts those tokens, Generate takes them.
-    const [prompt, retired] = await Promise.all([
-      taskPrompt(this.deps.registry, modelRef, input, correlationId),
-      this.deps.catalog.retiredRefs(),
-    ]);
-    const context = admissionContext(this.deps, prompt.promptTokens, retired);
-    return {
-      task: validateTask({ ...prompt.input, modelRef }, context),
-      tokenIds: prompt.tokenIds,
-    };
+  /** The pool placement picks for the task, its reasons logged; throws when none can take it. */
+  private place(task: ValidTask, log: Logger): PoolSnapshot {
+    const snapshots = this.snapshots();
+    const estKvBytes =
+      (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
+    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
+    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
+    log.info(
+      {
+        placement: decision.log,
+        outcome: decision.kind,
+        expected_cached_tokens: expectedCachedTokens,
+      },
+      "placement decision",
+    );
+    this.deps.placed?.(decision);
+    if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
+    return snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
+  }
+
+  /** Queues an admitted task (a full `reject` queue refuses it); returns the task it evicted. */
+  private enqueue(
+    item: QueuedTask,
+    pool: PoolSnapshot,
+    queue: TaskQueue<QueuedTask>,
+    log: Logger,
+  ): QueuedTask | undefined {
+    const { hub } = this.deps;
+    const result = queue.enqueue(item);
+    if (!result.admitted) {
+      hub.forget(item.taskId);
+      throw queueFullRejection(pool, queue.capacity, expectedTokens(item.entry.task));
+    }
+    item.admission.queuePosition = queue.position(item.taskId) ?? 0;
+    this.prefixes.record(item.entry.task, pool.poolId);
+    hub.publish(item.entry, { event: { $case: "admitted", value: item.admission } }, Date.now());
+    log.info(
+      {
+        pool_id: pool.poolId,
+        queue_position: item.admission.queuePosition,
+        predicted_start_ms: item.admission.predictedStartMs,
+      },
+      "task admitted",
+    );
+    return result.evicted;
   }
 
   /**
@@ -256,12 +253,7 @@ export class Orchestrator {
   }
 
   private async evict(item: QueuedTask, pool: PoolSnapshot): Promise<void> {
-    const retry = retryAfterMs(pool, item.entry.task.maxTokens);
-    const error = new OrchError(
-      "QUEUE_FULL_DROP_LRU",
-      `the queue of pool ${pool.poolId} was full (policy drop-lru) and this task was the oldest batch task; retry after ${retry} ms`,
-      { retryAfterMs: retry },
-    );
+    const error = queueFullEviction(pool, item.entry.task.maxTokens);
     await this.endUnrun(item, {
       event: { $case: "error", value: toErrorDetail(error, { poolId: pool.poolId }) },
     });
