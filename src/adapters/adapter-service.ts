@@ -6,6 +6,7 @@
 // aborting the upstream request closes its connection, which each engine treats as "free it".
 import type { ServerWritableStream } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
+import { finishReasonNames, protoFinishReasons } from "../common/finish-reasons.js";
 import { toErrorDetail, toStatus } from "../common/grpc-errors.js";
 import { unary } from "../common/grpc-unary.js";
 import type { Logger } from "../common/logger.js";
@@ -195,7 +196,7 @@ export class AdapterService {
         continue;
       }
       const ttftMs = (firstMs ?? Date.now()) - startedMs;
-      this.end(call, run, finishReasons[event.finishReason], {
+      this.end(call, run, protoFinishReasons[event.finishReason], {
         ...event,
         ttftMs,
         wallMs: Date.now() - startedMs,
@@ -236,7 +237,7 @@ export class AdapterService {
       {
         task_id: call.request.taskId,
         tokens_out: end.tokensOut,
-        finish_reason: FinishReason[finishReason],
+        finish_reason: finishReasonNames[finishReason],
       },
       "generate ended",
     );
@@ -268,8 +269,3 @@ export class AdapterService {
     call.end();
   }
 }
-
-const finishReasons = {
-  stop: FinishReason.FINISH_REASON_STOP,
-  length: FinishReason.FINISH_REASON_LENGTH,
-} as const;
