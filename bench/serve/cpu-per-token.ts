@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { request } from "undici";
 import { startServe, waitReady, workerPid } from "../../test/support/serve-process.js";
-import { cpuPoolServeConfig } from "../serve-config.js";
+import { benchPoolServeConfig } from "../serve-config.js";
 
 const TICK_US = 1e6 / 100; // USER_HZ: /proc times are in clock ticks of 10 ms
 
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   });
   const requests = Number(values.requests);
   const tokens = Number(values.tokens);
-  const config = cpuPoolServeConfig({
+  const config = benchPoolServeConfig({
     modelRef: "builtin:tiny",
     slots: 4,
     contextPerSequence: 512,

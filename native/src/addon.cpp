@@ -11,6 +11,9 @@
 #ifndef LLAMA_ORCH_LLAMA_COMMIT
 #define LLAMA_ORCH_LLAMA_COMMIT "unknown"
 #endif
+#ifndef LLAMA_ORCH_CUDA_BUILD
+#define LLAMA_ORCH_CUDA_BUILD 0
+#endif
 
 namespace {
 
@@ -24,6 +27,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const auto code : orch::kAllErrorCodes) codes.Set(i++, orch::error_code_name(code));
   exports.Set("errorCodes", codes);
   exports.Set("llamaCppCommit", LLAMA_ORCH_LLAMA_COMMIT);
+  // A build-time fact: asking CUDA for devices here would initialise it in every process.
+  exports.Set("cudaBuild", Napi::Boolean::New(env, LLAMA_ORCH_CUDA_BUILD != 0));
   orch::RegisterNvml(env, exports);
   return exports;
 }

@@ -69,6 +69,7 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     cacheTenant: "",
     jsonSchema: "",
     embeddingInputs: [],
+    promptTokens: [],
     ...request,
   });
 }

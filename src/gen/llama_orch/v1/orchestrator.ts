@@ -168,6 +168,14 @@ export interface TaskRequest {
     | number
     | undefined;
   /**
+   * A chat task: its turns, tools and output constraint instead of `prompt` and `grammar`. The
+   * control plane has a worker render and tokenize them once; admission counts those tokens and
+   * Generate takes them. `chat_format` then only says whether to stream deltas.
+   */
+  chat?:
+    | ChatTemplateRequest
+    | undefined;
+  /**
    * Stream tokens as `tokens` batches (one message per engine step, coalesced while this caller
    * lags) instead of one `token` message each. Field numbers 90+ belong to the token path.
    */
@@ -323,6 +331,11 @@ export interface Capabilities {
 export interface CountPromptTokensRequest {
   modelRef: string;
   prompt: string;
+  /**
+   * Set: count this chat as a chat task's admission counts it (rendered and tokenized by a
+   * worker in one PreparePrompt); `prompt` is then ignored.
+   */
+  chat?: ChatTemplateRequest | undefined;
 }
 
 export interface CountPromptTokensResponse {
@@ -630,6 +643,7 @@ function createBaseTaskRequest(): TaskRequest {
     jsonSchema: "",
     embeddingInputs: [],
     embeddingDimensions: undefined,
+    chat: undefined,
     tokenBatches: undefined,
   };
 }
@@ -710,6 +724,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.embeddingDimensions !== undefined) {
       writer.uint32(488).int32(message.embeddingDimensions);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     if (message.tokenBatches !== undefined) {
       writer.uint32(720).bool(message.tokenBatches);
@@ -930,6 +947,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.embeddingDimensions = reader.int32();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
           case 90: {
             if (tag !== 720) {
               break;
@@ -1031,6 +1056,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.embedding_dimensions)
         ? globalThis.Number(object.embedding_dimensions)
         : undefined,
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
       tokenBatches: isSet(object.tokenBatches)
         ? globalThis.Boolean(object.tokenBatches)
         : isSet(object.token_batches)
@@ -1116,6 +1142,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.embeddingDimensions !== undefined) {
       obj.embeddingDimensions = Math.round(message.embeddingDimensions);
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     if (message.tokenBatches !== undefined) {
       obj.tokenBatches = message.tokenBatches;
     }
@@ -1160,6 +1189,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.jsonSchema = object.jsonSchema ?? "";
     message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     message.embeddingDimensions = object.embeddingDimensions ?? undefined;
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     message.tokenBatches = object.tokenBatches ?? undefined;
     return message;
   },
@@ -3626,7 +3658,7 @@ export const Capabilities: MessageFns<Capabilities> = {
 };
 
 function createBaseCountPromptTokensRequest(): CountPromptTokensRequest {
-  return { modelRef: "", prompt: "" };
+  return { modelRef: "", prompt: "", chat: undefined };
 }
 
 export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
@@ -3636,6 +3668,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     }
     if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -3669,6 +3704,14 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
             message.prompt = reader.string();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3689,6 +3732,7 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
         ? globalThis.String(object.model_ref)
         : "",
       prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -3700,6 +3744,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     if (message.prompt !== "") {
       obj.prompt = message.prompt;
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -3710,6 +3757,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     const message = createBaseCountPromptTokensRequest();
     message.modelRef = object.modelRef ?? "";
     message.prompt = object.prompt ?? "";
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };
