@@ -2,6 +2,7 @@
 // and beside it the typed (camelCase) view that loadConfig returns.
 import type { Secret } from "./config.js";
 import { type CatalogConfig, catalogSection } from "./config-schema-catalog.js";
+import { type FlashAttn, flashAttnModes, type SplitMode, splitModes } from "./gpu-split.js";
 
 /** The subset of JSON Schema (draft-07) this file uses, plus one annotation, `defaultNote`. */
 export interface SchemaNode {
@@ -184,6 +185,32 @@ const pool = obj(
       poolPoolings,
       "auto",
     ),
+    // GPU split keys (issue 16; rules in gpu-split.ts).
+    split_mode: {
+      ...oneOf(
+        "How a model spreads over the pool's GPUs (cuda only): `layer` (whole layers per GPU, in " +
+          "`tensor_split` proportions), `row` or `tensor` (each matrix split across GPUs; need " +
+          "`flash_attn: on` and `kv_type` f16 or f32), `none` (all on `main_gpu`).",
+        splitModes,
+      ),
+      defaultNote:
+        "`layer`; over several GPUs without `tensor_split`, in proportion to each GPU's total memory",
+    },
+    main_gpu: {
+      ...int(
+        "GPU index (one of `devices`) that holds the whole model under `split_mode: none`, and the KV cache and intermediate results under `row` (cuda only).",
+        undefined,
+        0,
+      ),
+      defaultNote: "the first of `devices`",
+    },
+    flash_attn: {
+      ...oneOf(
+        "Flash attention: `on`, `off`, or `auto` (llama.cpp enables it where the device supports it).",
+        flashAttnModes,
+      ),
+      defaultNote: "`auto`",
+    },
   },
   ["id", "model", "backend"],
 );
@@ -374,6 +401,10 @@ export interface PoolConfig {
   promptCacheMb: number;
   embeddings: boolean;
   pooling: PoolPooling;
+  splitMode?: SplitMode;
+  /** A GPU index, one of `devices`. */
+  mainGpu?: number;
+  flashAttn?: FlashAttn;
 }
 
 export interface SessionBudgets {

@@ -8,6 +8,7 @@ import { parseDocument } from "yaml";
 import { isPathRef } from "../models/model-ref-kind.js";
 import { presetNames } from "../models/presets.js";
 import { type Config, configSchema, type PoolConfig, type SchemaNode } from "./config-schema.js";
+import { splitProblems } from "./gpu-split.js";
 import { pulledModelsDir } from "./paths.js";
 
 export type {
@@ -214,6 +215,7 @@ function poolProblems(pool: PoolConfig, at: string): string[] {
     if (pool.tensorSplit) problems.push(`${at}.tensor_split: a cpu pool uses no GPU; ${fix}`);
     if (pool.gpuLayers !== 0) problems.push(`${at}.gpu_layers: must be 0 for a cpu pool`);
   }
+  problems.push(...splitProblems(pool, at));
   if (pool.devices && pool.tensorSplit && pool.devices.length !== pool.tensorSplit.length) {
     problems.push(`${at}.tensor_split: must have one entry per device (${pool.devices.length})`);
   }

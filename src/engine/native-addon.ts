@@ -105,6 +105,16 @@ export interface NativeEngine {
   dispose(): Promise<void>;
 }
 
+/** A llama.cpp GPU device (ggml backend device); `index` is what EngineOptions.devices names. */
+export interface BackendDevice {
+  index: number;
+  /** e.g. CUDA0 */
+  name: string;
+  description: string;
+  memoryFreeBytes: number;
+  memoryTotalBytes: number;
+}
+
 export interface NativeAddon {
   loadEngine(
     options: NativeLoadOptions,
@@ -114,6 +124,8 @@ export interface NativeAddon {
   errorCodes: string[];
   /** The llama.cpp commit the addon was built from. */
   llamaCppCommit: string;
+  /** The GPU devices the linked llama.cpp backends see, by ordinal; empty on a CPU-only build. */
+  gpuDevices(): BackendDevice[];
   /** Reads every NVIDIA GPU through NVML (loaded at run time) off the JS thread; never rejects for a
    * missing driver or library: those resolve with no devices and a reason. */
   probeGpus(libraryPath?: string): Promise<GpuProbe>;

@@ -13,6 +13,7 @@ import { collect, generate, rpc } from "../support/worker-calls.js";
 import {
   bearer,
   cleanEnv,
+  GPU_STANDIN,
   spawnWorker,
   startWorker,
   type WorkerProcess,
@@ -76,7 +77,11 @@ describe("worker lifecycle", { timeout: 120_000 }, () => {
   });
 
   it("with AUTH_TOKEN every call needs the token and registration sends it; --devices scopes telemetry", async () => {
-    const env = cleanEnv({ AUTH_TOKEN: "s3cret", LLAMA_ORCH_NVML_LIB: fakeNvmlPath });
+    const env = cleanEnv({
+      AUTH_TOKEN: "s3cret",
+      LLAMA_ORCH_NVML_LIB: fakeNvmlPath,
+      ...GPU_STANDIN,
+    });
     const worker = await start("gpu1", ["--backend", "cuda", "--devices", "1"], env);
     const refused = await rpc((cb) => worker.client.describe({}, cb)).catch((e: ServiceError) => e);
     assert.equal((refused as ServiceError).code, status.UNAUTHENTICATED);

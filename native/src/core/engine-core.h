@@ -88,7 +88,7 @@ class EngineCore {
   void admit_pending();
   size_t fill_cache(Slot & slot, const SlotChoice & choice, const SubmitParams & params, bool may_restore);
   void step(StepOutput & out);
-  void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
+  void fail_batch(const std::vector<BatchEntry> & entries, int rc, const std::string & log, StepOutput & out);
   void publish_stats();
   std::unique_ptr<TokenSampler> make_sampler(const SubmitParams & params) const;
   SamplerPtr make_chain(const SubmitParams & params) const;

@@ -87,8 +87,10 @@ bool EngineCore::embed_batch(const EmbedRequest & request, size_t first, size_t 
   }
   const int rc = llama_decode(ctx, batch_);
   if (rc != 0) {
-    result.error_code = "INTERNAL";
-    result.error_message = "llama_decode failed with status " + std::to_string(rc) + " while embedding; retry";
+    const bool oom = rc == -2;  // a compute buffer could not be allocated
+    result.error_code = error_code_name(oom ? ErrorCode::PoolInsufficientVram : ErrorCode::Internal);
+    result.error_message = oom ? "out of memory while embedding: send fewer or shorter inputs, or lower the pool's batch_size"
+                               : "llama_decode failed with status " + std::to_string(rc) + " while embedding; retry";
     return false;
   }
   for (size_t k = first; k < last; ++k) {

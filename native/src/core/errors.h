@@ -18,6 +18,8 @@ enum class ErrorCode {
   SequenceUnknown,
   EngineBusy,
   EngineDisposed,
+  PoolDeviceUnavailable,
+  PoolInsufficientVram,
   Internal,
 };
 
@@ -34,6 +36,8 @@ inline const char * error_code_name(ErrorCode code) {
     case ErrorCode::SequenceUnknown: return "SEQUENCE_UNKNOWN";
     case ErrorCode::EngineBusy: return "ENGINE_BUSY";
     case ErrorCode::EngineDisposed: return "ENGINE_DISPOSED";
+    case ErrorCode::PoolDeviceUnavailable: return "POOL_DEVICE_UNAVAILABLE";
+    case ErrorCode::PoolInsufficientVram: return "POOL_INSUFFICIENT_VRAM";
     case ErrorCode::Internal: return "INTERNAL";
   }
   return "INTERNAL";
@@ -43,7 +47,8 @@ constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::ModelNotFound,   ErrorCode::ModelInvalid,    ErrorCode::ModelUnsupported,
     ErrorCode::ModelLoadFailed, ErrorCode::ContextTooLarge, ErrorCode::PromptTooLong,
     ErrorCode::GrammarInvalid,  ErrorCode::InvalidParams,   ErrorCode::SequenceUnknown,
-    ErrorCode::EngineBusy,      ErrorCode::EngineDisposed,  ErrorCode::Internal,
+    ErrorCode::EngineBusy,      ErrorCode::EngineDisposed,  ErrorCode::PoolDeviceUnavailable,
+    ErrorCode::PoolInsufficientVram, ErrorCode::Internal,
 };
 
 class EngineError : public std::runtime_error {
