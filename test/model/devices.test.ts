@@ -1,12 +1,12 @@
 // Device selection and out-of-memory at load (issue 16): the engine loads on exactly the devices it
 // is given, refuses one it does not have by name, and turns a failed allocation into a typed error.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { OrchError } from "../../src/common/errors.js";
 import { addon } from "../../src/engine/binding.js";
 import { Engine } from "../../src/engine/engine.js";
 import { ensureModel } from "../../src/models/ensure-model.js";
+import { hugeKvLoad, hugeKvUntestable } from "../support/oom.js";
 import { loadTiny } from "../support/tiny.js";
 
 async function generated(engine: Engine): Promise<number> {
@@ -15,15 +15,6 @@ async function generated(engine: Engine): Promise<number> {
     if (event.type === "token") tokens += 1;
   }
   return tokens;
-}
-
-// The kernel's default overcommit policy (0) refuses a single allocation larger than RAM + swap,
-// and policy 2 refuses it too; under policy 1 it would succeed and the KV clear would touch it all.
-function refusesHugeAllocations(bytes: number): boolean {
-  const policy = readFileSync("/proc/sys/vm/overcommit_memory", "utf8").trim();
-  const meminfo = readFileSync("/proc/meminfo", "utf8");
-  const kib = (key: string) => Number(meminfo.match(new RegExp(`^${key}:\\s+(\\d+)`, "m"))?.[1]);
-  return policy !== "1" && bytes > 2 * 1024 * (kib("MemTotal") + kib("SwapTotal"));
 }
 
 describe("device selection", { timeout: 300_000 }, () => {
@@ -50,20 +41,12 @@ describe("device selection", { timeout: 300_000 }, () => {
   });
 
   it("a KV cache that cannot be allocated is POOL_INSUFFICIENT_VRAM with the size, not a crash", async (t) => {
-    // The bench model at f32 needs 72 KiB of KV per token: 256 slots x 4096 tokens is 72 GiB.
-    const kvBytes = 256 * 4096 * 2 * 12 * 12 * 64 * 4;
-    if (!refusesHugeAllocations(kvBytes)) {
-      t.skip("this machine's overcommit policy or memory would let a 72 GiB KV cache through");
+    const untestable = hugeKvUntestable();
+    if (untestable) {
+      t.skip(untestable);
       return;
     }
-    const modelPath = await ensureModel("bench");
-    const load = Engine.load({
-      modelPath,
-      slots: 256,
-      contextSize: 4096,
-      kvType: "f32",
-      threads: 1,
-    });
+    const load = Engine.load({ modelPath: await ensureModel("bench"), ...hugeKvLoad, threads: 1 });
     await assert.rejects(load, (error: unknown) => {
       assert.ok(error instanceof OrchError, String(error));
       assert.equal(error.code, "POOL_INSUFFICIENT_VRAM");
