@@ -110,7 +110,8 @@ export function engineOptions(
     pooling: options.pooling,
     flashAttn: options.flashAttn,
   };
-  if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
+  // No device at all: on a CUDA build llama.cpp would otherwise still run big batches on a GPU.
+  if (options.backend === "cpu") return { ...base, gpuLayers: 0, devices: [] };
   // auto: the VRAM check (gpu-fit.ts) picks the count before each load.
   const gpuLayers = options.gpuLayers === "auto" ? -1 : (options.gpuLayers ?? -1);
   return { ...base, gpuLayers, ...gpu };
