@@ -43,6 +43,13 @@ export interface AddonRow extends Throughput {
 }
 
 export class AddonSide {
+  /**
+   * Each warm-up and row runs under a tenant of its own: the prompts repeat across rows and
+   * repeats, and the prefix cache would otherwise serve them from KV left by an earlier row,
+   * timing a cache hit against batched-bench's cold prefill.
+   */
+  private tenant = 0;
+
   private constructor(
     private readonly engine: Engine,
     private readonly settings: BenchSettings,
@@ -70,7 +77,10 @@ export class AddonSide {
   /** Pages in the weights and sizes llama.cpp's buffers before anything is timed. */
   async warmUp(prompts: readonly number[][]): Promise<void> {
     const maxTokens = 8;
-    const runs = prompts.map((prompt) => timeSequence(this.submit(prompt, maxTokens), maxTokens));
+    const tenant = this.nextTenant();
+    const runs = prompts.map((prompt) =>
+      timeSequence(this.submit(prompt, maxTokens, tenant), maxTokens),
+    );
     await Promise.all(runs);
   }
 
@@ -80,8 +90,11 @@ export class AddonSide {
    * follow the token sampled from the prompt's logits (batched-bench's S_TG: B tokens per step).
    */
   async measure(prompts: readonly number[][]): Promise<AddonRow> {
+    const tenant = this.nextTenant();
     const startedAt = performance.now();
-    const sequences = prompts.map((prompt) => this.submit(prompt, this.settings.generateTokens));
+    const sequences = prompts.map((prompt) =>
+      this.submit(prompt, this.settings.generateTokens, tenant),
+    );
     const timings = await Promise.all(
       sequences.map((s) => timeSequence(s, this.settings.generateTokens)),
     );
@@ -110,10 +123,16 @@ export class AddonSide {
     return this.engine.dispose();
   }
 
-  private submit(prompt: readonly number[], maxTokens: number): Sequence {
+  private nextTenant(): string {
+    this.tenant += 1;
+    return `bench-${this.tenant}`;
+  }
+
+  private submit(prompt: readonly number[], maxTokens: number, cacheTenant: string): Sequence {
     return this.engine.submit({
       prompt,
       maxTokens,
+      cacheTenant,
       ignoreEos: true,
       sampling: { temperature: 0 },
     });
