@@ -1,6 +1,7 @@
 // Out of memory at load (issue 16): a pool whose KV cache cannot be allocated fails alone, with
-// POOL_INSUFFICIENT_VRAM and the bytes in its last_error, while the control plane and the other
-// pool keep serving; the worker exits and the supervisor's breaker stops the retries.
+// POOL_INSUFFICIENT_MEMORY (host RAM; a GPU's is POOL_INSUFFICIENT_VRAM) and the bytes in its
+// last_error, while the control plane and the other pool keep serving; the worker exits and the
+// supervisor's breaker stops the retries.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -37,10 +38,10 @@ pools:
   });
   after(() => serve?.stop());
 
-  it("fails with POOL_INSUFFICIENT_VRAM and the bytes; the other pool still serves", async () => {
+  it("fails with POOL_INSUFFICIENT_MEMORY and the bytes; the other pool still serves", async () => {
     const failed = await healthUntil(serve, "huge-kv", "failed");
     const lastError = String(failed.body?.last_error);
-    assert.match(lastError, /POOL_INSUFFICIENT_VRAM: out of memory creating the context/);
+    assert.match(lastError, /POOL_INSUFFICIENT_MEMORY: out of host memory creating the context/);
     assert.match(lastError, /failed to allocate CPU buffer of size \d+/, "the device and bytes");
     assert.match(lastError, /lower gpu_layers, context_size or slots/, "what to change");
     await healthUntil(serve, "cpu-0", "ready");

@@ -40,7 +40,7 @@ describe("device selection", { timeout: 300_000 }, () => {
     });
   });
 
-  it("a KV cache that cannot be allocated is POOL_INSUFFICIENT_VRAM with the size, not a crash", async (t) => {
+  it("a host KV cache that cannot be allocated is POOL_INSUFFICIENT_MEMORY with the size, not a crash", async (t) => {
     const untestable = hugeKvUntestable();
     if (untestable) {
       t.skip(untestable);
@@ -49,8 +49,8 @@ describe("device selection", { timeout: 300_000 }, () => {
     const load = Engine.load({ modelPath: await ensureModel("bench"), ...hugeKvLoad, threads: 1 });
     await assert.rejects(load, (error: unknown) => {
       assert.ok(error instanceof OrchError, String(error));
-      assert.equal(error.code, "POOL_INSUFFICIENT_VRAM");
-      assert.match(error.message, /out of memory creating the context/);
+      assert.equal(error.code, "POOL_INSUFFICIENT_MEMORY");
+      assert.match(error.message, /out of host memory creating the context/);
       assert.match(error.message, /failed to allocate/);
       assert.match(error.message, /lower gpu_layers, context_size or slots/);
       return true;

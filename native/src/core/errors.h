@@ -20,6 +20,7 @@ enum class ErrorCode {
   EngineDisposed,
   PoolDeviceUnavailable,
   PoolInsufficientVram,
+  PoolInsufficientMemory,
   Internal,
 };
 
@@ -38,6 +39,7 @@ inline const char * error_code_name(ErrorCode code) {
     case ErrorCode::EngineDisposed: return "ENGINE_DISPOSED";
     case ErrorCode::PoolDeviceUnavailable: return "POOL_DEVICE_UNAVAILABLE";
     case ErrorCode::PoolInsufficientVram: return "POOL_INSUFFICIENT_VRAM";
+    case ErrorCode::PoolInsufficientMemory: return "POOL_INSUFFICIENT_MEMORY";
     case ErrorCode::Internal: return "INTERNAL";
   }
   return "INTERNAL";
@@ -48,7 +50,7 @@ constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::ModelLoadFailed, ErrorCode::ContextTooLarge, ErrorCode::PromptTooLong,
     ErrorCode::GrammarInvalid,  ErrorCode::InvalidParams,   ErrorCode::SequenceUnknown,
     ErrorCode::EngineBusy,      ErrorCode::EngineDisposed,  ErrorCode::PoolDeviceUnavailable,
-    ErrorCode::PoolInsufficientVram, ErrorCode::Internal,
+    ErrorCode::PoolInsufficientVram, ErrorCode::PoolInsufficientMemory, ErrorCode::Internal,
 };
 
 class EngineError : public std::runtime_error {

@@ -57,8 +57,9 @@ bool out_of_memory(const LogCapture & capture) {
 }
 
 [[noreturn]] void throw_out_of_memory(const std::string & what, const LogCapture & capture) {
-  throw EngineError(ErrorCode::PoolInsufficientVram,
-                    "out of memory " + what + ": " + capture.summary() +
+  const bool gpu = capture.gpu_allocation_failed();
+  throw EngineError(gpu ? ErrorCode::PoolInsufficientVram : ErrorCode::PoolInsufficientMemory,
+                    std::string("out of ") + (gpu ? "GPU" : "host") + " memory " + what + ": " + capture.summary() +
                         "; lower gpu_layers, context_size or slots, use kv_type q8_0, or free the device");
 }
 
