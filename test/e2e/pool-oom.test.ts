@@ -38,7 +38,7 @@ pools:
   });
   after(() => serve?.stop());
 
-  it("fails with POOL_INSUFFICIENT_MEMORY and the bytes; the other pool still serves", async () => {
+  it("ORCH-3039 fails with POOL_INSUFFICIENT_MEMORY and the bytes; the other pool still serves", async () => {
     const failed = await healthUntil(serve, "huge-kv", "failed");
     const lastError = String(failed.body?.last_error);
     assert.match(lastError, /POOL_INSUFFICIENT_MEMORY: out of host memory creating the context/);

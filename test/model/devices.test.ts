@@ -27,7 +27,7 @@ describe("device selection", { timeout: 300_000 }, () => {
     }
   });
 
-  it("a GPU the addon does not have is POOL_DEVICE_UNAVAILABLE, naming it and what there is", async () => {
+  it("ORCH-3052 a GPU the addon does not have is POOL_DEVICE_UNAVAILABLE, naming it and what there is", async () => {
     const present = addon.gpuDevices();
     const missing = present.length;
     await assert.rejects(loadTiny({ devices: [missing], gpuLayers: -1 }), (error: unknown) => {
@@ -40,7 +40,7 @@ describe("device selection", { timeout: 300_000 }, () => {
     });
   });
 
-  it("a host KV cache that cannot be allocated is POOL_INSUFFICIENT_MEMORY with the size, not a crash", async (t) => {
+  it("ORCH-3039 a host KV cache that cannot be allocated is POOL_INSUFFICIENT_MEMORY with the size, not a crash", async (t) => {
     const untestable = hugeKvUntestable();
     if (untestable) {
       t.skip(untestable);
