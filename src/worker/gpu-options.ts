@@ -34,12 +34,13 @@ function presentDevices(poolId: string, devices: GpuDevice[], reason: string | u
 
 function checkRequest(poolId: string, pool: SplitRequest, devices: GpuDevice[]): void {
   const present = devices.map((device) => device.index);
-  const missing = (pool.devices ?? []).filter((index) => !present.includes(index));
+  const named = [...(pool.devices ?? []), ...(pool.mainGpu === undefined ? [] : [pool.mainGpu])];
+  const missing = [...new Set(named)].filter((index) => !present.includes(index));
   if (missing.length > 0) {
     throw new OrchError(
       "POOL_DEVICE_UNAVAILABLE",
       `pool ${poolId} asks for GPU ${missing.join(", ")} but this host has GPU ` +
-        `${present.join(", ")}: fix --devices`,
+        `${present.join(", ")}: fix --devices or --main-gpu`,
     );
   }
   const problems = splitProblems(pool, `pool ${poolId}`);

@@ -69,6 +69,10 @@ describe("GPU options at pool start", () => {
       gpuEngineOptions("p", { backend: "cuda", devices: [0, 2] }, log, {}),
       refusedWith("POOL_DEVICE_UNAVAILABLE", /asks for GPU 2 but this host has GPU 0, 1/),
     );
+    await assert.rejects(
+      gpuEngineOptions("p", { backend: "cuda", mainGpu: 3 }, log, {}),
+      refusedWith("POOL_DEVICE_UNAVAILABLE", /asks for GPU 3 but this host has GPU 0, 1/),
+    );
   });
 
   it("a worker started by hand with row split and no flash attention is refused", async () => {
