@@ -162,9 +162,6 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   const tls = options.tls && readTls(options.tls, TLS_FLAGS);
   const gpu =
     options.backend === "cuda" ? await gpuEngineOptions(options.poolId, options, log) : {};
-  // NVML numbers GPUs in PCI bus order; CUDA must agree for --devices to mean the same GPUs. Only
-  // effective before CUDA initialises, so the supervisor should set it in the worker's env too.
-  if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
   const loadOptions = engineOptions(options, gpu);
   const host = new ModelHost(fittedLoader(options, loadOptions, log));
   const first = await host.switchTo(options.model, options.modelFile, options.handoff);
