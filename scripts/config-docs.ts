@@ -2,7 +2,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { configSchema, type SchemaNode } from "../src/common/config-schema.js";
+import { configSchema } from "../src/common/config-schema.js";
+import type { SchemaNode } from "../src/common/config-schema-node.js";
 import { envVars } from "../src/common/env-vars.js";
 import { repoRoot } from "../src/common/paths.js";
 

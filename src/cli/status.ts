@@ -77,7 +77,7 @@ export function tasksTables(s: StatusSnapshotDto): string {
     ms(now - t.queued_ms),
     ms(t.predicted_start_ms ?? 0),
   ]);
-  const running = of((t) => t.state === "running" || t.state === "placed").map((t) => [
+  const running = of((t) => t.state === "running").map((t) => [
     t.task_id,
     t.pool_id,
     ms((t.placed_ms ?? 0) - t.queued_ms),

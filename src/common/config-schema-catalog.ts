@@ -1,5 +1,5 @@
 // The config schema's `catalog` section: the trust policy of what may be loaded, served and pulled.
-import type { SchemaNode } from "./config-schema.js";
+import type { SchemaNode } from "./config-schema-node.js";
 
 export const trustModes = ["permissive", "strict"] as const;
 export type TrustMode = (typeof trustModes)[number];

@@ -1,13 +1,11 @@
 // Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
-import { poolEngines } from "../common/config-schema.js";
+import { poolEngines } from "../common/config-schema-pool.js";
 import { OrchError } from "../common/errors.js";
 import { checkWorkload, type ModelWorkloads, validEmbedding } from "./embedding-admission.js";
 import {
   type BudgetLimits,
   type Determinism,
   determinisms,
-  type KvHint,
-  kvHints,
   type PlacementInput,
   type PlacementMode,
   type PlacementOverrides,
@@ -224,9 +222,7 @@ function enums(input: TaskInput) {
     input.determinism === undefined
       ? "best_effort"
       : oneOf("determinism", input.determinism, determinisms);
-  const kvHint: KvHint | undefined =
-    input.kvHint === undefined ? undefined : oneOf("kv_hint", input.kvHint, kvHints);
-  return { engine, priority, determinism, kvHint, workload };
+  return { engine, priority, determinism, workload };
 }
 
 /** A salt names a cache tenant; it is a key, not text, so it stays short. */
@@ -269,7 +265,7 @@ function workloadBounds(
  * (ctx above the model's), PROMPT_TOO_LONG (prompt + max_tokens do not fit ctx).
  */
 export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask {
-  const { engine, priority, determinism, kvHint, workload } = enums(input);
+  const { engine, priority, determinism, workload } = enums(input);
   const taskId = uuidOr("task_id", input.taskId, () => ctx.newId());
   const sessionId = uuidOr("session_id", input.sessionId, () => ctx.newId());
   const seed =
@@ -313,7 +309,6 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
     promptTokens,
   };
   if (input.expectedTokens !== undefined) task.expectedTokens = input.expectedTokens;
-  if (kvHint) task.kvHint = kvHint;
   if (input.grammar !== undefined) task.grammar = input.grammar;
   if (input.jsonSchema !== undefined) task.jsonSchema = input.jsonSchema;
   if (input.chatFormat !== undefined) task.chatFormat = input.chatFormat;

@@ -2,7 +2,6 @@
 import { errorCodes, isErrorCode } from "../common/errors.js";
 import {
   Determinism,
-  FinishReason,
   Priority,
   type EmbeddingInput as ProtoEmbeddingInput,
 } from "../gen/llama_orch/v1/common.js";
@@ -55,7 +54,6 @@ export function toTaskInput(request: TaskRequest): TaskInput {
     maxTokens: request.maxTokens,
     deadlineMs: request.deadlineMs,
     expectedTokens: request.expectedTokens,
-    kvHint: nonEmpty(request.kvHint),
     placement: p && {
       mode: nonEmpty(p.mode),
       pinPoolId: nonEmpty(p.pinPoolId),
@@ -147,7 +145,6 @@ export function toSessionInfo(view: SessionView): SessionInfo {
 const stateNames: Record<TaskState, StoredTask["state"] | undefined> = {
   [TaskState.TASK_STATE_UNSPECIFIED]: undefined,
   [TaskState.TASK_STATE_QUEUED]: "QUEUED",
-  [TaskState.TASK_STATE_PLACED]: "PLACED",
   [TaskState.TASK_STATE_RUNNING]: "RUNNING",
   [TaskState.TASK_STATE_FINISHED_STOP]: "FINISHED_STOP",
   [TaskState.TASK_STATE_FINISHED_LENGTH]: "FINISHED_LENGTH",
@@ -189,17 +186,4 @@ export function toTaskRecord(record: StoredTask): TaskRecord {
     modelDigest: record.modelDigest ?? "",
     transcriptArtifactId: record.transcriptArtifactId ?? "",
   };
-}
-
-export function finishReasonName(reason: FinishReason): string {
-  switch (reason) {
-    case FinishReason.FINISH_REASON_STOP:
-      return "stop";
-    case FinishReason.FINISH_REASON_LENGTH:
-      return "length";
-    case FinishReason.FINISH_REASON_CANCELLED:
-      return "cancelled";
-    default:
-      return "error";
-  }
 }

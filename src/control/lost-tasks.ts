@@ -6,9 +6,9 @@ import { toErrorDetail } from "../common/grpc-errors.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskRecord, TaskStore } from "../store/task-store.js";
 
-const UNFINISHED = new Set<TaskRecord["state"]>(["QUEUED", "PLACED", "RUNNING"]);
+const UNFINISHED = new Set<TaskRecord["state"]>(["QUEUED", "RUNNING"]);
 
-/** Ends every record still queued, placed or running; returns how many there were. */
+/** Ends every record still queued or running; returns how many there were. */
 export async function endLostTasks(tasks: TaskStore, nowMs: number): Promise<number> {
   let lost = 0;
   for (const record of await tasks.list()) {

@@ -1,12 +1,12 @@
 // The model catalog's rules: resolve a ref to a file, hash it, verify digests, change lifecycle.
 import { stat } from "node:fs/promises";
 import { OrchError } from "../common/errors.js";
-import { hashFile, modelDigest } from "../engine/model-digest.js";
+import type { FetchedModel } from "../models/fetched-model.js";
+import { hashFile, modelDigest } from "../models/model-digest.js";
 import { confineModelPath } from "../models/model-dirs.js";
+import { resolveModelRef } from "../models/model-ref.js";
 import { parseModelRef } from "../models/model-ref-kind.js";
-import type { FetchedModel } from "../models/pull/fetch-model.js";
 import type { CatalogRecord, CatalogStore, ModelState } from "../store/catalog-store.js";
-import { resolveModelRef } from "../worker/model-ref.js";
 
 /** A model a pull brought onto this disk, with what its file says about itself. */
 export type PulledModel = FetchedModel & { metadata: Record<string, string> };

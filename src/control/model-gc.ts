@@ -4,7 +4,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { Logger } from "../common/logger.js";
-import { digestCachePath } from "../engine/model-digest.js";
+import { digestCachePath } from "../models/model-digest.js";
 import { handoffPath } from "../models/model-handoff.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";

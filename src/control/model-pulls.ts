@@ -60,13 +60,9 @@ export interface PullDeps {
   pulled?: (record: CatalogRecord) => Promise<void>;
 }
 
-/** Finished pulls kept for late `GET`s of their events. */
-const KEEP_FINISHED = 64;
-
 export class ModelPulls {
   readonly #deps: PullDeps;
   readonly #running = new Map<string, Pull>();
-  readonly #byId = new Map<string, Pull>();
 
   constructor(deps: PullDeps) {
     this.#deps = deps;
@@ -93,15 +89,10 @@ export class ModelPulls {
     if (!pull) {
       pull = new Pull(key);
       this.#running.set(key, pull);
-      this.#remember(pull);
       void this.#run(pull);
     }
     if (alias) pull.aliases.add(alias);
     return pull;
-  }
-
-  get(id: string): Pull | undefined {
-    return this.#byId.get(id);
   }
 
   async #run(pull: Pull): Promise<void> {
@@ -135,13 +126,5 @@ export class ModelPulls {
       this.#deps.log.warn({ error: String(error) }, "after-pull cache collection failed");
     });
     return record;
-  }
-
-  #remember(pull: Pull): void {
-    this.#byId.set(pull.id, pull);
-    for (const [id, old] of this.#byId) {
-      if (this.#byId.size <= KEEP_FINISHED) break;
-      if (old.finished) this.#byId.delete(id);
-    }
   }
 }

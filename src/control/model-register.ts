@@ -1,8 +1,8 @@
 // Registers a model now on this disk (pulled, or found in a local store) in the catalog under the
 // names asked for plus those its source suggests that are still free, and records its provenance.
 import { appendFile } from "node:fs/promises";
+import type { FetchedModel } from "../models/fetched-model.js";
 import { ggufMetadata } from "../models/gguf-facts.js";
-import type { FetchedModel } from "../models/pull/fetch-model.js";
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { ModelCatalog } from "./model-catalog.js";
 

@@ -5,7 +5,6 @@ import { Metadata, type ServiceError } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { Logger } from "../common/logger.js";
-import { digestCachePath } from "../engine/model-digest.js";
 import type {
   DrainRequest,
   DrainResponse,
@@ -21,6 +20,7 @@ import type {
 } from "../gen/llama_orch/v1/pool.js";
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
 import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
+import { digestCachePath } from "../models/model-digest.js";
 import { unary } from "./grpc-unary.js";
 import type { ResolveModel, ServableModel } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";

@@ -1,6 +1,7 @@
 // Stores a task's event transcript as a "trace" artifact when its stream ends (SPEC 3.6).
 import type { Logger } from "../common/logger.js";
-import { sseEvent, toAdmissionBody } from "../gateway/translate-tasks.js";
+import { sseEvent } from "../gateway/translate-task-events.js";
+import { toAdmissionBody } from "../gateway/translate-tasks.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import { type ArtifactStore, artifactId } from "../store/artifact-store.js";
 import type { PoolRegistry } from "./pool-registry.js";

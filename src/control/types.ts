@@ -1,5 +1,5 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
-import type { PoolEngine } from "../common/config-schema.js";
+import type { PoolEngine } from "../common/config-schema-pool.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -10,8 +10,6 @@ export type Determinism = "strict" | "best_effort";
 export const determinisms: readonly Determinism[] = ["strict", "best_effort"];
 
 /** Whether the caller wants its session's warm KV reused (`reuse`) or a fresh prefill (`cold`). */
-export type KvHint = "reuse" | "cold";
-export const kvHints: readonly KvHint[] = ["reuse", "cold"];
 
 /** What a task asks of its pool: generated tokens, or (embeddings pools only) pooled vectors. */
 export type Workload = "completion" | "embedding";
@@ -99,7 +97,6 @@ export interface TaskInput {
   /** Relative: ms from admission by which the task should have finished. */
   deadlineMs?: number;
   expectedTokens?: number;
-  kvHint?: string;
   placement?: PlacementInput;
   sampling?: SamplingParams;
   stop?: readonly string[];
@@ -141,7 +138,6 @@ export interface ValidTask {
   /** False when deadlineMs is the configured default: such a task is never refused as late. */
   deadlineFromRequest: boolean;
   expectedTokens?: number;
-  kvHint?: KvHint;
   placement: PlacementOverrides;
   sampling: SamplingParams;
   stop: string[];

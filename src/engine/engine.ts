@@ -1,5 +1,6 @@
 // The engine's TS face: load a model, submit sequences, read their events, cancel, dispose.
 import { OrchError } from "../common/errors.js";
+import { modelDigest } from "../models/model-digest.js";
 import { addon } from "./binding.js";
 import {
   toEmbedResult,
@@ -11,7 +12,6 @@ import {
   toNativeRequest,
 } from "./convert.js";
 import { fromNative, native } from "./engine-errors.js";
-import { modelDigest } from "./model-digest.js";
 import type { NativeEngine, NativeEvent } from "./native-addon.js";
 import { Sequence } from "./sequence.js";
 import type {

@@ -8,11 +8,11 @@ import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrato
 import { streamMessage } from "./anthropic-stream.js";
 import { cacheTenant } from "./cache-tenant.js";
 import { type ChatRequest, toChatTask, toChatTemplateRequest } from "./chat-request.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { admit } from "./openai-answer.js";
 import { sessionOf } from "./openai-routes.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import {
   messageMeta,
   toAnthropicAuthError,

@@ -4,9 +4,9 @@ import { OrchError } from "../common/errors.js";
 import type { ListArtifactsResponse } from "../gen/llama_orch/v1/artifacts.js";
 import type { RestartResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import {
   type ArtifactDto,
   type CatalogModelDto,

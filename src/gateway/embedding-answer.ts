@@ -1,8 +1,8 @@
 // Runs one OpenAI embeddings request as an embedding task and answers with its vectors.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Embeddings } from "../gen/llama_orch/v1/common.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { admit } from "./openai-answer.js";
-import type { GatewayContext } from "./server.js";
 import {
   type EmbeddingList,
   type EmbeddingRequest,

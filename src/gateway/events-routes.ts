@@ -7,9 +7,9 @@ import { fromServiceError } from "../common/grpc-errors.js";
 import type { StatusClient, StatusSnapshot } from "../gen/llama_orch/v1/status.js";
 import { onResponseClosed } from "./client-gone.js";
 import { toEnvelope } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import { toStatusDto } from "./translate-status.js";
 
 function statusFrame(snapshot: StatusSnapshot): string {

@@ -3,9 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ListPoolsResponse } from "../gen/llama_orch/v1/pool.js";
 import { sendError } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import { type PoolStateDto, poolState, toPoolHealthDto } from "./translate-control.js";
 
 declare module "fastify" {

@@ -2,9 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ImportModelsResponse } from "../gen/llama_orch/v1/catalog.js";
 import { sendError } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import {
   type ImportRequestDto,
   toImportModelsRequest,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { OrchError } from "../common/errors.js";
 import { sendError } from "./error-envelope.js";
-import type { GatewayContext } from "./server.js";
+import type { GatewayContext } from "./gateway-context.js";
 
 export function registerMetricsRoute(app: FastifyInstance, context: GatewayContext): void {
   app.get("/metrics", async (_request, reply) => {

@@ -7,8 +7,8 @@ import type {
   ListModelsResponse,
 } from "../gen/llama_orch/v1/catalog.js";
 import { answer, schema } from "./control-routes.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { unaryCall } from "./grpc-call.js";
-import type { GatewayContext } from "./server.js";
 import {
   type GcRequestDto,
   toCatalogListEntryDto,

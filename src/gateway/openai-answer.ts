@@ -7,8 +7,8 @@ import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata } from "./grpc-call.js";
-import type { GatewayContext } from "./server.js";
 import {
   type Answer,
   missingEnd,

@@ -8,10 +8,10 @@ import type { Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrato
 import { cacheTenant } from "./cache-tenant.js";
 import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import { runEmbedding } from "./embedding-answer.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { runTasks, type TaskCall } from "./openai-answer.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import type { EmbeddingRequest } from "./translate-embeddings.js";
 import { type Surface, toModelList, toOpenAiAuthError, toOpenAiError } from "./translate-openai.js";
 import {

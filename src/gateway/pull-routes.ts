@@ -6,9 +6,9 @@ import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { fromErrorDetail, fromServiceError, toErrorDetail } from "../common/grpc-errors.js";
 import type { PullEvent } from "../gen/llama_orch/v1/catalog.js";
 import { sendError } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import { pipeSse, type SseFrames } from "./sse-writer.js";
 import { isPullTerminal, pullFrame } from "./translate-pulls.js";
 

@@ -12,7 +12,8 @@ import { registerBodyParsers } from "./body-parsers.js";
 import { registerCors } from "./cors.js";
 import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
-import { type ControlClients, connectControl } from "./grpc-clients.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { connectControl } from "./grpc-clients.js";
 import { registerRoutes } from "./routes.js";
 import { secureServer } from "./secure-server.js";
 import { isStatusPagePath } from "./status-page/page-routes.js";
@@ -31,20 +32,6 @@ export interface GatewayOptions {
   /** Config `gateway.cors_origins`; empty: CORS off. */
   corsOrigins: readonly string[];
   /** Config `tls`: HTTPS (h2 and HTTP/1.1 by ALPN) here, mutual TLS to the control plane. */
-  tls?: TlsMaterial;
-}
-
-/** What every route module gets. */
-export interface GatewayContext {
-  clients: ControlClients;
-  log: Logger;
-  /** Absent in a standalone gateway: /metrics then points at the control plane's process. */
-  metrics?: Registry;
-  /** Interval of SSE keep-alive comments, in ms; default the config default (15000). */
-  sseKeepaliveMs?: number;
-  /** Allowed CORS origins; absent or empty: CORS off. */
-  corsOrigins?: readonly string[];
-  /** Serve HTTPS with this certificate; plaintext (h2c or HTTP/1.1) without. */
   tls?: TlsMaterial;
 }
 

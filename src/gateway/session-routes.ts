@@ -1,9 +1,9 @@
 // Session routes of the data plane: read a session's metadata and budgets, or evict it.
 import type { FastifyInstance } from "fastify";
 import type { DeleteSessionResponse, SessionInfo } from "../gen/llama_orch/v1/orchestrator.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import { toSessionBody } from "./translate-tasks.js";
 
 interface SessionParams {

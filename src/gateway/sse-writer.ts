@@ -7,7 +7,7 @@ import type { OrchError } from "../common/errors.js";
 import { fromServiceError } from "../common/grpc-errors.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
-import { isTerminal, sseErrorFrame, sseFrame } from "./translate-tasks.js";
+import { isTerminal, sseErrorFrame, sseFrame } from "./translate-task-events.js";
 
 const KEEPALIVE_FRAME = ": keep-alive\n\n";
 

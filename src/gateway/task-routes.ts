@@ -11,9 +11,9 @@ import type {
   TaskRecord,
 } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 import { registerSessionRoutes } from "./session-routes.js";
 import { pipeTaskEvents } from "./sse-writer.js";
 import {

@@ -15,7 +15,6 @@ export type GpuStatusDto = Schemas["GpuStatus"];
 
 const STATES: Record<number, TaskStatusDto["state"]> = {
   [TaskState.TASK_STATE_QUEUED]: "queued",
-  [TaskState.TASK_STATE_PLACED]: "placed",
   [TaskState.TASK_STATE_RUNNING]: "running",
   [TaskState.TASK_STATE_FINISHED_STOP]: "finished_stop",
   [TaskState.TASK_STATE_FINISHED_LENGTH]: "finished_length",

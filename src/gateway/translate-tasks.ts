@@ -1,20 +1,10 @@
-// The data plane's one translation between HTTP DTOs (contracts/openapi/data.yaml) and proto.
-import type { OrchError } from "../common/errors.js";
-import {
-  Determinism,
-  type End,
-  type ErrorDetail,
-  FinishReason,
-  Priority,
-  type Sampling,
-} from "../gen/llama_orch/v1/common.js";
+// The data plane's one translation between HTTP DTOs (contracts/openapi/data.yaml) and proto, for
+// requests, records, admissions and sessions; task events are in translate-task-events.ts.
+import { Determinism, Priority, type Sampling } from "../gen/llama_orch/v1/common.js";
 import {
   type Admission,
   type BudgetsRemaining,
   type SessionInfo,
-  type Started,
-  type TaskEvent,
-  type TaskMetrics,
   type TaskRecord,
   TaskRequest,
   TaskState,
@@ -22,7 +12,6 @@ import {
 import type { components } from "../gen/openapi/data.js";
 import { cacheTenant } from "./cache-tenant.js";
 import { jsonSchemaOf } from "./chat-request.js";
-import { toTokenLogprob } from "./openai-logprobs.js";
 import { toResponseFormat } from "./translate-openai-request.js";
 
 type Schemas = components["schemas"];
@@ -39,16 +28,6 @@ const PRIORITIES: Record<NonNullable<TaskRequestBody["priority"]>, Priority> = {
 const DETERMINISMS: Record<NonNullable<TaskRequestBody["determinism"]>, Determinism> = {
   strict: Determinism.DETERMINISM_STRICT,
   best_effort: Determinism.DETERMINISM_BEST_EFFORT,
-};
-
-/** FINISH_REASON_ERROR never ends in `end` (errors are `error` frames); it reads as stop. */
-const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> = {
-  [FinishReason.FINISH_REASON_UNSPECIFIED]: "stop",
-  [FinishReason.FINISH_REASON_STOP]: "stop",
-  [FinishReason.FINISH_REASON_LENGTH]: "length",
-  [FinishReason.FINISH_REASON_CANCELLED]: "cancelled",
-  [FinishReason.FINISH_REASON_ERROR]: "stop",
-  [FinishReason.UNRECOGNIZED]: "stop",
 };
 
 /**
@@ -74,7 +53,6 @@ export function toTaskRequest(body: TaskRequestBody, identity: string): TaskRequ
     maxTokens: body.max_tokens,
     deadlineMs: body.deadline_ms,
     expectedTokens: body.expected_tokens,
-    kvHint: body.kv_hint ?? "",
     stop: body.stop ?? [],
     sampling: body.sampling && toSampling(body.sampling),
     grammar: body.grammar ?? "",
@@ -108,7 +86,6 @@ function toSampling(sampling: Schemas["Sampling"]): Sampling {
 const TASK_STATES: Record<TaskState, TaskRecordBody["state"]> = {
   [TaskState.TASK_STATE_UNSPECIFIED]: "queued",
   [TaskState.TASK_STATE_QUEUED]: "queued",
-  [TaskState.TASK_STATE_PLACED]: "placed",
   [TaskState.TASK_STATE_RUNNING]: "running",
   [TaskState.TASK_STATE_FINISHED_STOP]: "finished_stop",
   [TaskState.TASK_STATE_FINISHED_LENGTH]: "finished_length",
@@ -186,117 +163,4 @@ export function toSessionBody(info: SessionInfo): SessionBody {
     body.time_budget_remaining_ms = info.timeBudgetRemainingMs;
   if (info.costBudgetRemaining !== undefined) body.cost_budget_remaining = info.costBudgetRemaining;
   return body;
-}
-
-function frame(name: string, data: object): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-function startedData(started: Started): Schemas["SSEStarted"] {
-  const data: Schemas["SSEStarted"] = {
-    queue_position: started.queuePosition,
-    predicted_start_ms: started.predictedStartMs,
-    pool_id: started.poolId,
-  };
-  if (started.engineVersion) data.engine_version = started.engineVersion;
-  if (started.modelDigest) data.model_digest = started.modelDigest;
-  return data;
-}
-
-function metricsData(metrics: TaskMetrics, verbose: boolean): Schemas["SSEMetrics"] {
-  const data: Schemas["SSEMetrics"] = {
-    queue_depth: metrics.queueDepth,
-    on_time_probability: metrics.onTimeProbability,
-    kv_warmth: metrics.kvWarmth,
-  };
-  const budgets = metrics.budgets;
-  if (budgets?.tokens !== undefined) data.tokens_budget_remaining = budgets.tokens;
-  if (budgets?.timeMs !== undefined) data.time_budget_remaining_ms = budgets.timeMs;
-  if (budgets?.cost !== undefined) data.cost_budget_remaining = budgets.cost;
-  if (verbose) {
-    const percent = Math.round(metrics.onTimeProbability * 100);
-    data.human = `${metrics.queueDepth} queued on the pool; ${percent}% likely on time`;
-  }
-  return data;
-}
-
-function endData(end: End): Schemas["SSEEnd"] {
-  return {
-    tokens_in: end.tokensIn,
-    tokens_out: end.tokensOut,
-    decode_ms: end.decodeMs,
-    decode_time_ms: end.decodeTimeMs,
-    finish_reason: FINISH_REASONS[end.finishReason],
-    tokens_cached: end.cachedTokens,
-  };
-}
-
-function errorData(detail: ErrorDetail): Schemas["SSEError"] {
-  const data: Schemas["SSEError"] = {
-    code: detail.code as Schemas["ErrorKind"],
-    message: detail.message,
-    retriable: detail.retriable,
-    engine: "llamacpp",
-  };
-  if (detail.retryAfterMs !== undefined) data.retry_after_ms = detail.retryAfterMs;
-  if (detail.poolId) data.pool_id = detail.poolId;
-  return data;
-}
-
-/**
- * The SSE frame of a task event; undefined for `admitted`, which the 202 already carried.
- * Tokens, the hot path, are written without building an intermediate object.
- */
-export function sseFrame(event: TaskEvent, verbose: boolean): string | undefined {
-  const e = event.event;
-  if (e?.$case === "token" && !e.value.logprobs)
-    return `event: token\ndata: {"t":${JSON.stringify(e.value.t)},"i":${e.value.i}}\n\n`;
-  const sse = sseEvent(event, verbose);
-  return sse && frame(sse.name, sse.data);
-}
-
-/** A task event as the SSE stream names it and its fields; undefined for `admitted`. */
-export function sseEvent(
-  event: TaskEvent,
-  verbose: boolean,
-): { name: string; data: object } | undefined {
-  const e = event.event;
-  switch (e?.$case) {
-    case "token": {
-      const { t, i, logprobs } = e.value;
-      return {
-        name: "token",
-        data: logprobs ? { t, i, logprobs: toTokenLogprob(logprobs) } : { t, i },
-      };
-    }
-    case "started":
-      return { name: "started", data: startedData(e.value) };
-    case "metrics":
-      return { name: "metrics", data: metricsData(e.value, verbose) };
-    case "end":
-      return { name: "end", data: endData(e.value) };
-    case "error":
-      return { name: "error", data: errorData(e.value) };
-    default:
-      return undefined;
-  }
-}
-
-/** The terminal `error` frame for a stream that failed outside the task (control plane gone). */
-export function sseErrorFrame(error: OrchError): string {
-  const detail: ErrorDetail = {
-    code: error.code,
-    message: error.message,
-    retriable: error.retriable,
-    retryAfterMs: error.retryAfterMs,
-    engine: "llamacpp",
-    poolId: "",
-    policyLabel: "",
-  };
-  return frame("error", errorData(detail));
-}
-
-export function isTerminal(event: TaskEvent): boolean {
-  const kind = event.event?.$case;
-  return kind === "end" || kind === "error";
 }

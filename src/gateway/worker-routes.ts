@@ -5,9 +5,9 @@ import type { RegisterResponse } from "../gen/llama_orch/v1/worker.js";
 import type { components } from "../gen/openapi/control.js";
 import { missingToken, sendAuthError } from "./auth.js";
 import { sendError } from "./error-envelope.js";
+import type { GatewayContext } from "./gateway-context.js";
 import { unaryCall } from "./grpc-call.js";
 import { operationSchemas } from "./openapi-schemas.js";
-import type { GatewayContext } from "./server.js";
 
 type Schemas = components["schemas"];
 type Registration = Schemas["WorkerRegistration"];

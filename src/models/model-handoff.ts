@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OrchError } from "../common/errors.js";
-import { modelDigest } from "../engine/model-digest.js";
+import { modelDigest } from "./model-digest.js";
 
 export interface ModelHandoff {
   model: {

@@ -4,7 +4,6 @@ import type { JsonSublevel, Store } from "./db.js";
 /** The task lifecycle in order (STYLE: one ordered enum). */
 export const taskStates = [
   "QUEUED",
-  "PLACED",
   "RUNNING",
   "FINISHED_STOP",
   "FINISHED_LENGTH",

@@ -2,7 +2,7 @@
 import { OrchError } from "../common/errors.js";
 import type { Engine } from "../engine/engine.js";
 import { handoffModelPath } from "../models/model-handoff.js";
-import { resolveModelRef } from "./model-ref.js";
+import { resolveModelRef } from "../models/model-ref.js";
 import { WarmSessions } from "./warm-sessions.js";
 
 export interface LoadedModel {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI, { NotFoundError } from "openai";
 import { repoRoot } from "../../src/common/paths.js";
-import { modelDigest } from "../../src/engine/model-digest.js";
+import { modelDigest } from "../../src/models/model-digest.js";
 import { type FixtureHub, startFixtureHub } from "../support/fixture-hub.js";
 import { flipLastByte } from "../support/flip-byte.js";
 import { call } from "../support/http-calls.js";

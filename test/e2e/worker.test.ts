@@ -7,7 +7,6 @@ import { after, before, describe, it } from "node:test";
 import { type ServiceError, status } from "@grpc/grpc-js";
 import { fromServiceError } from "../../src/common/grpc-errors.js";
 import { fakeNvmlPath } from "../../src/common/paths.js";
-import { modelDigest } from "../../src/engine/model-digest.js";
 import { FinishReason } from "../../src/gen/llama_orch/v1/common.js";
 import {
   GenerateRequest,
@@ -15,6 +14,7 @@ import {
   type WorkerDescription,
 } from "../../src/gen/llama_orch/v1/worker.js";
 import { ensureModel } from "../../src/models/ensure-model.js";
+import { modelDigest } from "../../src/models/model-digest.js";
 import { writeHandoff } from "../../src/models/model-handoff.js";
 import { flipLastByte } from "../support/flip-byte.js";
 import { RecordingRegistry } from "../support/recording-registry.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Engine } from "../../src/engine/engine.js";
-import { digestCachePath } from "../../src/engine/model-digest.js";
+import { digestCachePath } from "../../src/models/model-digest.js";
 import { loadTiny, tinyModelPath } from "../support/tiny.js";
 
 describe("engine on the tiny model", () => {

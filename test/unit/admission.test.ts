@@ -79,7 +79,6 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
         maxTokens: 64,
         deadlineMs: 30_000,
         expectedTokens: 32,
-        kvHint: "reuse",
         placement: { mode: "prefer", preferPools: ["gpu-0"], allowFallback: false },
         sampling: {
           temperature: 0,
@@ -105,7 +104,6 @@ describe("validateTask defaults (DESIGN decision 6)", () => {
     assert.equal(task.deadlineMs, 30_000);
     assert.equal(task.deadlineFromRequest, true);
     assert.equal(task.expectedTokens, 32);
-    assert.equal(task.kvHint, "reuse");
     assert.deepEqual(task.placement, {
       mode: "prefer",
       preferPools: ["gpu-0"],
@@ -154,7 +152,6 @@ describe("validateTask rejections", () => {
     ["workload rerank", { maxTokens: 1, workload: "rerank" }, /workload must be one of/],
     ["priority unknown", { maxTokens: 1, priority: "urgent" }, /priority must be one of/],
     ["determinism unknown", { maxTokens: 1, determinism: "exact" }, /determinism/],
-    ["kv_hint unknown", { maxTokens: 1, kvHint: "warm" }, /kv_hint must be one of reuse, cold/],
     ["placement.mode unknown", { maxTokens: 1, placement: { mode: "spread" } }, /placement.mode/],
     ["pin without a pool", { maxTokens: 1, placement: { mode: "pin" } }, /needs .*pin_pool_id/],
     [

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
-import { ConfigError, loadConfig, Secret, validateConfig } from "../../src/common/config.js";
+import { ConfigError, loadConfig, validateConfig } from "../../src/common/config.js";
+import { Secret } from "../../src/common/secret.js";
 
 let dir = "";
 before(async () => {

@@ -1,8 +1,8 @@
 // Logs are JSON lines carrying bound task context, and secrets never reach the output.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Secret } from "../../src/common/config.js";
 import { createLogger, withContext } from "../../src/common/logger.js";
+import { Secret } from "../../src/common/secret.js";
 
 function capture() {
   const lines: string[] = [];

@@ -840,7 +840,7 @@ export interface components {
             queued_ms: number;
             session_id?: string;
             /** @enum {string} */
-            state: "queued" | "placed" | "running" | "finished_stop" | "finished_length" | "cancelled" | "error";
+            state: "queued" | "running" | "finished_stop" | "finished_length" | "cancelled" | "error";
             task_id: string;
             /** Format: int32 */
             tokens_out: number;

@@ -329,7 +329,7 @@ export interface components {
             seed?: number;
             session_id: components["schemas"]["Uuid"];
             /** @enum {string} */
-            state: "queued" | "placed" | "running" | "finished_stop" | "finished_length" | "finished_cancelled" | "finished_error";
+            state: "queued" | "running" | "finished_stop" | "finished_length" | "finished_cancelled" | "finished_error";
             task_id: components["schemas"]["Uuid"];
             /** Format: int32 */
             tokens_in: number;
@@ -359,8 +359,6 @@ export interface components {
              */
             ignore_eos: boolean;
             inputs?: string[];
-            /** @enum {string} */
-            kv_hint?: "reuse" | "cold";
             /** Format: int32 */
             max_tokens: number;
             model_ref: string;

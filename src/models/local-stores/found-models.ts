@@ -1,6 +1,6 @@
 // What a scan of a local model store found: models to register, and files it had to pass over.
 import { OrchError } from "../../common/errors.js";
-import type { FetchedModel } from "../pull/fetch-model.js";
+import type { FetchedModel } from "../fetched-model.js";
 
 export interface Skipped {
   path: string;

@@ -3,9 +3,9 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { OrchError } from "../../common/errors.js";
-import { hashFile } from "../../engine/model-digest.js";
+import type { FetchedModel } from "../fetched-model.js";
+import { hashFile } from "../model-digest.js";
 import type { ModelRefKind } from "../model-ref-kind.js";
-import type { FetchedModel } from "../pull/fetch-model.js";
 import { pickQuant, splitParts } from "../pull/hf-hub.js";
 import { type FoundModels, reasonOf, type Skipped } from "./found-models.js";
 

@@ -4,8 +4,8 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { OrchError } from "../../common/errors.js";
-import { hashFile } from "../../engine/model-digest.js";
-import type { FetchedModel } from "../pull/fetch-model.js";
+import type { FetchedModel } from "../fetched-model.js";
+import { hashFile } from "../model-digest.js";
 import {
   modelLayer,
   type OllamaName,

@@ -5,7 +5,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, rename, stat, statfs, truncate, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { OrchError } from "../../common/errors.js";
-import { recordDigest } from "../../engine/model-digest.js";
+import { recordDigest } from "../model-digest.js";
 import type { RemoteFile } from "./remote-file.js";
 
 export interface ByteProgress {

@@ -5,12 +5,13 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { OrchError } from "../../common/errors.js";
-import { modelDigest } from "../../engine/model-digest.js";
-import { resolveModelRef } from "../../worker/model-ref.js";
+import type { FetchedModel } from "../fetched-model.js";
 import { hfCacheModel } from "../local-stores/hf-cache.js";
 import { ollamaStoreModel } from "../local-stores/ollama-store.js";
-import type { LocalStores, StoreKind } from "../local-stores/store-roots.js";
+import type { LocalStores } from "../local-stores/store-roots.js";
+import { modelDigest } from "../model-digest.js";
 import { confineModelPath } from "../model-dirs.js";
+import { resolveModelRef } from "../model-ref.js";
 import { type ModelRefKind, parseModelRef } from "../model-ref-kind.js";
 import { downloadFile } from "./download.js";
 import { type HubOptions, resolveHfRef } from "./hf-hub.js";
@@ -37,19 +38,6 @@ export interface FetchContext {
   registry?: RegistryOptions;
   /** Local stores looked in before any download; none when absent. */
   stores?: Partial<LocalStores>;
-}
-
-export interface FetchedModel {
-  /** The file to load (the first part of a split model). */
-  path: string;
-  sha256: string;
-  size: number;
-  /** The bytes matched a digest their source gave. */
-  verified: boolean;
-  /** `ref` is the catalog id the model gets. */
-  source: { ref: string; url: string; commit?: string; store?: StoreKind };
-  /** Plain names the source suggests (e.g. `llama3.2:latest`), given where still free. */
-  aliases?: string[];
 }
 
 type Emit = (event: PullEvent) => void;

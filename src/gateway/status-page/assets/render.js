@@ -165,7 +165,7 @@ export function renderPools(snapshot, act) {
 export function renderTasks(snapshot, act) {
   const now = snapshot.now_ms;
   const queued = snapshot.tasks.filter((t) => t.state === "queued");
-  const running = snapshot.tasks.filter((t) => t.state === "running" || t.state === "placed");
+  const running = snapshot.tasks.filter((t) => t.state === "running");
   const ended = snapshot.tasks.filter((t) => t.ended_ms > 0);
   const idCell = (t) => h("td", { class: "id", title: t.task_id }, shortId(t.task_id));
   fill(

@@ -47,7 +47,6 @@ export const protobufFileName = "llama_orch/v1/orchestrator.proto";
 export enum TaskState {
   TASK_STATE_UNSPECIFIED = 0,
   TASK_STATE_QUEUED = 1,
-  TASK_STATE_PLACED = 2,
   TASK_STATE_RUNNING = 3,
   TASK_STATE_FINISHED_STOP = 4,
   TASK_STATE_FINISHED_LENGTH = 5,
@@ -64,9 +63,6 @@ export function taskStateFromJSON(object: any): TaskState {
     case 1:
     case "TASK_STATE_QUEUED":
       return TaskState.TASK_STATE_QUEUED;
-    case 2:
-    case "TASK_STATE_PLACED":
-      return TaskState.TASK_STATE_PLACED;
     case 3:
     case "TASK_STATE_RUNNING":
       return TaskState.TASK_STATE_RUNNING;
@@ -95,8 +91,6 @@ export function taskStateToJSON(object: TaskState): string {
       return "TASK_STATE_UNSPECIFIED";
     case TaskState.TASK_STATE_QUEUED:
       return "TASK_STATE_QUEUED";
-    case TaskState.TASK_STATE_PLACED:
-      return "TASK_STATE_PLACED";
     case TaskState.TASK_STATE_RUNNING:
       return "TASK_STATE_RUNNING";
     case TaskState.TASK_STATE_FINISHED_STOP:
@@ -145,7 +139,6 @@ export interface TaskRequest {
   maxTokens: number;
   deadlineMs?: number | undefined;
   expectedTokens?: number | undefined;
-  kvHint: string;
   placement?: PlacementOverrides | undefined;
   sampling?: Sampling | undefined;
   stop: string[];
@@ -610,7 +603,6 @@ function createBaseTaskRequest(): TaskRequest {
     maxTokens: 0,
     deadlineMs: undefined,
     expectedTokens: undefined,
-    kvHint: "",
     placement: undefined,
     sampling: undefined,
     stop: [],
@@ -668,9 +660,6 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.expectedTokens !== undefined) {
       writer.uint32(112).int32(message.expectedTokens);
-    }
-    if (message.kvHint !== "") {
-      writer.uint32(122).string(message.kvHint);
     }
     if (message.placement !== undefined) {
       PlacementOverrides.encode(message.placement, writer.uint32(130).fork()).join();
@@ -833,14 +822,6 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.expectedTokens = reader.int32();
             continue;
           }
-          case 15: {
-            if (tag !== 122) {
-              break;
-            }
-
-            message.kvHint = reader.string();
-            continue;
-          }
           case 16: {
             if (tag !== 130) {
               break;
@@ -985,11 +966,6 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.expected_tokens)
         ? globalThis.Number(object.expected_tokens)
         : undefined,
-      kvHint: isSet(object.kvHint)
-        ? globalThis.String(object.kvHint)
-        : isSet(object.kv_hint)
-        ? globalThis.String(object.kv_hint)
-        : "",
       placement: isSet(object.placement) ? PlacementOverrides.fromJSON(object.placement) : undefined,
       sampling: isSet(object.sampling) ? Sampling.fromJSON(object.sampling) : undefined,
       stop: globalThis.Array.isArray(object?.stop)
@@ -1074,9 +1050,6 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.expectedTokens !== undefined) {
       obj.expectedTokens = Math.round(message.expectedTokens);
     }
-    if (message.kvHint !== "") {
-      obj.kvHint = message.kvHint;
-    }
     if (message.placement !== undefined) {
       obj.placement = PlacementOverrides.toJSON(message.placement);
     }
@@ -1132,7 +1105,6 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.maxTokens = object.maxTokens ?? 0;
     message.deadlineMs = object.deadlineMs ?? undefined;
     message.expectedTokens = object.expectedTokens ?? undefined;
-    message.kvHint = object.kvHint ?? "";
     message.placement = (object.placement !== undefined && object.placement !== null)
       ? PlacementOverrides.fromPartial(object.placement)
       : undefined;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { OrchError } from "../../src/common/errors.js";
 import { modelsDir } from "../../src/common/paths.js";
-import { resolveModelRef } from "../../src/worker/model-ref.js";
+import { resolveModelRef } from "../../src/models/model-ref.js";
 
 describe("resolveModelRef", () => {
   it("builtin:tiny is the generated tiny model", async () => {

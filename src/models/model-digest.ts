@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
-import { localStores } from "../models/local-stores/store-roots.js";
+import { localStores } from "./local-stores/store-roots.js";
 
 interface DigestRecord {
   size: number;

@@ -1,8 +1,8 @@
 // Resolves a pool's model ref (builtin:NAME, file:PATH or a path) to the GGUF file to load.
 import { isAbsolute, resolve } from "node:path";
 import { OrchError } from "../common/errors.js";
-import { BUILTIN_PREFIX, parseBuiltinRef, modelRefUsage as usage } from "../models/builtin-ref.js";
-import { ensureModel } from "../models/ensure-model.js";
+import { BUILTIN_PREFIX, parseBuiltinRef, modelRefUsage as usage } from "./builtin-ref.js";
+import { ensureModel } from "./ensure-model.js";
 
 function builtin(ref: string): Promise<string> {
   const { preset, type } = parseBuiltinRef(ref);
