@@ -2,6 +2,7 @@
 #include "convert.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace orch {
 namespace {
@@ -13,6 +14,13 @@ double number_or(const Napi::Object & o, const char * key, double fallback) {
   if (v.IsUndefined() || v.IsNull()) return fallback;
   if (!v.IsNumber()) invalid(std::string(key) + " must be a number");
   return v.As<Napi::Number>().DoubleValue();
+}
+
+// An integer knob: checked before the cast, which would drop a fraction or wrap a huge value.
+double whole_knob(const Napi::Object & o, const char * key, const sampling_bounds::Bound & bound) {
+  const double v = number_or(o, key, bound.fallback);
+  if (std::trunc(v) != v || !bound.admits(v)) invalid(std::string(bound.message) + "; got " + std::to_string(v));
+  return v;
 }
 
 bool bool_or(const Napi::Object & o, const char * key, bool fallback) {
@@ -79,19 +87,21 @@ SamplingParams to_sampling(const Napi::Value & value) {
   if (!value.IsObject()) invalid("sampling must be an object");
   const auto o = value.As<Napi::Object>();
   s.temperature = static_cast<float>(number_or(o, "temperature", s.temperature));
-  s.top_k = static_cast<int32_t>(number_or(o, "topK", s.top_k));
+  s.top_k = static_cast<int32_t>(whole_knob(o, "topK", sampling_bounds::top_k));
   s.top_p = static_cast<float>(number_or(o, "topP", s.top_p));
   s.min_p = static_cast<float>(number_or(o, "minP", s.min_p));
   s.repeat_penalty = static_cast<float>(number_or(o, "repeatPenalty", s.repeat_penalty));
-  s.repeat_last_n = static_cast<int32_t>(number_or(o, "repeatLastN", s.repeat_last_n));
+  s.repeat_last_n = static_cast<int32_t>(whole_knob(o, "repeatLastN", sampling_bounds::repeat_last_n));
   const Napi::Value seed = o.Get("seed");
   if (!seed.IsUndefined() && !seed.IsNull()) {
     s.seed = static_cast<uint32_t>(number_or(o, "seed", 0));
     s.has_seed = true;
   }
-  s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", 0));
-  s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", 0));
-  s.n_probs = static_cast<int32_t>(number_or(o, "logprobs", -1));
+  s.presence_penalty = static_cast<float>(number_or(o, "presencePenalty", s.presence_penalty));
+  s.frequency_penalty = static_cast<float>(number_or(o, "frequencyPenalty", s.frequency_penalty));
+  // Only here is a given logprobs told apart from an absent one (-1): a given one must be in range.
+  const Napi::Value logprobs = o.Get("logprobs");
+  if (!logprobs.IsUndefined() && !logprobs.IsNull()) s.n_probs = static_cast<int32_t>(whole_knob(o, "logprobs", sampling_bounds::logprobs));
   const Napi::Value bias = o.Get("logitBias");
   if (bias.IsArray()) {
     const auto arr = bias.As<Napi::Array>();

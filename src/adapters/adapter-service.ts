@@ -4,8 +4,10 @@
 // Cancel is race-free as on the native worker: Cancel marks the run cancelled before it answers
 // and every token is checked against that mark before it is written, so no token follows the ack;
 // aborting the upstream request closes its connection, which each engine treats as "free it".
+
 import type { handleUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
+import { finishReasonNames, protoFinishReasons } from "../common/finish-reasons.js";
 import { toErrorDetail, toStatus } from "../common/grpc-errors.js";
 import type { Logger } from "../common/logger.js";
 import { FinishReason } from "../gen/llama_orch/v1/common.js";
@@ -193,7 +195,7 @@ export class AdapterService {
         continue;
       }
       const ttftMs = (firstMs ?? Date.now()) - startedMs;
-      this.end(call, run, finishReasons[event.finishReason], {
+      this.end(call, run, protoFinishReasons[event.finishReason], {
         ...event,
         ttftMs,
         wallMs: Date.now() - startedMs,
@@ -234,7 +236,7 @@ export class AdapterService {
       {
         task_id: call.request.taskId,
         tokens_out: end.tokensOut,
-        finish_reason: FinishReason[finishReason],
+        finish_reason: finishReasonNames[finishReason],
       },
       "generate ended",
     );
@@ -266,8 +268,3 @@ export class AdapterService {
     call.end();
   }
 }
-
-const finishReasons = {
-  stop: FinishReason.FINISH_REASON_STOP,
-  length: FinishReason.FINISH_REASON_LENGTH,
-} as const;

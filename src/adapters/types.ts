@@ -1,4 +1,6 @@
 // The shapes every engine adapter shares: what it is asked, what it streams back, what it reports.
+import type { EngineFinishReason } from "../common/finish-reasons.js";
+
 export const adapterEngines = ["llamacpp-server", "vllm", "tgi", "triton"] as const;
 export type AdapterEngine = (typeof adapterEngines)[number];
 
@@ -23,7 +25,7 @@ export type AdapterEvent =
   | { type: "token"; text: string; id: number }
   | {
       type: "end";
-      finishReason: "stop" | "length";
+      finishReason: Extract<EngineFinishReason, "stop" | "length">;
       /** What the engine said it used; absent when its protocol does not say. */
       tokensIn?: number;
       tokensOut?: number;

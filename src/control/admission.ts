@@ -1,23 +1,17 @@
-// Admission: validate a raw task once, at the edge, into a ValidTask; and the deadline feasibility.
-import { poolEngines } from "../common/config-schema-pool.js";
+// Admission: validate a raw task once, at the edge, into a ValidTask, filling every default.
 import { OrchError } from "../common/errors.js";
+import { deadlineOf } from "./deadline-check.js";
 import { checkWorkload, type ModelWorkloads, validEmbedding } from "./embedding-admission.js";
+import { intIn, invalid, uuidOr } from "./field-checks.js";
 import {
-  type BudgetLimits,
-  type Determinism,
-  determinisms,
-  type PlacementInput,
-  type PlacementMode,
-  type PlacementOverrides,
-  type Priority,
-  placementModes,
-  priorities,
-  type SamplingParams,
-  type TaskInput,
-  type ValidTask,
-  type Workload,
-  workloads,
-} from "./types.js";
+  enums,
+  validBudgets,
+  validCacheSalt,
+  validPlacement,
+  validSampling,
+  validStop,
+} from "./task-options.js";
+import type { TaskInput, ValidTask, Workload } from "./types.js";
 
 /** What admission needs to know about one model of the catalog. */
 export interface ModelLimits extends ModelWorkloads {
@@ -40,41 +34,7 @@ export interface AdmissionContext {
   promptTokens(prompt: string): number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEED_MAX = 0xffff_ffff;
-// Longer than the gateway's 256-character cache_salt: it prefixes the salt with `salt:` or `id:`.
-const CACHE_SALT_MAX = 512;
-
-function invalid(message: string): OrchError {
-  return new OrchError("INVALID_PARAMS", message);
-}
-
-function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
-  const found = allowed.find((a) => a === value);
-  if (found === undefined) {
-    throw invalid(`${field} must be one of ${allowed.join(", ")}; got "${value}"`);
-  }
-  return found;
-}
-
-function intIn(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${field} must be an integer from ${min} to ${max}; got ${value}`);
-  }
-  return value;
-}
-
-function numIn(field: string, value: number | undefined, min: number, max: number) {
-  if (value !== undefined && !(Number.isFinite(value) && value >= min && value <= max)) {
-    throw invalid(`${field} must be a number from ${min} to ${max}; got ${value}`);
-  }
-}
-
-function uuidOr(field: string, value: string | undefined, newId: () => string): string {
-  if (value === undefined) return newId();
-  if (!UUID.test(value)) throw invalid(`${field} must be a UUID; got "${value}"`);
-  return value;
-}
 
 /** FNV-1a over the task id: the seed SPEC 2.1 allows the orchestrator to inject, reproducible. */
 export function seedFromTaskId(taskId: string): number {
@@ -111,58 +71,6 @@ function modelLimits(modelRef: string, ctx: AdmissionContext): ModelLimits {
   return model;
 }
 
-function validPlacement(input: PlacementInput | undefined): PlacementOverrides {
-  const pin = input?.pinPoolId;
-  // A bare pin_pool_id (OC-CORE-1018) means pinning even without mode.
-  let mode: PlacementMode = pin ? "pin" : "auto";
-  if (input?.mode !== undefined) mode = oneOf("placement.mode", input.mode, placementModes);
-  if (mode === "pin" && !pin) throw invalid('placement.mode "pin" needs placement.pin_pool_id');
-  if (mode !== "pin" && pin) {
-    throw invalid(`placement.pin_pool_id is only used with mode "pin"; mode is "${mode}"`);
-  }
-  const placement: PlacementOverrides = {
-    mode,
-    preferPools: [...(input?.preferPools ?? [])],
-    avoidPools: [...(input?.avoidPools ?? [])],
-    allowFallback: input?.allowFallback ?? true,
-  };
-  if (pin) placement.pinPoolId = pin;
-  if (input?.requireDeviceMask) placement.requireDeviceMask = input.requireDeviceMask;
-  return placement;
-}
-
-function validSampling(s: SamplingParams | undefined): SamplingParams {
-  if (!s) return {};
-  numIn("sampling.temperature", s.temperature, 0, 100);
-  if (s.topK !== undefined) intIn("sampling.top_k", s.topK, 0, 1_000_000);
-  numIn("sampling.top_p", s.topP, 0, 1);
-  numIn("sampling.min_p", s.minP, 0, 1);
-  numIn("sampling.repeat_penalty", s.repeatPenalty, Number.MIN_VALUE, 100);
-  if (s.repeatLastN !== undefined) intIn("sampling.repeat_last_n", s.repeatLastN, -1, 1_000_000);
-  numIn("sampling.presence_penalty", s.presencePenalty, -2, 2);
-  numIn("sampling.frequency_penalty", s.frequencyPenalty, -2, 2);
-  for (const { token, bias } of s.logitBias ?? []) {
-    intIn("sampling.logit_bias token", token, 0, 0x7fffffff);
-    numIn(`sampling.logit_bias[${token}]`, bias, -100, 100);
-  }
-  if (s.logprobs !== undefined) intIn("sampling.logprobs", s.logprobs, 0, 20);
-  return { ...s, logitBias: s.logitBias && [...s.logitBias] };
-}
-
-function validBudgets(b: BudgetLimits | undefined): BudgetLimits | undefined {
-  if (!b) return undefined;
-  if (b.tokens !== undefined) intIn("budgets.tokens", b.tokens, 0, Number.MAX_SAFE_INTEGER);
-  if (b.timeMs !== undefined) intIn("budgets.time_ms", b.timeMs, 0, Number.MAX_SAFE_INTEGER);
-  numIn("budgets.cost", b.cost, 0, Number.MAX_VALUE);
-  return { ...b };
-}
-
-function validStop(stop: readonly string[] | undefined): string[] {
-  // An empty stop string would end every generation before its first token.
-  if (stop?.some((s) => s.length === 0)) throw invalid("stop strings must not be empty");
-  return [...(stop ?? [])];
-}
-
 /** Context and token bounds of DESIGN decision 6, with messages that say what to change. */
 function tokenBounds(
   input: TaskInput,
@@ -193,45 +101,6 @@ function tokenBounds(
     intIn("expected_tokens", input.expectedTokens, 1, maxTokens);
   }
   return { ctx, maxTokens };
-}
-
-function deadlineOf(input: TaskInput, defaultMs: number): number {
-  if (input.deadlineMs === undefined) return defaultMs;
-  if (!Number.isInteger(input.deadlineMs)) {
-    throw invalid(`deadline_ms must be an integer number of ms; got ${input.deadlineMs}`);
-  }
-  if (input.deadlineMs <= 0) {
-    throw new OrchError(
-      "DEADLINE_UNMET",
-      `deadline_ms ${input.deadlineMs} has already passed; give a positive number of ms`,
-    );
-  }
-  return input.deadlineMs;
-}
-
-/** The enum-like fields: unknown values are INVALID_PARAMS, absent ones take their defaults. */
-function enums(input: TaskInput) {
-  const engine =
-    input.engine === undefined ? undefined : oneOf("engine", input.engine, poolEngines);
-  const workload: Workload =
-    input.workload === undefined ? "completion" : oneOf("workload", input.workload, workloads);
-  const priority: Priority =
-    input.priority === undefined ? "interactive" : oneOf("priority", input.priority, priorities);
-  // best_effort by default: strict serialises decode steps and costs throughput (DESIGN 9).
-  const determinism: Determinism =
-    input.determinism === undefined
-      ? "best_effort"
-      : oneOf("determinism", input.determinism, determinisms);
-  return { engine, priority, determinism, workload };
-}
-
-/** A salt names a cache tenant; it is a key, not text, so it stays short. */
-function validCacheSalt(salt: string | undefined): string {
-  if (salt === undefined) return "";
-  if (salt.length > CACHE_SALT_MAX) {
-    throw invalid(`cache_salt is ${salt.length} characters; use at most ${CACHE_SALT_MAX}`);
-  }
-  return salt;
 }
 
 /**
@@ -315,29 +184,4 @@ export function validateTask(input: TaskInput, ctx: AdmissionContext): ValidTask
   if (budgets) task.budgets = budgets;
   if (embedding) task.embeddingInputs = embedding.inputs;
   return task;
-}
-
-/** Predicted wait for a slot and predicted decode time of one task, in ms (see eta.ts). */
-export interface EtaMs {
-  startMs: number;
-  decodeMs: number;
-}
-
-/**
- * DEADLINE_UNMET when the predicted start plus predicted decode exceeds the task's deadline.
- * A task whose deadline is only the configured default is never refused: its client set none.
- */
-export function checkDeadline(
-  task: Pick<ValidTask, "deadlineMs" | "deadlineFromRequest">,
-  eta: EtaMs,
-): void {
-  if (!task.deadlineFromRequest) return;
-  const endMs = eta.startMs + eta.decodeMs;
-  if (endMs <= task.deadlineMs) return;
-  throw new OrchError(
-    "DEADLINE_UNMET",
-    `deadline_ms ${task.deadlineMs} cannot be met: predicted start in ${eta.startMs} ms plus ` +
-      `decode of ${eta.decodeMs} ms ends at ${endMs} ms; raise deadline_ms, lower max_tokens ` +
-      "(or set expected_tokens), or retry when the queue is shorter",
-  );
 }

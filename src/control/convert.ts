@@ -1,5 +1,6 @@
 // The one translation between the control plane's domain types and the gRPC messages.
 import { errorCodes, isErrorCode } from "../common/errors.js";
+import { knobValues } from "../common/sampling-bounds.js";
 import {
   Determinism,
   Priority,
@@ -62,18 +63,7 @@ export function toTaskInput(request: TaskRequest): TaskInput {
       requireDeviceMask: nonEmpty(p.requireDeviceMask),
       allowFallback: p.allowFallback,
     },
-    sampling: s && {
-      temperature: s.temperature,
-      topK: s.topK,
-      topP: s.topP,
-      minP: s.minP,
-      repeatPenalty: s.repeatPenalty,
-      repeatLastN: s.repeatLastN,
-      presencePenalty: s.presencePenalty,
-      frequencyPenalty: s.frequencyPenalty,
-      logitBias: s.logitBias?.entries,
-      logprobs: s.logprobs,
-    },
+    sampling: s && { ...knobValues(s), logitBias: s.logitBias?.entries },
     stop: request.stop,
     grammar: nonEmpty(request.grammar),
     jsonSchema: nonEmpty(request.jsonSchema),

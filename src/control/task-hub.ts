@@ -1,5 +1,6 @@
 // Live tasks and their event logs: publish events in order, replay them to late subscribers, and
 // keep ended tasks around (bounded) so a client can still attach and read the whole stream.
+import { finishedStates } from "../common/finish-reasons.js";
 import { type End, FinishReason } from "../gen/llama_orch/v1/common.js";
 import { type TaskEvent, TaskState } from "../gen/llama_orch/v1/orchestrator.js";
 import type { ValidTask } from "./types.js";
@@ -30,13 +31,6 @@ export interface TaskEntry {
   /** Token events published so far. */
   tokensOut: number;
 }
-
-const FINISHED: Record<number, TaskState> = {
-  [FinishReason.FINISH_REASON_STOP]: TaskState.TASK_STATE_FINISHED_STOP,
-  [FinishReason.FINISH_REASON_LENGTH]: TaskState.TASK_STATE_FINISHED_LENGTH,
-  [FinishReason.FINISH_REASON_CANCELLED]: TaskState.TASK_STATE_FINISHED_CANCELLED,
-  [FinishReason.FINISH_REASON_ERROR]: TaskState.TASK_STATE_FINISHED_ERROR,
-};
 
 /** The `end` of a task cancelled before it ran: nothing decoded. */
 export function cancelledUnrun(task: ValidTask): End {
@@ -111,7 +105,7 @@ export class TaskHub {
     }
     if (kind === "started") entry.placedMs = nowMs;
     if (kind === "end" && event.event?.$case === "end") {
-      entry.state = FINISHED[event.event.value.finishReason] ?? TaskState.TASK_STATE_FINISHED_STOP;
+      entry.state = finishedStates[event.event.value.finishReason];
     }
     if (kind === "error") entry.state = TaskState.TASK_STATE_FINISHED_ERROR;
     entry.events.push(event);

@@ -1,5 +1,6 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
 import type { PoolEngine } from "../common/config-schema-pool.js";
+import type { SamplingKnobValues } from "../common/sampling-bounds.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -33,19 +34,9 @@ export interface PlacementOverrides {
   allowFallback: boolean;
 }
 
-/** Sampling knobs a task may set; absent ones take the engine's defaults. */
-export interface SamplingParams {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  repeatLastN?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
+/** Sampling knobs a task may set (the bounds table's); absent ones take the engine's defaults. */
+export interface SamplingParams extends SamplingKnobValues {
   logitBias?: { token: number; bias: number }[];
-  /** Report each token's log-probability with this many top alternatives (0-20). */
-  logprobs?: number;
 }
 
 /** A chat task's lazy-grammar triggers and answer parser, from the worker's chat template. */

@@ -6,6 +6,7 @@ import type {
   NativeLoadOptions,
   NativeModelInfo,
   NativeStats,
+  NativeSubmitRequest,
 } from "./native-addon.js";
 import type {
   ChatRenderRequest,
@@ -21,22 +22,10 @@ export function toNativeLoadOptions(options: EngineOptions): NativeLoadOptions {
   return { ...options };
 }
 
-export function toNativeRequest(request: SubmitRequest): object {
-  return {
-    prompt: typeof request.prompt === "string" ? request.prompt : [...request.prompt],
-    maxTokens: request.maxTokens,
-    sampling: request.sampling,
-    stop: request.stop,
-    grammar: request.grammar,
-    jsonSchema: request.jsonSchema,
-    grammarLazy: request.grammarLazy,
-    grammarTriggers: request.grammarTriggers,
-    grammarPrefill: request.grammarPrefill,
-    strict: request.strict,
-    sessionKey: request.sessionKey,
-    cacheTenant: request.cacheTenant,
-    ignoreEos: request.ignoreEos,
-  };
+/** A token-id prompt is copied: the addon reads it as a plain array. */
+export function toNativeRequest(request: SubmitRequest): NativeSubmitRequest {
+  const prompt = typeof request.prompt === "string" ? request.prompt : [...request.prompt];
+  return { ...request, prompt };
 }
 
 function jsonOr(text: string | undefined, fallback: unknown): unknown {

@@ -1,50 +1,41 @@
 // The shape of the compiled addon (build/llama_orch.node) as JS sees it.
 import type { GpuProbe } from "./nvml-types.js";
-import type { ChatDelta, EngineOptions, TokenLogprobs } from "./types.js";
+import type {
+  ChatDelta,
+  ChatParse,
+  ChatRender,
+  EndEvent,
+  EngineOptions,
+  EngineStats,
+  ModelInfo,
+  SubmitRequest,
+  TokenEvent,
+} from "./types.js";
+
+// Each native shape is derived from the engine's public one (types.ts), so a field is declared
+// once; what differs is said here: the sequence id on events, error fields, no digest.
 
 /** The addon takes the engine options as they are. */
 export type NativeLoadOptions = EngineOptions;
 
-export interface NativeModelInfo {
-  architecture: string;
-  name: string;
-  description: string;
-  parameterCount: number;
-  fileSizeBytes: number;
-  trainedContext: number;
-  vocabSize: number;
-  fileType: string;
-  hasChatTemplate: boolean;
-  contextSize: number;
-  slots: number;
-  kvBytesPerToken: number;
-  embeddingLength: number;
-  pooling: string;
-}
+/** The digest is hashed in JS (model-digest.ts); the addon reports the rest. */
+export type NativeModelInfo = Omit<ModelInfo, "digest">;
+
+/** What `submit` takes: the request as it is (convert.cpp reads each field by name). */
+export type NativeSubmitRequest = SubmitRequest;
+
+export type NativeTokenEvent = TokenEvent & { seq: number };
+
+/** An end carries its error as two flat fields, not EndEvent's object. */
+export type NativeEndEvent = Omit<EndEvent, "error"> & {
+  seq: number;
+  errorCode?: string;
+  errorMessage?: string;
+};
 
 export type NativeEvent =
-  | {
-      type: "token";
-      seq: number;
-      id: number;
-      text: string;
-      index: number;
-      logprobs?: TokenLogprobs;
-    }
-  | {
-      type: "end";
-      seq: number;
-      finishReason: "stop" | "length" | "cancelled" | "error";
-      tokensIn: number;
-      tokensOut: number;
-      cachedTokens: number;
-      promptMs: number;
-      decodeMs: number;
-      ttftMs: number;
-      grammarResamples: number;
-      errorCode?: string;
-      errorMessage?: string;
-    }
+  | NativeTokenEvent
+  | NativeEndEvent
   | { type: "ack"; ack: number; found: boolean }
   | {
       type: "embedding";
@@ -58,45 +49,19 @@ export type NativeEvent =
       errorMessage?: string;
     };
 
-export interface NativeStats {
-  slotsTotal: number;
-  slotsBusy: number;
-  pending: number;
-  kvCellsUsed: number;
-  kvCellsTotal: number;
-  kvCellsCached: number;
-  cacheEvictions: number;
-  cacheRamBytes: number;
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-}
+export type NativeStats = EngineStats;
 
 export interface NativeEngine {
   info(): NativeModelInfo;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): number[];
   detokenize(tokens: readonly number[]): string;
   /** Renders an OpenAI-shaped chat (JSON text) with the model's Jinja template and tools. */
-  renderChat(requestJson: string): {
-    prompt: string;
-    grammar: string;
-    grammarLazy: boolean;
-    grammarTriggers: string[];
-    stops: string[];
-    parser: string;
-    grammarPrefill: string;
-  };
-  parseChat(
-    text: string,
-    parser: string,
-  ): {
-    content: string;
-    reasoningContent: string;
-    toolCalls: { id: string; name: string; arguments: string }[];
-  };
+  renderChat(requestJson: string): ChatRender;
+  parseChat(text: string, parser: string): ChatParse;
   /** The answer's parsed growth from `previous` to `text`; null when common cannot diff them. */
   diffChat(previous: string, text: string, parser: string, final: boolean): ChatDelta[] | null;
   /** Returns the sequence id; events arrive through the onEvents callback given at load. */
-  submit(request: object): number;
+  submit(request: NativeSubmitRequest): number;
   /** Returns an acknowledgement id that a later `ack` event settles. */
   cancel(sequenceId: number): number;
   /** Embeddings engines: queues token inputs; returns the id an `embedding` event settles. */

@@ -1,4 +1,6 @@
 // The engine's public shapes: options, requests, events and stats of the TS face of the addon.
+import type { EngineFinishReason } from "../common/finish-reasons.js";
+import type { SamplingKnobValues } from "../common/sampling-bounds.js";
 
 import type { FlashAttn, SplitMode } from "../common/gpu-split.js";
 
@@ -88,21 +90,11 @@ export interface EmbedResult {
   ms: number;
 }
 
-export interface Sampling {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  repeatLastN?: number;
+/** The knobs of the bounds table (their meaning, range and default are there), a seed, a bias. */
+export interface Sampling extends SamplingKnobValues {
   seed?: number;
-  /** OpenAI's penalties in [-2, 2] over the repeat_last_n window; 0 disables each. */
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  /** Added to a token's logit; -Infinity (or OpenAI's -100) bans it. */
+  /** Added to a token's logit, in logitBiasRange; -100 bans the token. */
   logitBias?: readonly { token: number; bias: number }[];
-  /** Report each token's log-probability and this many top alternatives (0-20); absent: none. */
-  logprobs?: number;
 }
 
 export interface SubmitRequest {
@@ -133,7 +125,8 @@ export interface SubmitRequest {
   ignoreEos?: boolean;
 }
 
-export type FinishReason = "stop" | "length" | "cancelled" | "error";
+/** The engine ends a sequence for one of these reasons (the one list: common/finish-reasons.ts). */
+export type FinishReason = EngineFinishReason;
 
 /**
  * A token's log-probability under the model's distribution (softmax of the raw logits, before

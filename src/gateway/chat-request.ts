@@ -1,5 +1,6 @@
 // The surface-neutral chat request (OpenAI and Anthropic routes both translate into it) and the
 // two steps that turn it into a task: the template request for the worker, then the task itself.
+import type { SamplingKnobValues } from "../common/sampling-bounds.js";
 import type {
   ChatTemplateRequest,
   ChatTemplateResponse,
@@ -40,19 +41,10 @@ export type ChatResponseFormat =
   | { type: "json" }
   | { type: "json_schema"; schema: Record<string, unknown> };
 
-/** Sampling knobs in engine terms; absent ones take the engine's defaults. */
-export interface ChatSampling {
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  minP?: number;
-  repeatPenalty?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
+/** Sampling knobs in engine terms (the bounds table's); absent ones take the engine's defaults. */
+export interface ChatSampling extends SamplingKnobValues {
   /** Token id -> bias added to its logit; -100 bans it. */
   logitBias?: ReadonlyMap<number, number>;
-  /** Report each token's log-probability with this many alternatives (0-20); absent: none. */
-  logprobs?: number;
 }
 
 /** A validated chat request: every field checked and defaulted by the surface that built it. */

@@ -1,7 +1,9 @@
 // The one translation of task results into Anthropic Messages shapes: the Message, the streaming
 // events, usage, stop reasons and Anthropic-shaped errors (contracts/openapi/anthropic.yaml).
+
 import type { OrchError } from "../common/errors.js";
-import { type End, FinishReason, type ToolCall } from "../gen/llama_orch/v1/common.js";
+import { anthropicStopReasons } from "../common/finish-reasons.js";
+import type { End, ToolCall } from "../gen/llama_orch/v1/common.js";
 import type { components } from "../gen/openapi/anthropic.js";
 
 type Schemas = components["schemas"];
@@ -38,7 +40,7 @@ export function toUsage(end: End | undefined): Usage {
  */
 export function stopReason(end: End): StopReason {
   if ((end.chat?.toolCalls.length ?? 0) > 0) return "tool_use";
-  return end.finishReason === FinishReason.FINISH_REASON_LENGTH ? "max_tokens" : "end_turn";
+  return anthropicStopReasons[end.finishReason];
 }
 
 function toolInput(call: ToolCall): Record<string, unknown> {

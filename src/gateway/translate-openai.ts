@@ -1,12 +1,8 @@
 // The one translation between OpenAI JSON (contracts/openapi/openai.yaml) and the proto messages.
+
 import { OrchError } from "../common/errors.js";
-import {
-  type ChatDelta,
-  type ChatOutput,
-  type End,
-  FinishReason,
-  type TokenLogprobs,
-} from "../gen/llama_orch/v1/common.js";
+import { openaiFinishReasons } from "../common/finish-reasons.js";
+import type { ChatDelta, ChatOutput, End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/openai.js";
 import {
@@ -64,7 +60,7 @@ type Finish = "stop" | "length" | "tool_calls";
 
 function finishReason(end: End): Finish {
   if ((end.chat?.toolCalls.length ?? 0) > 0) return "tool_calls";
-  return end.finishReason === FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
+  return openaiFinishReasons[end.finishReason];
 }
 
 /** The prompt is counted once however many choices share it (OpenAI's `n`). */

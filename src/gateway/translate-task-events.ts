@@ -1,21 +1,12 @@
 // Task events (proto TaskEvent) as the SSE frames of contracts/openapi/data.yaml: the native stream's one translation.
 import type { OrchError } from "../common/errors.js";
-import { type End, type ErrorDetail, FinishReason } from "../gen/llama_orch/v1/common.js";
+import { sseFinishReasons } from "../common/finish-reasons.js";
+import type { End, ErrorDetail } from "../gen/llama_orch/v1/common.js";
 import type { Started, TaskEvent, TaskMetrics } from "../gen/llama_orch/v1/orchestrator.js";
 import type { components } from "../gen/openapi/data.js";
 import { toTokenLogprob } from "./openai-logprobs.js";
 
 type Schemas = components["schemas"];
-
-/** FINISH_REASON_ERROR never ends in `end` (errors are `error` frames); it reads as stop. */
-const FINISH_REASONS: Record<FinishReason, Schemas["SSEEnd"]["finish_reason"]> = {
-  [FinishReason.FINISH_REASON_UNSPECIFIED]: "stop",
-  [FinishReason.FINISH_REASON_STOP]: "stop",
-  [FinishReason.FINISH_REASON_LENGTH]: "length",
-  [FinishReason.FINISH_REASON_CANCELLED]: "cancelled",
-  [FinishReason.FINISH_REASON_ERROR]: "stop",
-  [FinishReason.UNRECOGNIZED]: "stop",
-};
 
 function frame(name: string, data: object): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -55,7 +46,7 @@ function endData(end: End): Schemas["SSEEnd"] {
     tokens_out: end.tokensOut,
     decode_ms: end.decodeMs,
     decode_time_ms: end.decodeTimeMs,
-    finish_reason: FINISH_REASONS[end.finishReason],
+    finish_reason: sseFinishReasons[end.finishReason],
     tokens_cached: end.cachedTokens,
   };
 }

@@ -1,6 +1,8 @@
 // The one translation between the worker's proto messages and the engine's TS shapes.
 import { isErrorCode, OrchError } from "../common/errors.js";
+import { protoFinishReasons } from "../common/finish-reasons.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
+import { knobValues } from "../common/sampling-bounds.js";
 import type { GpuDevice, GpuProbe } from "../engine/nvml.js";
 import type {
   ChatDelta,
@@ -10,22 +12,20 @@ import type {
   EmbedResult,
   EndEvent,
   EngineStats,
-  FinishReason,
   ModelInfo,
   Sampling,
   SubmitRequest,
   TokenEvent,
   TokenLogprobs,
 } from "../engine/types.js";
-import {
-  type ChatOutput,
-  type ChatTemplateRequest,
-  type ChatTemplateResponse,
-  FinishReason as ProtoFinishReason,
-  type GpuDevice as ProtoGpuDevice,
-  type ModelInfo as ProtoModelInfo,
-  type Sampling as ProtoSampling,
-  type TokenLogprobs as ProtoTokenLogprobs,
+import type {
+  ChatOutput,
+  ChatTemplateRequest,
+  ChatTemplateResponse,
+  GpuDevice as ProtoGpuDevice,
+  ModelInfo as ProtoModelInfo,
+  Sampling as ProtoSampling,
+  TokenLogprobs as ProtoTokenLogprobs,
 } from "../gen/llama_orch/v1/common.js";
 import type {
   GenerateEvent,
@@ -34,27 +34,11 @@ import type {
   WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
 
-const finishReasons: Readonly<Record<FinishReason, ProtoFinishReason>> = {
-  stop: ProtoFinishReason.FINISH_REASON_STOP,
-  length: ProtoFinishReason.FINISH_REASON_LENGTH,
-  cancelled: ProtoFinishReason.FINISH_REASON_CANCELLED,
-  error: ProtoFinishReason.FINISH_REASON_ERROR,
-};
-
 /** Proto optionals are `undefined` when unset; only set fields reach the engine, so its defaults apply. */
 function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
   if (sampling === undefined) return undefined;
-  const out: Sampling = {};
-  if (sampling.temperature !== undefined) out.temperature = sampling.temperature;
-  if (sampling.topK !== undefined) out.topK = sampling.topK;
-  if (sampling.topP !== undefined) out.topP = sampling.topP;
-  if (sampling.minP !== undefined) out.minP = sampling.minP;
-  if (sampling.repeatPenalty !== undefined) out.repeatPenalty = sampling.repeatPenalty;
-  if (sampling.repeatLastN !== undefined) out.repeatLastN = sampling.repeatLastN;
+  const out: Sampling = knobValues(sampling);
   if (sampling.seed !== undefined) out.seed = sampling.seed;
-  if (sampling.presencePenalty !== undefined) out.presencePenalty = sampling.presencePenalty;
-  if (sampling.frequencyPenalty !== undefined) out.frequencyPenalty = sampling.frequencyPenalty;
-  if (sampling.logprobs !== undefined) out.logprobs = sampling.logprobs;
   const bias = sampling.logitBias?.entries ?? [];
   if (bias.length > 0) out.logitBias = bias.map(({ token, bias }) => ({ token, bias }));
   return out;
@@ -125,7 +109,7 @@ export function toEndEvent(
     tokensOut: event.tokensOut,
     decodeMs,
     decodeTimeMs: decodeMs,
-    finishReason: finishReasons[event.finishReason],
+    finishReason: protoFinishReasons[event.finishReason],
     cachedTokens: event.cachedTokens,
     ttftMs: Math.round(event.ttftMs),
     promptMs: Math.round(event.promptMs),
@@ -149,7 +133,7 @@ export function toEmbeddingEvents(result: EmbedResult): GenerateEvent[] {
     tokensOut: 0,
     decodeMs: ms,
     decodeTimeMs: ms,
-    finishReason: ProtoFinishReason.FINISH_REASON_STOP,
+    finishReason: protoFinishReasons.stop,
     cachedTokens: 0,
     ttftMs: 0,
     promptMs: ms,

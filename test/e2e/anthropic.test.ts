@@ -138,6 +138,10 @@ describe("Anthropic Messages surface", () => {
     const zero = await apiError(client.messages.create({ model, max_tokens: 0, messages: hello }));
     assert.equal(zero.status, 400);
     assert.equal((zero.error as { error: { type: string } }).error.type, "invalid_request_error");
+    const noTokens = await apiError(
+      client.messages.create({ model, max_tokens: 4, messages: hello, top_p: 0 }),
+    );
+    assert.equal(noTokens.status, 400, "top_p is in (0, 1]");
     const image = await apiError(
       client.messages.create({
         model,

@@ -123,6 +123,12 @@ describe("data plane over HTTP", () => {
         "INVALID_PARAMS",
       ],
       [{ json: { prompt: "no model" } }, 400, "INVALID_PARAMS"],
+      // The bounds table's (0, 1]: top_p 0 would leave no token to sample.
+      [
+        { json: { model_ref: "builtin:tiny", max_tokens: 4, sampling: { top_p: 0 } } },
+        400,
+        "INVALID_PARAMS",
+      ],
       [
         { json: { model_ref: "builtin:tiny", max_tokens: 4, ctx: 999999 } },
         400,

@@ -4,10 +4,10 @@ import { describe, test } from "node:test";
 import { OrchError } from "../../src/common/errors.js";
 import {
   type AdmissionContext,
-  checkDeadline,
   seedFromTaskId,
   validateTask,
 } from "../../src/control/admission.js";
+import { checkDeadline } from "../../src/control/deadline-check.js";
 import type { TaskInput } from "../../src/control/types.js";
 
 const TASK_ID = "00000000-0000-0000-0000-000000000001";

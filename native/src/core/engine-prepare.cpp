@@ -5,6 +5,7 @@
 #include "core/engine-core.h"
 #include "core/errors.h"
 #include "core/llama-log.h"
+#include "core/sampling-bounds.h"
 #include "json-schema-to-grammar.h"
 
 namespace orch {
@@ -12,16 +13,23 @@ namespace {
 
 [[noreturn]] void invalid(const std::string & message) { throw EngineError(ErrorCode::InvalidParams, message); }
 
+void check(const sampling_bounds::Bound & bound, double value) {
+  if (!std::isfinite(value) || !bound.admits(value)) invalid(std::string(bound.message) + "; got " + std::to_string(value));
+}
+
+// The bounds come from the one table (src/common/sampling-bounds.ts) through a generated header.
 void check_sampling(const SamplingParams & s) {
-  if (!std::isfinite(s.temperature) || s.temperature < 0) invalid("temperature must be a number >= 0 (0 is greedy)");
-  if (s.top_k < 0) invalid("topK must be >= 0 (0 disables it)");
-  if (!(s.top_p > 0 && s.top_p <= 1)) invalid("topP must be in (0, 1]");
-  if (!(s.min_p >= 0 && s.min_p <= 1)) invalid("minP must be in [0, 1]");
-  if (!(s.repeat_penalty > 0) || !std::isfinite(s.repeat_penalty)) invalid("repeatPenalty must be > 0 (1 disables it)");
-  if (s.repeat_last_n < -1) invalid("repeatLastN must be >= -1 (-1: whole context)");
-  if (!(std::fabs(s.presence_penalty) <= 2)) invalid("presencePenalty must be in [-2, 2]");
-  if (!(std::fabs(s.frequency_penalty) <= 2)) invalid("frequencyPenalty must be in [-2, 2]");
-  if (s.n_probs < -1 || s.n_probs > 20) invalid("logprobs must be in [0, 20] (alternatives per token), or absent");
+  namespace b = sampling_bounds;
+  check(b::temperature, s.temperature);
+  check(b::top_k, s.top_k);
+  check(b::top_p, s.top_p);
+  check(b::min_p, s.min_p);
+  check(b::repeat_penalty, s.repeat_penalty);
+  check(b::repeat_last_n, s.repeat_last_n);
+  check(b::presence_penalty, s.presence_penalty);
+  check(b::frequency_penalty, s.frequency_penalty);
+  if (s.n_probs != -1) check(b::logprobs, s.n_probs);  // -1: absent, no log-probabilities
+  for (const auto & entry : s.logit_bias) check(b::logit_bias, entry.second);
 }
 
 // response_format's schema as GBNF, by llama.cpp common (the converter the chat formats use).
@@ -75,9 +83,9 @@ std::unique_ptr<SequenceRequest> EngineCore::prepare(SubmitParams params) const 
     if (t < 0 || t >= n_vocab) invalid("prompt token " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
   }
   check_sampling(params.sampling);
-  for (const auto & [token, bias] : params.sampling.logit_bias) {
+  for (const auto & entry : params.sampling.logit_bias) {
+    const llama_token token = entry.first;
     if (token < 0 || token >= n_vocab) invalid("logit bias token " + std::to_string(token) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
-    if (!(std::fabs(bias) <= 100)) invalid("logit bias values must be in [-100, 100]");
   }
   if (!params.json_schema.empty()) {
     if (!params.grammar.empty()) invalid("give a grammar or a JSON schema, not both");

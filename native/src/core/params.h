@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/sampling-bounds.h"
 #include "ggml.h"
 #include "llama.h"
 
@@ -41,20 +42,21 @@ struct LoadParams {
   enum llama_pooling_type pooling = LLAMA_POOLING_TYPE_UNSPECIFIED;
 };
 
+// Defaults from the one table (src/common/sampling-bounds.ts) through the generated header.
 struct SamplingParams {
-  float temperature = 0.8f;
-  int32_t top_k = 40;
-  float top_p = 0.95f;
-  float min_p = 0.05f;
-  float repeat_penalty = 1.0f;
-  int32_t repeat_last_n = 64;
+  float temperature = static_cast<float>(sampling_bounds::temperature.fallback);
+  int32_t top_k = static_cast<int32_t>(sampling_bounds::top_k.fallback);
+  float top_p = static_cast<float>(sampling_bounds::top_p.fallback);
+  float min_p = static_cast<float>(sampling_bounds::min_p.fallback);
+  float repeat_penalty = static_cast<float>(sampling_bounds::repeat_penalty.fallback);
+  int32_t repeat_last_n = static_cast<int32_t>(sampling_bounds::repeat_last_n.fallback);
   uint32_t seed = 0;
   bool has_seed = false;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
+  float presence_penalty = static_cast<float>(sampling_bounds::presence_penalty.fallback);
+  float frequency_penalty = static_cast<float>(sampling_bounds::frequency_penalty.fallback);
   std::vector<std::pair<llama_token, float>> logit_bias;
   // -1: no log-probabilities; else each token's and this many top alternatives' (at most 20).
-  int32_t n_probs = -1;
+  int32_t n_probs = static_cast<int32_t>(sampling_bounds::logprobs.fallback);
 };
 
 struct SubmitParams {
