@@ -1,8 +1,7 @@
 // The engine's public shapes: options, requests, events and stats of the TS face of the addon.
 import type { EngineFinishReason } from "../common/finish-reasons.js";
-import type { SamplingKnobValues } from "../common/sampling-bounds.js";
-
 import type { FlashAttn, SplitMode } from "../common/gpu-split.js";
+import type { SamplingKnobValues } from "../common/sampling-bounds.js";
 
 export type KvType = "f32" | "f16" | "q8_0";
 
