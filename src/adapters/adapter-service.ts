@@ -4,13 +4,17 @@
 // Cancel is race-free as on the native worker: Cancel marks the run cancelled before it answers
 // and every token is checked against that mark before it is written, so no token follows the ack;
 // aborting the upstream request closes its connection, which each engine treats as "free it".
-
-import type { handleUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import type { ServerWritableStream } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { finishReasonNames, protoFinishReasons } from "../common/finish-reasons.js";
 import { toErrorDetail, toStatus } from "../common/grpc-errors.js";
+import { unary } from "../common/grpc-unary.js";
 import type { Logger } from "../common/logger.js";
-import { FinishReason } from "../gen/llama_orch/v1/common.js";
+import {
+  ChatTemplateRequest,
+  type ChatTemplateResponse,
+  FinishReason,
+} from "../gen/llama_orch/v1/common.js";
 import type { GenerateEvent, GenerateRequest, WorkerServer } from "../gen/llama_orch/v1/worker.js";
 import type { EngineWatch } from "./engine-watch.js";
 import type { AdapterEvent, AdapterRequest, EngineAdapter } from "./types.js";
@@ -23,17 +27,6 @@ interface Run {
   delivered: number;
   /** Settles once the last token written has left the stream's buffer for the transport. */
   written: Promise<void>;
-}
-
-function unary<Req, Res>(handler: (request: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => handler(call.request))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toStatus(error)),
-      );
-  };
 }
 
 /** Proto optionals are undefined when unset; proto3 strings are "" when not given. */
@@ -79,25 +72,11 @@ export class AdapterService {
       describe: unary(() => watch.description()),
       health: unary(() => ({ live: true, ready: watch.ready, lastError: watch.reason })),
       countTokens: unary(async ({ text }) => ({ count: await adapter.countTokens(text) })),
-      applyChatTemplate: unary(({ messages, addAssistant, tools, jsonSchema }) => {
-        if (!adapter.applyChatTemplate) {
-          throw new OrchError(
-            "ENGINE_UNSUPPORTED",
-            `pool ${this.options.poolId} (${adapter.engine}) cannot render chat templates; ` +
-              "send a prompt to /v1/completions, or use a llamacpp or llamacpp-server pool",
-          );
-        }
-        if (tools.length > 0 || jsonSchema !== "") {
-          // Tool-call formats and schema grammars come from our addon's llama.cpp common library.
-          throw new OrchError(
-            "ENGINE_UNSUPPORTED",
-            `pool ${this.options.poolId} (${adapter.engine}) cannot constrain answers to tools or a ` +
-              "JSON schema; use a llamacpp pool for tools and response_format",
-          );
-        }
-        return adapter
-          .applyChatTemplate(messages, addAssistant)
-          .then((prompt) => ({ prompt, grammar: "", stops: [] }));
+      applyChatTemplate: unary((request) => this.renderChat(request)),
+      // The engine tokenizes on its side: the prompt travels as text, with the engine's count.
+      preparePrompt: unary(async ({ chat }) => {
+        const rendered = await this.renderChat(chat ?? ChatTemplateRequest.fromPartial({}));
+        return { rendered, tokens: [], tokenCount: await adapter.countTokens(rendered.prompt) };
       }),
       loadModel: unary(() => {
         throw new OrchError(
@@ -107,6 +86,28 @@ export class AdapterService {
         );
       }),
     };
+  }
+
+  private async renderChat(request: ChatTemplateRequest): Promise<ChatTemplateResponse> {
+    const { adapter } = this.options;
+    const { messages, addAssistant, tools, jsonSchema } = request;
+    if (!adapter.applyChatTemplate) {
+      throw new OrchError(
+        "ENGINE_UNSUPPORTED",
+        `pool ${this.options.poolId} (${adapter.engine}) cannot render chat templates; ` +
+          "send a prompt to /v1/completions, or use a llamacpp or llamacpp-server pool",
+      );
+    }
+    if (tools.length > 0 || jsonSchema !== "") {
+      // Tool-call formats and schema grammars come from our addon's llama.cpp common library.
+      throw new OrchError(
+        "ENGINE_UNSUPPORTED",
+        `pool ${this.options.poolId} (${adapter.engine}) cannot constrain answers to tools or a ` +
+          "JSON schema; use a llamacpp pool for tools and response_format",
+      );
+    }
+    const prompt = await adapter.applyChatTemplate(messages, addAssistant);
+    return { prompt, grammar: "", stops: [] };
   }
 
   /**

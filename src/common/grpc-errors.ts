@@ -15,6 +15,11 @@ export function toStatus(error: unknown): Partial<StatusObject> {
   return { code: orch.grpcStatus, details: orch.message, metadata };
 }
 
+/** Whether a failed call's status came from our handler (with its registry code), not the transport. */
+export function carriesErrorCode(error: ServiceError): boolean {
+  return (error.metadata?.get(CODE_KEY) ?? []).length > 0;
+}
+
 /** The OrchError a client sees for a failed call. */
 export function fromServiceError(error: ServiceError): OrchError {
   const [code] = error.metadata?.get(CODE_KEY) ?? [];

@@ -2,6 +2,7 @@
 import type { UntypedHandleCall } from "@grpc/grpc-js";
 import { callerOwner, canSee } from "../common/artifact-owner.js";
 import { OrchError } from "../common/errors.js";
+import { unary } from "../common/grpc-unary.js";
 import type {
   Artifact,
   ArtifactRef,
@@ -18,7 +19,6 @@ import {
   isArtifactId,
 } from "../store/artifact-store.js";
 import { listArtifacts } from "./artifact-list.js";
-import { unary } from "./grpc-unary.js";
 
 function toKind(kind: string): ArtifactKind {
   const known = artifactKinds.find((k) => k === kind);

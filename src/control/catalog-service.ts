@@ -1,6 +1,7 @@
 // Catalog gRPC handlers: translate catalog messages to the model catalog's operations and back.
 import type { UntypedHandleCall } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
+import { unary } from "../common/grpc-unary.js";
 import {
   type CatalogEntry,
   type CatalogServer,
@@ -18,7 +19,6 @@ import {
   Verification,
 } from "../gen/llama_orch/v1/catalog.js";
 import type { CatalogRecord, ModelState as StoredState } from "../store/catalog-store.js";
-import { unary } from "./grpc-unary.js";
 import type { ModelCatalog } from "./model-catalog.js";
 import type { GcResult, ModelGc } from "./model-gc.js";
 import type { ModelImports } from "./model-imports.js";

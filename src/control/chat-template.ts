@@ -1,12 +1,11 @@
-// Chat prompts for the OpenAI surface: the messages rendered by the chat template of the model,
-// asked of a ready worker serving it (the control plane holds no tokenizer or template).
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
+// Chat prompts: the messages rendered by the chat template of the model (and, for a chat task,
+// tokenized in the same call), asked of a ready worker serving it; the control plane holds no
+// tokenizer or template.
 import { OrchError } from "../common/errors.js";
-import { fromServiceError } from "../common/grpc-errors.js";
 import type { ChatTemplateRequest, ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
-import type { PoolRegistry } from "./pool-registry.js";
-
-const TEMPLATE_DEADLINE_MS = 5000;
+import type { PreparedPrompt } from "../gen/llama_orch/v1/worker.js";
+import type { PoolRegistry, PoolState } from "./pool-registry.js";
+import type { WorkerClient } from "./worker-client.js";
 
 /** As admission: a model some pool is loading is worth a retry (POOL_UNREADY), any other is unknown. */
 export function notServed(registry: PoolRegistry, modelRef: string): OrchError {
@@ -18,30 +17,35 @@ export function notServed(registry: PoolRegistry, modelRef: string): OrchError {
 }
 
 /** An empty model_ref takes any ready pool's model, as admission's default model would. */
-export function applyChatTemplate(
+function templatePool(
   registry: PoolRegistry,
-  request: ChatTemplateRequest,
-): Promise<ChatTemplateResponse> {
+  modelRef: string,
+): PoolState & { client: WorkerClient } {
   const serving = registry
     .all()
-    .filter(
-      (p) => p.ready && p.client && (request.modelRef === "" || p.modelRef === request.modelRef),
-    );
+    .filter((p) => p.ready && p.client && (modelRef === "" || p.modelRef === modelRef));
   // An adapter pool whose engine renders no templates says so; a pool that can is asked first.
   const pool = serving.find((p) => p.description?.model?.hasChatTemplate) ?? serving[0];
-  if (!pool?.client) return Promise.reject(notServed(registry, request.modelRef));
-  const client = pool.client;
-  const forwarded = { ...request, modelRef: pool.modelRef };
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + TEMPLATE_DEADLINE_MS;
-    client.applyChatTemplate(
-      forwarded,
-      new Metadata(),
-      { deadline },
-      (error: ServiceError | null, reply: ChatTemplateResponse) => {
-        if (error) reject(fromServiceError(error));
-        else resolve(reply);
-      },
-    );
-  });
+  if (!pool?.client) throw notServed(registry, modelRef);
+  return pool as PoolState & { client: WorkerClient };
+}
+
+export async function applyChatTemplate(
+  registry: PoolRegistry,
+  request: ChatTemplateRequest,
+  correlationId: string | undefined,
+): Promise<ChatTemplateResponse> {
+  const pool = templatePool(registry, request.modelRef);
+  return pool.client.applyChatTemplate({ ...request, modelRef: pool.modelRef }, correlationId);
+}
+
+/** A chat task's prompt: rendered and tokenized by one worker call, for the model `modelRef`. */
+export async function preparePrompt(
+  registry: PoolRegistry,
+  modelRef: string,
+  chat: ChatTemplateRequest,
+  correlationId: string | undefined,
+): Promise<PreparedPrompt> {
+  const pool = templatePool(registry, modelRef);
+  return pool.client.preparePrompt({ ...chat, modelRef: pool.modelRef }, correlationId);
 }

@@ -3,17 +3,9 @@
 import { join } from "node:path";
 import type { Registry } from "prom-client";
 import type { Config } from "../common/config.js";
-import { OrchError } from "../common/errors.js";
 import { isLoopbackHost, requireBearer } from "../common/grpc-auth.js";
 import type { Logger } from "../common/logger.js";
 import { grpcServerCredentials, readTls, type TlsMaterial } from "../common/tls.js";
-import { version } from "../common/version.js";
-import { ArtifactsService } from "../gen/llama_orch/v1/artifacts.js";
-import { CatalogService } from "../gen/llama_orch/v1/catalog.js";
-import { OrchestratorService } from "../gen/llama_orch/v1/orchestrator.js";
-import { PoolsService } from "../gen/llama_orch/v1/pool.js";
-import { StatusService } from "../gen/llama_orch/v1/status.js";
-import { WorkerRegistryService } from "../gen/llama_orch/v1/worker.js";
 import { allowedModelDirs } from "../models/model-dirs.js";
 import { type RetentionLimits, sweepArtifacts } from "../store/artifact-retention.js";
 import { ArtifactStore } from "../store/artifact-store.js";
@@ -21,33 +13,21 @@ import { CatalogStore } from "../store/catalog-store.js";
 import { openStore, type Store } from "../store/db.js";
 import { SessionStore } from "../store/session-store.js";
 import { TaskStore } from "../store/task-store.js";
-import { artifactService } from "./artifact-service.js";
-import { catalogService } from "./catalog-service.js";
-import { type RunningServer, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { grpcServices } from "./control-services.js";
+import { type RunningServer, startGrpcServer } from "./grpc-server.js";
+import { superviseLocalPools } from "./local-pools.js";
 import { endLostTasks } from "./lost-tasks.js";
 import { ControlMetrics } from "./metrics.js";
 import { MeteredCatalog, MeteredOrchestrator, MeteredTaskHub } from "./metrics-hooks.js";
-import type { ModelCatalog } from "./model-catalog.js";
-import type { ModelGc } from "./model-gc.js";
-import type { ModelImports } from "./model-imports.js";
-import type { ModelPulls } from "./model-pulls.js";
 import { modelSupply } from "./model-supply.js";
-import type { Orchestrator } from "./orchestrator.js";
-import { orchestratorService } from "./orchestrator-service.js";
-import { PoolModels } from "./pool-model-files.js";
 import { checkPoolModels } from "./pool-models.js";
 import { PoolRegistry } from "./pool-registry.js";
-import { poolService } from "./pool-service.js";
-import { registryService } from "./registry-service.js";
 import { followReadiness } from "./serving-health.js";
 import { SessionService } from "./session-service.js";
 import type { SessionRecord } from "./sessions-policy.js";
 import { drainForShutdown, ShutdownGate } from "./shutdown.js";
-import { statusService } from "./status-service.js";
 import { Supervisor } from "./supervisor.js";
-import type { TaskHub } from "./task-hub.js";
 import { transcriptRecorder } from "./transcripts.js";
-import { relayWorkerLine } from "./worker-log.js";
 
 export interface ControlPlane {
   grpcAddr: string;
@@ -173,164 +153,6 @@ function configuredTls(config: Config): TlsMaterial | undefined {
   return readTls({ certFile, keyFile, caFile });
 }
 
-interface ServiceDeps {
-  gate: ShutdownGate;
-  config: Config;
-  orchestrator: Orchestrator;
-  hub: TaskHub;
-  sessions: SessionService;
-  tasks: TaskStore;
-  registry: PoolRegistry;
-  supervisor: Supervisor;
-  artifacts: ArtifactStore;
-  catalog: ModelCatalog;
-  pulls: ModelPulls;
-  imports: ModelImports;
-  poolModels: PoolModels;
-  gc: ModelGc;
-  log: Logger;
-}
-
-function grpcServices(deps: ServiceDeps): ServiceBinding[] {
-  const { config, orchestrator, hub, sessions, tasks, registry, supervisor, log } = deps;
-  return [
-    {
-      name: "llama_orch.v1.Orchestrator",
-      definition: OrchestratorService,
-      implementation: orchestratorService({
-        orchestrator,
-        hub,
-        sessions,
-        tasks,
-        registry,
-        maxTokensLimit: config.admission.maxTokensLimit,
-        catalogEntries: () => deps.catalog.list(),
-        strictTrust: config.catalog.trust === "strict",
-        gate: deps.gate,
-      }),
-    },
-    {
-      name: "llama_orch.v1.Pools",
-      definition: PoolsService,
-      implementation: poolService({
-        registry,
-        orchestrator,
-        sessions,
-        restarts: (id) => supervisor.restarts(id),
-        restartWorker: (id, between) => supervisor.restart(id, between),
-        rearmWorker: (id) => supervisor.rearm(id),
-        resolveModel: deps.poolModels.resolve,
-        modelLoaded: (id, model) => deps.poolModels.loaded(id, model),
-        log,
-      }),
-    },
-    {
-      name: "llama_orch.v1.WorkerRegistry",
-      definition: WorkerRegistryService,
-      implementation: registryService(registry, {
-        heartbeatMs: config.workers.heartbeatMs,
-        allowInsecureRemote: config.workers.allowInsecureRemote,
-      }),
-    },
-    {
-      name: "llama_orch.v1.Catalog",
-      definition: CatalogService,
-      implementation: catalogService(deps.catalog, deps.pulls, deps.imports, deps.gc),
-    },
-    {
-      name: "llama_orch.v1.Artifacts",
-      definition: ArtifactsService,
-      implementation: artifactService(deps.artifacts),
-    },
-    {
-      name: "llama_orch.v1.Status",
-      definition: StatusService,
-      implementation: statusService({
-        pools: () => registry.all(),
-        snapshots: () => orchestrator.snapshots(),
-        work: (poolId) => orchestrator.work(poolId),
-        entries: () => hub.entries(),
-        sessions: (nowMs, limit) => sessions.recent(nowMs, limit),
-        version,
-      }),
-    },
-  ];
-}
-
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(":"));
-}
-
-interface LocalPools {
-  registry: PoolRegistry;
-  supervisor: Supervisor;
-  poolModels: PoolModels;
-  /** Set once the control plane stops: exits are no failures, and no pool starts any more. */
-  lifecycle: { stopping: boolean };
-}
-
-function superviseLocalPools(config: Config, grpcAddr: string, local: LocalPools, log: Logger) {
-  const { registry, supervisor, poolModels, lifecycle } = local;
-  const control = grpcAddr.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
-  logPoolReady(registry, supervisor, log);
-  for (const pool of config.pools) {
-    registry.declare(pool.id, pool.backend, pool.model);
-    const start = () => {
-      if (lifecycle.stopping) return;
-      supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control, config.tls) });
-    };
-    if (!PoolModels.resolvesFirst(pool)) {
-      start();
-      continue;
-    }
-    // A model still being pulled keeps the pool unready (not down) until its file is here.
-    if (PoolModels.needsResolving(pool.model))
-      log.info({ pool_id: pool.id, model_ref: pool.model }, "resolving the pool's model");
-    poolModels.prepare(pool).then(start, (error: unknown) => {
-      const why = error instanceof OrchError ? `${error.code}: ${error.message}` : String(error);
-      const reason = `model ${pool.model} cannot be served: ${why}`;
-      log.error({ pool_id: pool.id }, reason);
-      registry.markDown(pool.id, reason);
-    });
-  }
-  registry.on("ready", (poolId) => supervisor.markHealthy(poolId));
-  supervisor.on("output", (poolId, line) => relayWorkerLine(log, poolId, line));
-  supervisor.on("exit", (exit) => {
-    if (lifecycle.stopping) {
-      // A stop, not a failure: no warning, no worker output, no pool-down handling.
-      log.info({ pool_id: exit.poolId, code: exit.code, signal: exit.signal }, "worker stopped");
-      return;
-    }
-    const reason = `worker exited (${exit.signal ?? `code ${exit.code}`})${exit.lastOutput ? `: ${exit.lastOutput}` : ""}`;
-    log.warn(
-      { pool_id: exit.poolId, restart_in_ms: exit.restartInMs, breaker_open: exit.breakerOpen },
-      reason,
-    );
-    const state = registry.get(exit.poolId);
-    if (state) {
-      state.restarts = supervisor.restarts(exit.poolId);
-      state.failed = exit.breakerOpen;
-    }
-    registry.markDown(
-      exit.poolId,
-      exit.breakerOpen
-        ? `${reason}; crashing repeatedly, not restarted (circuit breaker open)`
-        : reason,
-    );
-  });
-}
-
-/** One `pool ready` line each time a pool becomes ready; load_ms counts from its worker's spawn. */
-function logPoolReady(registry: PoolRegistry, supervisor: Supervisor, log: Logger): void {
-  const spawnedAt = new Map<string, number>();
-  supervisor.on("spawn", (poolId) => spawnedAt.set(poolId, Date.now()));
-  registry.on("ready", (poolId) => {
-    const started = spawnedAt.get(poolId);
-    spawnedAt.delete(poolId);
-    const loadMs = started === undefined ? undefined : Date.now() - started;
-    log.info(
-      { pool_id: poolId, model_ref: registry.get(poolId)?.modelRef, load_ms: loadMs },
-      "pool ready",
-    );
-  });
 }

@@ -68,6 +68,10 @@ export function toTaskInput(request: TaskRequest): TaskInput {
     grammar: nonEmpty(request.grammar),
     jsonSchema: nonEmpty(request.jsonSchema),
     chatFormat: request.chatFormat?.parser ? request.chatFormat : undefined,
+    chat: request.chat && {
+      template: request.chat,
+      streamDeltas: request.chatFormat?.streamDeltas ?? false,
+    },
     ignoreEos: request.ignoreEos,
     cacheSalt: nonEmpty(request.cacheSalt),
     budgets: request.budgets && {
@@ -88,9 +92,11 @@ export function toEmbeddingInputs(inputs: readonly EmbeddingInput[]): ProtoEmbed
 }
 
 /** What the worker runs; the session key only when the client named its session. */
+/** `promptTokens`: a chat task's prompt, tokenized once by PreparePrompt; empty: `prompt` as text. */
 export function toGenerateRequest(
   task: ValidTask,
   sessionKey: string | undefined,
+  promptTokens: readonly number[] = [],
 ): GenerateRequest {
   return {
     taskId: task.taskId,
@@ -110,6 +116,7 @@ export function toGenerateRequest(
     chatFormat: task.chatFormat,
     cacheTenant: task.cacheSalt,
     embeddingInputs: toEmbeddingInputs(task.embeddingInputs ?? []),
+    promptTokens: [...promptTokens],
   };
 }
 

@@ -29,6 +29,8 @@ export interface QueuedTask {
   reservation: Reservation;
   /** Passed to the worker only when the client named its session. */
   sessionKey: string | undefined;
+  /** A chat's prompt as the worker tokenized it at admission; empty: `prompt` goes as text. */
+  promptTokenIds: readonly number[];
   admission: Admission;
 }
 
@@ -68,7 +70,7 @@ export class Dispatcher {
 
   /** Takes a lease on the pool and starts the task on its worker. */
   dispatch(pool: PoolState, item: QueuedTask): void {
-    pool.activeLeases += 1;
+    this.deps.registry.takeLease(pool.poolId);
     const { entry } = item;
     entry.poolId = pool.poolId;
     // Sent as the task takes its slot: the figures true now (head of the queue, starting at once),
@@ -101,13 +103,13 @@ export class Dispatcher {
       seed: entry.task.seed,
       queue_position: item.admission.queuePosition,
     }).info("stream start");
-    run.start(toGenerateRequest(entry.task, item.sessionKey));
+    run.start(toGenerateRequest(entry.task, item.sessionKey, item.promptTokenIds));
   }
 
   private async finished(run: TaskRun, item: QueuedTask, outcome: Outcome): Promise<void> {
     this.runs.delete(item.taskId);
     const pool = run.pool;
-    pool.activeLeases = Math.max(0, pool.activeLeases - 1);
+    this.deps.registry.releaseLease(pool.poolId);
     const end = outcome.kind === "end" ? outcome.end : undefined;
     const warm = end && item.sessionKey && end.finishReason !== FinishReason.FINISH_REASON_ERROR;
     const perToken = pool.description?.model?.kvBytesPerToken ?? 0;

@@ -1,9 +1,11 @@
 // Orchestrator gRPC handlers: translate messages, call the orchestrator, stream task events.
 import { randomUUID } from "node:crypto";
-import type { ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
+import type { Metadata, ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
 import { callerIdentity } from "../common/artifact-owner.js";
+import { correlationOf } from "../common/correlation.js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
+import { unary } from "../common/grpc-unary.js";
 import type { ChatTemplateRequest, ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type {
   Admission,
@@ -25,9 +27,8 @@ import type {
 import type { CatalogRecord } from "../store/catalog-store.js";
 import type { TaskStore } from "../store/task-store.js";
 import { capabilities } from "./capabilities.js";
-import { applyChatTemplate, notServed } from "./chat-template.js";
+import { applyChatTemplate, notServed, preparePrompt } from "./chat-template.js";
 import { toSessionInfo, toStoredState, toTaskInput, toTaskRecord } from "./convert.js";
-import { unary } from "./grpc-unary.js";
 import { recordedErrorEvent } from "./lost-tasks.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry } from "./pool-registry.js";
@@ -51,9 +52,8 @@ export interface OrchestratorServiceDeps {
   gate: ShutdownGate;
 }
 
-function correlationId(call: { metadata: { get(key: string): unknown[] } }): string {
-  const [value] = call.metadata.get("x-correlation-id");
-  return typeof value === "string" && value.length > 0 ? value : randomUUID();
+function correlationId(call: { metadata: Metadata }): string {
+  return correlationOf(call.metadata) ?? randomUUID();
 }
 
 /** Streams a task's events to the call until its terminal event; replays what was sent before. */
@@ -158,15 +158,20 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
         strict: deps.strictTrust === true,
       }),
     ),
-    applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request) =>
-      applyChatTemplate(registry, request),
+    applyChatTemplate: unary<ChatTemplateRequest, ChatTemplateResponse>((request, call) =>
+      applyChatTemplate(registry, request, correlationOf(call.metadata)),
     ),
     countPromptTokens: unary<CountPromptTokensRequest, CountPromptTokensResponse>(
-      async ({ modelRef, prompt }) => {
+      async ({ modelRef, prompt, chat }, call) => {
         if (!registry.all().some((p) => p.ready && p.client && p.modelRef === modelRef)) {
           throw notServed(registry, modelRef);
         }
-        return { count: await countPromptTokens(registry, modelRef, prompt) };
+        const correlation = correlationOf(call.metadata);
+        if (chat) {
+          const prepared = await preparePrompt(registry, modelRef, chat, correlation);
+          return { count: prepared.tokenCount };
+        }
+        return { count: await countPromptTokens(registry, modelRef, prompt, correlation) };
       },
     ),
   };

@@ -1,33 +1,30 @@
 // The orchestrator's mechanism: admits tasks into per-pool queues, leases slots and runs tasks on
 // workers, cancels in any state, and reacts to pools going down. Policy lives in the pure modules.
-import { randomUUID } from "node:crypto";
 import type { Config } from "../common/config.js";
 import { OrchError } from "../common/errors.js";
 import { toErrorDetail } from "../common/grpc-errors.js";
 import { type Logger, withContext } from "../common/logger.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { TaskStore } from "../store/task-store.js";
-import { type AdmissionContext, validateTask } from "./admission.js";
 import { remaining } from "./budgets.js";
 import { toBudgetsRemaining } from "./convert.js";
 import { checkDeadline } from "./deadline-check.js";
 import { Dispatcher, type QueuedTask } from "./dispatcher.js";
-import { predictDecodeMs, retryAfterMs } from "./eta.js";
+import { predictDecodeMs } from "./eta.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import { namedEntry, servedModelRef } from "./model-names.js";
-import { distrust, type ModelTrust } from "./model-trust.js";
+import type { ModelTrust } from "./model-trust.js";
 import { decidePlacement, noCapacityError, type PlacementDecision } from "./placement.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import { PrefixIndex } from "./prefix-index.js";
 import { expectedTokens, predictedStart } from "./queue-eta.js";
-import { servedModels } from "./served-models.js";
+import { queueFullEviction, queueFullRejection } from "./queue-full.js";
 import type { SessionService } from "./session-service.js";
 import { cancelledUnrun, isTerminal, type TaskEntry, type TaskHub } from "./task-hub.js";
+import { validatedTask } from "./task-model.js";
 import { TaskQueue } from "./task-queue.js";
 import { saveTask } from "./task-records.js";
-import { workerReset } from "./task-run.js";
-import { promptTokensFor } from "./token-count.js";
-import type { PoolSnapshot, Priority, TaskInput } from "./types.js";
+import type { PoolSnapshot, Priority, TaskInput, ValidTask } from "./types.js";
+import { workerReset } from "./worker-client.js";
 
 export interface OrchestratorDeps {
   config: Config;
@@ -85,41 +82,20 @@ export class Orchestrator {
 
   /** Validates, reserves the session's budgets, places and queues a task. Throws OrchError. */
   async admit(input: TaskInput, correlationId: string): Promise<TaskEntry> {
-    const { registry, hub, sessions } = this.deps;
-    const modelRef = await this.servedRef(input.modelRef ?? this.defaultModelRef());
-    const [promptTokens, retired] = await Promise.all([
-      promptTokensFor(registry, modelRef, input),
-      this.deps.catalog.retiredRefs(),
-    ]);
-    const context = this.admissionContext(promptTokens, retired);
-    const task = validateTask({ ...input, modelRef }, context);
+    const { hub, sessions } = this.deps;
+    const { task, tokenIds } = await validatedTask(this.deps, input, correlationId);
     if (hub.get(task.taskId))
       throw new OrchError("TASK_EXISTS", `task ${task.taskId} already exists; use a new task_id`);
     const now = Date.now();
     const hold = { tokens: task.maxTokens, timeMs: task.deadlineMs };
     const claim = sessions.claim(task.sessionId, task.budgets, hold, now);
-    const snapshots = this.snapshots();
-    const estKvBytes =
-      (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
-    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
-    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
     const log = withContext(this.deps.log, {
       correlation_id: correlationId,
       task_id: task.taskId,
       session_id: task.sessionId,
       seed: task.seed,
     });
-    log.info(
-      {
-        placement: decision.log,
-        outcome: decision.kind,
-        expected_cached_tokens: expectedCachedTokens,
-      },
-      "placement decision",
-    );
-    this.deps.placed?.(decision);
-    if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
-    const pool = snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
+    const pool = this.place(task, log);
     const queue = this.queue(pool.poolId);
     const avgTokens = expectedTokens(task);
     // From the task's real place in dispatch order: an interactive task goes ahead of batch ones.
@@ -135,6 +111,7 @@ export class Orchestrator {
       entry,
       reservation: claim.reservation,
       sessionKey: input.sessionId === undefined ? undefined : task.sessionId,
+      promptTokenIds: tokenIds,
       admission: {
         taskId: task.taskId,
         sessionId: task.sessionId,
@@ -145,27 +122,7 @@ export class Orchestrator {
         budgets: toBudgetsRemaining(remaining(claim.next.budget)),
       },
     };
-    const result = queue.enqueue(item);
-    if (!result.admitted) {
-      hub.forget(task.taskId);
-      const retry = retryAfterMs(pool, avgTokens);
-      throw new OrchError(
-        "ADMISSION_REJECT",
-        `the queue of pool ${pool.poolId} is full (${queue.capacity} tasks, policy reject); retry after ${retry} ms`,
-        { retryAfterMs: retry },
-      );
-    }
-    item.admission.queuePosition = queue.position(task.taskId) ?? 0;
-    this.prefixes.record(task, pool.poolId);
-    hub.publish(entry, { event: { $case: "admitted", value: item.admission } }, now);
-    log.info(
-      {
-        pool_id: pool.poolId,
-        queue_position: item.admission.queuePosition,
-        predicted_start_ms: startMs,
-      },
-      "task admitted",
-    );
+    const evicted = this.enqueue(item, pool, queue, log);
     // The session's reservation is durable before the answer; the task is dispatched at once and
     // its QUEUED record (stores serialise writes, so it lands before its end record) not awaited.
     const committed = sessions.commit(claim);
@@ -173,10 +130,57 @@ export class Orchestrator {
     recorded.catch((error: unknown) =>
       this.deps.log.error({ task_id: task.taskId, error: String(error) }, "task record not saved"),
     );
-    if (result.evicted) await this.evict(result.evicted, pool);
+    if (evicted) await this.evict(evicted, pool);
     this.pump(pool.poolId);
     await committed;
     return entry;
+  }
+
+  /** The pool placement picks for the task, its reasons logged; throws when none can take it. */
+  private place(task: ValidTask, log: Logger): PoolSnapshot {
+    const snapshots = this.snapshots();
+    const estKvBytes =
+      (task.promptTokens + task.maxTokens) * this.deps.registry.kvBytesPerToken(task.modelRef);
+    const expectedCachedTokens = this.prefixes.expectedCachedTokens(task);
+    const decision = decidePlacement({ ...task, estKvBytes, expectedCachedTokens }, snapshots);
+    log.info(
+      {
+        placement: decision.log,
+        outcome: decision.kind,
+        expected_cached_tokens: expectedCachedTokens,
+      },
+      "placement decision",
+    );
+    this.deps.placed?.(decision);
+    if (decision.kind === "no_capacity") throw noCapacityError(decision, 1000);
+    return snapshots.find((s) => s.poolId === decision.poolId) as PoolSnapshot;
+  }
+
+  /** Queues an admitted task (a full `reject` queue refuses it); returns the task it evicted. */
+  private enqueue(
+    item: QueuedTask,
+    pool: PoolSnapshot,
+    queue: TaskQueue<QueuedTask>,
+    log: Logger,
+  ): QueuedTask | undefined {
+    const { hub } = this.deps;
+    const result = queue.enqueue(item);
+    if (!result.admitted) {
+      hub.forget(item.taskId);
+      throw queueFullRejection(pool, queue.capacity, expectedTokens(item.entry.task));
+    }
+    item.admission.queuePosition = queue.position(item.taskId) ?? 0;
+    this.prefixes.record(item.entry.task, pool.poolId);
+    hub.publish(item.entry, { event: { $case: "admitted", value: item.admission } }, Date.now());
+    log.info(
+      {
+        pool_id: pool.poolId,
+        queue_position: item.admission.queuePosition,
+        predicted_start_ms: item.admission.predictedStartMs,
+      },
+      "task admitted",
+    );
+    return result.evicted;
   }
 
   /**
@@ -245,18 +249,11 @@ export class Orchestrator {
     this.prefixes.forgetPool(poolId);
     this.deps.sessions.coolPool(poolId);
     this.dispatcher.failRunning(poolId, workerReset(poolId, reason));
-    const pool = this.deps.registry.get(poolId);
-    if (pool) pool.activeLeases = 0;
     void this.replaceQueued(poolId);
   }
 
   private async evict(item: QueuedTask, pool: PoolSnapshot): Promise<void> {
-    const retry = retryAfterMs(pool, item.entry.task.maxTokens);
-    const error = new OrchError(
-      "QUEUE_FULL_DROP_LRU",
-      `the queue of pool ${pool.poolId} was full (policy drop-lru) and this task was the oldest batch task; retry after ${retry} ms`,
-      { retryAfterMs: retry },
-    );
+    const error = queueFullEviction(pool, item.entry.task.maxTokens);
     await this.endUnrun(item, {
       event: { $case: "error", value: toErrorDetail(error, { poolId: pool.poolId }) },
     });
@@ -283,40 +280,5 @@ export class Orchestrator {
       this.queues.set(poolId, queue);
     }
     return queue;
-  }
-
-  /** The ref of the pool model a task's name (ref, catalog id or alias) means. */
-  private async servedRef(name: string): Promise<string> {
-    const pools = this.deps.registry.all().map((p) => ({
-      modelRef: p.modelRef,
-      digest: p.description?.model?.digest || undefined,
-    }));
-    const entries = await this.deps.catalog.list();
-    this.deps.trust?.admit(name, distrust(name, entries));
-    const named = namedEntry(name, entries);
-    // A use for least-recently-used collection; losing one to a failed write costs nothing.
-    if (named) this.deps.catalog.touch(named.id, Date.now()).catch(() => undefined);
-    return servedModelRef(name, entries, pools);
-  }
-
-  /** The model the first configured pool serves now: a reload changes it, the config does not. */
-  private defaultModelRef(): string {
-    const first = this.deps.config.pools[0];
-    if (!first) return "builtin:tiny";
-    return this.deps.registry.get(first.id)?.modelRef || first.model;
-  }
-
-  private admissionContext(promptTokens: number, retired: Set<string>): AdmissionContext {
-    const models = servedModels(this.deps.registry.all(), retired);
-    const { defaultDeadlineMs, maxTokensLimit } = this.deps.config.admission;
-    return {
-      models,
-      knownModels: new Set(this.deps.registry.all().map((pool) => pool.modelRef)),
-      defaultModelRef: this.defaultModelRef(),
-      defaultDeadlineMs,
-      maxTokensLimit,
-      newId: randomUUID,
-      promptTokens: () => promptTokens,
-    };
   }
 }

@@ -1,21 +1,17 @@
 // The control plane's live view of every pool: its worker, telemetry, readiness, drain state and
 // leases, fed by registrations and heartbeats; the source of placement's pool snapshots.
 import { EventEmitter } from "node:events";
-import { Metadata } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
-import { sendBearer } from "../common/grpc-auth.js";
 import { grpcClientCredentials, type TlsMaterial } from "../common/tls.js";
-import {
-  type HeartbeatRequest,
-  type RegisterRequest,
-  type Telemetry,
-  WorkerClient,
-  type WorkerDescription,
+import type {
+  HeartbeatRequest,
+  RegisterRequest,
+  Telemetry,
+  WorkerDescription,
 } from "../gen/llama_orch/v1/worker.js";
 import { priorTokensPerSecond } from "./eta.js";
 import type { PoolSnapshot } from "./types.js";
-
-const DESCRIBE_TIMEOUT_MS = 5000;
+import { WorkerClient } from "./worker-client.js";
 
 export interface PoolState {
   poolId: string;
@@ -33,15 +29,20 @@ export interface PoolState {
   telemetry: Telemetry | undefined;
   lastHeartbeatMs: number;
   ready: boolean;
-  draining: boolean;
+  /** Takes no new leases; written only through PoolRegistry.setDraining. */
+  readonly draining: boolean;
   /** The local worker's crash breaker opened: no restarts until the pool's Restart re-arms it. */
   failed: boolean;
   lastError: string;
-  activeLeases: number;
+  /** Tasks running on the pool; written only through PoolRegistry.takeLease / releaseLease. */
+  readonly activeLeases: number;
   restarts: number;
   /** Tokens/s finished tasks were delivered on this pool (eta.ts blendObserved). */
   observedTokensPerSecond?: number;
 }
+
+/** The registry's own view: the one writer of leases and the draining flag. */
+type OwnedPool = { -readonly [K in keyof PoolState]: PoolState[K] };
 
 export declare interface PoolRegistry {
   on(event: "ready", listener: (poolId: string) => void): this;
@@ -50,7 +51,7 @@ export declare interface PoolRegistry {
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for an EventEmitter
 export class PoolRegistry extends EventEmitter {
-  private readonly pools = new Map<string, PoolState>();
+  private readonly pools = new Map<string, OwnedPool>();
   private nextWorker = 1;
   private readonly authToken: string | undefined;
   private readonly tls: TlsMaterial | undefined;
@@ -65,10 +66,9 @@ export class PoolRegistry extends EventEmitter {
     this.tls = tls;
   }
 
-  private workerClient(address: string): WorkerClient {
-    return new WorkerClient(address, grpcClientCredentials(this.tls, address), {
-      interceptors: sendBearer(this.authToken),
-    });
+  private workerClient(address: string, poolId: string): WorkerClient {
+    const credentials = grpcClientCredentials(this.tls, address);
+    return new WorkerClient({ address, poolId, credentials, authToken: this.authToken });
   }
 
   /** A pool this control plane will supervise; unready until its worker registers. */
@@ -91,21 +91,20 @@ export class PoolRegistry extends EventEmitter {
   }
 
   /** Asks the worker at `address` what it serves: a registration that brought no description. */
-  describeAt(address: string, timeoutMs = DESCRIBE_TIMEOUT_MS): Promise<WorkerDescription> {
-    const client = this.workerClient(address);
-    return new Promise<WorkerDescription>((resolve, reject) => {
-      client.describe({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, reply) => {
-        client.close();
-        if (!error) return resolve(reply);
-        reject(
-          new OrchError(
-            "INVALID_PARAMS",
-            `no llama-orch worker answered at ${address} (${error.details}); start one there ` +
-              "with `llama-orch worker --listen` and register its address",
-          ),
-        );
-      });
-    });
+  async describeAt(address: string): Promise<WorkerDescription> {
+    const client = this.workerClient(address, "");
+    try {
+      return await client.describe();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new OrchError(
+        "INVALID_PARAMS",
+        `no llama-orch worker answered at ${address} (${why}); start one there ` +
+          "with `llama-orch worker --listen` and register its address",
+      );
+    } finally {
+      client.close();
+    }
   }
 
   all(): PoolState[] {
@@ -124,7 +123,7 @@ export class PoolRegistry extends EventEmitter {
     pool.instanceId = request.instanceId;
     pool.sequence = request.sequence;
     pool.address = request.address;
-    pool.client = this.workerClient(request.address);
+    pool.client = this.workerClient(request.address, request.poolId);
     pool.description = request.description;
     pool.telemetry = request.telemetry;
     pool.modelRef = request.description?.model?.modelRef || pool.modelRef;
@@ -176,10 +175,31 @@ export class PoolRegistry extends EventEmitter {
     pool.lastError = reason;
   }
 
-  /** The pool's worker is gone (exited, or silent past the stale limit). */
+  /** A task took one of the pool's slots; its end gives it back with releaseLease. */
+  takeLease(poolId: string): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.activeLeases += 1;
+  }
+
+  releaseLease(poolId: string): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.activeLeases = Math.max(0, pool.activeLeases - 1);
+  }
+
+  /** A draining pool takes no new leases: a drain or shutdown starts it, a reload or purge ends it. */
+  setDraining(poolId: string, draining: boolean): void {
+    const pool = this.pools.get(poolId);
+    if (pool) pool.draining = draining;
+  }
+
+  /**
+   * The pool's worker is gone (exited, or silent past the stale limit): it holds no leases any
+   * more, whatever its tasks' ends still report.
+   */
   markDown(poolId: string, reason: string): void {
     const pool = this.pools.get(poolId);
     if (!pool) return;
+    pool.activeLeases = 0;
     pool.client?.close();
     pool.client = undefined;
     pool.workerId = undefined;
@@ -208,7 +228,7 @@ export class PoolRegistry extends EventEmitter {
     return this.all().map((pool) => toSnapshot(pool, queueDepth(pool.poolId)));
   }
 
-  private ensure(poolId: string): PoolState {
+  private ensure(poolId: string): OwnedPool {
     let pool = this.pools.get(poolId);
     if (!pool) {
       pool = {

@@ -1,9 +1,10 @@
 // Pools gRPC handlers: list and health from the registry, drain with a deadline, atomic reload,
 // and purge (a fresh worker after dropping generated model files).
 import { rm } from "node:fs/promises";
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
+import { correlationOf } from "../common/correlation.js";
 import { OrchError } from "../common/errors.js";
-import { fromServiceError } from "../common/grpc-errors.js";
+import { unary } from "../common/grpc-unary.js";
 import type { Logger } from "../common/logger.js";
 import type {
   DrainRequest,
@@ -21,7 +22,6 @@ import type {
 import type { WorkerDescription } from "../gen/llama_orch/v1/worker.js";
 import { BUILTIN_PREFIX, builtinModelPath, parseBuiltinRef } from "../models/builtin-ref.js";
 import { digestCachePath } from "../models/model-digest.js";
-import { unary } from "./grpc-unary.js";
 import type { ResolveModel, ServableModel } from "./model-resolver.js";
 import type { Orchestrator } from "./orchestrator.js";
 import type { PoolRegistry, PoolState } from "./pool-registry.js";
@@ -43,7 +43,6 @@ export interface PoolServiceDeps {
   log: Logger;
 }
 
-const RELOAD_DEADLINE_MS = 120_000;
 const PURGE_DRAIN_MS = 30_000;
 const IDLE_POLL_MS = 50;
 
@@ -84,19 +83,18 @@ export function poolHealth(pool: PoolState, deps: PoolServiceDeps): PoolHealth {
   };
 }
 
-function loadModel(pool: PoolState, model: ServableModel): Promise<WorkerDescription> {
+function loadModel(
+  pool: PoolState,
+  model: ServableModel,
+  correlationId: string | undefined,
+): Promise<WorkerDescription> {
   const client = pool.client;
   if (!client)
     throw new OrchError(
       "POOL_UNREADY",
       `pool ${pool.poolId} has no live worker; retry when it is ready`,
     );
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + RELOAD_DEADLINE_MS;
-    client.loadModel(model, new Metadata(), { deadline }, (error: ServiceError | null, reply) =>
-      error ? reject(fromServiceError(error)) : resolve(reply),
-    );
-  });
+  return client.loadModel(model, correlationId);
 }
 
 /** Ends a pool's running work when its drain deadline passes; a reload or a new drain replaces it. */
@@ -112,7 +110,7 @@ function unavailable(poolId: string): OrchError {
 
 /** No new leases on the pool; its queued tasks are placed elsewhere or fail retriably. */
 async function startDraining(deps: PoolServiceDeps, pool: PoolState, deadlines: DrainDeadlines) {
-  pool.draining = true;
+  deps.registry.setDraining(pool.poolId, true);
   clearTimeout(deadlines.get(pool.poolId));
   deadlines.delete(pool.poolId);
   await deps.orchestrator.replaceQueued(pool.poolId, { orFail: unavailable(pool.poolId) });
@@ -140,18 +138,21 @@ function drain(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
 
 function reload(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
   const { registry, orchestrator, sessions, log } = deps;
-  return async ({ poolId, newModelRef }: ReloadRequest): Promise<ReloadResponse> => {
+  return async (
+    { poolId, newModelRef }: ReloadRequest,
+    call: { metadata: Metadata },
+  ): Promise<ReloadResponse> => {
     const pool = known(registry, poolId);
     if (newModelRef.length === 0)
       throw new OrchError("INVALID_PARAMS", "new_model_ref is required");
     const started = Date.now();
     // The worker keeps serving the old model until the new one is loaded; a failure leaves it.
     const model = await deps.resolveModel(newModelRef);
-    const description = await loadModel(pool, model);
+    const description = await loadModel(pool, model, correlationOf(call.metadata));
     registry.describe(poolId, description);
     deps.modelLoaded(poolId, model);
     // A reload ends a drain: work placed from now on must not meet the old drain's deadline.
-    pool.draining = false;
+    registry.setDraining(poolId, false);
     clearTimeout(deadlines.get(poolId));
     deadlines.delete(poolId);
     sessions.coolPool(poolId);
@@ -211,7 +212,7 @@ function purge(deps: PoolServiceDeps, deadlines: DrainDeadlines) {
       await deps.restartWorker(poolId, async () => {
         const files = modelFiles.flatMap((file) => [file, digestCachePath(file)]);
         await Promise.all(files.map((file) => rm(file, { force: true })));
-        pool.draining = false;
+        registry.setDraining(poolId, false);
       });
       log.info({ pool_id: poolId }, "pool purged; a fresh worker is starting");
     };

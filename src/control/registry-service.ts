@@ -2,6 +2,7 @@
 import type { ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
 import { isLoopbackHost } from "../common/grpc-auth.js";
+import { unary } from "../common/grpc-unary.js";
 import type {
   HeartbeatRequest,
   HeartbeatResponse,
@@ -9,7 +10,6 @@ import type {
   RegisterResponse,
   WorkerRegistryServer,
 } from "../gen/llama_orch/v1/worker.js";
-import { unary } from "./grpc-unary.js";
 import type { PoolRegistry } from "./pool-registry.js";
 
 export interface RegistryServiceOptions {

@@ -44,7 +44,7 @@ export async function drainForShutdown(deps: DrainDeps, drainMs: number): Promis
   const { gate, orchestrator, registry, log } = deps;
   gate.close();
   const pools = registry.all();
-  for (const pool of pools) pool.draining = true;
+  for (const pool of pools) registry.setDraining(pool.poolId, true);
   const queued = shuttingDown("this queued task was not started");
   for (const pool of pools) await orchestrator.replaceQueued(pool.poolId, { orFail: queued });
   const until = Date.now() + drainMs;

@@ -1,7 +1,7 @@
 // The Status gRPC service: one snapshot of the operator's view, or a stream of them.
 import type { ServerWritableStream, UntypedHandleCall } from "@grpc/grpc-js";
+import { unary } from "../common/grpc-unary.js";
 import type { StatusRequest, StatusServer, StatusSnapshot } from "../gen/llama_orch/v1/status.js";
-import { unary } from "./grpc-unary.js";
 import { type StatusSources, statusSnapshot } from "./status-snapshot.js";
 
 /** WatchStatus cadence when the request names none, and the fastest a client may ask for. */

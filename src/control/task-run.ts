@@ -1,13 +1,14 @@
 // One task running on a worker: streams its Generate call into the task's events, enforces the
 // wall and idle timeouts, and ends it exactly once (end, or a terminal error).
-import { type ClientReadableStream, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import { OrchError } from "../common/errors.js";
-import { fromErrorDetail, fromServiceError, toErrorDetail } from "../common/grpc-errors.js";
+import { fromErrorDetail, toErrorDetail } from "../common/grpc-errors.js";
 import { type End, FinishReason } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
 import type { GenerateEvent, GenerateRequest } from "../gen/llama_orch/v1/worker.js";
 import type { PoolState } from "./pool-registry.js";
 import type { TaskEntry } from "./task-hub.js";
+import { workerError, workerReset } from "./worker-client.js";
 
 export type Outcome = { kind: "end"; end: End } | { kind: "error"; error: OrchError };
 
@@ -53,7 +54,7 @@ export class TaskRun {
     }
     this.startedMs = this.lastEventMs = this.lastMetricsMs = Date.now();
     this.tokensIn = this.entry.task.promptTokens;
-    const call = client.generate(request);
+    const call = client.generate(request, this.entry.correlationId, this.hooks.wallMs);
     this.call = call;
     call.on("data", (event: GenerateEvent) => this.onEvent(event));
     call.on("error", (error: ServiceError) => this.onCallError(error));
@@ -117,14 +118,7 @@ export class TaskRun {
 
   private onCallError(error: ServiceError): void {
     if (this.done) return;
-    if (error.code === status.UNAVAILABLE || error.code === status.CANCELLED) {
-      this.finish({
-        kind: "error",
-        error: workerReset(this.pool.poolId, error.details || "the connection dropped"),
-      });
-      return;
-    }
-    this.finish({ kind: "error", error: fromServiceError(error) });
+    this.finish({ kind: "error", error: workerError(this.pool.poolId, "Generate", error) });
   }
 
   private checkTimeouts(): void {
@@ -163,9 +157,10 @@ export class TaskRun {
   }
 
   private askWorkerToCancel(): void {
-    const request = { taskId: this.entry.task.taskId };
-    const deadline = Date.now() + CANCEL_GRACE_MS;
-    this.pool.client?.cancel(request, new Metadata(), { deadline }, () => undefined);
+    // Best effort: the grace timer (or the worker's own end) finishes the task either way.
+    this.pool.client
+      ?.cancel(this.entry.task.taskId, this.entry.correlationId)
+      .catch(() => undefined);
   }
 
   private delivered(): number {
@@ -187,12 +182,4 @@ export class TaskRun {
       chatDeltas: [],
     };
   }
-}
-
-export function workerReset(poolId: string, why: string): OrchError {
-  return new OrchError(
-    "WORKER_RESET",
-    `the worker of pool ${poolId} went away (${why}); the task was not finished, submit it again`,
-    { retryAfterMs: 1000 },
-  );
 }

@@ -1,7 +1,5 @@
 // A prompt's token count for admission's prompt + max_tokens <= ctx check: a byte bound when that
 // already proves the fit, else counted by the tokenizer of a worker serving the model.
-import { Metadata, type ServiceError } from "@grpc/grpc-js";
-import { fromServiceError } from "../common/grpc-errors.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { TaskInput } from "./types.js";
 
@@ -21,6 +19,7 @@ export function promptTokensFor(
   registry: PoolRegistry,
   modelRef: string,
   input: TaskInput,
+  correlationId?: string,
 ): Promise<number> {
   const prompt = input.prompt ?? "";
   const bound = promptTokenBound(prompt);
@@ -32,30 +31,17 @@ export function promptTokensFor(
   );
   const ctx = Math.min(input.ctx ?? ctxMax, ctxMax);
   if (Number.isFinite(ctx) && bound + (input.maxTokens ?? 0) <= ctx) return Promise.resolve(bound);
-  return countPromptTokens(registry, modelRef, prompt);
+  return countPromptTokens(registry, modelRef, prompt, correlationId);
 }
 
-const COUNT_DEADLINE_MS = 5000;
-
 /** 0 when no ready pool serves the model: admission then refuses the model as not served. */
-export function countPromptTokens(
+export async function countPromptTokens(
   registry: PoolRegistry,
   modelRef: string,
   prompt: string,
+  correlationId?: string,
 ): Promise<number> {
   const pool = registry.all().find((p) => p.ready && p.client && p.modelRef === modelRef);
-  if (!pool?.client || prompt.length === 0) return Promise.resolve(0);
-  const client = pool.client;
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + COUNT_DEADLINE_MS;
-    client.countTokens(
-      { text: prompt },
-      new Metadata(),
-      { deadline },
-      (error: ServiceError | null, reply) => {
-        if (error) reject(fromServiceError(error));
-        else resolve(reply.count);
-      },
-    );
-  });
+  if (!pool?.client || prompt.length === 0) return 0;
+  return pool.client.countTokens(prompt, correlationId);
 }

@@ -1,6 +1,7 @@
 // Domain types shared by the control plane's policy modules: tasks (raw and valid), pools.
 import type { PoolEngine } from "../common/config-schema-pool.js";
 import type { SamplingKnobValues } from "../common/sampling-bounds.js";
+import type { ChatTemplateRequest } from "../gen/llama_orch/v1/common.js";
 
 /** Dispatch class: `interactive` always dequeues ahead of `batch` (SPEC 6.1). */
 export type Priority = "interactive" | "batch";
@@ -45,6 +46,13 @@ export interface ChatFormatParams {
   grammarTriggers: string[];
   parser: string;
   grammarPrefill: string;
+  /** The worker sends the parsed answer's deltas with each token (streamed tool calls). */
+  streamDeltas: boolean;
+}
+
+/** A chat task's turns, tools and output constraint as the worker's chat template takes them. */
+export interface ChatInput {
+  template: ChatTemplateRequest;
   /** The worker sends the parsed answer's deltas with each token (streamed tool calls). */
   streamDeltas: boolean;
 }
@@ -95,6 +103,8 @@ export interface TaskInput {
   /** JSON Schema text the output must follow (response_format); not with grammar. */
   jsonSchema?: string;
   chatFormat?: ChatFormatParams;
+  /** A chat: rendered and tokenized at admission into prompt, grammar, stops and chat format. */
+  chat?: ChatInput;
   ignoreEos?: boolean;
   /** Prefix-cache tenant (see TaskRequest.cache_salt); absent: the "" tenant. */
   cacheSalt?: string;

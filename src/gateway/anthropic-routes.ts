@@ -3,11 +3,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
-import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrator.js";
 import { streamMessage } from "./anthropic-stream.js";
 import { cacheTenant } from "./cache-tenant.js";
-import { type ChatRequest, toChatTask, toChatTemplateRequest } from "./chat-request.js";
+import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
 import { admit } from "./openai-answer.js";
@@ -74,17 +73,6 @@ function routeOptions(operationId: string) {
   };
 }
 
-/** The worker's chat template renders the turns (and tools); the prompt and grammar come back. */
-function render(context: GatewayContext, request: FastifyRequest, chat: ChatRequest) {
-  return unaryCall<ChatTemplateResponse>((done) =>
-    context.clients.orchestrator.applyChatTemplate(
-      toChatTemplateRequest(chat),
-      correlationMetadata(request),
-      done,
-    ),
-  );
-}
-
 /** The request fields the contract names; others (a newer SDK's) are ignored, logged at debug. */
 const KNOWN_FIELDS = new Set(
   Object.keys(operationSchemas("anthropic.yaml", "createMessage").body?.properties ?? {}),
@@ -104,7 +92,7 @@ async function createMessage(
   const stream = request.body.stream === true;
   const task = {
     // A stream with tools sends each call's input as it is written: the worker diffs the parse.
-    ...toChatTask(chat, await render(context, request, chat), withTools && stream),
+    ...toChatTask(chat, withTools && stream),
     cacheSalt: cacheTenant(request.identity, undefined),
   };
   const { taskId, events } = await admit(context, request, reply, task);
@@ -138,10 +126,10 @@ export function registerAnthropicRoutes(app: FastifyInstance, context: GatewayCo
     routeOptions("countMessageTokens"),
     async (request) => {
       const chat = toChatRequest(request.body, undefined);
-      const { prompt } = await render(context, request, chat);
+      // Counted as a chat task's admission counts it: rendered and tokenized in one worker call.
       const { count } = await unaryCall<CountPromptTokensResponse>((done) =>
         context.clients.orchestrator.countPromptTokens(
-          { modelRef: chat.model, prompt },
+          { modelRef: chat.model, prompt: "", chat: toChatTemplateRequest(chat) },
           correlationMetadata(request),
           done,
         ),

@@ -1,11 +1,7 @@
 // The surface-neutral chat request (OpenAI and Anthropic routes both translate into it) and the
-// two steps that turn it into a task: the template request for the worker, then the task itself.
+// task it becomes, carrying the template request the worker renders at admission.
 import type { SamplingKnobValues } from "../common/sampling-bounds.js";
-import type {
-  ChatTemplateRequest,
-  ChatTemplateResponse,
-  Sampling,
-} from "../gen/llama_orch/v1/common.js";
+import type { ChatTemplateRequest, Sampling } from "../gen/llama_orch/v1/common.js";
 import { TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 
 /** A call the assistant made; `arguments` is JSON text as the model wrote it. */
@@ -112,23 +108,20 @@ export function toTaskSampling(sampling: ChatSampling): Sampling | undefined {
   return { ...knobs, logitBias: bias.length > 0 ? { entries: bias } : undefined };
 }
 
-/** The task for a rendered chat: the template's prompt, grammar, stops and parser go with it. */
-export function toChatTask(
-  chat: ChatRequest,
-  rendered: ChatTemplateResponse,
-  streamDeltas = false,
-): TaskRequest {
-  const stop = [...chat.stop, ...rendered.stops.filter((s) => !chat.stop.includes(s))];
+/**
+ * The task for a chat: its turns, tools and output constraint go as they are; the control plane
+ * has a worker render and tokenize them once, and adds the chat format's grammar and stops.
+ */
+export function toChatTask(chat: ChatRequest, streamDeltas = false): TaskRequest {
   return TaskRequest.fromPartial({
     modelRef: chat.model,
     sessionId: chat.sessionId ?? "",
-    prompt: rendered.prompt,
     maxTokens: chat.maxTokens,
     seed: chat.seed,
     sampling: toTaskSampling(chat.sampling),
-    stop,
-    grammar: rendered.grammar,
+    stop: chat.stop,
     ignoreEos: chat.ignoreEos,
-    chatFormat: rendered.chatFormat && { ...rendered.chatFormat, streamDeltas },
+    chat: toChatTemplateRequest(chat),
+    chatFormat: streamDeltas ? { streamDeltas } : undefined,
   });
 }

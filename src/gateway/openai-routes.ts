@@ -3,10 +3,9 @@
 // OpenAI's shapes.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OrchError } from "../common/errors.js";
-import type { ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type { Capabilities, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { cacheTenant } from "./cache-tenant.js";
-import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
+import { toChatTask } from "./chat-request.js";
 import { runEmbedding } from "./embedding-answer.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
@@ -193,17 +192,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, context: GatewayConte
       const { body } = request;
       noteRequest(request, knownChat, body.user);
       const chat = toChatRequest(body, sessionOf(request));
-      const rendered = await unaryCall<ChatTemplateResponse>((done) =>
-        orchestrator.applyChatTemplate(
-          toChatTemplateRequest(chat),
-          correlationMetadata(request),
-          done,
-        ),
-      );
       const withTools = chat.tools.length > 0 && chat.toolChoice.mode !== "none";
       // A stream with tools sends each call as it is written: the worker diffs the parse per token.
       const task = {
-        ...toChatTask(chat, rendered, withTools && body.stream === true),
+        ...toChatTask(chat, withTools && body.stream === true),
         cacheSalt: cacheTenant(request.identity, body.cache_salt),
       };
       const tasks = await choices(context, request, task, body.n ?? 1);

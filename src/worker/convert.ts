@@ -46,7 +46,9 @@ function toSampling(sampling: ProtoSampling | undefined): Sampling | undefined {
 
 /** Proto3 strings default to "": empty means "not given" for grammar and session key. */
 export function toSubmitRequest(request: GenerateRequest): SubmitRequest {
-  const submit: SubmitRequest = { prompt: request.prompt, maxTokens: request.maxTokens };
+  // A prompt the control plane had prepared arrives as token ids: never tokenized a second time.
+  const prompt = request.promptTokens.length > 0 ? request.promptTokens : request.prompt;
+  const submit: SubmitRequest = { prompt, maxTokens: request.maxTokens };
   const sampling = toSampling(request.sampling);
   if (sampling !== undefined) submit.sampling = sampling;
   if (request.stop.length > 0) submit.stop = request.stop;

@@ -5,14 +5,17 @@
 // (src/common/grpc-errors.ts) before any event is sent, like every unary error of this service. Once
 // a stream has started it ends with exactly one terminal event: `end`, or `error` when the engine
 // failed the sequence. A caller therefore sees either a failed call or a stream that ends cleanly.
-import type { handleUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
+import type { Metadata, ServerWritableStream } from "@grpc/grpc-js";
+import { correlationOf } from "../common/correlation.js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
+import { unary } from "../common/grpc-unary.js";
 import type { Logger } from "../common/logger.js";
 import { Engine } from "../engine/engine.js";
 import { probeGpus } from "../engine/nvml.js";
 import type { Sequence } from "../engine/sequence.js";
 import type { EndEvent } from "../engine/types.js";
+import { ChatTemplateRequest, type ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
 import type {
   GenerateEvent,
   GenerateRequest,
@@ -45,18 +48,6 @@ export interface WorkerServiceOptions {
 
 type GenerateCall = ServerWritableStream<GenerateRequest, GenerateEvent>;
 
-/** Wraps a plain handler: its result is the response, anything it throws becomes a typed status. */
-function unary<Req, Res>(handler: (request: Req) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => handler(call.request))
-      .then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toStatus(error)),
-      );
-  };
-}
-
 /** Cancel can race the engine's own end or its disposal; either way the stream still gets its end. */
 function cancelQuietly(sequence: Sequence): Promise<boolean> {
   try {
@@ -72,6 +63,16 @@ function onDeadline(call: GenerateCall, stop: () => void): NodeJS.Timeout | unde
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (!Number.isFinite(at)) return undefined;
   return setTimeout(stop, Math.max(0, at - Date.now()));
+}
+
+/** The loaded model's chat template over `request`; a request for another model is refused. */
+function renderChat(model: LoadedModel, request: ChatTemplateRequest): ChatTemplateResponse {
+  if (request.modelRef !== "" && request.modelRef !== model.modelRef)
+    throw new OrchError(
+      "MODEL_NOT_FOUND",
+      `worker serves ${model.modelRef}, not ${request.modelRef}`,
+    );
+  return toChatTemplateResponse(model.engine.renderChat(toChatRenderRequest(request)));
 }
 
 export class WorkerService {
@@ -91,7 +92,7 @@ export class WorkerService {
     return {
       generate: (call: GenerateCall) => {
         this.generate(call).catch((error: unknown) => {
-          this.options.log.error({ err: error, task_id: call.request.taskId }, "generate failed");
+          this.logFor(call).error({ err: error, task_id: call.request.taskId }, "generate failed");
           if (!call.cancelled) call.emit("error", toStatus(error));
         });
       },
@@ -105,17 +106,14 @@ export class WorkerService {
         // What submit does with a text prompt: BOS added, special tokens parsed.
         count: host.model.engine.tokenize(text, { addSpecial: true, parseSpecial: true }).length,
       })),
-      applyChatTemplate: unary((request) => {
-        const model = host.model;
-        if (request.modelRef !== "" && request.modelRef !== model.modelRef)
-          throw new OrchError(
-            "MODEL_NOT_FOUND",
-            `worker serves ${model.modelRef}, not ${request.modelRef}`,
-          );
-        return toChatTemplateResponse(model.engine.renderChat(toChatRenderRequest(request)));
+      applyChatTemplate: unary((request, call) => {
+        const rendered = renderChat(host.model, request);
+        this.logFor(call).info({ model_ref: host.model.modelRef }, "chat template applied");
+        return rendered;
       }),
-      loadModel: unary(async ({ modelRef, modelPath, handoffPath }) => {
-        const log = this.options.log.child({ model_ref: modelRef });
+      preparePrompt: unary(({ chat }, call) => this.prepare(chat, call)),
+      loadModel: unary(async ({ modelRef, modelPath, handoffPath }, call) => {
+        const log = this.logFor(call).child({ model_ref: modelRef });
         log.info("loading model");
         const model = await host
           .switchTo(modelRef, modelPath, handoffPath)
@@ -146,6 +144,30 @@ export class WorkerService {
       deviceIndexes: this.options.deviceIndexes,
       warmSessions: model.warm.list(),
     });
+  }
+
+  /**
+   * A chat rendered, then tokenized as submit tokenizes a text prompt (BOS added, special tokens
+   * parsed), once: admission counts these ids and Generate takes them as they are.
+   */
+  private prepare(chat: ChatTemplateRequest | undefined, call: { metadata: Metadata }) {
+    const model = this.options.host.model;
+    const rendered = renderChat(model, chat ?? ChatTemplateRequest.fromPartial({}));
+    const addSpecial = true;
+    const tokens = model.engine.tokenize(rendered.prompt, { addSpecial, parseSpecial: true });
+    // The worker's record of the count admission checked (it equals the task's tokens_in).
+    this.logFor(call).info(
+      { model_ref: model.modelRef, prompt_tokens: tokens.length },
+      "prompt prepared",
+    );
+    return { rendered, tokens, tokenCount: tokens.length };
+  }
+
+  /** The worker's logger bound to the caller's correlation id: a task's lines join its request's. */
+  private logFor(call: { metadata: Metadata }): Logger {
+    const correlationId = correlationOf(call.metadata);
+    const log = this.options.log;
+    return correlationId === undefined ? log : log.child({ correlation_id: correlationId });
   }
 
   private async generate(call: GenerateCall): Promise<void> {
@@ -182,7 +204,7 @@ export class WorkerService {
   private async embed(call: GenerateCall, lease: Lease): Promise<void> {
     try {
       const result = await lease.model.engine.embed(toEmbedInputs(call.request));
-      this.options.log.info(
+      this.logFor(call).info(
         {
           task_id: call.request.taskId,
           inputs: result.vectors.length,
@@ -224,7 +246,7 @@ export class WorkerService {
           if (open) call.write(toTokenEvent(event, deltas?.push(event.text)));
           continue;
         }
-        this.ended(call.request, lease.model, event, open);
+        this.ended(call, lease.model, event, open);
         const chat = parser === "" ? undefined : engine.parseChat(text, parser);
         const chatDeltas = deltas?.finish();
         if (open) call.write(toEndEvent(event, { ...this.errorContext, chat, chatDeltas }));
@@ -237,9 +259,10 @@ export class WorkerService {
   }
 
   /** One line per task, with the fields logs are grouped and joined by (SPEC 10.4). */
-  private ended(request: GenerateRequest, model: LoadedModel, end: EndEvent, open: boolean): void {
+  private ended(call: GenerateCall, model: LoadedModel, end: EndEvent, open: boolean): void {
+    const { request } = call;
     model.warm.ended(request.sessionKey, end.finishReason);
-    this.options.log.info(
+    this.logFor(call).info(
       {
         task_id: request.taskId,
         model_digest: model.engine.info.digest,

@@ -61,6 +61,7 @@ export function generate(client: WorkerClient, request: Partial<GenerateRequest>
     cacheTenant: "",
     jsonSchema: "",
     embeddingInputs: [],
+    promptTokens: [],
     ...request,
   });
 }

@@ -48,25 +48,20 @@ describe("chat request -> template request and task", () => {
     assert.equal(toChatTemplateRequest(base).jsonSchema, "");
   });
 
-  it("the task takes the rendered prompt, grammar and chat format, and adds the format's stops", () => {
-    const chatFormat = {
-      grammarLazy: true,
-      grammarTriggers: ["<t>"],
-      parser: "{}",
-      grammarPrefill: "",
-      streamDeltas: false,
-    };
-    const task = toChatTask(
-      { ...base, sampling: { logitBias: new Map([[5, -100]]), presencePenalty: 1 }, seed: 3 },
-      { prompt: "P", grammar: 'root ::= "x"', chatFormat, stops: ["END", "<|im_end|>"] },
-    );
-    assert.equal(task.prompt, "P");
-    assert.equal(task.grammar, 'root ::= "x"');
-    assert.deepEqual(task.stop, ["END", "<|im_end|>"]);
-    assert.deepEqual(task.chatFormat, chatFormat);
+  it("the task carries the turns for the worker to render, not a prompt rendered before", () => {
+    const task = toChatTask({
+      ...base,
+      sampling: { logitBias: new Map([[5, -100]]), presencePenalty: 1 },
+      seed: 3,
+      stop: ["END"],
+    });
+    assert.equal(task.prompt, "", "no prompt: the control plane has the worker render the chat");
+    assert.equal(task.grammar, "");
+    assert.deepEqual(task.chat, toChatTemplateRequest(base));
+    assert.deepEqual(task.stop, ["END"]);
+    assert.equal(task.chatFormat, undefined);
     // A stream with tools asks the worker for the parsed answer's deltas.
-    const streamed = toChatTask(base, { prompt: "P", grammar: "", chatFormat, stops: [] }, true);
-    assert.equal(streamed.chatFormat?.streamDeltas, true);
+    assert.equal(toChatTask(base, true).chatFormat?.streamDeltas, true);
     assert.equal(task.seed, 3);
     assert.deepEqual(task.sampling?.logitBias, { entries: [{ token: 5, bias: -100 }] });
     assert.equal(task.sampling?.presencePenalty, 1);

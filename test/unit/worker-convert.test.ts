@@ -77,12 +77,14 @@ const fullRequest: GenerateRequest = {
   cacheTenant: "id:token:abc123",
   jsonSchema: '{"type":"object"}',
   embeddingInputs: [{ text: "to embed", tokens: [] }],
+  promptTokens: [],
 };
 
 describe("GenerateRequest -> SubmitRequest", () => {
   it("carries every field (task_id stays with the worker)", () => {
-    // Embedding inputs go to engine.embed (toEmbedInputs), never to a generation submit.
-    assertEveryField(GenerateRequest, fullRequest, ["embeddingInputs"]);
+    // Embedding inputs go to engine.embed (toEmbedInputs), never to a generation submit; prompt
+    // tokens replace the text prompt (the next test).
+    assertEveryField(GenerateRequest, fullRequest, ["embeddingInputs", "promptTokens"]);
     assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, fullRequest)), {
       prompt: "Once upon a time",
       maxTokens: 17,
@@ -97,6 +99,18 @@ describe("GenerateRequest -> SubmitRequest", () => {
       sessionKey: "session-9",
       ignoreEos: true,
       cacheTenant: "id:token:abc123",
+    });
+  });
+
+  it("a prompt prepared as token ids is submitted as those ids, not tokenized again", () => {
+    const request = GenerateRequest.fromPartial({
+      prompt: "hi",
+      promptTokens: [1, 7, 9],
+      maxTokens: 3,
+    });
+    assert.deepEqual(toSubmitRequest(overWire(GenerateRequest, request)), {
+      prompt: [1, 7, 9],
+      maxTokens: 3,
     });
   });
 

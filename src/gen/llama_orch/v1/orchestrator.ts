@@ -163,7 +163,15 @@ export interface TaskRequest {
   /** Workload "embedding": the inputs to embed, served by pools configured with embeddings. */
   embeddingInputs: EmbeddingInput[];
   /** Embedding tasks: refused unless it equals the model's embedding length. */
-  embeddingDimensions?: number | undefined;
+  embeddingDimensions?:
+    | number
+    | undefined;
+  /**
+   * A chat task: its turns, tools and output constraint instead of `prompt` and `grammar`. The
+   * control plane has a worker render and tokenize them once; admission counts those tokens and
+   * Generate takes them. `chat_format` then only says whether to stream deltas.
+   */
+  chat?: ChatTemplateRequest | undefined;
 }
 
 export interface BudgetsRemaining {
@@ -307,6 +315,11 @@ export interface Capabilities {
 export interface CountPromptTokensRequest {
   modelRef: string;
   prompt: string;
+  /**
+   * Set: count this chat as a chat task's admission counts it (rendered and tokenized by a
+   * worker in one PreparePrompt); `prompt` is then ignored.
+   */
+  chat?: ChatTemplateRequest | undefined;
 }
 
 export interface CountPromptTokensResponse {
@@ -614,6 +627,7 @@ function createBaseTaskRequest(): TaskRequest {
     jsonSchema: "",
     embeddingInputs: [],
     embeddingDimensions: undefined,
+    chat: undefined,
   };
 }
 
@@ -693,6 +707,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     }
     if (message.embeddingDimensions !== undefined) {
       writer.uint32(488).int32(message.embeddingDimensions);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -910,6 +927,14 @@ export const TaskRequest: MessageFns<TaskRequest> = {
             message.embeddingDimensions = reader.int32();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1003,6 +1028,7 @@ export const TaskRequest: MessageFns<TaskRequest> = {
         : isSet(object.embedding_dimensions)
         ? globalThis.Number(object.embedding_dimensions)
         : undefined,
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -1083,6 +1109,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     if (message.embeddingDimensions !== undefined) {
       obj.embeddingDimensions = Math.round(message.embeddingDimensions);
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -1124,6 +1153,9 @@ export const TaskRequest: MessageFns<TaskRequest> = {
     message.jsonSchema = object.jsonSchema ?? "";
     message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
     message.embeddingDimensions = object.embeddingDimensions ?? undefined;
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };
@@ -3548,7 +3580,7 @@ export const Capabilities: MessageFns<Capabilities> = {
 };
 
 function createBaseCountPromptTokensRequest(): CountPromptTokensRequest {
-  return { modelRef: "", prompt: "" };
+  return { modelRef: "", prompt: "", chat: undefined };
 }
 
 export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
@@ -3558,6 +3590,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     }
     if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
+    }
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(562).fork()).join();
     }
     return writer;
   },
@@ -3591,6 +3626,14 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
             message.prompt = reader.string();
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3611,6 +3654,7 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
         ? globalThis.String(object.model_ref)
         : "",
       prompt: isSet(object.prompt) ? globalThis.String(object.prompt) : "",
+      chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined,
     };
   },
 
@@ -3622,6 +3666,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     if (message.prompt !== "") {
       obj.prompt = message.prompt;
     }
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
     return obj;
   },
 
@@ -3632,6 +3679,9 @@ export const CountPromptTokensRequest: MessageFns<CountPromptTokensRequest> = {
     const message = createBaseCountPromptTokensRequest();
     message.modelRef = object.modelRef ?? "";
     message.prompt = object.prompt ?? "";
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
     return message;
   },
 };

@@ -63,6 +63,8 @@ export interface GenerateRequest {
    * stream is `embeddings` then `end`.
    */
   embeddingInputs: EmbeddingInput[];
+  /** Non-empty: the prompt as token ids (PreparePrompt's), used as they are instead of `prompt`. */
+  promptTokens: number[];
 }
 
 export interface GenerateEvent {
@@ -115,6 +117,24 @@ export interface CountTokensRequest {
 
 export interface CountTokensResponse {
   count: number;
+}
+
+export interface PreparePromptRequest {
+  chat?: ChatTemplateRequest | undefined;
+}
+
+export interface PreparedPrompt {
+  /** The rendered chat: prompt text, grammar, chat format and the format's stops. */
+  rendered?:
+    | ChatTemplateResponse
+    | undefined;
+  /**
+   * The prompt's token ids (BOS added, special tokens parsed). Empty from an engine adapter that
+   * does not tokenize: Generate then takes rendered.prompt as text.
+   */
+  tokens: number[];
+  /** The prompt's token count: len(tokens), or the engine's own count where tokens is empty. */
+  tokenCount: number;
 }
 
 export interface LoadModelRequest {
@@ -204,6 +224,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     cacheTenant: "",
     jsonSchema: "",
     embeddingInputs: [],
+    promptTokens: [],
   };
 }
 
@@ -247,6 +268,13 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     for (const v of message.embeddingInputs) {
       EmbeddingInput.encode(v!, writer.uint32(482).fork()).join();
+    }
+    if (message.promptTokens.length !== 0) {
+      writer.uint32(562).fork();
+      for (const v of message.promptTokens) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -368,6 +396,24 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.embeddingInputs.push(EmbeddingInput.decode(reader, reader.uint32()));
             continue;
           }
+          case 70: {
+            if (tag === 560) {
+              message.promptTokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 562) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.promptTokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -427,6 +473,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : globalThis.Array.isArray(object?.embedding_inputs)
         ? object.embedding_inputs.map((e: any) => EmbeddingInput.fromJSON(e))
         : [],
+      promptTokens: globalThis.Array.isArray(object?.promptTokens)
+        ? object.promptTokens.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.prompt_tokens)
+        ? object.prompt_tokens.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -471,6 +522,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.embeddingInputs?.length) {
       obj.embeddingInputs = message.embeddingInputs.map((e) => EmbeddingInput.toJSON(e));
     }
+    if (message.promptTokens?.length) {
+      obj.promptTokens = message.promptTokens.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -496,6 +550,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.cacheTenant = object.cacheTenant ?? "";
     message.jsonSchema = object.jsonSchema ?? "";
     message.embeddingInputs = object.embeddingInputs?.map((e) => EmbeddingInput.fromPartial(e)) || [];
+    message.promptTokens = object.promptTokens?.map((e) => e) || [];
     return message;
   },
 };
@@ -1443,6 +1498,196 @@ export const CountTokensResponse: MessageFns<CountTokensResponse> = {
   fromPartial<I extends Exact<DeepPartial<CountTokensResponse>, I>>(object: I): CountTokensResponse {
     const message = createBaseCountTokensResponse();
     message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBasePreparePromptRequest(): PreparePromptRequest {
+  return { chat: undefined };
+}
+
+export const PreparePromptRequest: MessageFns<PreparePromptRequest> = {
+  encode(message: PreparePromptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chat !== undefined) {
+      ChatTemplateRequest.encode(message.chat, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreparePromptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreparePromptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chat = ChatTemplateRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreparePromptRequest {
+    return { chat: isSet(object.chat) ? ChatTemplateRequest.fromJSON(object.chat) : undefined };
+  },
+
+  toJSON(message: PreparePromptRequest): unknown {
+    const obj: any = {};
+    if (message.chat !== undefined) {
+      obj.chat = ChatTemplateRequest.toJSON(message.chat);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PreparePromptRequest>, I>>(base?: I): PreparePromptRequest {
+    return PreparePromptRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PreparePromptRequest>, I>>(object: I): PreparePromptRequest {
+    const message = createBasePreparePromptRequest();
+    message.chat = (object.chat !== undefined && object.chat !== null)
+      ? ChatTemplateRequest.fromPartial(object.chat)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePreparedPrompt(): PreparedPrompt {
+  return { rendered: undefined, tokens: [], tokenCount: 0 };
+}
+
+export const PreparedPrompt: MessageFns<PreparedPrompt> = {
+  encode(message: PreparedPrompt, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rendered !== undefined) {
+      ChatTemplateResponse.encode(message.rendered, writer.uint32(10).fork()).join();
+    }
+    if (message.tokens.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.tokens) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.tokenCount !== 0) {
+      writer.uint32(24).int32(message.tokenCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PreparedPrompt {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePreparedPrompt();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rendered = ChatTemplateResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.tokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tokenCount = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PreparedPrompt {
+    return {
+      rendered: isSet(object.rendered) ? ChatTemplateResponse.fromJSON(object.rendered) : undefined,
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => globalThis.Number(e)) : [],
+      tokenCount: isSet(object.tokenCount)
+        ? globalThis.Number(object.tokenCount)
+        : isSet(object.token_count)
+        ? globalThis.Number(object.token_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: PreparedPrompt): unknown {
+    const obj: any = {};
+    if (message.rendered !== undefined) {
+      obj.rendered = ChatTemplateResponse.toJSON(message.rendered);
+    }
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Math.round(e));
+    }
+    if (message.tokenCount !== 0) {
+      obj.tokenCount = Math.round(message.tokenCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PreparedPrompt>, I>>(base?: I): PreparedPrompt {
+    return PreparedPrompt.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PreparedPrompt>, I>>(object: I): PreparedPrompt {
+    const message = createBasePreparedPrompt();
+    message.rendered = (object.rendered !== undefined && object.rendered !== null)
+      ? ChatTemplateResponse.fromPartial(object.rendered)
+      : undefined;
+    message.tokens = object.tokens?.map((e) => e) || [];
+    message.tokenCount = object.tokenCount ?? 0;
     return message;
   },
 };
@@ -2441,6 +2686,19 @@ export const WorkerService = {
       Buffer.from(ChatTemplateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ChatTemplateResponse => ChatTemplateResponse.decode(value),
   },
+  /**
+   * Renders a chat with the model's template and tokenizes the prompt in one call: the control
+   * plane admits with these tokens, and Generate takes them as they are (no second tokenization).
+   */
+  preparePrompt: {
+    path: "/llama_orch.v1.Worker/PreparePrompt" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PreparePromptRequest): Buffer => Buffer.from(PreparePromptRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PreparePromptRequest => PreparePromptRequest.decode(value),
+    responseSerialize: (value: PreparedPrompt): Buffer => Buffer.from(PreparedPrompt.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PreparedPrompt => PreparedPrompt.decode(value),
+  },
 } as const;
 
 export interface WorkerServer extends UntypedServiceImplementation {
@@ -2454,6 +2712,11 @@ export interface WorkerServer extends UntypedServiceImplementation {
   loadModel: handleUnaryCall<LoadModelRequest, WorkerDescription>;
   /** Renders chat messages into a prompt with the loaded model's chat template. */
   applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
+  /**
+   * Renders a chat with the model's template and tokenizes the prompt in one call: the control
+   * plane admits with these tokens, and Generate takes them as they are (no second tokenization).
+   */
+  preparePrompt: handleUnaryCall<PreparePromptRequest, PreparedPrompt>;
 }
 
 export interface WorkerClient extends Client {
@@ -2555,6 +2818,25 @@ export interface WorkerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Renders a chat with the model's template and tokenizes the prompt in one call: the control
+   * plane admits with these tokens, and Generate takes them as they are (no second tokenization).
+   */
+  preparePrompt(
+    request: PreparePromptRequest,
+    callback: (error: ServiceError | null, response: PreparedPrompt) => void,
+  ): ClientUnaryCall;
+  preparePrompt(
+    request: PreparePromptRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PreparedPrompt) => void,
+  ): ClientUnaryCall;
+  preparePrompt(
+    request: PreparePromptRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PreparedPrompt) => void,
   ): ClientUnaryCall;
 }
 
