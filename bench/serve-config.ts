@@ -1,18 +1,21 @@
 // The `llama-orch serve` config the benchmarks start: loopback on free ports, a fresh data dir,
-// one CPU pool with the settings the peer side gets; logging and everything else at defaults.
+// one pool with the settings the peer side gets; logging and everything else at defaults.
 
-export interface CpuPool {
+export interface BenchPool {
   modelRef: string;
   slots: number;
   contextPerSequence: number;
   threads: number;
+  /** Absent or 0: a CPU pool; else a cuda pool with that many layers on GPU 0 (-1: all). */
+  gpuLayers?: number;
 }
 
-export function cpuPoolServeConfig(pool: CpuPool): string {
+export function benchPoolServeConfig(pool: BenchPool): string {
+  const gpu = pool.gpuLayers ? [`backend: cuda`, `gpu_layers: ${pool.gpuLayers}`] : [];
   const fields = [
-    `id: cpu-0`,
+    `id: ${gpu.length > 0 ? "cuda-0" : "cpu-0"}`,
     `model: "${pool.modelRef}"`,
-    `backend: cpu`,
+    ...(gpu.length > 0 ? gpu : [`backend: cpu`]),
     `slots: ${pool.slots}`,
     `context_size: ${pool.contextPerSequence}`,
     `threads: ${pool.threads}`,

@@ -30,11 +30,17 @@ function git(dir: string, ...args: string[]): string {
   return execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" }).trim();
 }
 
+/** The checkout's commit; a copy without .git (the GPU check's bundle) keeps it in our record. */
 function headCommit(dir: string): string {
   try {
     return git(dir, "rev-parse", "HEAD");
   } catch {
-    return "unknown";
+    try {
+      const record = JSON.parse(readFileSync(join(dir, "llama-orch-source.json"), "utf8"));
+      return typeof record.commit === "string" ? record.commit : "unknown";
+    } catch {
+      return "unknown";
+    }
   }
 }
 

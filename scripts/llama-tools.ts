@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cacheDir } from "../src/common/paths.js";
+import { buildDir, cacheDir } from "../src/common/paths.js";
+import { cudaToolchain } from "./cuda-toolchain.js";
 import { ensureLlamaCppSource, type LlamaCppSource } from "./llama-cpp-source.js";
 
 export const llamaToolNames = ["llama-batched-bench", "llama-server", "llama-bench"] as const;
@@ -105,11 +106,30 @@ function ensureConfigured(dir: string, source: LlamaCppSource): void {
 }
 
 /**
+ * With LLAMA_ORCH_CUDA=1: the tool from the CUDA addon's own tree (CMakeLists.txt defines the
+ * tools there), linking the ggml-cuda already compiled for the addon instead of compiling it again.
+ */
+function ensureCudaTool(name: LlamaToolName): string {
+  const dir = buildDir("cuda");
+  if (!existsSync(join(dir, "CMakeCache.txt")))
+    throw new Error(`no CUDA build in ${dir}: run LLAMA_ORCH_CUDA=1 npm run build:addon first`);
+  execFileSync("cmake", ["--build", dir, "--target", name, "-j", String(availableParallelism())], {
+    env: cudaToolchain().env,
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
+  const path = join(dir, "bin", name);
+  if (!existsSync(path)) throw new Error(`building ${name} succeeded but ${path} is missing`);
+  return path;
+}
+
+/**
  * The path of a llama.cpp tool built from the same pinned source as the addon, in
  * `<cacheDir()>/tools-build`. Configures on first use (or when the source commit changed),
  * then builds incrementally: a no-op when up to date, about 8 minutes on 2 cores from nothing.
+ * LLAMA_ORCH_CUDA=1 takes the tool from the CUDA addon's tree instead (ensureCudaTool).
  */
 export async function ensureLlamaTool(name: LlamaToolName): Promise<string> {
+  if (process.env.LLAMA_ORCH_CUDA === "1") return ensureCudaTool(name);
   const source = await ensureLlamaCppSource();
   const dir = toolsBuildDir();
   ensureConfigured(dir, source);

@@ -7,7 +7,7 @@ import type { TaskEvent } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { endOf, errorOf, submit } from "../../test/support/grpc-calls.js";
 import { type ServeProcess, startServe, waitReady } from "../../test/support/serve-process.js";
 import { processTree } from "../process-tree.js";
-import { cpuPoolServeConfig } from "../serve-config.js";
+import { benchPoolServeConfig } from "../serve-config.js";
 import { RequestClock } from "./timing.js";
 import type { ControlSettings, ModelCase, RequestSample, Side } from "./types.js";
 
@@ -35,7 +35,7 @@ export class OrchestratedSide implements Side {
   /** Resolves once the pool's worker has loaded the model and registered as ready. */
   static async start(model: ModelCase, settings: ControlSettings): Promise<OrchestratedSide> {
     const serve = await startServe({
-      config: cpuPoolServeConfig({ ...settings, modelRef: model.modelRef }),
+      config: benchPoolServeConfig({ ...settings, modelRef: model.modelRef }),
       env: profilingEnv(settings.cpuProfileDir),
     });
     const [pool] = await waitReady(serve.pools);

@@ -61,6 +61,7 @@ export class AddonSide {
       slots: slotCount(settings),
       contextSize: settings.contextPerSequence,
       threads: settings.threads,
+      gpuLayers: settings.gpuLayers,
       batchSize: settings.batchSize,
       ubatchSize: settings.ubatchSize,
       // batched-bench decodes all prompts in one batch: compare the loop, not the serving policy.

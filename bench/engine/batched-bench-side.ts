@@ -19,6 +19,8 @@ export function batchedBenchArgs(modelPath: string, settings: BenchSettings): st
     ...["-b", String(settings.batchSize), "-ub", String(settings.ubatchSize)],
     ...["-npp", String(settings.promptTokens), "-ntg", String(settings.generateTokens)],
     ...["-npl", settings.parallel.join(","), "-t", String(settings.threads)],
+    // For common's parser -1 means "fit to free memory"; the addon's -1 is every layer, "all" here.
+    ...["-ngl", settings.gpuLayers < 0 ? "all" : String(settings.gpuLayers)],
     ...["--output-format", "jsonl"],
   ];
 }

@@ -4,17 +4,19 @@ import { isWeightType, weightTypes } from "../../src/models/presets.js";
 import { argumentParser } from "../cli-args.js";
 import type { BenchSettings } from "./types.js";
 
-const usage = `usage: npm run bench:engine -- [--threads N] [--repeats N] [--type ${weightTypes.join("|")}] [--quick]
+const usage = `usage: npm run bench:engine -- [--threads N] [--repeats N] [--type ${weightTypes.join("|")}] [--gpu-layers=N] [--quick]
 
-  --threads N   CPU threads for both sides (default 2)
-  --repeats N   addon / llama-batched-bench runs, alternated (default 3; --quick: 1)
-  --type T      weight type of the generated bench model (default q8_0)
-  --quick       smoke run: B = 1,4 and one repeat`;
+  --threads N       CPU threads for both sides (default 2)
+  --repeats N       addon / llama-batched-bench runs, alternated (default 3; --quick: 1)
+  --type T          weight type of the generated bench model (default q8_0)
+  --gpu-layers=N    layers on GPU 0 on both sides, -1: all (default 0); needs the CUDA addon
+                    (LLAMA_ORCH_ADDON) and LLAMA_ORCH_CUDA=1 for the tool
+  --quick           smoke run: B = 1,4 and one repeat`;
 
 const args = argumentParser(usage);
 // Annotated so a call narrows control flow as `never` does.
 const fail: (message: string) => never = args.fail;
-const { positiveInt } = args;
+const { positiveInt, gpuLayers } = args;
 
 function parseCli() {
   try {
@@ -23,6 +25,7 @@ function parseCli() {
         threads: { type: "string", default: "2" },
         repeats: { type: "string" },
         type: { type: "string", default: "q8_0" },
+        "gpu-layers": { type: "string", default: "0" },
         quick: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -44,6 +47,7 @@ export function readSettings(): BenchSettings {
   return {
     modelType: values.type,
     threads: positiveInt("threads", values.threads),
+    gpuLayers: gpuLayers(values["gpu-layers"]),
     repeats:
       values.repeats === undefined ? (quick ? 1 : 3) : positiveInt("repeats", values.repeats),
     parallel: quick ? [1, 4] : [1, 2, 4, 8, 16],

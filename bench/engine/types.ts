@@ -6,6 +6,8 @@ import type { Noise } from "./cpu-meter.js";
 export interface BenchSettings {
   modelType: WeightType;
   threads: number;
+  /** Layers offloaded to the GPU on both sides (-1: all; 0: CPU only). */
+  gpuLayers: number;
   repeats: number;
   /** Concurrent sequences per row (B); the largest is also the slot count. */
   parallel: number[];

@@ -22,7 +22,9 @@ export function llamaServerArgs(modelPath: string, settings: ServeSettings, port
     ...["-m", modelPath, "--host", HOST, "--port", String(port)],
     ...["-t", String(settings.threads), "-np", String(settings.slots)],
     ...["-c", String(settings.slots * settings.contextPerSequence), "--no-kv-unified"],
-    ...["-fa", "auto", "-ctk", "f16", "-ctv", "f16", "-ngl", "0", "--no-webui"],
+    ...["-fa", "auto", "-ctk", "f16", "-ctv", "f16", "--no-webui"],
+    // common's -1 is "fit to free memory"; our pool's -1 is every layer, "all" here.
+    ...["-ngl", settings.gpuLayers < 0 ? "all" : String(settings.gpuLayers)],
   ];
 }
 

@@ -4,18 +4,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startServe } from "../../test/support/serve-process.js";
 import { profilingEnv } from "../control/orchestrated-side.js";
 import { processTree } from "../process-tree.js";
-import { cpuPoolServeConfig } from "../serve-config.js";
+import { benchPoolServeConfig } from "../serve-config.js";
 import type { RunningServer, ServeSettings } from "./types.js";
 
 /** What serve's pool names; the worker resolves it to ensureModel("bench", "q8_0"). */
 export const BENCH_MODEL_REF = "builtin:bench";
 
 /**
- * One CPU pool with llama-server's settings; logging at its default, sessions at their defaults
+ * One pool (CPU, or cuda with --gpu-layers) with llama-server's settings; logging at its default, sessions at their defaults
  * (8 turns, enough for the multi-turn scenario), admission's queue deep enough for 16 in flight.
  */
 export function serveConfig(settings: ServeSettings): string {
-  return cpuPoolServeConfig({ ...settings, modelRef: BENCH_MODEL_REF });
+  return benchPoolServeConfig({ ...settings, modelRef: BENCH_MODEL_REF });
 }
 
 /** serve stops its worker before it exits; wait out any straggler (the esbuild service). */

@@ -21,6 +21,8 @@ export interface MultiTurnSettings {
 
 export interface ServeSettings {
   threads: number;
+  /** Layers on GPU 0 for both servers (-1: all); 0 keeps both on the CPU. */
+  gpuLayers: number;
   /** Sequences decoded together: our pool's `slots`, llama-server's `--parallel`. */
   slots: number;
   /** KV tokens per sequence: our `context_size`; llama-server gets `-c slots x this`. */

@@ -12,6 +12,9 @@
 #ifndef LLAMA_ORCH_LLAMA_COMMIT
 #define LLAMA_ORCH_LLAMA_COMMIT "unknown"
 #endif
+#ifndef LLAMA_ORCH_CUDA_BUILD
+#define LLAMA_ORCH_CUDA_BUILD 0
+#endif
 
 namespace {
 
@@ -42,6 +45,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("errorCodes", codes);
   exports.Set("gpuDevices", Napi::Function::New(env, GpuDevices, "gpuDevices"));
   exports.Set("llamaCppCommit", LLAMA_ORCH_LLAMA_COMMIT);
+  // A build-time fact: asking CUDA for devices here would initialise it in every process.
+  exports.Set("cudaBuild", Napi::Boolean::New(env, LLAMA_ORCH_CUDA_BUILD != 0));
   orch::RegisterNvml(env, exports);
   return exports;
 }

@@ -37,8 +37,18 @@ export function pulledModelsDir(): string {
   return join(modelsDir(), "pulled");
 }
 
-/** The built addon, copied into the work tree's ignored build/ folder by the build script. */
-export const addonPath = join(repoRoot, "build", "llama_orch.node");
+/** Where the build writes the addon: build/ for the CPU flavour, build/cuda/ for CUDA. */
+export function addonOutDir(flavour: "cpu" | "cuda"): string {
+  return flavour === "cpu" ? join(repoRoot, "build") : join(repoRoot, "build", flavour);
+}
+
+/** The CUDA addon `LLAMA_ORCH_CUDA=1 npm run build:addon` writes. */
+export const cudaAddonPath = join(addonOutDir("cuda"), "llama_orch.node");
+
+/** The addon every process loads: LLAMA_ORCH_ADDON (e.g. the CUDA one), else the CPU build's. */
+export const addonPath = process.env.LLAMA_ORCH_ADDON
+  ? resolve(process.env.LLAMA_ORCH_ADDON)
+  : join(addonOutDir("cpu"), "llama_orch.node");
 
 /** The fake NVML library built from test sources. */
 export const fakeNvmlPath = join(repoRoot, "build", "libfake_nvml.so");

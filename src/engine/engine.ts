@@ -64,6 +64,11 @@ export class Engine {
     return addon.llamaCppCommit;
   }
 
+  /** Whether the loaded addon has llama.cpp's CUDA backend (see LLAMA_ORCH_ADDON). */
+  static get cudaBuild(): boolean {
+    return addon.cudaBuild === true;
+  }
+
   /** Queues a sequence. Throws an OrchError for invalid input; never blocks on generation. */
   submit(request: SubmitRequest): Sequence {
     const handle = this.handle();

@@ -91,6 +91,8 @@ export interface NativeAddon {
   llamaCppCommit: string;
   /** The GPU devices the linked llama.cpp backends see, by ordinal; empty on a CPU-only build. */
   gpuDevices(): BackendDevice[];
+  /** True when llama.cpp was built with its CUDA backend (`LLAMA_ORCH_CUDA=1`). */
+  cudaBuild: boolean;
   /** Reads every NVIDIA GPU through NVML (loaded at run time) off the JS thread; never rejects for a
    * missing driver or library: those resolve with no devices and a reason. */
   probeGpus(libraryPath?: string): Promise<GpuProbe>;
