@@ -52,6 +52,35 @@ enum llama_pooling_type pooling_type(const std::string & name) {
   invalid("pooling must be one of auto, mean, cls, last");
 }
 
+enum llama_split_mode split_mode(const std::string & name) {
+  if (name == "none") return LLAMA_SPLIT_MODE_NONE;
+  if (name == "layer") return LLAMA_SPLIT_MODE_LAYER;
+  if (name == "row") return LLAMA_SPLIT_MODE_ROW;
+  if (name == "tensor") return LLAMA_SPLIT_MODE_TENSOR;
+  invalid("splitMode must be one of none, layer, row, tensor");
+}
+
+enum llama_flash_attn_type flash_attn(const std::string & name) {
+  if (name == "auto") return LLAMA_FLASH_ATTN_TYPE_AUTO;
+  if (name == "on") return LLAMA_FLASH_ATTN_TYPE_ENABLED;
+  if (name == "off") return LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  invalid("flashAttn must be one of auto, on, off");
+}
+
+// `devices` absent: llama.cpp picks every GPU; an array (even empty) is the exact list.
+void read_devices(const Napi::Object & o, LoadParams & p) {
+  const Napi::Value value = o.Get("devices");
+  if (value.IsUndefined() || value.IsNull()) return;
+  if (!value.IsArray()) invalid("devices must be an array of GPU indexes");
+  const auto arr = value.As<Napi::Array>();
+  p.has_devices = true;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const Napi::Value d = arr.Get(i);
+    if (!d.IsNumber() || d.As<Napi::Number>().DoubleValue() < 0) invalid("devices entries must be GPU indexes >= 0");
+    p.devices.push_back(d.As<Napi::Number>().Int32Value());
+  }
+}
+
 SamplingParams to_sampling(const Napi::Value & value) {
   SamplingParams s;
   if (value.IsUndefined() || value.IsNull()) return s;
@@ -107,6 +136,9 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.prompt_cache_mb = static_cast<uint32_t>(number_or(o, "promptCacheMb", 0));
   p.embeddings = bool_or(o, "embeddings", false);
   p.pooling = pooling_type(string_or(o, "pooling", "auto"));
+  p.split_mode = split_mode(string_or(o, "splitMode", "layer"));
+  p.flash_attn = flash_attn(string_or(o, "flashAttn", "auto"));
+  read_devices(o, p);
   const Napi::Value split = o.Get("tensorSplit");
   if (split.IsArray()) {
     const auto arr = split.As<Napi::Array>();

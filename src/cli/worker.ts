@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runAdapterWorker } from "../adapters/adapter-main.js";
 import { adapterEngines } from "../adapters/types.js";
 import { OrchError } from "../common/errors.js";
+import { flashAttnModes, splitModes } from "../common/gpu-split.js";
 import { poolings } from "../engine/types.js";
 import { installExitHooks } from "../worker/exit-hooks.js";
 import { runWorker, type WorkerOptions, workerLogger } from "../worker/worker-main.js";
@@ -135,6 +136,9 @@ export function registerWorker(program: Command): void {
     .option("--devices <list>", "NVML indexes of the pool's GPUs, e.g. 0,1", integerList(0))
     .option("--tensor-split <list>", "model share per device, e.g. 3,1", proportions)
     .option("--kv-type <type>", "KV cache type", oneOf(["f16", "q8_0", "f32"]))
+    .option("--split-mode <mode>", "split over several GPUs (docs/gpu.md)", oneOf([...splitModes]))
+    .option("--main-gpu <index>", "NVML index of the main GPU, one of --devices", integer(0))
+    .option("--flash-attn <mode>", "flash attention: auto, on, off", oneOf([...flashAttnModes]))
     .option("--prompt-cache-mb <n>", "host RAM for saved prompt KV (0: off)", integer(0))
     .option("--tls-cert <file>", "PEM certificate for mutual TLS (server and client)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")

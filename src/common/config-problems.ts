@@ -3,6 +3,7 @@ import { presetNames } from "../models/presets.js";
 import { toCamel } from "./config-keys.js";
 import type { Config } from "./config-schema.js";
 import type { PoolConfig } from "./config-schema-pool.js";
+import { splitProblems } from "./gpu-split.js";
 
 /** llama.cpp's default logical batch, what an unset `batch_size` means. */
 const DEFAULT_BATCH_SIZE = 2048;
@@ -54,6 +55,7 @@ function poolProblems(pool: PoolConfig, at: string): string[] {
     if (pool.tensorSplit) problems.push(`${at}.tensor_split: a cpu pool uses no GPU; ${fix}`);
     if (pool.gpuLayers !== 0) problems.push(`${at}.gpu_layers: must be 0 for a cpu pool`);
   }
+  problems.push(...splitProblems(pool, at));
   if (pool.devices && pool.tensorSplit && pool.devices.length !== pool.tensorSplit.length) {
     problems.push(`${at}.tensor_split: must have one entry per device (${pool.devices.length})`);
   }

@@ -1,5 +1,6 @@
 // The config schema's `pools` section: one pool's keys, their allowed values, and its typed view.
 import { int, obj, oneOf, type SchemaNode, str } from "./config-schema-node.js";
+import { type FlashAttn, flashAttnModes, type SplitMode, splitModes } from "./gpu-split.js";
 
 export const poolBackends = ["cpu", "cuda"] as const;
 export const kvTypes = ["f16", "q8_0", "f32"] as const;
@@ -125,6 +126,32 @@ export const poolSchema: SchemaNode = obj(
       poolPoolings,
       "auto",
     ),
+    // GPU split keys (issue 16; rules in gpu-split.ts).
+    split_mode: {
+      ...oneOf(
+        "How a model spreads over the pool's GPUs (cuda only): `layer` (whole layers per GPU, in " +
+          "`tensor_split` proportions), `row` or `tensor` (each matrix split across GPUs; need " +
+          "`flash_attn: on` and `kv_type` f16 or f32), `none` (all on `main_gpu`).",
+        splitModes,
+      ),
+      defaultNote:
+        "`layer`; over several GPUs without `tensor_split`, in proportion to each GPU's total memory",
+    },
+    main_gpu: {
+      ...int(
+        "GPU index (one of `devices`) that holds the whole model under `split_mode: none`, and the KV cache and intermediate results under `row` (cuda only).",
+        undefined,
+        0,
+      ),
+      defaultNote: "the first of `devices`",
+    },
+    flash_attn: {
+      ...oneOf(
+        "Flash attention: `on`, `off`, or `auto` (llama.cpp enables it where the device supports it).",
+        flashAttnModes,
+      ),
+      defaultNote: "`auto`",
+    },
   },
   ["id", "model", "backend"],
 );
@@ -160,4 +187,8 @@ export interface PoolConfig {
   promptCacheMb: number;
   embeddings: boolean;
   pooling: PoolPooling;
+  splitMode?: SplitMode;
+  /** A GPU index, one of `devices`. */
+  mainGpu?: number;
+  flashAttn?: FlashAttn;
 }

@@ -68,6 +68,12 @@ export const errorCodes = {
   SEQUENCE_UNKNOWN: { http: 404, grpc: G.NOT_FOUND, retriable: false },
   ENGINE_BUSY: { http: 429, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   ENGINE_DISPOSED: { http: 503, grpc: G.UNAVAILABLE, retriable: false },
+  // A pool names a GPU this addon build or host does not have (no silent fall back to the CPU).
+  POOL_DEVICE_UNAVAILABLE: { http: 503, grpc: G.FAILED_PRECONDITION, retriable: false },
+  // A GPU ran out of memory loading a model or in a decode step.
+  POOL_INSUFFICIENT_VRAM: { http: 503, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
+  // The same in host RAM (a cpu pool, or the layers and buffers a GPU pool keeps on the host).
+  POOL_INSUFFICIENT_MEMORY: { http: 503, grpc: G.RESOURCE_EXHAUSTED, retriable: true },
   // External engines (src/adapters): a feature the pool's engine does not have.
   ENGINE_UNSUPPORTED: { http: 400, grpc: G.FAILED_PRECONDITION, retriable: false },
   // A client (the CLI) reached no control plane at the address it was given.

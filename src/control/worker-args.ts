@@ -20,6 +20,9 @@ export function workerArgs(
   if (pool.chatTemplateFile) args.push("--chat-template-file", pool.chatTemplateFile);
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));
   if (pool.embeddings) args.push("--embeddings", "--pooling", pool.pooling);
+  if (pool.splitMode !== undefined) args.push("--split-mode", pool.splitMode);
+  if (pool.mainGpu !== undefined) args.push("--main-gpu", String(pool.mainGpu));
+  if (pool.flashAttn !== undefined) args.push("--flash-attn", pool.flashAttn);
   // The control plane's gRPC edge then only speaks mutual TLS, to local workers as to remote ones.
   if (tls.certFile && tls.keyFile && tls.caFile) {
     args.push("--tls-cert", tls.certFile, "--tls-key", tls.keyFile, "--tls-ca", tls.caFile);

@@ -70,6 +70,16 @@ export interface NativeEngine {
   dispose(): Promise<void>;
 }
 
+/** A llama.cpp GPU device (ggml backend device); `index` is what EngineOptions.devices names. */
+export interface BackendDevice {
+  index: number;
+  /** e.g. CUDA0 */
+  name: string;
+  description: string;
+  memoryFreeBytes: number;
+  memoryTotalBytes: number;
+}
+
 export interface NativeAddon {
   loadEngine(
     options: NativeLoadOptions,
@@ -79,6 +89,8 @@ export interface NativeAddon {
   errorCodes: string[];
   /** The llama.cpp commit the addon was built from. */
   llamaCppCommit: string;
+  /** The GPU devices the linked llama.cpp backends see, by ordinal; empty on a CPU-only build. */
+  gpuDevices(): BackendDevice[];
   /** True when llama.cpp was built with its CUDA backend (`LLAMA_ORCH_CUDA=1`). */
   cudaBuild: boolean;
   /** Reads every NVIDIA GPU through NVML (loaded at run time) off the JS thread; never rejects for a

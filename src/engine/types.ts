@@ -1,5 +1,6 @@
 // The engine's public shapes: options, requests, events and stats of the TS face of the addon.
 import type { EngineFinishReason } from "../common/finish-reasons.js";
+import type { FlashAttn, SplitMode } from "../common/gpu-split.js";
 import type { SamplingKnobValues } from "../common/sampling-bounds.js";
 
 export type KvType = "f32" | "f16" | "q8_0";
@@ -27,10 +28,19 @@ export interface EngineOptions {
   threadsBatch?: number;
   /** Layers offloaded to GPU (-1: all). Default 0. */
   gpuLayers?: number;
-  /** GPU used for the whole model when not split. */
+  /**
+   * GPU ordinals (addon.gpuDevices()) the model may use; absent: every GPU; `[]`: the CPU alone.
+   * One the addon does not have fails the load with POOL_DEVICE_UNAVAILABLE.
+   */
+  devices?: number[];
+  /** Position in `devices` of the GPU holding the whole model (split none) or KV and results (row). */
   mainGpu?: number;
-  /** Proportion of the model per GPU (tensor split). */
+  /** Proportion of the model per entry of `devices` (tensor split). */
   tensorSplit?: number[];
+  /** How a model spreads over several GPUs (llama.cpp split modes). Default layer. */
+  splitMode?: SplitMode;
+  /** Flash attention; `auto` lets llama.cpp decide per device. Default auto. */
+  flashAttn?: FlashAttn;
   /** KV cache element type. Default f16. */
   kvType?: KvType;
   /** Sequences waiting for a slot before submit() refuses with ENGINE_BUSY. Default 256. */

@@ -15,6 +15,7 @@ import {
   type Shortfall,
   shortfalls,
 } from "../models/vram-fit.js";
+import { loadDevices } from "./gpu-options.js";
 import type { EngineLoader } from "./model-host.js";
 
 /** What the check needs of the worker's options; `gpuLayers` "auto" picks the count. */
@@ -26,17 +27,26 @@ export interface GpuFitOptions {
 
 type LoadOptions = Omit<EngineOptions, "modelPath">;
 
-/** The engine's defaults when the options leave them unset (native/src/convert.cpp). */
+/**
+ * The engine's defaults when the options leave them unset (native/src/convert.cpp). The split is
+ * per GPU index: the pool's devices take their tensor_split shares (evenly without one), others 0.
+ */
 function fitPlan(shape: ModelShape, load: LoadOptions, devices: GpuDevice[]): FitPlan {
   const context = load.contextSize ?? Math.min(4096, shape.ctxMax || 4096);
-  const count = Math.max(0, ...devices.map((d) => d.index + 1));
-  const given = load.tensorSplit ?? [];
-  // Without a tensor split llama.cpp divides the layers by each device's free memory.
-  const split = Array.from({ length: count }, (_, index) =>
-    given.length > 0
-      ? (given[index] ?? 0)
-      : (devices.find((d) => d.index === index)?.memoryFreeBytes ?? 0),
+  const count = Math.max(
+    0,
+    ...devices.map((d) => d.index + 1),
+    ...(load.devices ?? []).map((i) => i + 1),
   );
+  const used = load.devices ?? devices.map((d) => d.index);
+  // Without a tensor split llama.cpp divides the layers by each device's free memory.
+  const share = (index: number) => {
+    const at = used.indexOf(index);
+    if (at < 0) return 0;
+    if (load.tensorSplit) return load.tensorSplit[at] ?? 0;
+    return used.length === 1 ? 1 : (devices.find((d) => d.index === index)?.memoryFreeBytes ?? 0);
+  };
+  const split = Array.from({ length: count }, (_, index) => share(index));
   return { shape, contextTokens: context * (load.slots ?? 4), kvType: load.kvType ?? "f16", split };
 }
 
@@ -100,11 +110,37 @@ async function fittedLayers(
   throw refusal(options.poolId, requested, short, plan);
 }
 
+/**
+ * The engine names the device and the bytes it asked for; NVML adds what each of the pool's GPUs
+ * had free right after, which the estimate before the load did not foresee.
+ */
+async function withFreeVram(error: unknown, load: LoadOptions, log: Logger): Promise<unknown> {
+  if (!(error instanceof OrchError) || error.code !== "POOL_INSUFFICIENT_VRAM") return error;
+  const { devices } = await probeGpus();
+  const used = devices.filter((d) => load.devices?.includes(d.index) ?? true);
+  const free = used.map(
+    (d) => `GPU ${d.index} ${mib(d.memoryFreeBytes ?? 0)} of ${mib(d.memoryTotalBytes ?? 0)}`,
+  );
+  const fields = used.map((d) => ({
+    device: d.index,
+    free_bytes: d.memoryFreeBytes,
+    total_bytes: d.memoryTotalBytes,
+  }));
+  log.warn({ error_code: error.code, devices: fields }, "out of VRAM at load");
+  return new OrchError(
+    error.code,
+    `${error.message}; free now (NVML): ${free.join(", ") || "unknown"}`,
+  );
+}
+
 /** Loads through the VRAM check on cuda pools; a cpu pool loads as configured. */
 export function fittedLoader(options: GpuFitOptions, load: LoadOptions, log: Logger): EngineLoader {
   return async (modelPath) => {
     if (options.backend !== "cuda") return Engine.load({ ...load, modelPath });
     const gpuLayers = await fittedLayers(options, load, modelPath, log);
-    return Engine.load({ ...load, modelPath, gpuLayers });
+    const devices = loadDevices(load.devices);
+    return Engine.load({ ...load, modelPath, gpuLayers, devices }).catch(async (error: unknown) => {
+      throw await withFreeVram(error, load, log);
+    });
   };
 }

@@ -2,13 +2,13 @@
 import { readFileSync } from "node:fs";
 import { Server } from "@grpc/grpc-js";
 import { pino } from "pino";
-import { OrchError } from "../common/errors.js";
+import type { FlashAttn, SplitMode } from "../common/gpu-split.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
-import { probeGpus } from "../engine/nvml.js";
 import type { EngineOptions, KvType, Pooling } from "../engine/types.js";
 import { WorkerService as WorkerServiceDefinition } from "../gen/llama_orch/v1/worker.js";
 import { fittedLoader } from "./gpu-fit.js";
+import { type GpuEngineOptions, gpuEngineOptions } from "./gpu-options.js";
 import { ModelHost } from "./model-host.js";
 import { type Registration, startRegistration } from "./registration.js";
 import {
@@ -51,6 +51,11 @@ export interface WorkerOptions {
   devices?: number[];
   /** Proportion per entry of `devices` (or per GPU 0..n-1 without `devices`). */
   tensorSplit?: number[];
+  /** Default layer; over several GPUs without tensorSplit, split by total memory (gpu-split.ts). */
+  splitMode?: SplitMode;
+  /** NVML index of the main GPU, one of `devices`. */
+  mainGpu?: number;
+  flashAttn?: FlashAttn;
   kvType?: KvType;
   /** A Jinja chat template file used instead of the model's template. */
   chatTemplateFile?: string;
@@ -87,47 +92,10 @@ export function workerLogger(poolId: string): Logger {
   }).child({ pool_id: poolId });
 }
 
-/** DESIGN decision 2: a GPU pool without GPUs fails at start, saying why and what to do. */
-async function checkBackend(options: WorkerOptions): Promise<void> {
-  if (options.backend !== "cuda") return;
-  const probe = await probeGpus();
-  if (probe.devices.length === 0) {
-    throw new OrchError(
-      "POOL_UNAVAILABLE",
-      `pool ${options.poolId} has backend cuda but no NVIDIA GPU was found ` +
-        `(${probe.reason ?? "NVML reports no devices"}); install the NVIDIA driver, ` +
-        "or run this pool on CPU with --backend cpu",
-    );
-  }
-  const present = probe.devices.map((device) => device.index);
-  const missing = (options.devices ?? []).filter((index) => !present.includes(index));
-  if (missing.length > 0) {
-    throw new OrchError(
-      "INVALID_PARAMS",
-      `pool ${options.poolId} asks for GPU ${missing.join(", ")} but this host has GPU ` +
-        `${present.join(", ")}: fix --devices`,
-    );
-  }
-}
-
-/** llama.cpp splits by device ordinal: zeros keep the model off GPUs that are not the pool's. */
-function placement(options: WorkerOptions): Pick<EngineOptions, "mainGpu" | "tensorSplit"> {
-  const { devices, tensorSplit } = options;
-  if (devices === undefined || devices.length === 0) return { tensorSplit };
-  if (tensorSplit !== undefined && tensorSplit.length !== devices.length) {
-    throw new OrchError(
-      "INVALID_PARAMS",
-      `--tensor-split has ${tensorSplit.length} entries for ${devices.length} --devices: give one per device`,
-    );
-  }
-  const split = new Array<number>(Math.max(...devices) + 1).fill(0);
-  devices.forEach((device, i) => {
-    split[device] = tensorSplit?.[i] ?? 1;
-  });
-  return { mainGpu: devices[0], tensorSplit: split };
-}
-
-export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "modelPath"> {
+export function engineOptions(
+  options: WorkerOptions,
+  gpu: GpuEngineOptions,
+): Omit<EngineOptions, "modelPath"> {
   const base = {
     slots: options.slots,
     contextSize: options.contextSize,
@@ -140,11 +108,13 @@ export function engineOptions(options: WorkerOptions): Omit<EngineOptions, "mode
     promptCacheMb: options.promptCacheMb,
     embeddings: options.embeddings,
     pooling: options.pooling,
+    flashAttn: options.flashAttn,
   };
-  if (options.backend === "cpu") return { ...base, gpuLayers: 0 };
+  // No device at all: on a CUDA build llama.cpp would otherwise still run big batches on a GPU.
+  if (options.backend === "cpu") return { ...base, gpuLayers: 0, devices: [] };
   // auto: the VRAM check (gpu-fit.ts) picks the count before each load.
   const gpuLayers = options.gpuLayers === "auto" ? -1 : (options.gpuLayers ?? -1);
-  return { ...base, gpuLayers, ...placement(options) };
+  return { ...base, gpuLayers, ...gpu };
 }
 
 export async function runWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -152,11 +122,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   const listen = options.listen ?? "127.0.0.1:0";
   checkAuth(options, listen);
   const tls = options.tls && readTls(options.tls, TLS_FLAGS);
-  await checkBackend(options);
-  // NVML numbers GPUs in PCI bus order; CUDA must agree for --devices to mean the same GPUs. Only
-  // effective before CUDA initialises, so the supervisor should set it in the worker's env too.
-  if (options.backend === "cuda") process.env.CUDA_DEVICE_ORDER ??= "PCI_BUS_ID";
-  const loadOptions = engineOptions(options);
+  const gpu =
+    options.backend === "cuda" ? await gpuEngineOptions(options.poolId, options, log) : {};
+  const loadOptions = engineOptions(options, gpu);
   const host = new ModelHost(fittedLoader(options, loadOptions, log));
   const first = await host.switchTo(options.model, options.modelFile, options.handoff);
   log.info(

@@ -10,6 +10,7 @@ import { fakeNvmlPath } from "../../src/common/paths.js";
 import { PlacementOverrides } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { startedOf, submit } from "../support/grpc-calls.js";
 import { type ServeProcess, startServe, waitForPool } from "../support/serve-process.js";
+import { GPU_STANDIN } from "../support/worker-process.js";
 
 const GiB = 1024 ** 3;
 const config = `
@@ -71,7 +72,7 @@ describe("placement across two GPUs", () => {
     await writeFile(statePath, `0 free ${20 * GiB}\n1 free ${10 * GiB}\n`);
     serve = await startServe({
       config,
-      env: { LLAMA_ORCH_NVML_LIB: fakeNvmlPath, FAKE_NVML_STATE: statePath },
+      env: { LLAMA_ORCH_NVML_LIB: fakeNvmlPath, FAKE_NVML_STATE: statePath, ...GPU_STANDIN },
     });
   });
   after(async () => {

@@ -20,6 +20,7 @@ import {
   waitForPool,
 } from "../support/serve-process.js";
 import { tinyModelPath } from "../support/tiny.js";
+import { GPU_STANDIN } from "../support/worker-process.js";
 
 const MiB = 1024 ** 2;
 const SMALL_FREE = 256 * MiB;
@@ -54,7 +55,7 @@ describe("VRAM fit on fake GPUs", () => {
     await writeFile(statePath, `0 free ${autoFree}\n1 free ${SMALL_FREE}\n`);
     serve = await startServe({
       config,
-      env: { LLAMA_ORCH_NVML_LIB: fakeNvmlPath, FAKE_NVML_STATE: statePath },
+      env: { LLAMA_ORCH_NVML_LIB: fakeNvmlPath, FAKE_NVML_STATE: statePath, ...GPU_STANDIN },
       waitReady: false,
     });
   });

@@ -13,6 +13,7 @@ import { collect, generate, rpc } from "../support/worker-calls.js";
 import {
   bearer,
   cleanEnv,
+  GPU_STANDIN,
   spawnWorker,
   startWorker,
   type WorkerProcess,
@@ -75,8 +76,29 @@ describe("worker lifecycle", { timeout: 120_000 }, () => {
     assert.match(failure?.msg, /--backend cpu/);
   });
 
+  it("ORCH-3052 backend cuda on an addon without the pool's GPU fails fast instead of using the CPU", async () => {
+    const argv = base("nodevice").concat(["--backend", "cuda", "--devices", "1"]);
+    argv[1] = registry.address;
+    // The fake NVML reports GPUs 0 and 1; this addon (CPU-only, or CUDA with fewer cards) lacks GPU 1.
+    const child = spawnWorker(argv, cleanEnv({ LLAMA_ORCH_NVML_LIB: fakeNvmlPath }));
+    const lines: string[] = [];
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+      lines.push(line);
+    });
+    strays.push(child);
+    const [code] = await once(child, "exit");
+    assert.equal(code, 2);
+    const failure = lines.map((line) => JSON.parse(line)).find((entry) => entry.level === "error");
+    assert.equal(failure?.error_code, "POOL_DEVICE_UNAVAILABLE");
+    assert.match(failure?.msg, /GPU device 1 is not available/);
+  });
+
   it("with AUTH_TOKEN every call needs the token and registration sends it; --devices scopes telemetry", async () => {
-    const env = cleanEnv({ AUTH_TOKEN: "s3cret", LLAMA_ORCH_NVML_LIB: fakeNvmlPath });
+    const env = cleanEnv({
+      AUTH_TOKEN: "s3cret",
+      LLAMA_ORCH_NVML_LIB: fakeNvmlPath,
+      ...GPU_STANDIN,
+    });
     const worker = await start("gpu1", ["--backend", "cuda", "--devices", "1"], env);
     const refused = await rpc((cb) => worker.client.describe({}, cb)).catch((e: ServiceError) => e);
     assert.equal((refused as ServiceError).code, status.UNAUTHENTICATED);

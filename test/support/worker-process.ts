@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { repoRoot } from "../../src/common/paths.js";
 import { WorkerClient } from "../../src/gen/llama_orch/v1/worker.js";
+import { GPU_STANDIN_ENV } from "../../src/worker/gpu-options.js";
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -27,11 +28,20 @@ export interface WorkerProcess {
 
 const cli = join(repoRoot, "bin", "llama-orch.js");
 
+/** With the fake NVML library: cuda pools compute on this CPU-only build (docs/gpu.md). */
+export const GPU_STANDIN = { [GPU_STANDIN_ENV]: "cpu" };
+
 /** The environment without settings from the developer's shell that would change the worker. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ["AUTH_TOKEN", "AUTH_OPTIONAL", "LLAMA_ORCH_NVML_LIB", "FAKE_NVML_STATE"])
-    delete env[name];
+  const names = [
+    "AUTH_TOKEN",
+    "AUTH_OPTIONAL",
+    "LLAMA_ORCH_NVML_LIB",
+    "FAKE_NVML_STATE",
+    GPU_STANDIN_ENV,
+  ];
+  for (const name of names) delete env[name];
   return { ...env, ...extra };
 }
 

@@ -102,6 +102,9 @@ pools:
     kv_type: q8_0
     prompt_cache_mb: 256
     chat_template_file: templates/tools.jinja
+    split_mode: layer
+    main_gpu: 1
+    flash_attn: "on"
   - id: vllm-3090
     model: qwen-7b
     backend: cuda
@@ -223,6 +226,9 @@ describe("a full config file", () => {
           kvType: "q8_0",
           promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
+          splitMode: "layer",
+          mainGpu: 1,
+          flashAttn: "on",
           engine: "llamacpp",
           embeddings: false,
           pooling: "auto",

@@ -237,10 +237,11 @@ void EngineCore::step(StepOutput & out) {
   }
 
   const int64_t t0 = now_us();
+  LogCapture capture;  // an allocation failure names its device and size only in the log
   const int rc = llama_decode(loaded_.ctx.get(), batch_);
   const int64_t t1 = now_us();
   if (rc != 0) {
-    fail_batch(entries, rc, out);
+    fail_batch(entries, rc, capture, out);
     return;
   }
   const double seconds = std::max(1e-6, static_cast<double>(t1 - t0) / 1e6);
@@ -257,12 +258,20 @@ void EngineCore::step(StepOutput & out) {
   }
 }
 
-void EngineCore::fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out) {
-  const std::string message = "llama_decode failed with status " + std::to_string(rc) +
-                              (rc == 1 ? " (no room in the KV cache)" : "") + "; the sequence was ended";
+// llama_decode returns -2 when a compute buffer could not be allocated: out of (V)RAM, not a bug.
+void EngineCore::fail_batch(const std::vector<BatchEntry> & entries, int rc, const LogCapture & log,
+                            StepOutput & out) {
+  const bool oom = rc == -2;
+  const std::string message =
+      oom ? "out of memory in a decode step (" + log.summary() + "); the sequence was ended: retry with a shorter prompt, or "
+                                                   "lower the pool's ubatch_size, context_size or slots"
+          : "llama_decode failed with status " + std::to_string(rc) + (rc == 1 ? " (no room in the KV cache)" : "") +
+                "; the sequence was ended";
+  const ErrorCode oom_code = log.gpu_allocation_failed() ? ErrorCode::PoolInsufficientVram : ErrorCode::PoolInsufficientMemory;
+  const char * code = error_code_name(oom ? oom_code : ErrorCode::Internal);
   for (const auto & entry : entries) {
     Slot & slot = slots_[entry.slot];
-    if (slot.busy()) slot.finish(FinishReason::Error, mem_, now_us(), out, "INTERNAL", message);
+    if (slot.busy()) slot.finish(FinishReason::Error, mem_, now_us(), out, code, message);
   }
 }
 

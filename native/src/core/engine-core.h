@@ -16,6 +16,7 @@
 #include "core/chat-format.h"
 #include "core/command-queue.h"
 #include "core/embed.h"
+#include "core/llama-log.h"
 #include "core/model-loader.h"
 #include "core/prompt-store.h"
 #include "core/sequence.h"
@@ -88,7 +89,7 @@ class EngineCore {
   void admit_pending();
   size_t fill_cache(Slot & slot, const SlotChoice & choice, const SubmitParams & params, bool may_restore);
   void step(StepOutput & out);
-  void fail_batch(const std::vector<BatchEntry> & entries, int rc, StepOutput & out);
+  void fail_batch(const std::vector<BatchEntry> & entries, int rc, const LogCapture & log, StepOutput & out);
   void publish_stats();
   std::unique_ptr<TokenSampler> make_sampler(const SubmitParams & params) const;
   SamplerPtr make_chain(const SubmitParams & params) const;

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "core/engine-core.h"
 #include "core/errors.h"
+#include "core/llama-log.h"
 
 namespace orch {
 
@@ -85,10 +86,15 @@ bool EngineCore::embed_batch(const EmbedRequest & request, size_t first, size_t 
       batch_.logits[i] = true;  // pooling reads every token's output
     }
   }
+  LogCapture capture;  // an allocation failure names its device only in the log
   const int rc = llama_decode(ctx, batch_);
   if (rc != 0) {
-    result.error_code = "INTERNAL";
-    result.error_message = "llama_decode failed with status " + std::to_string(rc) + " while embedding; retry";
+    const bool oom = rc == -2;  // a compute buffer could not be allocated
+    const ErrorCode oom_code =
+        capture.gpu_allocation_failed() ? ErrorCode::PoolInsufficientVram : ErrorCode::PoolInsufficientMemory;
+    result.error_code = error_code_name(oom ? oom_code : ErrorCode::Internal);
+    result.error_message = oom ? "out of memory while embedding: send fewer or shorter inputs, or lower the pool's batch_size"
+                               : "llama_decode failed with status " + std::to_string(rc) + " while embedding; retry";
     return false;
   }
   for (size_t k = first; k < last; ++k) {

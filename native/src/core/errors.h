@@ -18,6 +18,9 @@ enum class ErrorCode {
   SequenceUnknown,
   EngineBusy,
   EngineDisposed,
+  PoolDeviceUnavailable,
+  PoolInsufficientVram,
+  PoolInsufficientMemory,
   Internal,
 };
 
@@ -34,6 +37,9 @@ inline const char * error_code_name(ErrorCode code) {
     case ErrorCode::SequenceUnknown: return "SEQUENCE_UNKNOWN";
     case ErrorCode::EngineBusy: return "ENGINE_BUSY";
     case ErrorCode::EngineDisposed: return "ENGINE_DISPOSED";
+    case ErrorCode::PoolDeviceUnavailable: return "POOL_DEVICE_UNAVAILABLE";
+    case ErrorCode::PoolInsufficientVram: return "POOL_INSUFFICIENT_VRAM";
+    case ErrorCode::PoolInsufficientMemory: return "POOL_INSUFFICIENT_MEMORY";
     case ErrorCode::Internal: return "INTERNAL";
   }
   return "INTERNAL";
@@ -43,7 +49,8 @@ constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::ModelNotFound,   ErrorCode::ModelInvalid,    ErrorCode::ModelUnsupported,
     ErrorCode::ModelLoadFailed, ErrorCode::ContextTooLarge, ErrorCode::PromptTooLong,
     ErrorCode::GrammarInvalid,  ErrorCode::InvalidParams,   ErrorCode::SequenceUnknown,
-    ErrorCode::EngineBusy,      ErrorCode::EngineDisposed,  ErrorCode::Internal,
+    ErrorCode::EngineBusy,      ErrorCode::EngineDisposed,  ErrorCode::PoolDeviceUnavailable,
+    ErrorCode::PoolInsufficientVram, ErrorCode::PoolInsufficientMemory, ErrorCode::Internal,
 };
 
 class EngineError : public std::runtime_error {

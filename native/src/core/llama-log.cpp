@@ -2,6 +2,7 @@
 #include "core/llama-log.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,15 @@ void install_llama_log() { llama_log_set(log_callback, nullptr); }
 LogCapture::LogCapture() : previous_(t_capture) { t_capture = &text_; }
 
 LogCapture::~LogCapture() { t_capture = previous_; }
+
+bool LogCapture::gpu_allocation_failed() const {
+  if (text_.find("cudaMalloc") != std::string::npos) return true;
+  for (size_t at = text_.find("allocate CUDA"); at != std::string::npos; at = text_.find("allocate CUDA", at + 1)) {
+    const size_t next = at + std::strlen("allocate CUDA");
+    if (next < text_.size() && std::isdigit(static_cast<unsigned char>(text_[next])) != 0) return true;
+  }
+  return false;
+}
 
 std::string LogCapture::summary() const {
   std::string out = text_;

@@ -19,6 +19,8 @@ class LogCapture {
   // The captured warnings and errors on one line, for an error message.
   std::string summary() const;
   bool contains(const char * needle) const { return text_.find(needle) != std::string::npos; }
+  // Whether an allocation on a GPU failed: its lines name cudaMalloc or the device (CUDA0, CUDA1, …).
+  bool gpu_allocation_failed() const;
 
  private:
   std::string text_;

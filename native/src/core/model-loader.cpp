@@ -9,6 +9,7 @@
 #include <fstream>
 #include <vector>
 
+#include "core/device-select.h"
 #include "core/embed.h"
 #include "core/errors.h"
 #include "core/llama-log.h"
@@ -49,10 +50,29 @@ std::string meta_string(const llama_model * model, const char * key) {
   return n < 0 ? std::string() : std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof(buf) - 1));
 }
 
+// ggml and llama.cpp report a failed buffer allocation (cudaMalloc, host malloc) only in their log.
+bool out_of_memory(const LogCapture & capture) {
+  return capture.contains("unable to allocate") || capture.contains("failed to allocate") ||
+         capture.contains("out of memory");
+}
+
+[[noreturn]] void throw_out_of_memory(const std::string & what, const LogCapture & capture) {
+  const bool gpu = capture.gpu_allocation_failed();
+  throw EngineError(gpu ? ErrorCode::PoolInsufficientVram : ErrorCode::PoolInsufficientMemory,
+                    std::string("out of ") + (gpu ? "GPU" : "host") + " memory " + what + ": " + capture.summary() +
+                        "; lower gpu_layers, context_size or slots, use kv_type q8_0, or free the device");
+}
+
 ModelPtr load_weights(const LoadParams & p) {
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = p.n_gpu_layers;
   mp.main_gpu = p.main_gpu;
+  mp.split_mode = p.split_mode;
+  std::vector<ggml_backend_dev_t> devices;
+  if (p.has_devices) {
+    devices = select_devices(p.devices);
+    mp.devices = devices.data();
+  }
   std::vector<float> split(llama_max_devices(), 0.0f);
   if (!p.tensor_split.empty()) {
     std::copy_n(p.tensor_split.begin(), std::min(split.size(), p.tensor_split.size()), split.begin());
@@ -61,6 +81,7 @@ ModelPtr load_weights(const LoadParams & p) {
   LogCapture capture;
   ModelPtr model(llama_model_load_from_file(p.model_path.c_str(), mp));
   if (!model) {
+    if (out_of_memory(capture)) throw_out_of_memory("loading the weights of " + p.model_path, capture);
     if (capture.contains("unknown model architecture")) {
       throw EngineError(ErrorCode::ModelUnsupported, "unsupported model architecture in " + p.model_path + ": " + capture.summary());
     }
@@ -150,6 +171,7 @@ LoadedModel load_model(const LoadParams & p) {
   cp.n_threads_batch = p.n_threads_batch;
   cp.type_k = p.type_kv;
   cp.type_v = p.type_kv;
+  cp.flash_attn_type = p.flash_attn;
   cp.kv_unified = false;  // one KV stream per slot, as llama-batched-bench runs by default
   cp.no_perf = true;
   set_embeddings(cp, loaded.model.get(), p, loaded.info);
@@ -157,6 +179,7 @@ LoadedModel load_model(const LoadParams & p) {
   LogCapture capture;
   loaded.ctx.reset(llama_init_from_model(loaded.model.get(), cp));
   if (!loaded.ctx) {
+    if (out_of_memory(capture)) throw_out_of_memory("creating the context of " + p.model_path, capture);
     throw EngineError(ErrorCode::ModelLoadFailed, "cannot create a context for " + p.model_path + ": " + capture.summary());
   }
   return loaded;

@@ -44,7 +44,7 @@ struct LoadedModel {
 };
 
 // Throws EngineError: MODEL_NOT_FOUND, MODEL_INVALID, MODEL_UNSUPPORTED, CONTEXT_TOO_LARGE,
-// INVALID_PARAMS, MODEL_LOAD_FAILED.
+// INVALID_PARAMS, MODEL_LOAD_FAILED, POOL_DEVICE_UNAVAILABLE, POOL_INSUFFICIENT_VRAM.
 LoadedModel load_model(const LoadParams & params);
 
 }  // namespace orch

@@ -24,8 +24,13 @@ struct LoadParams {
   int32_t n_threads = 0;
   int32_t n_threads_batch = 0;
   int32_t n_gpu_layers = 0;
-  int32_t main_gpu = 0;
-  std::vector<float> tensor_split;
+  int32_t main_gpu = 0;  // position in `devices` (llama.cpp's main_gpu), not a GPU ordinal
+  std::vector<float> tensor_split;  // one share per entry of `devices`
+  // GPU ordinals (device-select.h) the model may use; unset: llama.cpp's choice (every GPU).
+  bool has_devices = false;
+  std::vector<int32_t> devices;
+  enum llama_split_mode split_mode = LLAMA_SPLIT_MODE_LAYER;
+  enum llama_flash_attn_type flash_attn = LLAMA_FLASH_ATTN_TYPE_AUTO;
   ggml_type type_kv = GGML_TYPE_F16;
   uint32_t max_pending = 256;
   std::string chat_template;  // Jinja text replacing the model's own; empty: the model's
