@@ -127,7 +127,15 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       const record = await tasks.get(request.taskId);
       if (!record) throw new OrchError("TASK_NOT_FOUND", `no task ${request.taskId}`);
       const live = hub.get(request.taskId);
-      if (live && !isTerminal(live.state)) record.state = toStoredState(live.state);
+      // The end record is saved just after the end event goes out: a caller asking at once would
+      // read the QUEUED record, so until it lands the live entry's state and counts answer.
+      if (live && !record.state.startsWith("FINISHED")) {
+        record.state = toStoredState(live.state);
+        if (isTerminal(live.state)) {
+          record.tokensOut = live.tokensOut;
+          record.endedMs = live.endedMs;
+        }
+      }
       return toTaskRecord(record);
     }),
     getSession: unary<SessionRef, SessionInfo>(async (request) => {
