@@ -35,17 +35,24 @@ function systemTimes(): Omit<Snapshot, "own"> {
   return { busy, steal, total: busy + idle + iowait + steal };
 }
 
-/** utime, stime and, with `reaped`, cutime and cstime of a process, in jiffies. */
-function processTimes(pid: number | "self", reaped: boolean): number {
+/**
+ * utime, stime and, with `reaped`, cutime and cstime from a /proc stat file (a process's, or one
+ * thread's under task/), in jiffies; 0 when it is gone (a reaped child's time sits in our cutime).
+ */
+export function statJiffies(path: string, reaped = false): number {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    stat = readFileSync(path, "utf8");
   } catch {
-    return 0; // a child already reaped: its time now sits in our cutime
+    return 0;
   }
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const indices = reaped ? [11, 12, 13, 14] : [11, 12];
   return indices.reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+}
+
+function processTimes(pid: number | "self", reaped: boolean): number {
+  return statJiffies(`/proc/${pid}/stat`, reaped);
 }
 
 /** The 1-minute load average, or NaN off Linux. */

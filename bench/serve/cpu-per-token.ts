@@ -2,19 +2,17 @@
 // streamed HTTP requests one after another (c = 1) on the tiny model: the token path's cost.
 //
 //   npx tsx bench/serve/cpu-per-token.ts [--requests 16] [--tokens 128] [--threads 2]
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { request } from "undici";
 import { startServe, waitReady, workerPid } from "../../test/support/serve-process.js";
+import { statJiffies } from "../engine/cpu-meter.js";
 import { benchPoolServeConfig } from "../serve-config.js";
 
 const TICK_US = 1e6 / 100; // USER_HZ: /proc times are in clock ticks of 10 ms
 
 /** utime + stime of a process (all its threads) or of one thread, in µs. */
 function cpuUs(path: string): number {
-  const stat = readFileSync(path, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  return statJiffies(path) * TICK_US;
 }
 
 function readings(servePid: number, workerPidNow: number) {

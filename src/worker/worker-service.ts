@@ -5,7 +5,7 @@
 // (src/common/grpc-errors.ts) before any event is sent, like every unary error of this service. Once
 // a stream has started it ends with exactly one terminal event: `end`, or `error` when the engine
 // failed the sequence. A caller therefore sees either a failed call or a stream that ends cleanly.
-import type { Metadata, ServerWritableStream } from "@grpc/grpc-js";
+import type { Metadata } from "@grpc/grpc-js";
 import { correlationOf } from "../common/correlation.js";
 import { OrchError } from "../common/errors.js";
 import { toStatus } from "../common/grpc-errors.js";
@@ -16,13 +16,7 @@ import { probeGpus } from "../engine/nvml.js";
 import type { Sequence } from "../engine/sequence.js";
 import type { EndEvent } from "../engine/types.js";
 import { ChatTemplateRequest, type ChatTemplateResponse } from "../gen/llama_orch/v1/common.js";
-import type {
-  GenerateEvent,
-  GenerateRequest,
-  Telemetry,
-  WorkerDescription,
-  WorkerServer,
-} from "../gen/llama_orch/v1/worker.js";
+import type { Telemetry, WorkerDescription, WorkerServer } from "../gen/llama_orch/v1/worker.js";
 import { ChatDeltas } from "./chat-deltas.js";
 import {
   toChatRenderRequest,
@@ -34,6 +28,7 @@ import {
   toTokenBatchEvent,
 } from "./convert.js";
 import { toTelemetry, toWorkerDescription } from "./convert-describe.js";
+import { cancelQuietly, type GenerateCall, onDeadline, writable } from "./generate-call.js";
 import type { Lease, LoadedModel, ModelHost } from "./model-host.js";
 
 export interface WorkerServiceOptions {
@@ -45,41 +40,6 @@ export interface WorkerServiceOptions {
   deviceIndexes?: readonly number[];
 }
 
-type GenerateCall = ServerWritableStream<GenerateRequest, GenerateEvent>;
-
-/** Cancel can race the engine's own end or its disposal; either way the stream still gets its end. */
-function cancelQuietly(sequence: Sequence): Promise<boolean> {
-  try {
-    return sequence.cancel().catch(() => false);
-  } catch {
-    return Promise.resolve(false);
-  }
-}
-
-/** Resolves once the call takes writes again, or is gone (nothing more will be written then). */
-function writable(call: GenerateCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("cancelled", done);
-    call.on("close", done);
-  });
-}
-
-/** grpc-js reports a client cancel as "cancelled" but not always its own deadline: time it here. */
-function onDeadline(call: GenerateCall, stop: () => void): NodeJS.Timeout | undefined {
-  const deadline = call.getDeadline();
-  const at = deadline instanceof Date ? deadline.getTime() : deadline;
-  if (!Number.isFinite(at)) return undefined;
-  return setTimeout(stop, Math.max(0, at - Date.now()));
-}
-
-/** The loaded model's chat template over `request`; a request for another model is refused. */
 function renderChat(model: LoadedModel, request: ChatTemplateRequest): ChatTemplateResponse {
   if (request.modelRef !== "" && request.modelRef !== model.modelRef)
     throw new OrchError(
