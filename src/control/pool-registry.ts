@@ -265,19 +265,24 @@ function toSnapshot(pool: PoolState, queueDepth: number): PoolSnapshot {
     if (values.length === 0 || values.some((v) => v === undefined)) return undefined;
     return (values as number[]).reduce((total, v) => total + v, 0);
   };
+  const engine = pool.description?.engine || "llamacpp";
   return {
     poolId: pool.poolId,
     ready: pool.ready,
     draining: pool.draining,
     modelRef: pool.modelRef,
-    engine: pool.description?.engine || "llamacpp",
+    engine,
     engineVersion: pool.description?.engineVersion ?? "",
     ctxMax: pool.description?.model?.contextSize ?? 0,
     slotsTotal: pool.description?.slots ?? 0,
     activeLeases: pool.activeLeases,
     queueDepth,
+    // A native worker serves only our leases, which are exact; its report, a heartbeat old, would
+    // still count a task that just ended and push the next one off the pool.
     engineBusy:
-      pool.telemetry === undefined ? undefined : pool.telemetry.slotsBusy + pool.telemetry.pending,
+      pool.telemetry === undefined || engine === "llamacpp"
+        ? undefined
+        : pool.telemetry.slotsBusy + pool.telemetry.pending,
     vramFreeBytes: sum((d) => d.memoryFreeBytes),
     vramTotalBytes: sum((d) => d.memoryTotalBytes),
     deviceMask: devices.length > 0 ? devices.map((d) => d.index).join(",") : undefined,

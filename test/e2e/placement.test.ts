@@ -96,7 +96,9 @@ describe("placement across two GPUs", () => {
 
   it("HME-010 places on the GPU with the most free VRAM (3090: 20 GiB free, 3060: 10 GiB)", async () => {
     await settled([20 * GiB, 10 * GiB]);
-    for (let i = 0; i < 3; i++) assert.equal(await placedOn(), "rtx-3090");
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await placedOn(), "rtx-3090", JSON.stringify(lastDecision()));
+    }
     const decision = lastDecision();
     assert.deepEqual(decision.candidates, ["rtx-3060", "rtx-3090"]);
     assert.deepEqual(decision.filtered, []);
@@ -108,7 +110,7 @@ describe("placement across two GPUs", () => {
   it("follows free VRAM as it changes: the next task goes to the 3060", async () => {
     await setFree([4 * GiB, 10 * GiB]);
     await settled([4 * GiB, 10 * GiB]);
-    assert.equal(await placedOn(), "rtx-3060");
+    assert.equal(await placedOn(), "rtx-3060", JSON.stringify(lastDecision()));
     const decision = lastDecision();
     assert.deepEqual(decision.ranking, ["rtx-3060", "rtx-3090"]);
     assert.equal(decision.tieBreakers.at(-1), "most_free_vram");

@@ -3,10 +3,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PoolRegistry } from "../../src/control/pool-registry.js";
+import { Telemetry, WorkerDescription } from "../../src/gen/llama_orch/v1/worker.js";
 
 function registered(): PoolRegistry {
   const registry = new PoolRegistry();
   registry.register({ poolId: "p", address: "127.0.0.1:1", instanceId: "a", sequence: 1 }, 0);
+  return registry;
+}
+
+/** A pool of `engine` whose last heartbeat reported one sequence busy and one waiting. */
+function reportingBusy(engine: string): PoolRegistry {
+  const registry = new PoolRegistry();
+  const request = { poolId: "p", address: "127.0.0.1:1", instanceId: "a", sequence: 1 };
+  const workerId = registry.register(request, 0);
+  registry.describe("p", WorkerDescription.fromPartial({ engine, slots: 4 }));
+  const telemetry = Telemetry.fromPartial({ slotsBusy: 1, pending: 1 });
+  registry.heartbeat({ workerId, poolId: "p", instanceId: "a", sequence: 2, telemetry }, 10);
   return registry;
 }
 
@@ -46,5 +58,16 @@ describe("pool registry: leases and draining", () => {
     registry.setDraining("p", false);
     assert.equal(snapshot(registry)?.draining, false);
     registry.markDown("p", "test over");
+  });
+
+  it("an external engine's own busy report counts; a native worker's, a heartbeat old, does not", () => {
+    const external = reportingBusy("vllm");
+    assert.equal(snapshot(external)?.engineBusy, 2, "running + waiting, other clients included");
+    external.markDown("p", "test over");
+    // The native worker ran only our leases; with none left the pool is idle, whatever it last said.
+    const native = reportingBusy("llamacpp");
+    assert.equal(snapshot(native)?.engineBusy, undefined);
+    assert.equal(snapshot(native)?.activeLeases, 0);
+    native.markDown("p", "test over");
   });
 });
