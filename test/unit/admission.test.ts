@@ -7,7 +7,6 @@ import {
   seedFromTaskId,
   validateTask,
 } from "../../src/control/admission.js";
-import { checkDeadline } from "../../src/control/deadline-check.js";
 import type { TaskInput } from "../../src/control/types.js";
 
 const TASK_ID = "00000000-0000-0000-0000-000000000001";
@@ -232,29 +231,6 @@ describe("validateTask rejections", () => {
 
   test("a retired model is MODEL_DEPRECATED (DESIGN decision 10)", () => {
     rejects({ maxTokens: 1, modelRef: "m:old" }, "MODEL_DEPRECATED", /retired/);
-  });
-});
-
-describe("checkDeadline", () => {
-  const explicit = { deadlineMs: 1000, deadlineFromRequest: true };
-
-  test("a predicted end past the deadline is DEADLINE_UNMET with the prediction", () => {
-    assert.throws(
-      () => checkDeadline(explicit, { startMs: 400, decodeMs: 700 }),
-      (e: unknown) =>
-        e instanceof OrchError &&
-        e.code === "DEADLINE_UNMET" &&
-        /start in 400 ms plus decode of 700 ms ends at 1100 ms/.test(e.message),
-    );
-  });
-
-  test("a predicted end exactly at the deadline is accepted", () => {
-    assert.doesNotThrow(() => checkDeadline(explicit, { startMs: 400, decodeMs: 600 }));
-  });
-
-  test("a task that named no deadline is never refused as late", () => {
-    const defaulted = { deadlineMs: 1000, deadlineFromRequest: false };
-    assert.doesNotThrow(() => checkDeadline(defaulted, { startMs: 5000, decodeMs: 5000 }));
   });
 });
 
