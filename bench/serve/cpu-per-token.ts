@@ -1,27 +1,32 @@
-// CPU per generated token of `llama-orch serve` and its worker's JS thread, from /proc, over
-// streamed HTTP requests one after another (c = 1) on the tiny model: the token path's cost.
+// CPU per generated token, from /proc, over streamed HTTP requests: `llama-orch serve`, its
+// worker's JS thread and the worker's other threads (llama.cpp's compute, gRPC, libuv), and with
+// --peer llama-server on the same model file. With --concurrency N, N requests stay in flight, so
+// a step decodes N sequences: compute threads that spend more CPU per token here than the peer's
+// are being pre-empted or spinning, not computing.
 //
 //   npx tsx bench/serve/cpu-per-token.ts [--requests 16] [--tokens 128] [--threads 2]
+//     [--concurrency 1] [--model tiny|bench] [--peer]
 import { parseArgs } from "node:util";
 import { request } from "undici";
+import { ensureLlamaTool } from "../../scripts/llama-tools.js";
+import { BUILTIN_PREFIX } from "../../src/models/builtin-ref.js";
+import { ensureModel } from "../../src/models/ensure-model.js";
+import { isPresetName } from "../../src/models/presets.js";
 import { startServe, waitReady, workerPid } from "../../test/support/serve-process.js";
 import { statJiffies } from "../engine/cpu-meter.js";
 import { benchPoolServeConfig } from "../serve-config.js";
+import { startLlamaServer } from "./llama-server-side.js";
 
 const TICK_US = 1e6 / 100; // USER_HZ: /proc times are in clock ticks of 10 ms
+const CONTEXT_PER_SEQUENCE = 512;
 
 /** utime + stime of a process (all its threads) or of one thread, in µs. */
 function cpuUs(path: string): number {
   return statJiffies(path) * TICK_US;
 }
 
-function readings(servePid: number, workerPidNow: number) {
-  return {
-    serve: cpuUs(`/proc/${servePid}/stat`),
-    worker: cpuUs(`/proc/${workerPidNow}/stat`),
-    workerJs: cpuUs(`/proc/${workerPidNow}/task/${workerPidNow}/stat`),
-  };
-}
+/** CPU counters by name, each read from one /proc stat file. */
+type Meters = Record<string, () => number>;
 
 /** Reads a streamed response to its end; returns the bytes read. */
 async function drain(body: AsyncIterable<Buffer>): Promise<number> {
@@ -30,13 +35,17 @@ async function drain(body: AsyncIterable<Buffer>): Promise<number> {
   return bytes;
 }
 
-async function openAi(base: string, tokens: number, k: number): Promise<void> {
+type Run = (base: string, model: string, tokens: number, k: number) => Promise<void>;
+
+const prompt = (k: number) => `request ${k}: the quick brown fox jumps over the lazy dog`;
+
+const openAi: Run = async (base, model, tokens, k) => {
   const { body, statusCode } = await request(`${base}/v1/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      model: "builtin:tiny",
-      prompt: `request ${k}: the quick brown fox jumps over the lazy dog`,
+      model,
+      prompt: prompt(k),
       max_tokens: tokens,
       stream: true,
       temperature: 0,
@@ -45,15 +54,15 @@ async function openAi(base: string, tokens: number, k: number): Promise<void> {
   });
   if (statusCode !== 200) throw new Error(`completions answered ${statusCode}`);
   await drain(body);
-}
+};
 
-async function native(base: string, tokens: number, k: number): Promise<void> {
+const native: Run = async (base, model, tokens, k) => {
   const created = await request(`${base}/v1/tasks`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      model_ref: "builtin:tiny",
-      prompt: `request ${k}: the quick brown fox jumps over the lazy dog`,
+      model_ref: model,
+      prompt: prompt(k),
       max_tokens: tokens,
       ignore_eos: true,
     }),
@@ -61,6 +70,84 @@ async function native(base: string, tokens: number, k: number): Promise<void> {
   const { task_id } = (await created.body.json()) as { task_id: string };
   const { body } = await request(`${base}/v1/tasks/${task_id}/stream`);
   await drain(body);
+};
+
+interface Load {
+  base: string;
+  model: string;
+  requests: number;
+  tokens: number;
+  concurrency: number;
+}
+
+/** Runs `requests` requests, `concurrency` at a time, and prints CPU per token of each meter. */
+async function measure(name: string, run: Run, load: Load, meters: Meters): Promise<void> {
+  const { base, model, requests, tokens, concurrency } = load;
+  const lanes = (offset: number, count: number) =>
+    Promise.all(
+      Array.from({ length: concurrency }, async (_, lane) => {
+        for (let k = lane; k < count; k += concurrency) await run(base, model, tokens, offset - k);
+      }),
+    );
+  await lanes(-1, concurrency); // warm-up: one request per lane
+  const read = () => Object.fromEntries(Object.entries(meters).map(([key, f]) => [key, f()]));
+  const before = read();
+  const started = performance.now();
+  await lanes(requests, requests);
+  const wallMs = performance.now() - started;
+  const after = read();
+  const n = requests * tokens;
+  const per = Object.keys(meters).map(
+    (key) => `${key} ${(((after[key] ?? 0) - (before[key] ?? 0)) / n).toFixed(1)} µs`,
+  );
+  console.log(
+    `${name}: ${n} tokens at c=${concurrency} in ${wallMs.toFixed(0)} ms ` +
+      `(${((n / wallMs) * 1000).toFixed(1)} tok/s); CPU per token: ${per.join(", ")}`,
+  );
+}
+
+async function measureOrch(load: Omit<Load, "base">, threads: number): Promise<void> {
+  const config = benchPoolServeConfig({
+    modelRef: load.model,
+    slots: Math.max(4, load.concurrency),
+    contextPerSequence: CONTEXT_PER_SEQUENCE,
+    threads,
+  });
+  const serve = await startServe({ config });
+  try {
+    await waitReady(serve.pools);
+    const servePid = serve.child.pid as number;
+    const wpid = workerPid(serve, "cpu-0");
+    const workerJs = () => cpuUs(`/proc/${wpid}/task/${wpid}/stat`);
+    const meters: Meters = {
+      serve: () => cpuUs(`/proc/${servePid}/stat`),
+      "worker JS thread": workerJs,
+      "worker other threads": () => cpuUs(`/proc/${wpid}/stat`) - workerJs(),
+    };
+    await measure("llama-orch openai", openAi, { ...load, base: serve.http }, meters);
+    await measure("llama-orch native", native, { ...load, base: serve.http }, meters);
+  } finally {
+    await serve.stop();
+  }
+}
+
+async function measurePeer(load: Omit<Load, "base">, threads: number): Promise<void> {
+  const preset = load.model.slice(BUILTIN_PREFIX.length);
+  if (!isPresetName(preset)) throw new Error(`--peer needs a builtin model, not ${load.model}`);
+  const modelPath = await ensureModel(preset, preset === "bench" ? "q8_0" : "f16");
+  const settings = {
+    threads,
+    gpuLayers: 0,
+    slots: Math.max(4, load.concurrency),
+    contextPerSequence: CONTEXT_PER_SEQUENCE,
+  };
+  const peer = await startLlamaServer(await ensureLlamaTool("llama-server"), modelPath, settings);
+  try {
+    const meters: Meters = { "all threads": () => cpuUs(`/proc/${peer.rootPid}/stat`) };
+    await measure("llama-server", openAi, { ...load, base: peer.origin }, meters);
+  } finally {
+    await peer.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -69,42 +156,20 @@ async function main(): Promise<void> {
       requests: { type: "string", default: "16" },
       tokens: { type: "string", default: "128" },
       threads: { type: "string", default: "2" },
+      concurrency: { type: "string", default: "1" },
+      model: { type: "string", default: "tiny" },
+      peer: { type: "boolean", default: false },
     },
   });
-  const requests = Number(values.requests);
-  const tokens = Number(values.tokens);
-  const config = benchPoolServeConfig({
-    modelRef: "builtin:tiny",
-    slots: 4,
-    contextPerSequence: 512,
-    threads: Number(values.threads),
-  });
-  const serve = await startServe({ config });
-  try {
-    await waitReady(serve.pools);
-    const servePid = serve.child.pid as number;
-    const wpid = workerPid(serve, "cpu-0");
-    for (const [name, run] of [
-      ["openai", openAi],
-      ["native", native],
-    ] as const) {
-      for (let k = 0; k < 4; k++) await run(serve.http, tokens, -k - 1); // warm-up
-      const before = readings(servePid, wpid);
-      const started = performance.now();
-      for (let k = 0; k < requests; k++) await run(serve.http, tokens, k);
-      const wallMs = performance.now() - started;
-      const after = readings(servePid, wpid);
-      const n = requests * tokens;
-      const per = (key: keyof typeof before) => ((after[key] - before[key]) / n).toFixed(1);
-      console.log(
-        `${name}: ${n} tokens in ${wallMs.toFixed(0)} ms (${((n / wallMs) * 1000).toFixed(0)} tok/s); ` +
-          `CPU per token: serve ${per("serve")} µs, worker JS thread ${per("workerJs")} µs, ` +
-          `worker all threads ${per("worker")} µs`,
-      );
-    }
-  } finally {
-    await serve.stop();
-  }
+  const load = {
+    model: `${BUILTIN_PREFIX}${values.model}`,
+    requests: Number(values.requests),
+    tokens: Number(values.tokens),
+    concurrency: Number(values.concurrency),
+  };
+  const threads = Number(values.threads);
+  if (values.peer) await measurePeer(load, threads);
+  await measureOrch(load, threads);
 }
 
 await main();

@@ -8,6 +8,12 @@ import { request } from "undici";
 import type { RunningServer, ServeSettings } from "./types.js";
 
 const HOST = "127.0.0.1";
+
+/** What the peer's command line takes from the run's settings. */
+export type PeerSettings = Pick<
+  ServeSettings,
+  "threads" | "gpuLayers" | "slots" | "contextPerSequence"
+>;
 const READY_TIMEOUT_MS = 120_000;
 
 /**
@@ -17,7 +23,7 @@ const READY_TIMEOUT_MS = 120_000;
  * on both. Continuous batching, prompt caching and the slot's prompt cache in RAM stay at
  * llama-server's defaults: that is how its users run it.
  */
-export function llamaServerArgs(modelPath: string, settings: ServeSettings, port: number) {
+export function llamaServerArgs(modelPath: string, settings: PeerSettings, port: number) {
   return [
     ...["-m", modelPath, "--host", HOST, "--port", String(port)],
     ...["-t", String(settings.threads), "-np", String(settings.slots)],
@@ -82,7 +88,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startLlamaServer(
   toolPath: string,
   modelPath: string,
-  settings: ServeSettings,
+  settings: PeerSettings,
 ): Promise<RunningServer & { args: string[] }> {
   const port = await freePort();
   const args = llamaServerArgs(modelPath, settings, port);
