@@ -125,8 +125,9 @@ for assignment in "${cuda_env[@]}"; do export "${assignment?}"; done
 
 # --- build, tests, benchmarks ---------------------------------------------------------------------
 tsx="node --import tsx"
-step build-addon 360 unpack "$tsx scripts/build-addon.ts"
-step build-tools 240 build-addon "$tsx scripts/llama-tools.ts llama-batched-bench llama-server"
+# The GPU tests first, the tools and the benches after: when the CUDA compile takes most of the
+# budget, what comes back still says whether the engine runs on the GPU.
+step build-addon 420 unpack "$tsx scripts/build-addon.ts"
 step models 120 unpack "node --import tsx --input-type=module -e \"
   const { ensureModel } = await import('./src/models/ensure-model.ts');
   console.log(await ensureModel('tiny'));
@@ -134,6 +135,7 @@ step models 120 unpack "node --import tsx --input-type=module -e \"
 step test-gpu 180 build-addon,models \
   "node --import tsx --test --test-concurrency=1 --test-reporter=spec test/gpu/*.test.ts"
 tail -n 12 "$out/logs/test-gpu.log" 2>/dev/null | sed 's/^/    | /'
+step build-tools 240 build-addon "$tsx scripts/llama-tools.ts llama-batched-bench llama-server"
 step bench-engine 150 build-tools,models \
   "$tsx bench/engine/run.ts --quick --threads $threads --gpu-layers=$gpu_layers && cp bench/results/engine-quick.json '$out/'"
 step bench-serve 200 build-tools,models \
