@@ -7,15 +7,15 @@
 //   npx tsx bench/serve/cpu-per-token.ts [--requests 16] [--tokens 128] [--threads 2]
 //     [--concurrency 1] [--model tiny|bench] [--peer]
 import { parseArgs } from "node:util";
-import { request } from "undici";
 import { ensureLlamaTool } from "../../scripts/llama-tools.js";
-import { BUILTIN_PREFIX } from "../../src/models/builtin-ref.js";
+import { BUILTIN_PREFIX, parseBuiltinRef } from "../../src/models/builtin-ref.js";
 import { ensureModel } from "../../src/models/ensure-model.js";
-import { isPresetName } from "../../src/models/presets.js";
 import { startServe, waitReady, workerPid } from "../../test/support/serve-process.js";
 import { statJiffies } from "../engine/cpu-meter.js";
 import { benchPoolServeConfig } from "../serve-config.js";
 import { startLlamaServer } from "./llama-server-side.js";
+import { streamTask } from "./native-client.js";
+import { streamCompletion } from "./openai-client.js";
 
 const TICK_US = 1e6 / 100; // USER_HZ: /proc times are in clock ticks of 10 ms
 const CONTEXT_PER_SEQUENCE = 512;
@@ -25,52 +25,18 @@ function cpuUs(path: string): number {
   return statJiffies(path) * TICK_US;
 }
 
-/** CPU counters by name, each read from one /proc stat file. */
+/** CPU counters by name, in µs, from /proc. */
 type Meters = Record<string, () => number>;
 
-/** Reads a streamed response to its end; returns the bytes read. */
-async function drain(body: AsyncIterable<Buffer>): Promise<number> {
-  let bytes = 0;
-  for await (const chunk of body) bytes += chunk.length;
-  return bytes;
-}
-
-type Run = (base: string, model: string, tokens: number, k: number) => Promise<void>;
+type Run = (origin: string, model: string, tokens: number, k: number) => Promise<unknown>;
 
 const prompt = (k: number) => `request ${k}: the quick brown fox jumps over the lazy dog`;
 
-const openAi: Run = async (base, model, tokens, k) => {
-  const { body, statusCode } = await request(`${base}/v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model,
-      prompt: prompt(k),
-      max_tokens: tokens,
-      stream: true,
-      temperature: 0,
-      ignore_eos: true,
-    }),
-  });
-  if (statusCode !== 200) throw new Error(`completions answered ${statusCode}`);
-  await drain(body);
-};
+const openAi: Run = (origin, model, tokens, k) =>
+  streamCompletion(origin, { prompt: prompt(k), maxTokens: tokens, seed: 1, model });
 
-const native: Run = async (base, model, tokens, k) => {
-  const created = await request(`${base}/v1/tasks`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model_ref: model,
-      prompt: prompt(k),
-      max_tokens: tokens,
-      ignore_eos: true,
-    }),
-  });
-  const { task_id } = (await created.body.json()) as { task_id: string };
-  const { body } = await request(`${base}/v1/tasks/${task_id}/stream`);
-  await drain(body);
-};
+const native: Run = (origin, model, tokens, k) =>
+  streamTask(origin, { prompt: prompt(k), maxTokens: tokens, seed: 1, modelRef: model });
 
 interface Load {
   base: string;
@@ -132,9 +98,8 @@ async function measureOrch(load: Omit<Load, "base">, threads: number): Promise<v
 }
 
 async function measurePeer(load: Omit<Load, "base">, threads: number): Promise<void> {
-  const preset = load.model.slice(BUILTIN_PREFIX.length);
-  if (!isPresetName(preset)) throw new Error(`--peer needs a builtin model, not ${load.model}`);
-  const modelPath = await ensureModel(preset, preset === "bench" ? "q8_0" : "f16");
+  const { preset, type } = parseBuiltinRef(load.model);
+  const modelPath = await ensureModel(preset, type);
   const settings = {
     threads,
     gpuLayers: 0,

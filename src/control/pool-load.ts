@@ -11,8 +11,9 @@ export interface PoolLoad {
 
 /**
  * Busy sequences are our leases or what the engine reports running + waiting, whichever is more:
- * an external engine serving other clients is as loaded as it says, while a native worker's
- * report (a heartbeat old) never undercounts the leases just granted.
+ * an external engine serving other clients is as loaded as it says, while its report (a heartbeat
+ * old) never undercounts the leases just granted. Native pools carry no report (PoolRegistry):
+ * their leases are exact.
  */
 export function loadOf(pool: PoolSnapshot): number {
   return Math.max(pool.activeLeases, pool.engineBusy ?? 0) + pool.queueDepth;

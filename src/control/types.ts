@@ -11,8 +11,6 @@ export const priorities: readonly Priority[] = ["interactive", "batch"];
 export type Determinism = "strict" | "best_effort";
 export const determinisms: readonly Determinism[] = ["strict", "best_effort"];
 
-/** Whether the caller wants its session's warm KV reused (`reuse`) or a fresh prefill (`cold`). */
-
 /** What a task asks of its pool: generated tokens, or (embeddings pools only) pooled vectors. */
 export type Workload = "completion" | "embedding";
 export const workloads: readonly Workload[] = ["completion", "embedding"];

@@ -36,5 +36,3 @@ export function onDeadline(call: GenerateCall, stop: () => void): NodeJS.Timeout
   if (!Number.isFinite(at)) return undefined;
   return setTimeout(stop, Math.max(0, at - Date.now()));
 }
-
-/** The loaded model's chat template over `request`; a request for another model is refused. */

@@ -40,6 +40,7 @@ export interface WorkerServiceOptions {
   deviceIndexes?: readonly number[];
 }
 
+/** The loaded model's chat template over `request`; a request for another model is refused. */
 function renderChat(model: LoadedModel, request: ChatTemplateRequest): ChatTemplateResponse {
   if (request.modelRef !== "" && request.modelRef !== model.modelRef)
     throw new OrchError(

@@ -38,7 +38,7 @@ describe("placement across engines", () => {
     assert.deepEqual(decision.log.loads.vllm, { leases: 0, engine_busy: 3, queued: 0, slots: 4 });
   });
 
-  it("a native worker's report never undercounts the leases just granted", () => {
+  it("an engine's report, a heartbeat old, never undercounts the leases just granted", () => {
     const justLeased = { ...native, activeLeases: 2, engineBusy: 0 };
     const decision = decidePlacement(job(), [justLeased, { ...vllm, engineBusy: 1 }]);
     assert.equal(decision.kind === "assigned" && decision.poolId, "vllm");
