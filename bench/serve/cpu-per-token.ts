@@ -28,15 +28,13 @@ function cpuUs(path: string): number {
 /** CPU counters by name, in µs, from /proc. */
 type Meters = Record<string, () => number>;
 
-type Run = (origin: string, model: string, tokens: number, k: number) => Promise<unknown>;
+type Run = (origin: string, model: string, tokens: number, prompt: string) => Promise<unknown>;
 
-const prompt = (k: number) => `request ${k}: the quick brown fox jumps over the lazy dog`;
+const openAi: Run = (origin, model, tokens, prompt) =>
+  streamCompletion(origin, { prompt, maxTokens: tokens, seed: 1, model });
 
-const openAi: Run = (origin, model, tokens, k) =>
-  streamCompletion(origin, { prompt: prompt(k), maxTokens: tokens, seed: 1, model });
-
-const native: Run = (origin, model, tokens, k) =>
-  streamTask(origin, { prompt: prompt(k), maxTokens: tokens, seed: 1, modelRef: model });
+const native: Run = (origin, model, tokens, prompt) =>
+  streamTask(origin, { prompt, maxTokens: tokens, seed: 1, modelRef: model });
 
 interface Load {
   base: string;
@@ -46,13 +44,19 @@ interface Load {
   concurrency: number;
 }
 
-/** Runs `requests` requests, `concurrency` at a time, and prints CPU per token of each meter. */
+/**
+ * Runs `requests` requests, `concurrency` at a time, and prints CPU per token of each meter. Each
+ * surface sends prompts of its own: the native surface resending the OpenAI surface's prompts
+ * would be served from the prefix cache.
+ */
 async function measure(name: string, run: Run, load: Load, meters: Meters): Promise<void> {
   const { base, model, requests, tokens, concurrency } = load;
+  const prompt = (k: number) => `${name} request ${k}: the quick brown fox jumps over the lazy dog`;
   const lanes = (offset: number, count: number) =>
     Promise.all(
       Array.from({ length: concurrency }, async (_, lane) => {
-        for (let k = lane; k < count; k += concurrency) await run(base, model, tokens, offset - k);
+        for (let k = lane; k < count; k += concurrency)
+          await run(base, model, tokens, prompt(offset - k));
       }),
     );
   await lanes(-1, concurrency); // warm-up: one request per lane

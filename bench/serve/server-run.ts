@@ -10,20 +10,30 @@ import type { LevelSample, RunningServer, ServerRun, ServeSettings } from "./typ
 /** How long a run waits for other processes to calm down before it starts regardless. */
 const QUIET_WAIT_MS = 60_000;
 
-/** The prompts of each level, distinct within a run so no server finds a prompt it has seen. */
+/** The most surfaces one server offers (llama-orch: OpenAI and native). */
+const MAX_SURFACES = 2;
+
+/**
+ * The prompts of each level, distinct within a run so no server finds a prompt it has seen:
+ * surfaces take turns on one server, and the native surface sending the OpenAI surface's prompts
+ * again would time prefix-cache hits against cold prefill.
+ */
 export interface PromptPlan {
   warmUp: string[];
-  /** levels[i]: the prompts of settings.concurrency[i], one per request. */
-  levels: string[][];
+  /** levels[i][s]: the prompts of settings.concurrency[i] on a server's surface s. */
+  levels: string[][][];
 }
 
 export function planPrompts(settings: ServeSettings, texts: readonly string[]): PromptPlan {
   const warmUp = texts.slice(0, settings.slots);
   let offset = warmUp.length;
-  const levels = settings.concurrency.map((c) => {
-    const count = requestCount(c, settings.minRequests, settings.requestsPerClient);
+  const take = (count: number) => {
     offset += count;
     return texts.slice(offset - count, offset);
+  };
+  const levels = settings.concurrency.map((c) => {
+    const count = requestCount(c, settings.minRequests, settings.requestsPerClient);
+    return Array.from({ length: MAX_SURFACES }, () => take(count));
   });
   return { warmUp, levels };
 }
@@ -32,7 +42,7 @@ export function promptsNeeded(settings: ServeSettings): number {
   const counts = settings.concurrency.map((c) =>
     requestCount(c, settings.minRequests, settings.requestsPerClient),
   );
-  return settings.slots + counts.reduce((a, b) => a + b, 0);
+  return settings.slots + MAX_SURFACES * counts.reduce((a, b) => a + b, 0);
 }
 
 /** JIT, connections and llama.cpp's buffers settle: one request per surface, then every slot. */
@@ -51,8 +61,9 @@ async function measureLevels(
   const levels: LevelSample[] = [];
   for (const [i, c] of settings.concurrency.entries()) {
     // Surfaces take turns per level, so slow drift of the host hits them alike.
-    for (const surface of surfaces) {
-      const result = await runLevel(surface.name, surface.generate, plan.levels[i] ?? [], c);
+    for (const [s, surface] of surfaces.entries()) {
+      const prompts = plan.levels[i]?.[s] ?? [];
+      const result = await runLevel(surface.name, surface.generate, prompts, c);
       const noise = meter.lap();
       const level = { ...result, ...noise, clean: isClean(noise) };
       console.log(formatLevel(level));
