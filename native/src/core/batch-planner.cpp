@@ -52,7 +52,13 @@ std::vector<BatchEntry> BatchPlanner::plan(const std::vector<SlotDemand> & deman
   if (groups.empty()) return {};
   const auto & group = groups[turn_ % groups.size()];
   ++turn_;
-  return fill(group, n_batch, prefill_chunk);
+  auto entries = fill(group, n_batch, prefill_chunk);
+  // llama.cpp splits a batch over per-slot KV streams into ubatches of consecutive sequence ids
+  // (split_equal, sequential): in any other order one step's decodes run as several passes over
+  // the weights, each with fewer sequences.
+  std::sort(entries.begin(), entries.end(),
+            [](const BatchEntry & a, const BatchEntry & b) { return a.slot < b.slot; });
+  return entries;
 }
 
 }  // namespace orch

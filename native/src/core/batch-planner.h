@@ -26,6 +26,7 @@ class BatchPlanner {
  public:
   // `demand` lists busy slots in the order their prompts should be served. Strict slots take turns
   // with the group of shared slots, one step each, so no strict slot ever shares a decode call.
+  // Entries come in slot order, which is the order of their sequence ids.
   std::vector<BatchEntry> plan(const std::vector<SlotDemand> & demand, size_t n_batch,
                                size_t prefill_chunk);
 

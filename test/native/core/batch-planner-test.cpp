@@ -21,11 +21,25 @@ TEST_CASE("decoding slots come first, one token each, then prompt chunks fill th
       {0, false, false, 100}, {1, false, true, 0}, {2, false, false, 30}, {3, false, true, 0}};
   const auto plan = planner.plan(demand, 64, 64);
   CHECK_EQ(plan.size(), 3u);  // slot 2 waits: slot 0 took the rest of the budget
-  CHECK_EQ(plan[0].slot, 1u);
-  CHECK_EQ(plan[1].slot, 3u);
-  CHECK_EQ(plan[2].slot, 0u);
-  CHECK_EQ(plan[2].n_tokens, 62u);
+  CHECK_EQ(plan[0].slot, 0u);
+  CHECK_EQ(plan[0].n_tokens, 62u);
+  CHECK_EQ(plan[1].slot, 1u);
+  CHECK_EQ(plan[1].n_tokens, 1u);
+  CHECK_EQ(plan[2].slot, 3u);
+  CHECK_EQ(plan[2].n_tokens, 1u);
   CHECK_EQ(total(plan), 64u);
+}
+
+TEST_CASE("entries come in slot order, whatever order the requests arrived in") {
+  // llama.cpp decodes a run of consecutive sequence ids per ubatch: [2, 0, 3, 1] would take
+  // three passes over the weights where [0, 1, 2, 3] takes one.
+  BatchPlanner planner;
+  const std::vector<SlotDemand> demand = {
+      {2, false, true, 0}, {0, false, true, 0}, {3, false, false, 10}, {1, false, true, 0}};
+  const auto plan = planner.plan(demand, 64, 64);
+  CHECK_EQ(plan.size(), 4u);
+  for (size_t i = 0; i < plan.size(); ++i) CHECK_EQ(plan[i].slot, i);
+  CHECK_EQ(plan[3].n_tokens, 10u);
 }
 
 TEST_CASE("idle slots plan nothing") {
