@@ -15,6 +15,20 @@ SlotChoice pick(size_t index, size_t keep, const SlotView & slot) {
   return SlotChoice{index, keep, keep * 2 < slot.tokens->size()};
 }
 
+// Runs of consecutive busy slots once slot `taken` is busy too. Each slot has its own KV stream,
+// and llama.cpp decodes one run of consecutive sequence ids per ubatch, so every run past the
+// first is another pass over the weights in each step.
+size_t busy_runs_with(const std::vector<SlotView> & slots, size_t taken) {
+  size_t runs = 0;
+  bool previous = false;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const bool busy = slots[i].busy || i == taken;
+    if (busy && !previous) ++runs;
+    previous = busy;
+  }
+  return runs;
+}
+
 }  // namespace
 
 size_t reusable_prefix(const SlotView & slot, const SlotQuery & query) {
@@ -34,6 +48,8 @@ namespace {
 SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery & query) {
   size_t best = SlotChoice::kNone, best_keep = 0, empty = SlotChoice::kNone;
   size_t lru_cache = SlotChoice::kNone, lru_session = SlotChoice::kNone;
+  std::vector<size_t> runs(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) runs[i] = busy_runs_with(slots, i);
   for (size_t i = 0; i < slots.size(); ++i) {
     const SlotView & s = slots[i];
     if (s.busy) continue;
@@ -44,11 +60,15 @@ SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery 
       if (lru_session == SlotChoice::kNone || older(s, slots[lru_session])) lru_session = i;
       continue;
     }
+    // A miss keeps the busy slots together first, then the lower empty slot or the older cache.
     if (s.tokens->empty()) {
-      if (empty == SlotChoice::kNone) empty = i;
+      if (empty == SlotChoice::kNone || runs[i] < runs[empty]) empty = i;
       continue;
     }
-    if (lru_cache == SlotChoice::kNone || older(s, slots[lru_cache])) lru_cache = i;
+    if (lru_cache == SlotChoice::kNone || runs[i] < runs[lru_cache] ||
+        (runs[i] == runs[lru_cache] && older(s, slots[lru_cache]))) {
+      lru_cache = i;
+    }
     const size_t keep = reusable_prefix(s, query);
     if (keep > best_keep || (keep == best_keep && keep > 0 && older(s, slots[best]))) {
       best = i;

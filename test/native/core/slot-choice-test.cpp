@@ -131,6 +131,33 @@ TEST_CASE("slot choice: misses evict the least recently used cache, parked sessi
   CHECK_EQ(choose(slots, Query(range(300, 320))).slot, orch::SlotChoice::kNone);
 }
 
+TEST_CASE("slot choice: a miss takes the empty slot that keeps the busy slots together") {
+  // Busy 2 and 4: slot 3 joins them into one run of sequence ids, one pass over the weights.
+  std::vector<FakeSlot> slots(6);
+  slots[2].busy = slots[4].busy = true;
+  slots[2].tokens = range(1, 20);
+  slots[4].tokens = range(30, 50);
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 3u);
+  // Busy 2 alone: 1 and 3 both extend its run; the lower one is taken.
+  slots[4].busy = false;
+  CHECK_EQ(choose(slots, Query(range(300, 320))).slot, 1u);
+}
+
+TEST_CASE("slot choice: a miss evicts a cache next to the busy slots before an older one elsewhere") {
+  std::vector<FakeSlot> slots(4);
+  for (llama_token i = 0; i < 4; ++i) slots[static_cast<size_t>(i)].tokens = range(100 * i, 100 * i + 30);
+  slots[1].busy = true;
+  slots[0].used = 3;
+  slots[2].used = 5;
+  slots[3].used = 1;  // the oldest, but taking it splits the step into two runs
+  const auto c = choose(slots, Query(range(900, 920)));
+  CHECK_EQ(c.slot, 0u);  // 0 and 2 both join slot 1's run; 0 is the older
+  CHECK(c.evicts);
+  slots[1].busy = false;  // nothing busy: plain LRU
+  slots[1].used = 4;
+  CHECK_EQ(choose(slots, Query(range(900, 920))).slot, 3u);
+}
+
 TEST_CASE("slot choice: a session's own slot wins over a longer anonymous prefix") {
   std::vector<FakeSlot> slots(2);
   slots[0].tokens = range(1, 60);
