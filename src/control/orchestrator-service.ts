@@ -35,6 +35,7 @@ import type { PoolRegistry } from "./pool-registry.js";
 import type { SessionService } from "./session-service.js";
 import type { ShutdownGate } from "./shutdown.js";
 import { isTerminal, type TaskHub } from "./task-hub.js";
+import { taskRecordOf } from "./task-records.js";
 import { streamTask } from "./task-stream.js";
 import { countPromptTokens } from "./token-count.js";
 
@@ -124,9 +125,11 @@ export function orchestratorService(deps: OrchestratorServiceDeps): Orchestrator
       return { cancelled, state: entry?.state ?? 0, tokensDelivered };
     }),
     getTask: unary<TaskRef, TaskRecord>(async (request) => {
-      const record = await tasks.get(request.taskId);
-      if (!record) throw new OrchError("TASK_NOT_FOUND", `no task ${request.taskId}`);
       const live = hub.get(request.taskId);
+      // Admission answers before the QUEUED record lands: a live task without one is described
+      // from its entry.
+      const record = (await tasks.get(request.taskId)) ?? (live && taskRecordOf(registry, live));
+      if (!record) throw new OrchError("TASK_NOT_FOUND", `no task ${request.taskId}`);
       // The end record is saved just after the end event goes out: a caller asking at once would
       // read the QUEUED record, so until it lands the live entry's state and counts answer.
       if (live && !record.state.startsWith("FINISHED")) {

@@ -1,5 +1,5 @@
-// Saves a task's record (state, counts, error, versions) to the task store.
-import type { TaskStore } from "../store/task-store.js";
+// A task's record (state, counts, error, versions), as the task store keeps it.
+import type { TaskRecord, TaskStore } from "../store/task-store.js";
 import { toStoredState } from "./convert.js";
 import type { PoolRegistry } from "./pool-registry.js";
 import type { TaskEntry } from "./task-hub.js";
@@ -11,13 +11,22 @@ export function saveTask(
   entry: TaskEntry,
   outcome?: Outcome,
 ): Promise<void> {
+  return tasks.put(taskRecordOf(registry, entry, outcome));
+}
+
+/** The record of a live task now, or as `outcome` ended it. */
+export function taskRecordOf(
+  registry: PoolRegistry,
+  entry: TaskEntry,
+  outcome?: Outcome,
+): TaskRecord {
   const pool = registry.get(entry.poolId);
   const end = outcome?.kind === "end" ? outcome.end : undefined;
   const error =
     outcome?.kind === "error"
       ? { code: outcome.error.code, message: outcome.error.message }
       : undefined;
-  return tasks.put({
+  return {
     taskId: entry.task.taskId,
     sessionId: entry.task.sessionId,
     state: toStoredState(entry.state),
@@ -34,5 +43,5 @@ export function saveTask(
     engineVersion: pool?.description?.engineVersion,
     modelDigest: pool?.description?.model?.digest,
     transcriptArtifactId: entry.transcriptArtifactId,
-  });
+  };
 }

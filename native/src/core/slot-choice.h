@@ -46,12 +46,12 @@ size_t usable_prefix(const std::vector<llama_token> & cached, const std::vector<
 // Order: the request's own parked session; a cache hit that keeps at least half of what the slot
 // holds; an empty slot; a partial hit of at least kMinPartialHit tokens; the least recently used
 // anonymous cache (keeping nothing); the least recently used parked session (keeping what its
-// history shares with the prompt). An empty slot or a cache taken by a miss is the one that leaves
-// the fewest runs of consecutive busy slots (llama.cpp decodes one such run per pass), then the
-// lowest empty slot or the least recently used cache. Then, when another slot of the tenant (busy, or a parked
-// session) holds a prefix longer by kMinCopyGain, the chosen slot gets a copy of that KV instead:
-// a shared system prompt is computed once, and an agent's history parked under a session serves
-// the same history sent without one.
+// history shares with the prompt). The empty slot or cache a miss takes is the one that leaves the
+// fewest runs of consecutive busy slots (llama.cpp decodes one such run per pass), then the lowest
+// empty slot or the least recently used cache. Then, when another slot of the tenant (busy, or a
+// parked session) holds a prefix longer by kMinCopyGain, the chosen slot gets a copy of that KV
+// instead: a shared system prompt is computed once, and an agent's history parked under a session
+// serves the same history sent without one.
 SlotChoice choose_slot(const std::vector<SlotView> & slots, const SlotQuery & query);
 
 // True while a busy slot of the tenant is prefilling a prompt that shares at least kMinCopyGain
