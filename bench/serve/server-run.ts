@@ -4,14 +4,11 @@ import { processTree, TreeMemorySampler } from "../process-tree.js";
 import { requestCount, runLevel } from "./load.js";
 import { runConversations, type Script } from "./multi-turn.js";
 import { formatLevel, formatMultiTurn } from "./report.js";
-import { anonymousOf, conversationOf, type Surface, surfacesOf } from "./surfaces.js";
+import { anonymousOf, conversationOf, MAX_SURFACES, type Surface, surfacesOf } from "./surfaces.js";
 import type { LevelSample, RunningServer, ServerRun, ServeSettings } from "./types.js";
 
 /** How long a run waits for other processes to calm down before it starts regardless. */
 const QUIET_WAIT_MS = 60_000;
-
-/** The most surfaces one server offers (llama-orch: OpenAI and native). */
-const MAX_SURFACES = 2;
 
 /**
  * The prompts of each level, distinct within a run so no server finds a prompt it has seen:
@@ -62,7 +59,8 @@ async function measureLevels(
   for (const [i, c] of settings.concurrency.entries()) {
     // Surfaces take turns per level, so slow drift of the host hits them alike.
     for (const [s, surface] of surfaces.entries()) {
-      const prompts = plan.levels[i]?.[s] ?? [];
+      const prompts = plan.levels[i]?.[s];
+      if (!prompts) throw new Error(`no prompts planned for surface ${s}: raise MAX_SURFACES`);
       const result = await runLevel(surface.name, surface.generate, prompts, c);
       const noise = meter.lap();
       const level = { ...result, ...noise, clean: isClean(noise) };

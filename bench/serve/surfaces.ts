@@ -12,6 +12,9 @@ export interface Surface {
   generate: Generate;
 }
 
+/** The most surfaces one server offers (llama-orch: OpenAI and native); prompts are planned per surface. */
+export const MAX_SURFACES = 2;
+
 /** llama-server offers OpenAI's completions; llama-orch that and its native task surface. */
 export function surfacesOf(server: RunningServer, settings: ServeSettings): Surface[] {
   const { origin } = server;

@@ -15,18 +15,11 @@ SlotChoice pick(size_t index, size_t keep, const SlotView & slot) {
   return SlotChoice{index, keep, keep * 2 < slot.tokens->size()};
 }
 
-// Runs of consecutive busy slots once slot `taken` is busy too. Each slot has its own KV stream,
-// and llama.cpp decodes one run of consecutive sequence ids per ubatch, so every run past the
-// first is another pass over the weights in each step.
-size_t busy_runs_with(const std::vector<SlotView> & slots, size_t taken) {
-  size_t runs = 0;
-  bool previous = false;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    const bool busy = slots[i].busy || i == taken;
-    if (busy && !previous) ++runs;
-    previous = busy;
-  }
-  return runs;
+// Busy neighbours of free slot `i`. Each slot has its own KV stream, and llama.cpp decodes one run
+// of consecutive sequence ids per ubatch: taking a slot with two busy neighbours joins two runs,
+// with one extends a run, with none starts another pass over the weights in each step.
+int busy_neighbours(const std::vector<SlotView> & slots, size_t i) {
+  return (i > 0 && slots[i - 1].busy ? 1 : 0) + (i + 1 < slots.size() && slots[i + 1].busy ? 1 : 0);
 }
 
 }  // namespace
@@ -48,8 +41,6 @@ namespace {
 SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery & query) {
   size_t best = SlotChoice::kNone, best_keep = 0, empty = SlotChoice::kNone;
   size_t lru_cache = SlotChoice::kNone, lru_session = SlotChoice::kNone;
-  std::vector<size_t> runs(slots.size());
-  for (size_t i = 0; i < slots.size(); ++i) runs[i] = busy_runs_with(slots, i);
   for (size_t i = 0; i < slots.size(); ++i) {
     const SlotView & s = slots[i];
     if (s.busy) continue;
@@ -61,14 +52,13 @@ SlotChoice choose_in_place(const std::vector<SlotView> & slots, const SlotQuery 
       continue;
     }
     // A miss keeps the busy slots together first, then the lower empty slot or the older cache.
+    const int joins = busy_neighbours(slots, i);
     if (s.tokens->empty()) {
-      if (empty == SlotChoice::kNone || runs[i] < runs[empty]) empty = i;
+      if (empty == SlotChoice::kNone || joins > busy_neighbours(slots, empty)) empty = i;
       continue;
     }
-    if (lru_cache == SlotChoice::kNone || runs[i] < runs[lru_cache] ||
-        (runs[i] == runs[lru_cache] && older(s, slots[lru_cache]))) {
-      lru_cache = i;
-    }
+    const int lru_joins = lru_cache == SlotChoice::kNone ? -1 : busy_neighbours(slots, lru_cache);
+    if (joins > lru_joins || (joins == lru_joins && older(s, slots[lru_cache]))) lru_cache = i;
     const size_t keep = reusable_prefix(s, query);
     if (keep > best_keep || (keep == best_keep && keep > 0 && older(s, slots[best]))) {
       best = i;
