@@ -38,7 +38,7 @@ test("child loggers carry task context in every line (SPEC 10.4 field names)", (
   );
 });
 
-test("values under authorization / token / auth_token keys never appear, at any usual depth", () => {
+test("values under authorization / token / auth_token keys never appear, at any depth", () => {
   const { log, lines } = capture();
   const secret = "Bearer sk-very-secret-0123456789";
   log.info({ authorization: secret, token: secret }, "top level");
@@ -47,10 +47,30 @@ test("values under authorization / token / auth_token keys never appear, at any 
   log.child({ token: secret }).warn("bound in a child");
   log.info({ auth: { token: new Secret(secret) } }, "config section");
   log.error({ err: new Error("boom"), authToken: secret }, "with an error");
+  log.info({ a: { b: [{ c: { d: { e: { api_key: secret } } } }] } }, "six levels down");
+  log.error({ err: Object.assign(new Error("refused"), { token: secret }) }, "an error's field");
   const out = lines.join("");
-  assert.equal(lines.length, 6);
+  assert.equal(lines.length, 8);
   assert.ok(!out.includes("sk-very-secret"), out);
   assert.ok(out.includes("[REDACTED]"));
+  const err = JSON.parse(lines[7] ?? "{}").err as Record<string, unknown>;
+  assert.equal(err.type, "Error", "a censored error still logs as one");
+  assert.equal(err.message, "refused");
+  assert.equal(err.token, "[REDACTED]");
+});
+
+test("a line without secrets logs its fields unchanged, and callers' objects are never mutated", () => {
+  const { log, records } = capture();
+  const fields = { placement: { ranking: ["gpu-0", "cpu-0"], loads: { "gpu-0": { leases: 2 } } } };
+  log.info(fields, "placement decision");
+  assert.deepEqual(records()[0]?.placement, fields.placement);
+  const request = { headers: { authorization: "Bearer kept-by-the-caller" } };
+  log.info({ request }, "censored in the line only");
+  assert.equal(
+    request.headers.authorization,
+    "Bearer kept-by-the-caller",
+    "the caller's object is not mutated",
+  );
 });
 
 test("the level filters lower levels out", () => {
