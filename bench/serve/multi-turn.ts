@@ -27,6 +27,15 @@ export function writeScript(settings: MultiTurnSettings, seed: number): Script {
   return { preamble: `System: ${preamble}`, userTurns };
 }
 
+/**
+ * The agents scenario's conversations: texts of their own (seeds +5 and +6, past the sessions'
+ * +1, +2 and the shared system prompt's +3, +4), so nothing the sessions scenario left in a
+ * server's cache is theirs, and their warm turns reuse only what their own earlier turns left.
+ */
+export function writeAgentsScript(settings: MultiTurnSettings, seed: number): Script {
+  return writeScript(settings, seed + 4);
+}
+
 /** The shared system prompt scenario: one turn per user, all over the same long preamble. */
 export function writeSharedScript(settings: ServeSettings["sharedSystem"], seed: number): Script {
   const [preamble = ""] = promptTexts(1, settings.preambleWords, seed + 3);

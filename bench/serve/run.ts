@@ -12,7 +12,7 @@ import { describeMachine } from "../engine/machine.js";
 import { writeResultsFile } from "../results-file.js";
 import { writeChart } from "./chart.js";
 import { llamaServerArgs, llamaServerEnv, startLlamaServer } from "./llama-server-side.js";
-import { writeScript, writeSharedScript } from "./multi-turn.js";
+import { writeAgentsScript, writeScript, writeSharedScript } from "./multi-turn.js";
 import { serveConfig, startOrch } from "./orch-side.js";
 import {
   formatLatencyTable,
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     settings,
     plan: planPrompts(settings, texts),
     script: writeScript(settings.multiTurn, settings.seed),
+    agentsScript: writeAgentsScript(settings.multiTurn, settings.seed),
     sharedScript: writeSharedScript(settings.sharedSystem, settings.seed),
   };
   const runs = await alternate(ctx, toolPath, model);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   );
   console.log(`${formatMultiTurnTable(summary.multiTurn)}\n`);
   console.log(
-    `Agents (same conversations, no session id):\n\n${formatMultiTurnTable(summary.agents)}\n`,
+    `Agents (conversations of their own, no session id):\n\n${formatMultiTurnTable(summary.agents)}\n`,
   );
   const { users } = settings.sharedSystem;
   console.log(`Shared system prompt (${users} users, one turn each):\n`);

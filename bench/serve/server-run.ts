@@ -74,7 +74,10 @@ async function measureLevels(
 export interface RunContext {
   settings: ServeSettings;
   plan: PromptPlan;
+  /** The sessions scenario's conversations. */
   script: Script;
+  /** The agents scenario's: other texts, so the sessions' cache does not serve them. */
+  agentsScript: Script;
   sharedScript: Script;
 }
 
@@ -114,7 +117,7 @@ export async function measureServer(
     const sessions = conversationOf(server, ctx.settings);
     const multiTurn = await converse(meter, sessions, ctx.script, "sessions");
     const anonymous = anonymousOf(server, ctx.settings);
-    const agents = await converse(meter, anonymous, ctx.script, "agents");
+    const agents = await converse(meter, anonymous, ctx.agentsScript, "agents");
     const sharedSystem = await converse(meter, anonymous, ctx.sharedScript, "shared system");
     const { name, startupMs } = server;
     return {
