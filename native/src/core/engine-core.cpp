@@ -11,11 +11,13 @@
 namespace orch {
 namespace {
 
-// Prefill runs at ~90% of its full-batch speed in 128-token chunks on CPU (llama-bench pp128 vs
-// pp512 on the bench model), and a 128-token chunk keeps a step under ~100 ms there. In bench:serve,
-// 64 doubled ITL p95 at c >= 8 and 256 gave back much of the TTFT gain (c=8 0.82 of llama-server's
-// against 0.61, multi-turn 0.27 against 0.19); throughput moved within noise.
-constexpr uint32_t kCpuPrefillChunk = 128;
+// The prompt tokens a CPU step takes while others decode or prompts wait. Prompts that arrive
+// together then start one after another instead of all at the end of one long step. bench:serve
+// on 2026-12-02, 64 against 128 back to back: TTFT p50 at c = 8 0.38-0.42 of llama-server's
+// against 0.67-0.71, agents' warm turns 0.29 against 0.65, tokens/s at c >= 4 equal or better;
+// ITL p95 at c >= 8 about doubles (190-220 ms against 90-120), ITL p50 unchanged. The pool key
+// `prefill_chunk` chooses the other side of that trade.
+constexpr uint32_t kCpuPrefillChunk = 64;
 
 // Fewer dropped tokens are not worth a host copy; a restore must save more than this much prefill.
 constexpr size_t kMinSavedTokens = 32;
