@@ -61,11 +61,13 @@ export const poolSchema: SchemaNode = obj(
       ...int(
         "Prompt tokens per decode step while other sequences decode or prompts wait (chunked " +
           "prefill): running streams keep flowing, and prompts that arrive together get their " +
-          "first tokens one after another. At most `batch_size`.",
+          "first tokens one after another. Smaller: earlier first tokens under load; larger: " +
+          "steadier streams (on CPU, 128 halves the ITL p95 at 8+ concurrent streams and nearly " +
+          "doubles TTFT p50 there; see bench/README.md). At most `batch_size`.",
         undefined,
         1,
       ),
-      defaultNote: "`128` on cpu, `ubatch_size` on cuda",
+      defaultNote: "`64` on cpu, `ubatch_size` on cuda",
     },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
     engine: oneOf(
