@@ -62,8 +62,8 @@ export const poolSchema: SchemaNode = obj(
         "Prompt tokens per decode step while other sequences decode or prompts wait (chunked " +
           "prefill): running streams keep flowing, and prompts that arrive together get their " +
           "first tokens one after another. Smaller: earlier first tokens under load; larger: " +
-          "steadier streams (on CPU, 128 halves the ITL p95 at 8+ concurrent streams and nearly " +
-          "doubles TTFT p50 there; see bench/README.md). At most `batch_size`.",
+          "steadier streams (on CPU, 128 halves the ITL p95 at 8 and 16 concurrent streams and " +
+          "nearly doubles TTFT p50 at 8; see bench/README.md). At most `batch_size`.",
         undefined,
         1,
       ),

@@ -38,9 +38,6 @@ const SECRET_KEYS: ReadonlySet<string> = new Set([
 ]);
 const CENSOR = "[REDACTED]";
 
-/** Deeper than any log line we write; the bound stops a cycle from recursing forever. */
-const SCRUB_DEPTH = 8;
-
 function isPlain(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
@@ -49,19 +46,30 @@ function isPlain(value: object): boolean {
 /**
  * `value` with every secret-keyed field censored, at any depth. One walk per line, copying only
  * the objects on the way to a secret, so a line without one is logged as given: pino's own
- * `redact` would walk the line once per wildcard path (a tenth of serve's logging time).
+ * `redact` walked the line once per wildcard path (~0.7 ms of serve's CPU per request in a V8
+ * profile). `path` holds the objects above `value`: a cycle back to one of them prints as
+ * `[Circular]` (as pino would print it), never as the uncensored original.
  */
-function scrubbed(value: unknown, depth = 0): unknown {
-  if (typeof value !== "object" || value === null || depth > SCRUB_DEPTH) return value;
-  if (Array.isArray(value)) {
-    const items = value.map((item) => scrubbed(item, depth + 1));
-    return items.some((item, i) => item !== value[i]) ? items : value;
-  }
+function scrubbed(value: unknown, path: object[] = []): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (path.includes(value)) return "[Circular]";
+  path.push(value);
+  const clean = Array.isArray(value) ? scrubbedItems(value, path) : scrubbedFields(value, path);
+  path.pop();
+  return clean;
+}
+
+function scrubbedItems(items: unknown[], path: object[]): unknown[] {
+  const clean = items.map((item) => scrubbed(item, path));
+  return clean.some((item, i) => item !== items[i]) ? clean : items;
+}
+
+function scrubbedFields(value: object, path: object[]): object {
   const isError = value instanceof Error;
   if (!isError && !isPlain(value)) return value; // a Secret prints itself; Buffers, Maps as given
   let copy: Record<string, unknown> | undefined;
   for (const [key, item] of Object.entries(value)) {
-    const clean = SECRET_KEYS.has(key) && item !== undefined ? CENSOR : scrubbed(item, depth + 1);
+    const clean = SECRET_KEYS.has(key) && item !== undefined ? CENSOR : scrubbed(item, path);
     if (clean === item) continue;
     copy ??= isError ? errorCopy(value) : { ...value };
     copy[key] = clean;

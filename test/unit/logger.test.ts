@@ -49,8 +49,11 @@ test("values under authorization / token / auth_token keys never appear, at any 
   log.error({ err: new Error("boom"), authToken: secret }, "with an error");
   log.info({ a: { b: [{ c: { d: { e: { api_key: secret } } } }] } }, "six levels down");
   log.error({ err: Object.assign(new Error("refused"), { token: secret }) }, "an error's field");
+  const cyclic: Record<string, unknown> = { token: secret };
+  cyclic.self = cyclic;
+  log.info({ cyclic }, "a cycle");
   const out = lines.join("");
-  assert.equal(lines.length, 8);
+  assert.equal(lines.length, 9);
   assert.ok(!out.includes("sk-very-secret"), out);
   assert.ok(out.includes("[REDACTED]"));
   const err = JSON.parse(lines[7] ?? "{}").err as Record<string, unknown>;

@@ -13,10 +13,10 @@ namespace {
 
 // The prompt tokens a CPU step takes while others decode or prompts wait. Prompts that arrive
 // together then start one after another instead of all at the end of one long step. bench:serve
-// on 2026-12-02, 64 against 128 back to back: TTFT p50 at c = 8 0.38-0.42 of llama-server's
-// against 0.67-0.71, agents' warm turns 0.29 against 0.65, tokens/s at c >= 4 equal or better;
-// ITL p95 at c >= 8 about doubles (190-220 ms against 90-120), ITL p50 unchanged. The pool key
-// `prefill_chunk` chooses the other side of that trade.
+// on 2026-12-02, two runs at 64 against one at 128: TTFT p50 at c = 8 0.38-0.43 of
+// llama-server's against 0.67-0.71, agents' warm turns 0.29-0.33 against 0.65, tokens/s within
+// the runs' spread; ITL p95 at c >= 8 about doubles (190-220 ms against 90-120), ITL p50
+// unchanged. The pool key `prefill_chunk` chooses the other side of that trade.
 constexpr uint32_t kCpuPrefillChunk = 64;
 
 // Fewer dropped tokens are not worth a host copy; a restore must save more than this much prefill.
