@@ -160,7 +160,7 @@ describe("hardening: what broke a running serve", () => {
   });
 
   it("OC-CTRL-2012 body-less POSTs accept an empty body whatever its content type", async () => {
-    const id = await admit(serve, { prompt: "empty body", max_tokens: 2000 });
+    const id = await admit(serve, { prompt: "empty body", max_tokens: 2000, ignore_eos: true });
     const types = ["application/json", "text/plain", "application/x-www-form-urlencoded"];
     for (const type of types) {
       const answer = await call(serve, "POST", `/v1/tasks/${id}/cancel`, {
@@ -194,6 +194,7 @@ describe("hardening: what broke a running serve", () => {
     const taskId = await admit(serve, {
       prompt: "count me",
       max_tokens: 2000,
+      ignore_eos: true,
       session_id: sessionId,
     });
     let cancel: Promise<Response> | undefined;

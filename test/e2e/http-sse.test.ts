@@ -169,7 +169,7 @@ describe("task streams over SSE", () => {
   });
 
   it("OC-CTRL-2012 ORCH-2003 cancels mid-stream: no token beyond X-Tokens-Delivered, then end cancelled", async () => {
-    const taskId = await admit(serve, { prompt: "cancel me", max_tokens: 2000 });
+    const taskId = await admit(serve, { prompt: "cancel me", max_tokens: 2000, ignore_eos: true });
     let cancel: Promise<Response> | undefined;
     const stream = await readStream(serve, taskId, {
       onFrame: (f) => {
@@ -188,7 +188,7 @@ describe("task streams over SSE", () => {
   });
 
   it("SSE-1003 a client that disconnects cancels its task", async () => {
-    const taskId = await admit(serve, { prompt: "walk away", max_tokens: 2000 });
+    const taskId = await admit(serve, { prompt: "walk away", max_tokens: 2000, ignore_eos: true });
     const abort = new AbortController();
     await readStream(serve, taskId, {
       signal: abort.signal,

@@ -182,12 +182,12 @@ describe("OpenAI-compatible surface", () => {
   });
 
   it("OAI-005: a client that disconnects mid-stream cancels its task", async () => {
+    const request = { model: MODEL, prompt: "Once upon a time", max_tokens: 3000, stream: true };
+    // ignore_eos keeps the task running until the disconnect, whatever the sampler draws.
     const stream = await client.completions.create({
-      model: MODEL,
-      prompt: "Once upon a time",
-      max_tokens: 3000,
-      stream: true,
-    });
+      ...request,
+      ignore_eos: true,
+    } as typeof request & { stream: true });
     let id = "";
     // Leaving the loop aborts the client's HTTP request: the connection closes mid-stream.
     for await (const chunk of stream) {

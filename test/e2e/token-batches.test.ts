@@ -167,7 +167,12 @@ describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
 
   it("ORCH-2003 after a gRPC cancel, the tokens received, tokens_delivered and end.tokens_out agree", async () => {
     const call = serve.orchestrator.submit(
-      TaskRequest.fromPartial({ prompt: "cancel me", maxTokens: 1500, tokenBatches: true }),
+      TaskRequest.fromPartial({
+        prompt: "cancel me",
+        maxTokens: 1500,
+        ignoreEos: true,
+        tokenBatches: true,
+      }),
     );
     let taskId = "";
     let received = 0;
