@@ -44,26 +44,42 @@ interface Load {
   concurrency: number;
 }
 
+type Surface = [name: string, run: Run];
+
+/** Runs `count` requests, `concurrency` at a time, each surface with prompts of its own. */
+function lanes(name: string, run: Run, load: Load, offset: number, count: number) {
+  const { base, model, tokens, concurrency } = load;
+  const prompt = (k: number) => `${name} request ${k}: the quick brown fox jumps over the lazy dog`;
+  return Promise.all(
+    Array.from({ length: concurrency }, async (_, lane) => {
+      for (let k = lane; k < count; k += concurrency)
+        await run(base, model, tokens, prompt(offset + k));
+    }),
+  );
+}
+
+/**
+ * Sends WARMUP_REQUESTS requests on every surface before any is measured: the first surface
+ * measured after only its own warm-up paid for V8 compiling the code the two share (about 1.5x
+ * serve's CPU per token, whichever surface ran first).
+ */
+const WARMUP_REQUESTS = 8;
+
+async function warmUp(surfaces: Surface[], load: Load): Promise<void> {
+  for (const [name, run] of surfaces) await lanes(name, run, load, -1000, WARMUP_REQUESTS);
+}
+
 /**
  * Runs `requests` requests, `concurrency` at a time, and prints CPU per token of each meter. Each
  * surface sends prompts of its own: the native surface resending the OpenAI surface's prompts
  * would be served from the prefix cache.
  */
-async function measure(name: string, run: Run, load: Load, meters: Meters): Promise<void> {
-  const { base, model, requests, tokens, concurrency } = load;
-  const prompt = (k: number) => `${name} request ${k}: the quick brown fox jumps over the lazy dog`;
-  const lanes = (offset: number, count: number) =>
-    Promise.all(
-      Array.from({ length: concurrency }, async (_, lane) => {
-        for (let k = lane; k < count; k += concurrency)
-          await run(base, model, tokens, prompt(offset - k));
-      }),
-    );
-  await lanes(-1, concurrency); // warm-up: one request per lane
+async function measure([name, run]: Surface, load: Load, meters: Meters): Promise<void> {
+  const { requests, tokens, concurrency } = load;
   const read = () => Object.fromEntries(Object.entries(meters).map(([key, f]) => [key, f()]));
   const before = read();
   const started = performance.now();
-  await lanes(requests, requests);
+  await lanes(name, run, load, 0, requests);
   const wallMs = performance.now() - started;
   const after = read();
   const n = requests * tokens;
@@ -94,8 +110,12 @@ async function measureOrch(load: Omit<Load, "base">, threads: number): Promise<v
       "worker JS thread": workerJs,
       "worker other threads": () => cpuUs(`/proc/${wpid}/stat`) - workerJs(),
     };
-    await measure("llama-orch openai", openAi, { ...load, base: serve.http }, meters);
-    await measure("llama-orch native", native, { ...load, base: serve.http }, meters);
+    const surfaces: Surface[] = [
+      ["llama-orch openai", openAi],
+      ["llama-orch native", native],
+    ];
+    await warmUp(surfaces, { ...load, base: serve.http });
+    for (const surface of surfaces) await measure(surface, { ...load, base: serve.http }, meters);
   } finally {
     await serve.stop();
   }
@@ -113,7 +133,9 @@ async function measurePeer(load: Omit<Load, "base">, threads: number): Promise<v
   const peer = await startLlamaServer(await ensureLlamaTool("llama-server"), modelPath, settings);
   try {
     const meters: Meters = { "all threads": () => cpuUs(`/proc/${peer.rootPid}/stat`) };
-    await measure("llama-server", openAi, { ...load, base: peer.origin }, meters);
+    const surface: Surface = ["llama-server", openAi];
+    await warmUp([surface], { ...load, base: peer.origin });
+    await measure(surface, { ...load, base: peer.origin }, meters);
   } finally {
     await peer.stop();
   }
