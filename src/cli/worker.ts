@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { runAdapterWorker } from "../adapters/adapter-main.js";
 import { adapterEngines } from "../adapters/types.js";
+import { type LogLevel, logLevels } from "../common/config-schema.js";
 import { OrchError } from "../common/errors.js";
 import { flashAttnModes, splitModes } from "../common/gpu-split.js";
 import { poolings } from "../engine/types.js";
@@ -33,6 +34,7 @@ type WorkerFlags = Omit<
   servedModel?: string;
   tokenEnv?: string;
   metricsEndpoint?: string;
+  logLevel: LogLevel;
 };
 
 const engines = ["llamacpp", ...adapterEngines] as const;
@@ -78,13 +80,21 @@ function tlsFiles(flags: WorkerFlags): WorkerOptions["tls"] {
 }
 
 async function worker(flags: WorkerFlags): Promise<void> {
-  const log = workerLogger(flags.pool);
+  const log = workerLogger(flags.pool, flags.logLevel);
   try {
     const attach = installExitHooks(log, flags.exitWithParent);
     if (flags.backend === "cpu" && (flags.gpuLayers ?? 0) !== 0) {
       log.warn({ gpu_layers: flags.gpuLayers }, "--backend cpu runs every layer on CPU");
     }
-    const { pool, exitWithParent: _, tlsCert: _c, tlsKey: _k, tlsCa: _a, ...flagged } = flags;
+    const {
+      pool,
+      exitWithParent: _,
+      tlsCert: _c,
+      tlsKey: _k,
+      tlsCa: _a,
+      logLevel: _l,
+      ...flagged
+    } = flags;
     const { engine: _e, endpoint, servedModel, tokenEnv, metricsEndpoint, ...rest } = flagged;
     const options: WorkerOptions = {
       ...rest,
@@ -160,6 +170,7 @@ export function registerWorker(program: Command): void {
       "embeddings pooling: auto (the model's, else last), mean, cls, last",
       oneOf([...poolings]),
     )
+    .option("--log-level <level>", "lowest log level written", oneOf([...logLevels]), "info")
     .option("--exit-with-parent", "exit when the parent's IPC channel closes", false)
     .action((flags: WorkerFlags) => worker(flags));
 }

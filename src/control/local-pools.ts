@@ -29,7 +29,12 @@ export function superviseLocalPools(
     registry.declare(pool.id, pool.backend, pool.model);
     const start = () => {
       if (lifecycle.stopping) return;
-      supervisor.start({ poolId: pool.id, args: () => poolModels.args(pool, control, config.tls) });
+      // A worker drops the lines serve's level would drop, rather than write them for serve to parse.
+      const args = () => [
+        ...poolModels.args(pool, control, config.tls),
+        ...["--log-level", config.logging.level],
+      ];
+      supervisor.start({ poolId: pool.id, args });
     };
     if (!PoolModels.resolvesFirst(pool)) {
       start();

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Server } from "@grpc/grpc-js";
 import { pino } from "pino";
+import type { LogLevel } from "../common/config.js";
 import type { FlashAttn, SplitMode } from "../common/gpu-split.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { readTls, type TlsFiles, type TlsMaterial } from "../common/tls.js";
@@ -85,9 +86,10 @@ export interface RunningWorker {
 const SHUTDOWN_GRACE_MS = 5000;
 
 /** Logs are JSON lines on stderr: stdout belongs to whoever runs the command. */
-export function workerLogger(poolId: string): Logger {
+export function workerLogger(poolId: string, level: LogLevel = "info"): Logger {
   return createLogger({
     name: "worker",
+    level,
     destination: pino.destination({ fd: 2, sync: true }),
   }).child({ pool_id: poolId });
 }

@@ -58,6 +58,25 @@ describe("worker lifecycle", { timeout: 120_000 }, () => {
     assert.deepEqual(await worker.exited, { code: 0, signal: null });
   });
 
+  it("--log-level warn writes warnings and worse only: serve passes its logging.level this way", async () => {
+    const argv = base("quiet").concat(["--backend", "cpu", "--gpu-layers", "3", "--threads", "1"]);
+    argv[1] = registry.address;
+    const child = spawnWorker([...argv, "--log-level", "warn", "--exit-with-parent"], cleanEnv());
+    strays.push(child);
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => {
+      lines.push(JSON.parse(line));
+    });
+    // The IPC message says the worker is serving; its "worker serving" line is info, so not written.
+    const [message] = await once(child, "message");
+    assert.equal((message as { event?: string }).event, "listening");
+    child.disconnect();
+    await once(child, "exit");
+    const levels = new Set(lines.map((entry) => entry.level));
+    assert.ok(lines.some((entry) => /runs every layer on CPU/.test(String(entry.msg))));
+    assert.deepEqual([...levels], ["warn"], JSON.stringify(lines));
+  });
+
   it("backend cuda without NVIDIA GPUs fails fast, naming the reason and the fix", async () => {
     const argv = base("nogpu").concat(["--backend", "cuda"]);
     argv[1] = registry.address;
