@@ -67,7 +67,12 @@ pools:
     await waitForPool(serve.pools, "remote-1", (h) => h.ready);
     for (const poolId of ["cpu-0", "remote-1"]) {
       const placement = PlacementOverrides.fromPartial({ mode: "pin", pinPoolId: poolId });
-      const out = await submit(serve.orchestrator, { prompt: "tls", maxTokens: 3, placement });
+      const out = await submit(serve.orchestrator, {
+        prompt: "tls",
+        maxTokens: 3,
+        ignoreEos: true,
+        placement,
+      });
       assert.equal(out.error, undefined, out.error?.message);
       assert.equal(startedOf(out)?.poolId, poolId);
       assert.equal(endOf(out)?.tokensOut, 3);

@@ -129,6 +129,7 @@ pools: []
       TaskRequest.fromPartial({
         prompt: "queued",
         maxTokens: 4,
+        ignoreEos: true,
         placement: PlacementOverrides.fromPartial({
           mode: "prefer",
           preferPools: [cutPool],
@@ -162,7 +163,12 @@ pools: []
     await waitForPool(serve.pools, cutPool, (h) => h.ready, 60_000);
     const rejoinMs = Date.now() - restoredAt;
     const pin = PlacementOverrides.fromPartial({ mode: "pin", pinPoolId: cutPool });
-    const back = await submit(serve.orchestrator, { prompt: "back", maxTokens: 3, placement: pin });
+    const back = await submit(serve.orchestrator, {
+      prompt: "back",
+      maxTokens: 3,
+      ignoreEos: true,
+      placement: pin,
+    });
     assert.equal(endOf(back)?.tokensOut, 3, back.error?.message);
     // The figures the scale-out guide quotes (stale window STALE_MS; timings vary with load).
     console.log(

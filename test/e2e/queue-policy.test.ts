@@ -96,7 +96,7 @@ describe("queue policy drop-lru", () => {
     });
     const evicted = read(serve.orchestrator.attach({ taskId: batch.taskId }));
     const kept = read(serve.orchestrator.attach({ taskId: interactive.taskId }));
-    const newest = submit(serve.orchestrator, { prompt: "newest", maxTokens: 2 });
+    const newest = submit(serve.orchestrator, { prompt: "newest", maxTokens: 2, ignoreEos: true });
 
     const dropped = await evicted;
     assert.deepEqual(dropped.kinds, ["admitted", "error"]);
@@ -120,7 +120,7 @@ describe("queue policy drop-lru", () => {
     const second = await enqueue(serve.orchestrator, { prompt: "second", maxTokens: 2 });
     const firstRead = read(serve.orchestrator.attach({ taskId: first.taskId }));
     const secondRead = read(serve.orchestrator.attach({ taskId: second.taskId }));
-    const newest = submit(serve.orchestrator, { prompt: "newest", maxTokens: 2 });
+    const newest = submit(serve.orchestrator, { prompt: "newest", maxTokens: 2, ignoreEos: true });
     assert.equal(errorOf(await firstRead)?.code, "QUEUE_FULL_DROP_LRU");
     await release(hold);
     const [secondOut, newestOut] = await Promise.all([secondRead, newest]);

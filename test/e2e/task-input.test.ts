@@ -77,7 +77,12 @@ describe("task input at admission", () => {
       const sampling = Object.fromEntries(
         samplingKnobNames.map((name) => [name, justInside(samplingKnobs[name])[edge]]),
       );
-      const out = await submit(serve.orchestrator, { prompt: "x", maxTokens: 2, sampling });
+      const out = await submit(serve.orchestrator, {
+        prompt: "x",
+        maxTokens: 2,
+        ignoreEos: true,
+        sampling,
+      });
       assert.equal(out.error, undefined, `${JSON.stringify(sampling)}: ${out.error?.message}`);
       assert.equal(out.kinds.at(-1), "end", JSON.stringify(out.kinds));
       assert.equal(endOf(out)?.tokensOut, 2);
