@@ -139,6 +139,11 @@ export function registerWorker(program: Command): void {
     .option("--ubatch-size <n>", "physical micro-batch", integer(1))
     .option("--prefill-chunk <n>", "prompt tokens per step under contention", integer(1))
     .option(
+      "--stream-interval-ms <n>",
+      "at most one token message per task per N ms (0: every step)",
+      integer(0),
+    )
+    .option(
       "--gpu-layers <n>",
       "layers on GPU (-1: all; auto: as many as fit free VRAM; cuda only)",
       integerOrAuto(-1),

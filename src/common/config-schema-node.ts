@@ -10,6 +10,7 @@ export interface SchemaNode {
   enum?: readonly string[];
   pattern?: string;
   minimum?: number;
+  maximum?: number;
   exclusiveMinimum?: number;
   minItems?: number;
   minLength?: number;

@@ -69,6 +69,19 @@ export const poolSchema: SchemaNode = obj(
       ),
       defaultNote: "`64` on cpu, `ubatch_size` on cuda",
     },
+    stream_interval_ms: {
+      ...int(
+        "At most one token message per streaming task per this many milliseconds; a task's first " +
+          "token and its end never wait. Tokens of faster steps leave together (a native client " +
+          "still gets one `token` event per token; an OpenAI chunk carries their text), so each " +
+          "token costs fewer wake-ups of the worker, serve and the client, which on a busy CPU " +
+          "take cores from llama.cpp's threads. `0` sends every step as it comes; at most `1000`.",
+        undefined,
+        0,
+      ),
+      maximum: 1000,
+      defaultNote: "`25` on cpu, `0` on cuda",
+    },
     kv_type: oneOf("KV cache element type.", kvTypes, "f16"),
     engine: oneOf(
       "What serves the pool: `llamacpp` (the in-process addon) or an external engine the user " +
@@ -178,6 +191,7 @@ export interface PoolConfig {
   batchSize?: number;
   ubatchSize?: number;
   prefillChunk?: number;
+  streamIntervalMs?: number;
   kvType: KvType;
   engine: PoolEngine;
   endpoint?: string;

@@ -16,6 +16,8 @@ export function workerArgs(
   if (pool.batchSize !== undefined) args.push("--batch-size", String(pool.batchSize));
   if (pool.ubatchSize !== undefined) args.push("--ubatch-size", String(pool.ubatchSize));
   if (pool.prefillChunk !== undefined) args.push("--prefill-chunk", String(pool.prefillChunk));
+  if (pool.streamIntervalMs !== undefined)
+    args.push("--stream-interval-ms", String(pool.streamIntervalMs));
   if (pool.devices?.length) args.push("--devices", pool.devices.join(","));
   if (pool.chatTemplateFile) args.push("--chat-template-file", pool.chatTemplateFile);
   if (pool.tensorSplit?.length) args.push("--tensor-split", pool.tensorSplit.join(","));

@@ -44,8 +44,10 @@ export interface WorkerOptions {
   threads?: number;
   batchSize?: number;
   ubatchSize?: number;
-  /** Prompt tokens per step under contention; default 128 on cpu, ubatch_size on cuda. */
+  /** Prompt tokens per step under contention; default 64 on cpu, ubatch_size on cuda. */
   prefillChunk?: number;
+  /** At most one token message per task per this many ms (the first token never waits); 0: every step. */
+  streamIntervalMs?: number;
   /** Layers on GPU; -1 (all) by default on cuda, always 0 on cpu; auto: as many as fit free VRAM. */
   gpuLayers?: number | "auto";
   /** NVML indexes of the pool's GPUs (PCI bus order; CUDA_DEVICE_ORDER=PCI_BUS_ID keeps CUDA's equal). */
@@ -84,6 +86,13 @@ export interface RunningWorker {
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * A CPU pool's token messages leave at most every 25 ms: on a CPU box each message wakes the
+ * worker's, serve's and the client's threads, which take cores from llama.cpp's (bench/README.md:
+ * c = 1 tokens/s up 0-19% on the bench model, 33-90% on tiny). Unmeasured on GPUs: 0 there.
+ */
+const CPU_STREAM_INTERVAL_MS = 25;
 
 /** Logs are JSON lines on stderr: stdout belongs to whoever runs the command. */
 export function workerLogger(poolId: string, level: LogLevel = "info"): Logger {
@@ -139,6 +148,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     host,
     log,
     deviceIndexes: options.devices,
+    streamIntervalMs:
+      options.streamIntervalMs ?? (options.backend === "cpu" ? CPU_STREAM_INTERVAL_MS : 0),
   });
   const server = new Server({ interceptors: interceptors(options, listen) });
   server.addService(WorkerServiceDefinition, service.handlers());

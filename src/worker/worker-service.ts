@@ -38,6 +38,8 @@ export interface WorkerServiceOptions {
   log: Logger;
   /** The pool's GPUs (NVML indexes); telemetry reports only these. Empty: all. */
   deviceIndexes?: readonly number[];
+  /** A task's token messages leave at most once per this many ms (Sequence.batches). */
+  streamIntervalMs?: number;
 }
 
 /** The loaded model's chat template over `request`; a request for another model is refused. */
@@ -218,7 +220,7 @@ export class WorkerService {
       const streamDeltas = call.request.chatFormat?.streamDeltas && parser !== "";
       const deltas = streamDeltas ? new ChatDeltas(engine, parser) : null;
       let text = "";
-      for await (const batch of sequence.batches()) {
+      for await (const batch of sequence.batches(this.options.streamIntervalMs)) {
         const tokens = batch.filter((event) => event.type === "token");
         if (tokens.length > 0) {
           if (parser !== "") for (const token of tokens) text += token.text;

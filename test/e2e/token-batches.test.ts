@@ -8,19 +8,24 @@ import { request } from "undici";
 import type { Token } from "../../src/gen/llama_orch/v1/common.js";
 import {
   type OrchestratorClient,
+  PlacementOverrides,
   type TaskEvent,
   TaskRequest,
   TaskState,
 } from "../../src/gen/llama_orch/v1/orchestrator.js";
 import { read, unary } from "../support/grpc-calls.js";
-import { type ServeProcess, startServe } from "../support/serve-process.js";
+import { type ServeProcess, startServe, waitReady } from "../support/serve-process.js";
 
 const config = `
 server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }
 data_dir: "{data_dir}"
 streams: { metrics_ms: 60000 }
 pools:
-  - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 2, context_size: 2048, threads: 1 }
+  # Every step as it comes: what coalesces here is what a lagging reader left behind.
+  - { id: cpu-0, model: "builtin:tiny", backend: cpu, slots: 2, context_size: 2048, threads: 1,
+      stream_interval_ms: 0 }
+  - { id: paced, model: "builtin:tiny", backend: cpu, slots: 1, context_size: 2048, threads: 1,
+      stream_interval_ms: 300 }
 `;
 
 function tokensIn(event: TaskEvent): Token[] {
@@ -78,11 +83,14 @@ function tokenFrames(chunk: string): { t: string; i: number }[] {
   return [...chunk.matchAll(/event: token\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1] ?? ""));
 }
 
+const unpaced = PlacementOverrides.fromPartial({ mode: "pin", pinPoolId: "cpu-0" });
+
 describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
   let serve: ServeProcess;
 
   before(async () => {
     serve = await startServe({ config });
+    await waitReady(serve.pools);
   });
 
   after(async () => {
@@ -100,6 +108,7 @@ describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
         ignoreEos: true,
         sampling: { logprobs: 20 },
         tokenBatches: true,
+        placement: unpaced,
       }),
     );
     let taskId = "";
@@ -137,6 +146,7 @@ describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
           prompt: "pause",
           max_tokens: maxTokens,
           ignore_eos: true,
+          placement: { mode: "pin", pin_pool_id: "cpu-0" },
         }),
       });
       assert.equal(res.statusCode, 202);
@@ -165,6 +175,34 @@ describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
     assert.ok(tokenWrites <= 2, `${tokenWrites} writes for ${maxTokens} tokens`);
   });
 
+  it("a pool's stream_interval_ms sends the first token alone, then what each interval made, all of it in order", async () => {
+    const maxTokens = 200;
+    const call = serve.orchestrator.submit(
+      TaskRequest.fromPartial({
+        prompt: "paced",
+        maxTokens,
+        ignoreEos: true,
+        tokenBatches: true,
+        placement: PlacementOverrides.fromPartial({ mode: "pin", pinPoolId: "paced" }),
+      }),
+    );
+    const out = await read(call);
+    const messages = out.events.map(tokensIn).filter((tokens) => tokens.length > 0);
+    assert.deepEqual(
+      messages.flat().map((t) => t.i),
+      Array.from({ length: maxTokens }, (_, i) => i),
+    );
+    assert.deepEqual(
+      messages[0]?.map((t) => t.i),
+      [0],
+      "the first token does not wait for the interval",
+    );
+    // tiny makes a token in about a millisecond; 300 ms hold many of them in each later message.
+    assert.ok(messages.length < maxTokens / 10, `${messages.length} messages for ${maxTokens}`);
+    const end = out.events.at(-1)?.event;
+    assert.equal(end?.$case === "end" && end.value.tokensOut, maxTokens);
+  });
+
   it("ORCH-2003 after a gRPC cancel, the tokens received, tokens_delivered and end.tokens_out agree", async () => {
     const call = serve.orchestrator.submit(
       TaskRequest.fromPartial({
@@ -172,6 +210,7 @@ describe("token batches end to end (DESIGN 13)", { timeout: 600_000 }, () => {
         maxTokens: 1500,
         ignoreEos: true,
         tokenBatches: true,
+        placement: unpaced,
       }),
     );
     let taskId = "";
