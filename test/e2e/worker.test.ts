@@ -41,6 +41,10 @@ describe("worker process", { timeout: 300_000 }, () => {
         "2048",
         "--threads",
         "2",
+        // Every step as its own message: these tests count tokens per step (the pacing a CPU
+        // pool has by default is tested in token-batches.test.ts).
+        "--stream-interval-ms",
+        "0",
       ]),
       cleanEnv({ LLAMA_ORCH_NVML_LIB: fakeNvmlPath }),
     );

@@ -99,6 +99,7 @@ pools:
     batch_size: 1024
     ubatch_size: 256
     prefill_chunk: 512
+    stream_interval_ms: 40
     kv_type: q8_0
     prompt_cache_mb: 256
     chat_template_file: templates/tools.jinja
@@ -223,6 +224,7 @@ describe("a full config file", () => {
           batchSize: 1024,
           ubatchSize: 256,
           prefillChunk: 512,
+          streamIntervalMs: 40,
           kvType: "q8_0",
           promptCacheMb: 256,
           chatTemplateFile: join(dir, "templates", "tools.jinja"),
