@@ -8,6 +8,8 @@ export interface BenchPool {
   threads: number;
   /** Absent or 0: a CPU pool; else a cuda pool with that many layers on GPU 0 (-1: all). */
   gpuLayers?: number;
+  /** Absent: the pool's default pacing of token messages. */
+  streamIntervalMs?: number;
 }
 
 export function benchPoolServeConfig(pool: BenchPool): string {
@@ -20,6 +22,9 @@ export function benchPoolServeConfig(pool: BenchPool): string {
     `context_size: ${pool.contextPerSequence}`,
     `threads: ${pool.threads}`,
     `kv_type: f16`,
+    ...(pool.streamIntervalMs === undefined
+      ? []
+      : [`stream_interval_ms: ${pool.streamIntervalMs}`]),
   ];
   return [
     `server: { grpc_addr: "127.0.0.1:0", http_addr: "127.0.0.1:0" }`,

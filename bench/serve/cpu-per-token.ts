@@ -5,7 +5,7 @@
 // are being pre-empted or spinning, not computing.
 //
 //   npx tsx bench/serve/cpu-per-token.ts [--requests 16] [--tokens 128] [--threads 2]
-//     [--concurrency 1] [--model tiny|bench] [--peer]
+//     [--concurrency 1] [--model tiny|bench] [--peer] [--stream-interval-ms N]
 import { parseArgs } from "node:util";
 import { ensureLlamaTool } from "../../scripts/llama-tools.js";
 import { BUILTIN_PREFIX, parseBuiltinRef } from "../../src/models/builtin-ref.js";
@@ -92,12 +92,17 @@ async function measure([name, run]: Surface, load: Load, meters: Meters): Promis
   );
 }
 
-async function measureOrch(load: Omit<Load, "base">, threads: number): Promise<void> {
+async function measureOrch(
+  load: Omit<Load, "base">,
+  threads: number,
+  streamIntervalMs: number | undefined,
+): Promise<void> {
   const config = benchPoolServeConfig({
     modelRef: load.model,
     slots: Math.max(4, load.concurrency),
     contextPerSequence: CONTEXT_PER_SEQUENCE,
     threads,
+    streamIntervalMs,
   });
   const serve = await startServe({ config });
   try {
@@ -150,6 +155,7 @@ async function main(): Promise<void> {
       concurrency: { type: "string", default: "1" },
       model: { type: "string", default: "tiny" },
       peer: { type: "boolean", default: false },
+      "stream-interval-ms": { type: "string" },
     },
   });
   const load = {
@@ -160,7 +166,8 @@ async function main(): Promise<void> {
   };
   const threads = Number(values.threads);
   if (values.peer) await measurePeer(load, threads);
-  await measureOrch(load, threads);
+  const interval = values["stream-interval-ms"];
+  await measureOrch(load, threads, interval === undefined ? undefined : Number(interval));
 }
 
 await main();
