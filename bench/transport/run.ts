@@ -25,11 +25,6 @@ const usage = `usage: npm run bench:transport -- [--units N] [--rounds N]
   --units N   requests or engine steps timed per row and round (default 2000)
   --rounds N  times each row runs, alternating the two shapes (default 3)`;
 
-/** What the hop carries per message: how many tasks' tokens, one token each (one engine step). */
-interface Frame {
-  tasks: number;
-}
-
 /** One task's step: the event a native worker writes for it today. */
 function stepEvent(i: number): GenerateEvent {
   return { event: { $case: "tokens", value: { tokens: [{ t: " word", i, id: 1234, chat: [] }] } } };
@@ -38,9 +33,9 @@ function stepEvent(i: number): GenerateEvent {
 const TASK_ID = "3f0c2a9e-6a7b-4f43-9d2e-0b8d5c1e7a11";
 
 /** A pool step's message: `repeated { string task_id = 1; GenerateEvent event = 2; }`. */
-function encodeStep(frame: Frame): Uint8Array {
+function encodeStep(tasks: number): Uint8Array {
   const writer = new BinaryWriter();
-  for (let n = 0; n < frame.tasks; n++) {
+  for (let n = 0; n < tasks; n++) {
     writer.uint32(10).fork();
     writer.uint32(10).string(TASK_ID);
     GenerateEvent.encode(stepEvent(n), writer.uint32(18).fork()).join();
@@ -101,7 +96,7 @@ function serve(server: Server) {
     },
     pooled: (call: ServerDuplexStream<Buffer, Buffer>) => {
       call.on("data", (request: Buffer) => {
-        const bytes = Buffer.from(encodeStep({ tasks: request[1] ?? 1 }));
+        const bytes = Buffer.from(encodeStep(request[1] ?? 1));
         for (let i = 0; i < (request[0] ?? 0); i++) call.write(bytes);
       });
       call.on("end", () => call.end());

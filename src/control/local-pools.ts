@@ -32,7 +32,8 @@ export function superviseLocalPools(
       // A worker drops the lines serve's level would drop, rather than write them for serve to parse.
       const args = () => [
         ...poolModels.args(pool, control, config.tls),
-        ...["--log-level", config.logging.level],
+        "--log-level",
+        config.logging.level,
       ];
       supervisor.start({ poolId: pool.id, args });
     };
