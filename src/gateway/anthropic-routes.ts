@@ -2,13 +2,13 @@
 // translated into the surface-neutral chat request, then one task on the shared admission path.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
-import { OrchError } from "../common/errors.js";
 import type { CountPromptTokensResponse } from "../gen/llama_orch/v1/orchestrator.js";
 import { streamMessage } from "./anthropic-stream.js";
 import { cacheTenant } from "./cache-tenant.js";
 import { toChatTask, toChatTemplateRequest } from "./chat-request.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
+import { sendErrorAs } from "./http-errors.js";
 import { admit } from "./openai-answer.js";
 import { sessionOf } from "./openai-routes.js";
 import { operationSchemas } from "./openapi-schemas.js";
@@ -26,30 +26,9 @@ import {
 } from "./translate-anthropic-request.js";
 import { missingEnd } from "./translate-openai.js";
 
-function sendAnthropicError(reply: FastifyReply, error: unknown): FastifyReply {
-  const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
-  if (orch.retryAfterMs !== undefined) {
-    reply.header("Retry-After", String(Math.max(1, Math.ceil(orch.retryAfterMs / 1000))));
-    reply.header("X-Backoff-Ms", String(orch.retryAfterMs));
-  }
-  return reply.code(orch.httpStatus).send(toAnthropicError(orch));
-}
-
 /** Route-level: validation, parse and handler errors answer in Anthropic's shape. */
 function anthropicErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof OrchError) return sendAnthropicError(reply, error);
-  if (error.validation) {
-    return sendAnthropicError(
-      reply,
-      new OrchError("INVALID_PARAMS", `invalid request: ${error.message}`),
-    );
-  }
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    return sendAnthropicError(reply, new OrchError("PAYLOAD_TOO_LARGE", error.message));
-  }
-  const status = error.statusCode ?? 500;
-  const code = status >= 400 && status < 500 ? "INVALID_PARAMS" : "INTERNAL";
-  return sendAnthropicError(reply, new OrchError(code, error.message));
+  return sendErrorAs(reply, error, toAnthropicError);
 }
 
 type AuthBody = { code: number; message: string; hint: string };

@@ -1,9 +1,10 @@
 // A Messages answer as Anthropic's event stream: message_start, content blocks (start, deltas,
 // stop), message_delta with usage, message_stop; pings while waiting; a terminal error event.
 import type { FastifyReply } from "fastify";
-import { OrchError } from "../common/errors.js";
+import type { OrchError } from "../common/errors.js";
 import type { ChatDelta, End } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent } from "../gen/llama_orch/v1/orchestrator.js";
+import { toOrchError } from "./http-errors.js";
 import { hijackSse } from "./sse-response.js";
 import { tokensOf } from "./task-tokens.js";
 import {
@@ -154,7 +155,7 @@ export async function streamMessage(
     send("message_stop", { type: "message_stop" });
   } catch (error) {
     if (sse.done) return; // The client left; its task is cancelled with the call.
-    const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
+    const orch = toOrchError(error);
     options.onFailure(orch);
     send("error", toAnthropicError(orch));
   }

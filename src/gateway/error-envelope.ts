@@ -1,7 +1,8 @@
-// Errors on the HTTP surface: the registry code, an actionable message, retry advice and the
-// backpressure headers (SPEC 2.5), mapped once from OrchError.
+// The native error envelope (SPEC 2.5): the registry code, an actionable message, retry advice
+// and the policy that refused; http-errors.ts maps every error to it once.
 import type { FastifyReply } from "fastify";
-import { OrchError } from "../common/errors.js";
+import type { OrchError } from "../common/errors.js";
+import { sendErrorAs } from "./http-errors.js";
 
 export interface ErrorEnvelope {
   code: string;
@@ -32,12 +33,7 @@ export function toEnvelope(error: OrchError): ErrorEnvelope {
   return envelope;
 }
 
-/** Sends `error` with its registry HTTP status; 429s carry Retry-After and X-Backoff-Ms. */
+/** Sends `error` as the native envelope with its registry status and backoff headers. */
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
-  const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
-  if (orch.retryAfterMs !== undefined) {
-    reply.header("Retry-After", String(Math.max(1, Math.ceil(orch.retryAfterMs / 1000))));
-    reply.header("X-Backoff-Ms", String(orch.retryAfterMs));
-  }
-  return reply.code(orch.httpStatus).send(toEnvelope(orch));
+  return sendErrorAs(reply, error, toEnvelope);
 }

@@ -3,13 +3,13 @@
 import { type ClientReadableStream, Metadata, type ServiceError } from "@grpc/grpc-js";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { DEFAULT_SSE_KEEPALIVE_MS } from "../common/config-schema.js";
-import { OrchError } from "../common/errors.js";
 import { fromErrorDetail, fromServiceError } from "../common/grpc-errors.js";
 import type { End, TokenLogprobs } from "../gen/llama_orch/v1/common.js";
 import type { TaskEvent, TaskRequest } from "../gen/llama_orch/v1/orchestrator.js";
 import { onResponseClosed } from "./client-gone.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata } from "./grpc-call.js";
+import { toOrchError } from "./http-errors.js";
 import { hijackSse } from "./sse-response.js";
 import { tokensOf } from "./task-tokens.js";
 import {
@@ -197,7 +197,7 @@ async function streamAnswers(
     for (const r of running) r.call.cancel();
     if (sse.done) return; // The client left; its tasks are cancelled.
     // Headers are out: the error travels as a data event, which OpenAI's clients raise.
-    const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
+    const orch = toOrchError(error);
     context.log.warn({ err: orch, correlation_id: reply.request.correlationId }, "stream failed");
     send(toOpenAiError(orch));
   }

@@ -9,6 +9,7 @@ import { toChatTask } from "./chat-request.js";
 import { runEmbedding } from "./embedding-answer.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { correlationMetadata, unaryCall } from "./grpc-call.js";
+import { sendErrorAs } from "./http-errors.js";
 import { runTasks, type TaskCall } from "./openai-answer.js";
 import { operationSchemas } from "./openapi-schemas.js";
 import type { EmbeddingRequest } from "./translate-embeddings.js";
@@ -27,12 +28,7 @@ export function sendOpenAiError(
   error: unknown,
   param: string | null = error instanceof ParamError ? error.param : null,
 ): FastifyReply {
-  const orch = error instanceof OrchError ? error : new OrchError("INTERNAL", String(error));
-  if (orch.retryAfterMs !== undefined) {
-    reply.header("Retry-After", String(Math.max(1, Math.ceil(orch.retryAfterMs / 1000))));
-    reply.header("X-Backoff-Ms", String(orch.retryAfterMs));
-  }
-  return reply.code(orch.httpStatus).send(toOpenAiError(orch, param));
+  return sendErrorAs(reply, error, (orch) => toOpenAiError(orch, param));
 }
 
 type ValidationIssue = NonNullable<FastifyError["validation"]>[number];
@@ -49,18 +45,8 @@ function paramOf(issue: ValidationIssue | undefined): string | null {
 
 /** Route-level: validation, parse and handler errors answer in OpenAI's shape, not the native one. */
 function openAiErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof OrchError) return sendOpenAiError(reply, error);
-  if (error.validation) {
-    const invalid = new OrchError("INVALID_PARAMS", `invalid request: ${error.message}`);
-    return sendOpenAiError(reply, invalid, paramOf(error.validation[0]));
-  }
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    return sendOpenAiError(reply, new OrchError("PAYLOAD_TOO_LARGE", error.message));
-  }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return sendOpenAiError(reply, new OrchError("INVALID_PARAMS", `bad request: ${error.message}`));
-  }
-  return sendOpenAiError(reply, new OrchError("INTERNAL", error.message));
+  if (error.validation) return sendOpenAiError(reply, error, paramOf(error.validation[0]));
+  return sendOpenAiError(reply, error);
 }
 
 type AuthBody = { code: number; message: string; hint: string };

@@ -1,7 +1,7 @@
 // The HTTP/SSE gateway: a fastify server whose routes translate each call into the control
 // plane's gRPC calls. Correlation ids, auth and the error envelope are applied here, once.
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { OrchError } from "../common/errors.js";
 import type { Logger } from "../common/logger.js";
@@ -14,6 +14,7 @@ import { dualProtocolServer } from "./dual-protocol-server.js";
 import { sendError } from "./error-envelope.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { connectControl } from "./grpc-clients.js";
+import { BODY_LIMIT_BYTES } from "./http-errors.js";
 import { registerRoutes } from "./routes.js";
 import { secureServer } from "./secure-server.js";
 import { isStatusPagePath } from "./status-page/page-routes.js";
@@ -48,13 +49,10 @@ declare module "fastify" {
   }
 }
 
-/** Bodies above this are refused with 413 before parsing; the contract caps a prompt at 1 MiB. */
-const BODY_LIMIT = 2 * 1024 * 1024;
-
 export function buildGateway(context: GatewayContext, auth: AuthSettings): FastifyInstance {
   const app = Fastify({
     serverFactory: context.tls ? secureServer(context.tls) : dualProtocolServer,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: BODY_LIMIT_BYTES,
     ajv: {
       customOptions: {
         strict: false,
@@ -93,9 +91,7 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
       "http request",
     );
   });
-  app.setErrorHandler((error: FastifyError, _request, reply) =>
-    sendError(reply, fromFastifyError(error)),
-  );
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
@@ -107,22 +103,6 @@ export function buildGateway(context: GatewayContext, auth: AuthSettings): Fasti
   );
   registerRoutes(app, context);
   return app;
-}
-
-/** Validation, parsing and size errors become 4xx envelopes; anything else stays as thrown. */
-function fromFastifyError(error: FastifyError): unknown {
-  if (error instanceof OrchError) return error;
-  if (error.validation) return new OrchError("INVALID_PARAMS", `invalid request: ${error.message}`);
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    return new OrchError(
-      "PAYLOAD_TOO_LARGE",
-      `request body over ${BODY_LIMIT} bytes; send a shorter prompt`,
-    );
-  }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new OrchError("INVALID_PARAMS", `bad request: ${error.message}`);
-  }
-  return error;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
