@@ -3914,7 +3914,10 @@ export const OrchestratorService = {
     responseSerialize: (value: Capabilities): Buffer => Buffer.from(Capabilities.encode(value).finish()),
     responseDeserialize: (value: Buffer): Capabilities => Capabilities.decode(value),
   },
-  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  /**
+   * Renders chat messages with the chat template of the model, by a ready worker serving it: for
+   * clients that want to see the prompt. Submit takes `messages` itself and never needs this call.
+   */
   applyChatTemplate: {
     path: "/llama_orch.v1.Orchestrator/ApplyChatTemplate" as const,
     requestStream: false as const,
@@ -3959,7 +3962,10 @@ export interface OrchestratorServer extends UntypedServiceImplementation {
   deleteSession: handleUnaryCall<SessionRef, DeleteSessionResponse>;
   /** Built from the live pools, never a static list. */
   getCapabilities: handleUnaryCall<CapabilitiesRequest, Capabilities>;
-  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  /**
+   * Renders chat messages with the chat template of the model, by a ready worker serving it: for
+   * clients that want to see the prompt. Submit takes `messages` itself and never needs this call.
+   */
   applyChatTemplate: handleUnaryCall<ChatTemplateRequest, ChatTemplateResponse>;
   /**
    * Counts a prompt's tokens with the tokenizer of a ready pool serving the model (a chat
@@ -4065,7 +4071,10 @@ export interface OrchestratorClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Capabilities) => void,
   ): ClientUnaryCall;
-  /** Renders chat messages with the chat template of the model, by a ready worker serving it. */
+  /**
+   * Renders chat messages with the chat template of the model, by a ready worker serving it: for
+   * clients that want to see the prompt. Submit takes `messages` itself and never needs this call.
+   */
   applyChatTemplate(
     request: ChatTemplateRequest,
     callback: (error: ServiceError | null, response: ChatTemplateResponse) => void,
