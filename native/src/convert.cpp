@@ -126,6 +126,11 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.n_batch = static_cast<uint32_t>(number_or(o, "batchSize", p.n_batch));
   p.n_ubatch = static_cast<uint32_t>(number_or(o, "ubatchSize", p.n_ubatch));
   p.prefill_chunk = static_cast<uint32_t>(number_or(o, "prefillChunk", 0));
+  const double interval = number_or(o, "streamIntervalMs", 0);
+  if (!(interval >= 0 && interval <= kMaxStreamIntervalMs)) {
+    invalid("streamIntervalMs must be between 0 and " + std::to_string(kMaxStreamIntervalMs));
+  }
+  p.stream_interval_ms = static_cast<uint32_t>(interval);
   p.n_threads = static_cast<int32_t>(number_or(o, "threads", 0));
   p.n_threads_batch = static_cast<int32_t>(number_or(o, "threadsBatch", p.n_threads));
   p.n_gpu_layers = static_cast<int32_t>(number_or(o, "gpuLayers", 0));

@@ -64,26 +64,16 @@ export class Sequence implements AsyncIterable<EngineEvent> {
 
   /**
    * The same events in the engine's grain: each read takes everything buffered, so a reader gets
-   * one step's events at a time, or several steps' when it was slower than the engine. The buffer
-   * holds at most one sequence's events (max_tokens tokens and its end).
-   *
-   * With `intervalMs`, a read comes at most once per interval: the first at once, each later
-   * one `intervalMs` after the previous one took its batch, or at once when the sequence has
-   * ended. Tokens of steps faster than the interval then leave together, in fewer messages.
+   * one delivery's events at a time (a step's, or several steps' on a paced engine), or several
+   * deliveries' when it was slower than the engine. The buffer holds at most one sequence's
+   * events (max_tokens tokens and its end).
    */
-  async *batches(intervalMs = 0): AsyncGenerator<EngineEvent[]> {
-    let nextReadAt = 0;
+  async *batches(): AsyncGenerator<EngineEvent[]> {
     for (;;) {
       if (this.head < this.buffer.length) {
-        const early = nextReadAt - Date.now();
-        if (early > 0 && !this.ended) {
-          await this.pause(early);
-          continue;
-        }
         const batch = this.buffer.slice(this.head);
         this.buffer.length = 0;
         this.head = 0;
-        nextReadAt = Date.now() + intervalMs;
         yield batch;
         if (batch[batch.length - 1]?.type === "end") return;
         continue;
@@ -93,21 +83,6 @@ export class Sequence implements AsyncIterable<EngineEvent> {
       });
       this.wake = undefined;
     }
-  }
-
-  /** Waits `ms`, or less when the sequence's end arrives first. */
-  private async pause(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = () => {
-        if (this.ended) done();
-      };
-    });
-    this.wake = undefined;
   }
 
   /** Collects the whole sequence: its text, token ids and end event. */

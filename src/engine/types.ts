@@ -19,9 +19,15 @@ export interface EngineOptions {
   /**
    * Prompt tokens per step while other sequences decode or more prompts wait (chunked prefill):
    * streams keep flowing during a long prompt, and prompts that arrive together get their first
-   * tokens one after another. Default 128 on CPU, ubatchSize with GPU layers. At most batchSize.
+   * tokens one after another. Default 64 on CPU, ubatchSize with GPU layers. At most batchSize.
    */
   prefillChunk?: number;
+  /**
+   * A sequence's tokens reach its events at most once per this many ms; its first token and its
+   * end never wait. Fewer deliveries wake the JS thread less often. 0 to 1000; default 0: every
+   * step.
+   */
+  streamIntervalMs?: number;
   /** Threads for decode. Default: all available cores. */
   threads?: number;
   /** Threads for prefill batches. Default: same as threads. */

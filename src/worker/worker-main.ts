@@ -88,8 +88,8 @@ export interface RunningWorker {
 const SHUTDOWN_GRACE_MS = 5000;
 
 /**
- * A CPU pool's token messages leave at most every 25 ms: on a CPU box each message wakes the
- * worker's, serve's and the client's threads, which take cores from llama.cpp's (bench/README.md:
+ * A CPU pool's engine delivers a task's tokens at most every 25 ms: on a CPU box each delivery
+ * wakes the worker's, serve's and the client's threads, which take cores from llama.cpp's (bench/README.md:
  * c = 1 tokens/s up 0-19% on the bench model, 33-90% on tiny). Unmeasured on GPUs: 0 there.
  */
 const CPU_STREAM_INTERVAL_MS = 25;
@@ -114,6 +114,8 @@ export function engineOptions(
     batchSize: options.batchSize,
     ubatchSize: options.ubatchSize,
     prefillChunk: options.prefillChunk,
+    streamIntervalMs:
+      options.streamIntervalMs ?? (options.backend === "cpu" ? CPU_STREAM_INTERVAL_MS : 0),
     kvType: options.kvType,
     chatTemplate: options.chatTemplateFile && readFileSync(options.chatTemplateFile, "utf8"),
     promptCacheMb: options.promptCacheMb,
@@ -148,8 +150,6 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     host,
     log,
     deviceIndexes: options.devices,
-    streamIntervalMs:
-      options.streamIntervalMs ?? (options.backend === "cpu" ? CPU_STREAM_INTERVAL_MS : 0),
   });
   const server = new Server({ interceptors: interceptors(options, listen) });
   server.addService(WorkerServiceDefinition, service.handlers());

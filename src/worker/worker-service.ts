@@ -38,8 +38,6 @@ export interface WorkerServiceOptions {
   log: Logger;
   /** The pool's GPUs (NVML indexes); telemetry reports only these. Empty: all. */
   deviceIndexes?: readonly number[];
-  /** A task's token messages leave at most once per this many ms (Sequence.batches). */
-  streamIntervalMs?: number;
 }
 
 /** The loaded model's chat template over `request`; a request for another model is refused. */
@@ -220,7 +218,7 @@ export class WorkerService {
       const streamDeltas = call.request.chatFormat?.streamDeltas && parser !== "";
       const deltas = streamDeltas ? new ChatDeltas(engine, parser) : null;
       let text = "";
-      for await (const batch of sequence.batches(this.options.streamIntervalMs)) {
+      for await (const batch of sequence.batches()) {
         const tokens = batch.filter((event) => event.type === "token");
         if (tokens.length > 0) {
           if (parser !== "") for (const token of tokens) text += token.text;

@@ -40,6 +40,7 @@ EngineCore::EngineCore(const LoadParams & params)
                      : params.n_gpu_layers != 0 ? llama_n_ubatch(loaded_.ctx.get())
                                                  : kCpuPrefillChunk),
       commands_(params.max_pending),
+      pacer_(static_cast<int64_t>(params.stream_interval_ms) * 1000),
       batch_(llama_batch_init(static_cast<int32_t>(n_batch_), 0, 1)),
       store_(static_cast<size_t>(params.prompt_cache_mb) * 1024 * 1024) {
   for (llama_token t = 0; t < llama_vocab_n_tokens(vocab_); ++t) {
@@ -99,7 +100,8 @@ void EngineCore::run() {
       step(out);
     }
     publish_stats();
-    if (!out.empty()) sink_->deliver(std::move(out));
+    StepOutput due = pacer_.pace(std::move(out), now_us());
+    if (!due.empty()) sink_->deliver(std::move(due));
   }
   sink_->closed();
 }

@@ -21,6 +21,7 @@
 #include "core/prompt-store.h"
 #include "core/sequence.h"
 #include "core/slot.h"
+#include "core/stream-pacer.h"
 
 namespace orch {
 
@@ -109,6 +110,7 @@ class EngineCore {
   std::deque<std::unique_ptr<SequenceRequest>> pending_;
   CommandQueue commands_;
   BatchPlanner planner_;
+  StreamPacer pacer_;
   llama_batch batch_;
   mutable std::atomic<uint64_t> next_id_{1};
   std::atomic<bool> stopping_{false};

@@ -12,15 +12,20 @@
 
 namespace orch {
 
+// The most a sequence's tokens may be held back (LoadParams::stream_interval_ms), as in the config.
+constexpr uint32_t kMaxStreamIntervalMs = 1000;
+
 struct LoadParams {
   std::string model_path;
   uint32_t ctx_per_seq = 0;  // 0: min(4096, trained context)
   uint32_t n_seq = 4;
   uint32_t n_batch = 2048;
   uint32_t n_ubatch = 512;
-  // Prompt tokens per step while others decode or wait (see batch-planner.h); 0: 128 on CPU (about
-  // 90% of full-batch prefill speed there), n_ubatch when layers are offloaded to a GPU.
+  // Prompt tokens per step while others decode or wait (see batch-planner.h); 0: 64 on CPU
+  // (engine-core.cpp says why), n_ubatch when layers are offloaded to a GPU.
   uint32_t prefill_chunk = 0;
+  // A sequence's tokens reach JS at most once per this many ms (stream-pacer.h); 0: every step.
+  uint32_t stream_interval_ms = 0;
   int32_t n_threads = 0;
   int32_t n_threads_batch = 0;
   int32_t n_gpu_layers = 0;

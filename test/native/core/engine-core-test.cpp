@@ -1,4 +1,5 @@
 // EngineCore driven from plain C++ (no N-API): sequences run to their ends, cancel, shutdown.
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -14,6 +15,7 @@ class CollectingSink : public orch::EventSink {
  public:
   void deliver(orch::StepOutput && out) override {
     std::lock_guard<std::mutex> lock(mutex_);
+    deliveries_.push_back({std::chrono::steady_clock::now(), out.tokens.size(), !out.ends.empty()});
     for (auto & t : out.tokens) tokens_.push_back(t);
     for (auto & e : out.ends) ends_.push_back(e);
     for (auto & a : out.acks) acks_.push_back(a);
@@ -34,6 +36,12 @@ class CollectingSink : public orch::EventSink {
   std::vector<orch::TokenEvent> tokens_;
   std::vector<orch::EndEvent> ends_;
   std::vector<orch::CancelAck> acks_;
+  struct Delivery {
+    std::chrono::steady_clock::time_point at;
+    size_t tokens;
+    bool ends;
+  };
+  std::vector<Delivery> deliveries_;
   bool closed_ = false;
 
  private:
@@ -76,6 +84,28 @@ TEST_CASE("three sequences on two slots all end with the tokens they asked for")
   }
   CHECK_EQ(tokens, 17u);
   CHECK_EQ(sink.tokens_.size(), 17u);
+  core.shutdown();
+  CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
+}
+
+TEST_CASE("a paced engine sends the first token alone, then at most one delivery per interval") {
+  auto params = tiny_params();
+  params.stream_interval_ms = 100;
+  orch::EngineCore core(params);
+  CollectingSink sink;
+  core.start(&sink);
+  core.submit(core.prepare(request(core, 60)));
+  CHECK(sink.wait([](const CollectingSink & s) { return s.ends_.size() == 1; }));
+  CHECK_EQ(sink.tokens_.size(), 60u);
+  for (size_t i = 0; i < sink.tokens_.size(); ++i) CHECK_EQ(sink.tokens_[i].index, static_cast<int32_t>(i));
+  CHECK_EQ(sink.deliveries_.front().tokens, 1u);
+  CHECK(sink.deliveries_.back().ends);
+  CHECK(sink.deliveries_.size() < sink.tokens_.size());
+  // Between two deliveries the interval has passed, unless the later one carries the end.
+  for (size_t i = 1; i < sink.deliveries_.size(); ++i) {
+    const auto gap = sink.deliveries_[i].at - sink.deliveries_[i - 1].at;
+    if (!sink.deliveries_[i].ends) CHECK(gap >= std::chrono::milliseconds(95));
+  }
   core.shutdown();
   CHECK(sink.wait([](const CollectingSink & s) { return s.closed_; }));
 }
