@@ -126,9 +126,10 @@ LoadParams to_load_params(const Napi::Object & o) {
   p.n_batch = static_cast<uint32_t>(number_or(o, "batchSize", p.n_batch));
   p.n_ubatch = static_cast<uint32_t>(number_or(o, "ubatchSize", p.n_ubatch));
   p.prefill_chunk = static_cast<uint32_t>(number_or(o, "prefillChunk", 0));
+  // Checked before the cast, which would drop a fraction or wrap a negative value.
   const double interval = number_or(o, "streamIntervalMs", 0);
-  if (!(interval >= 0 && interval <= kMaxStreamIntervalMs)) {
-    invalid("streamIntervalMs must be between 0 and " + std::to_string(kMaxStreamIntervalMs));
+  if (std::trunc(interval) != interval || interval < 0 || interval > kMaxStreamIntervalMs) {
+    invalid("streamIntervalMs must be a whole number from 0 to " + std::to_string(kMaxStreamIntervalMs));
   }
   p.stream_interval_ms = static_cast<uint32_t>(interval);
   p.n_threads = static_cast<int32_t>(number_or(o, "threads", 0));

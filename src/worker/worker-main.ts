@@ -89,8 +89,8 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 /**
  * A CPU pool's engine delivers a task's tokens at most every 25 ms: on a CPU box each delivery
- * wakes the worker's, serve's and the client's threads, which take cores from llama.cpp's (bench/README.md:
- * c = 1 tokens/s up 0-19% on the bench model, 33-90% on tiny). Unmeasured on GPUs: 0 there.
+ * wakes the worker's, serve's and the client's threads, which take cores from llama.cpp's
+ * (bench/README.md, "Stream pacing"). Unmeasured on GPUs: 0 there.
  */
 const CPU_STREAM_INTERVAL_MS = 25;
 

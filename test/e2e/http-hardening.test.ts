@@ -189,6 +189,37 @@ describe("hardening: what broke a running serve", () => {
     assert.ok(!names.includes("llama_orch.v1.Worker"), names.join(", "));
   });
 
+  it("ORCH-2006 maps a bad body once: native, OpenAI and Anthropic answer the same status and message, each in its shape", async () => {
+    const oversized = JSON.stringify({
+      model: "builtin:tiny",
+      prompt: "a".repeat(3 * 1024 * 1024),
+    });
+    const cases = [
+      { raw: '{"model": "builtin:tiny", "max_tokens": ', status: 400, code: "INVALID_PARAMS" },
+      { raw: oversized, status: 413, code: "PAYLOAD_TOO_LARGE" },
+    ];
+    for (const { raw, status, code } of cases) {
+      const native = await call(serve, "POST", "/v1/tasks", { raw });
+      const openai = await call(serve, "POST", "/v1/chat/completions", { raw });
+      const anthropic = await call(serve, "POST", "/v1/messages", { raw });
+      assert.equal(native.status, status, JSON.stringify(native.body));
+      assert.equal(native.body?.code, code);
+      assert.equal(typeof native.body?.message, "string");
+      assert.equal(typeof native.body?.retriable, "boolean");
+      assert.ok(native.headers["x-correlation-id"], "every answer carries its correlation id");
+      const message = String(native.body?.message);
+      if (status === 413) assert.match(message, /send a shorter prompt/);
+      const openaiError = openai.body?.error as Record<string, unknown> | undefined;
+      assert.equal(openai.status, status, JSON.stringify(openai.body));
+      assert.equal(openaiError?.code, code);
+      assert.equal(openaiError?.message, message);
+      const anthropicError = anthropic.body?.error as Record<string, unknown> | undefined;
+      assert.equal(anthropic.status, status, JSON.stringify(anthropic.body));
+      assert.equal(anthropic.body?.type, "error");
+      assert.equal(anthropicError?.message, `${code}: ${message}`);
+    }
+  });
+
   it("ORCH-2003 after a cancel, end.tokens_out and the budget charge count only delivered tokens", async () => {
     const sessionId = randomUUID();
     const taskId = await admit(serve, {

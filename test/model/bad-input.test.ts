@@ -73,6 +73,13 @@ describe("bad model files", () => {
       Engine.load({ modelPath: path, batchSize: 64, prefillChunk: 65 }),
       withCode("INVALID_PARAMS"),
     );
+    for (const streamIntervalMs of [-1, 2.5, 1001]) {
+      await assert.rejects(
+        Engine.load({ modelPath: path, streamIntervalMs }),
+        withCode("INVALID_PARAMS"),
+        `streamIntervalMs ${streamIntervalMs}`,
+      );
+    }
   });
 });
 
